@@ -1,0 +1,72 @@
+//! Opaque, prefixed, random identifiers (`acc_…`, `usr_…`).
+
+use std::fmt;
+
+macro_rules! prefixed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The prefix every id of this kind starts with.
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A new random id.
+            pub fn generate() -> Self {
+                Self(format!("{}{}", $prefix, crate::token::random_hex(12)))
+            }
+
+            /// Accepts a string only if it has this kind's shape; anything else can never exist.
+            pub fn parse(s: &str) -> Option<Self> {
+                let rest = s.strip_prefix($prefix)?;
+                (rest.len() == 24 && rest.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+                    .then(|| Self(s.to_owned()))
+            }
+
+            /// Wraps an id read back from storage.
+            pub fn from_trusted(s: String) -> Self {
+                Self(s)
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+prefixed_id!(
+    /// An account (organization).
+    AccountId, "acc_");
+prefixed_id!(
+    /// A user.
+    UserId, "usr_");
+prefixed_id!(
+    /// An invitation.
+    InvitationId, "ivt_");
+prefixed_id!(
+    /// A session.
+    SessionId, "ses_");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_parse_and_others_do_not() {
+        let id = UserId::generate();
+        assert_eq!(UserId::parse(id.as_str()), Some(id.clone()));
+        assert!(AccountId::parse(id.as_str()).is_none());
+        assert!(UserId::parse("usr_../../etc").is_none());
+        assert!(UserId::parse("usr_").is_none());
+        assert_ne!(UserId::generate(), UserId::generate());
+    }
+}

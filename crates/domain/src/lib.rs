@@ -1,0 +1,27 @@
+//! Tenantry's domain: types that are valid by construction and the rules of the product.
+//! Nothing here does I/O; storage and web call into it.
+
+pub mod email;
+pub mod error;
+pub mod id;
+pub mod name;
+pub mod password;
+pub mod preferences;
+pub mod role;
+pub mod token;
+pub mod username;
+
+pub use email::EmailAddress;
+pub use error::{FieldError, ValidationErrors};
+pub use id::{AccountId, InvitationId, SessionId, UserId};
+pub use name::{AccountName, PersonName};
+pub use password::{Password, PasswordPolicy};
+pub use preferences::{DateFormat, TimeFormat, TimeZoneName};
+pub use role::{Role, UserStatus};
+pub use token::{SecretToken, TokenHash};
+pub use username::Username;
+
+/// How long an invitation link stays valid, in milliseconds (7 days).
+pub const INVITATION_TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+/// How long a session lives at most, in milliseconds (30 days), until the session policy says otherwise.
+pub const SESSION_MAX_AGE_MS: i64 = 30 * 24 * 60 * 60 * 1000;
