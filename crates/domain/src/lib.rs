@@ -4,6 +4,7 @@
 pub mod email;
 pub mod error;
 pub mod id;
+pub mod message;
 pub mod name;
 pub mod password;
 pub mod preferences;
@@ -13,6 +14,7 @@ pub mod username;
 
 pub use email::EmailAddress;
 pub use error::{FieldError, ValidationErrors};
+pub use message::OutgoingEmail;
 pub use id::{AccountId, InvitationId, SessionId, UserId};
 pub use name::{AccountName, PersonName};
 pub use password::{Password, PasswordPolicy};

@@ -1,1 +1,167 @@
+//! Tenantry's storage: one set of queries run on SQLite (embedded default) and PostgreSQL (scale-out),
+//! through sqlx's `Any` driver. Times are Unix milliseconds; booleans are 0/1 integers.
 
+pub mod accounts;
+pub mod invitations;
+pub mod outbox;
+pub mod sessions;
+pub mod users;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use sqlx::AnyConnection as Conn;
+
+/// A transaction; every multi-row change runs in one.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Which database engine the pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Storage failures, with the unique-constraint case singled out so the API can name the field.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique index refused the write; `field` is the JSON name of the clashing input.
+    #[error("{field} is already taken")]
+    Conflict { field: &'static str },
+    #[error("unsupported database URL (use sqlite://… or postgres://…)")]
+    UnsupportedUrl,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Unique indexes, by the same name on both databases, and the input field each protects.
+const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
+    ("users_email_key", "users.email_normalized", "email"),
+    ("users_username_key", "users.username", "username"),
+];
+
+impl StoreError {
+    /// Turns a unique violation into [`StoreError::Conflict`]; other errors pass through.
+    pub fn classify(err: sqlx::Error) -> Self {
+        if let Some(db) = err.as_database_error() {
+            if db.kind() == sqlx::error::ErrorKind::UniqueViolation {
+                // PostgreSQL names the index; SQLite names the columns in its message.
+                let constraint = db.constraint().unwrap_or_default().to_owned();
+                let message = db.message().to_owned();
+                for (index, columns, field) in UNIQUE_FIELDS {
+                    if constraint == *index || message.contains(columns) {
+                        return StoreError::Conflict { field };
+                    }
+                }
+            }
+        }
+        StoreError::Database(err)
+    }
+}
+
+/// Result of storage calls.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A pool of connections to the installation's database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens a pool for `url` (`sqlite://path` creates the file; `postgres://…`).
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // Per-connection settings: enforce foreign keys, wait for the writer instead of failing.
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        if backend == Backend::Sqlite {
+            // WAL is a property of the file: readers never block the writer.
+            pool.execute("PRAGMA journal_mode = WAL").await?;
+        }
+        Ok(Self { pool, backend })
+    }
+
+    /// Applies pending forward-only migrations of this backend.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so
+    /// read-then-write transactions queue instead of deadlocking into SQLITE_BUSY.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// A pooled connection for reads outside a transaction.
+    pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Answers when the database answers a trivial query.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection (tests drop their databases afterwards).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Integer 0/1 as stored for booleans.
+pub(crate) fn flag(b: bool) -> i64 {
+    i64::from(b)
+}
+
+/// Runs a statement that must change exactly one row; `false` when it changed none.
+pub(crate) async fn changed_one(conn: &mut AnyConnection, q: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>) -> Result<bool> {
+    let done = q.execute(&mut *conn).await.map_err(StoreError::classify)?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,107 @@
+//! Email transports: a folder of `.eml` files (the embedded default) or SMTP.
+
+use lettre::message::{header::ContentType, Mailbox};
+use lettre::transport::smtp::AsyncSmtpTransport;
+use lettre::{AsyncTransport, Message, Tokio1Executor};
+use std::path::PathBuf;
+use tenantry_domain::OutgoingEmail;
+
+/// A failed send; transient ones are retried.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    #[error("permanent failure: {0}")]
+    Permanent(String),
+}
+
+impl MailError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, MailError::Transient(_))
+    }
+}
+
+/// Where email goes.
+pub enum Mailer {
+    /// Each message written as an `.eml` file into a folder.
+    Files { dir: PathBuf, from: Mailbox },
+    /// Each message sent over SMTP.
+    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+}
+
+/// Configuration mistakes found when building a mailer.
+#[derive(Debug, thiserror::Error)]
+pub enum MailerConfigError {
+    #[error("invalid sender address: {0}")]
+    From(String),
+    #[error("invalid SMTP URL: {0}")]
+    Url(String),
+    #[error("cannot create the mail folder: {0}")]
+    Folder(#[from] std::io::Error),
+}
+
+impl Mailer {
+    /// A folder mailer; creates the folder.
+    pub fn files(dir: PathBuf, from: &str) -> Result<Self, MailerConfigError> {
+        std::fs::create_dir_all(&dir)?;
+        Ok(Mailer::Files { dir, from: parse_from(from)? })
+    }
+
+    /// An SMTP mailer from `smtp://[user:pass@]host:port[?tls=starttls]` or `smtps://…` (implicit TLS).
+    pub fn smtp(url: &str, from: &str) -> Result<Self, MailerConfigError> {
+        // lettre spells STARTTLS `tls=required`; accept the common name too.
+        let url = url.replace("tls=starttls", "tls=required");
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url)
+            .map_err(|e| MailerConfigError::Url(e.to_string()))?
+            .timeout(Some(std::time::Duration::from_secs(30)))
+            .build();
+        Ok(Mailer::Smtp { transport, from: parse_from(from)? })
+    }
+
+    /// A short description for the start-up log (never the credentials).
+    pub fn describe(&self) -> String {
+        match self {
+            Mailer::Files { dir, .. } => format!("files in {}", dir.display()),
+            Mailer::Smtp { .. } => "SMTP".to_owned(),
+        }
+    }
+
+    fn build(&self, email: &OutgoingEmail) -> Result<Message, MailError> {
+        let from = match self {
+            Mailer::Files { from, .. } | Mailer::Smtp { from, .. } => from.clone(),
+        };
+        let to: Mailbox = email.to.parse().map_err(|e| MailError::Permanent(format!("recipient: {e}")))?;
+        Message::builder()
+            .from(from)
+            .to(to)
+            .subject(email.subject.clone())
+            .header(ContentType::TEXT_PLAIN)
+            .body(email.text.clone())
+            .map_err(|e| MailError::Permanent(e.to_string()))
+    }
+
+    /// Sends one email.
+    pub async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
+        let message = self.build(email)?;
+        match self {
+            Mailer::Files { dir, .. } => {
+                let name = format!("{}-{}.eml", jiff::Timestamp::now().as_millisecond(), tenantry_domain::token::random_hex(6));
+                let tmp = dir.join(format!(".{name}.tmp"));
+                // Written aside then renamed, so a reader never sees half a message.
+                tokio::fs::write(&tmp, message.formatted()).await.map_err(|e| MailError::Transient(e.to_string()))?;
+                tokio::fs::rename(&tmp, dir.join(&name)).await.map_err(|e| MailError::Transient(e.to_string()))?;
+                Ok(())
+            }
+            Mailer::Smtp { transport, .. } => match transport.send(message).await {
+                Ok(_) => Ok(()),
+                Err(e) if e.is_permanent() => Err(MailError::Permanent(e.to_string())),
+                Err(e) => Err(MailError::Transient(e.to_string())),
+            },
+        }
+    }
+}
+
+fn parse_from(from: &str) -> Result<Mailbox, MailerConfigError> {
+    from.parse().map_err(|e: lettre::address::AddressError| MailerConfigError::From(e.to_string()))
+}

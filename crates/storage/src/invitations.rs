@@ -1,0 +1,55 @@
+//! Invitation links: single-use, stored as a hash, expiring.
+
+use crate::{changed_one, Result, StoreError};
+use sqlx::AnyConnection;
+use tenantry_domain::{AccountId, InvitationId, TokenHash, UserId};
+
+/// Stores a new invitation for an invited user.
+pub async fn insert(conn: &mut AnyConnection, id: &InvitationId, account_id: &AccountId, user_id: &UserId, hash: &TokenHash, now: i64, expires_at: i64) -> Result<()> {
+    sqlx::query("INSERT INTO invitations (id, account_id, user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id.as_str())
+        .bind(account_id.as_str())
+        .bind(user_id.as_str())
+        .bind(hash.as_str())
+        .bind(now)
+        .bind(expires_at)
+        .execute(conn)
+        .await
+        .map_err(StoreError::classify)?;
+    Ok(())
+}
+
+/// Invalidates every open invitation of a user (a re-send makes the old link useless).
+pub async fn revoke_for_user(conn: &mut AnyConnection, user_id: &UserId, now: i64) -> Result<()> {
+    sqlx::query("UPDATE invitations SET revoked_at = $1 WHERE user_id = $2 AND used_at IS NULL AND revoked_at IS NULL")
+        .bind(now)
+        .bind(user_id.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// An open invitation, with what its page shows.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OpenInvitation {
+    pub id: String,
+    pub user_id: String,
+    pub account_id: String,
+    pub account_name: String,
+    pub email: String,
+    pub name: String,
+    pub expires_at: i64,
+}
+
+/// The invitation whose token hashes to `hash`, if unused, unrevoked, unexpired and its user still invited.
+pub async fn find_open(conn: &mut AnyConnection, hash: &TokenHash, now: i64) -> Result<Option<OpenInvitation>> {
+    const Q: &str = "SELECT i.id, i.user_id, i.account_id, a.name AS account_name, u.email, u.name, i.expires_at \
+         FROM invitations i JOIN users u ON u.id = i.user_id JOIN accounts a ON a.id = i.account_id \
+         WHERE i.token_hash = $1 AND i.used_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2 AND u.status = 'invited'";
+    Ok(sqlx::query_as(Q).bind(hash.as_str()).bind(now).fetch_optional(conn).await?)
+}
+
+/// Marks an invitation used; `false` if someone else used it first (single use under races).
+pub async fn mark_used(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
+    changed_one(conn, sqlx::query("UPDATE invitations SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL").bind(now).bind(id)).await
+}

@@ -1,0 +1,85 @@
+//! The durable outbox: messages are written in the same transaction as the change that causes them,
+//! then claimed by workers. A claim is one atomic statement, so no two workers get the same message.
+
+use crate::{Backend, Db, Result};
+use sqlx::AnyConnection;
+
+/// Queues a message (`kind` tells the worker how to send `payload`).
+pub async fn enqueue(conn: &mut AnyConnection, account_id: Option<&str>, kind: &str, payload: &str, now: i64) -> Result<String> {
+    let id = format!("msg_{}", tenantry_domain::token::random_hex(12));
+    sqlx::query("INSERT INTO outbox (id, account_id, kind, payload, status, attempts, run_at, created_at) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5)")
+        .bind(&id)
+        .bind(account_id)
+        .bind(kind)
+        .bind(payload)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+/// A message a worker holds a lease on.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: String,
+    pub kind: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+// A due message is either queued and due, or running with a lease that ran out (its worker died).
+const CLAIM_SQLITE: &str = "UPDATE outbox SET status = 'running', locked_until = $1, attempts = attempts + 1 \
+     WHERE id = (SELECT id FROM outbox WHERE (status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until <= $2) \
+                 ORDER BY run_at LIMIT 1) \
+     RETURNING id, kind, payload, attempts";
+// PostgreSQL: SKIP LOCKED lets concurrent workers pass over each other's rows; the outer condition is
+// re-checked on the locked row, so a message is never claimed twice.
+const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = 'running', locked_until = $1, attempts = attempts + 1 \
+     WHERE id = (SELECT id FROM outbox WHERE (status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until <= $2) \
+                 ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     AND ((status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until <= $2)) \
+     RETURNING id, kind, payload, attempts";
+
+/// Claims the next due message for `lease_ms`.
+pub async fn claim(db: &Db, now: i64, lease_ms: i64) -> Result<Option<Claimed>> {
+    let sql = match db.backend() {
+        Backend::Sqlite => CLAIM_SQLITE,
+        Backend::Postgres => CLAIM_POSTGRES,
+    };
+    let mut conn = db.conn().await?;
+    Ok(sqlx::query_as(sql).bind(now + lease_ms).bind(now).fetch_optional(&mut *conn).await?)
+}
+
+/// Marks a message delivered.
+pub async fn mark_sent(db: &Db, id: &str, now: i64) -> Result<()> {
+    let mut conn = db.conn().await?;
+    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: queued again at `retry_at`, or dead when `retry_at` is `None`.
+pub async fn mark_failed(db: &Db, id: &str, error: &str, retry_at: Option<i64>) -> Result<()> {
+    let mut conn = db.conn().await?;
+    let (status, run_at) = match retry_at {
+        Some(t) => ("queued", Some(t)),
+        None => ("dead", None),
+    };
+    sqlx::query("UPDATE outbox SET status = $1, run_at = COALESCE($2, run_at), locked_until = NULL, last_error = $3 WHERE id = $4")
+        .bind(status)
+        .bind(run_at)
+        .bind(error)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// How many messages are in each state (for metrics and tests).
+pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
+    let mut conn = db.conn().await?;
+    Ok(sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status").fetch_all(&mut *conn).await?)
+}

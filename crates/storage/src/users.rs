@@ -1,0 +1,244 @@
+//! Users: the account's people, their role, status and personal settings.
+
+use crate::{changed_one, Result, StoreError};
+use sqlx::AnyConnection;
+use tenantry_domain::{AccountId, DateFormat, EmailAddress, PersonName, Role, TimeFormat, UserId, UserStatus, Username};
+
+/// A user as stored (without secrets).
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub account_id: AccountId,
+    pub email: String,
+    pub name: String,
+    pub username: Option<String>,
+    pub role: Role,
+    pub status: UserStatus,
+    pub timezone: String,
+    pub date_format: DateFormat,
+    pub time_format: TimeFormat,
+    pub last_sign_in_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// The raw row; converted into [`User`] so a corrupt value surfaces as an error, not a wrong answer.
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: String,
+    account_id: String,
+    email: String,
+    name: String,
+    username: Option<String>,
+    role: String,
+    status: String,
+    timezone: String,
+    date_format: String,
+    time_format: String,
+    last_sign_in_at: Option<i64>,
+    created_at: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self> {
+        let corrupt = |what: &str| StoreError::Database(sqlx::Error::Decode(format!("users.{what} holds an unknown value").into()));
+        Ok(User {
+            role: r.role.parse().map_err(|_| corrupt("role"))?,
+            status: r.status.parse().map_err(|_| corrupt("status"))?,
+            date_format: r.date_format.parse().map_err(|_| corrupt("date_format"))?,
+            time_format: r.time_format.parse().map_err(|_| corrupt("time_format"))?,
+            id: UserId::from_trusted(r.id),
+            account_id: AccountId::from_trusted(r.account_id),
+            email: r.email,
+            name: r.name,
+            username: r.username,
+            timezone: r.timezone,
+            last_sign_in_at: r.last_sign_in_at,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// What creating a user needs.
+pub struct NewUser<'a> {
+    pub id: &'a UserId,
+    pub account_id: &'a AccountId,
+    pub email: &'a EmailAddress,
+    pub name: &'a PersonName,
+    pub role: Role,
+    pub status: UserStatus,
+    pub password_hash: Option<&'a str>,
+    pub now: i64,
+}
+
+/// Creates a user; a taken email answers `Conflict { field: "email" }`.
+pub async fn insert(conn: &mut AnyConnection, u: NewUser<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, account_id, email, email_normalized, name, name_sort, role, status, password_hash, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(u.id.as_str())
+    .bind(u.account_id.as_str())
+    .bind(u.email.as_str())
+    .bind(u.email.normalized())
+    .bind(u.name.as_str())
+    .bind(u.name.sort_key())
+    .bind(u.role.as_str())
+    .bind(u.status.as_str())
+    .bind(u.password_hash)
+    .bind(u.now)
+    .execute(conn)
+    .await
+    .map_err(StoreError::classify)?;
+    Ok(())
+}
+
+/// One user of one account; another account's user is `None`, exactly like a missing one.
+pub async fn get(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId) -> Result<Option<User>> {
+    const Q: &str = "SELECT id, account_id, email, name, username, role, status, timezone, date_format, time_format, \
+         last_sign_in_at, created_at FROM users WHERE id = $1 AND account_id = $2";
+    let row: Option<UserRow> = sqlx::query_as(Q).bind(id.as_str()).bind(account_id.as_str()).fetch_optional(conn).await?;
+    row.map(User::try_from).transpose()
+}
+
+/// A user and their password hash, found by email (any case), for sign-in.
+pub async fn find_credentials(conn: &mut AnyConnection, email: &EmailAddress) -> Result<Option<(User, Option<String>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        password_hash: Option<String>,
+    }
+    const Q: &str = "SELECT id, account_id, email, name, username, role, status, timezone, date_format, time_format, \
+         last_sign_in_at, created_at, password_hash FROM users WHERE email_normalized = $1";
+    let row: Option<Row> = sqlx::query_as(Q).bind(email.normalized()).fetch_optional(conn).await?;
+    row.map(|r| Ok((User::try_from(r.user)?, r.password_hash))).transpose()
+}
+
+/// Filters and position for one page of the users list.
+#[derive(Debug, Default, Clone)]
+pub struct ListQuery {
+    /// Case-insensitive substring of name or email.
+    pub q: Option<String>,
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+    /// Keyset position: the sort key and id of the last row of the previous page.
+    pub after: Option<(String, String)>,
+    pub limit: i64,
+}
+
+/// One page of users sorted by name, then id; also answers the sort key of the last row for the next cursor.
+pub async fn list(conn: &mut AnyConnection, account_id: &AccountId, query: &ListQuery) -> Result<Vec<(User, String)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        name_sort: String,
+    }
+    // Walks the (account_id, name_sort, id) index in order and stops after `limit` matches.
+    const Q: &str = "SELECT id, account_id, email, name, username, role, status, timezone, date_format, time_format, \
+         last_sign_in_at, created_at, name_sort FROM users \
+         WHERE account_id = $1 \
+         AND ($2 = '' OR name_sort LIKE $2 ESCAPE '\\' OR email_normalized LIKE $2 ESCAPE '\\') \
+         AND ($3 = '' OR role = $3) AND ($4 = '' OR status = $4) \
+         AND (name_sort > $5 OR (name_sort = $5 AND id > $6)) \
+         ORDER BY name_sort, id LIMIT $7";
+    let pattern = match query.q.as_deref().map(str::trim) {
+        Some(q) if !q.is_empty() => format!("%{}%", escape_like(&q.to_lowercase())),
+        _ => String::new(),
+    };
+    let (after_name, after_id) = query.after.clone().unwrap_or_default();
+    let rows: Vec<Row> = sqlx::query_as(Q)
+        .bind(account_id.as_str())
+        .bind(pattern)
+        .bind(query.role.map(Role::as_str).unwrap_or(""))
+        .bind(query.status.map(UserStatus::as_str).unwrap_or(""))
+        .bind(after_name)
+        .bind(after_id)
+        .bind(query.limit)
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter().map(|r| Ok((User::try_from(r.user)?, r.name_sort))).collect()
+}
+
+/// Escapes LIKE wildcards so user input matches literally.
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The fields a profile update may set; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct ProfileChange<'a> {
+    pub name: Option<&'a PersonName>,
+    /// `Some(None)` clears the username.
+    pub username: Option<Option<&'a Username>>,
+    pub timezone: Option<&'a str>,
+    pub date_format: Option<DateFormat>,
+    pub time_format: Option<TimeFormat>,
+    pub role: Option<Role>,
+}
+
+/// Applies a profile change; a taken username answers `Conflict { field: "username" }`.
+pub async fn update_profile(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId, c: &ProfileChange<'_>, now: i64) -> Result<bool> {
+    // COALESCE keeps unchanged columns; the username needs a flag because NULL is a legal new value.
+    const Q: &str = "UPDATE users SET \
+         name = COALESCE($1, name), name_sort = COALESCE($2, name_sort), \
+         username = CASE WHEN $3 = 1 THEN $4 ELSE username END, \
+         timezone = COALESCE($5, timezone), date_format = COALESCE($6, date_format), time_format = COALESCE($7, time_format), \
+         role = COALESCE($8, role), updated_at = $9 \
+         WHERE id = $10 AND account_id = $11";
+    changed_one(
+        conn,
+        sqlx::query(Q)
+            .bind(c.name.map(|n| n.as_str().to_owned()))
+            .bind(c.name.map(PersonName::sort_key))
+            .bind(crate::flag(c.username.is_some()))
+            .bind(c.username.flatten().map(|u| u.as_str().to_owned()))
+            .bind(c.timezone.map(str::to_owned))
+            .bind(c.date_format.map(|f| f.as_str()))
+            .bind(c.time_format.map(|f| f.as_str()))
+            .bind(c.role.map(|r| r.as_str()))
+            .bind(now)
+            .bind(id.as_str())
+            .bind(account_id.as_str()),
+    )
+    .await
+}
+
+/// Sets the password of an invited user and makes them active (accepting an invitation).
+pub async fn activate_with_password(conn: &mut AnyConnection, id: &UserId, password_hash: &str, now: i64) -> Result<bool> {
+    changed_one(
+        conn,
+        sqlx::query("UPDATE users SET password_hash = $1, status = 'active', last_sign_in_at = $2, updated_at = $2 WHERE id = $3 AND status = 'invited'")
+            .bind(password_hash)
+            .bind(now)
+            .bind(id.as_str()),
+    )
+    .await
+}
+
+/// Records a successful sign-in.
+pub async fn record_sign_in(conn: &mut AnyConnection, id: &UserId, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2").bind(now).bind(id.as_str()).execute(conn).await?;
+    Ok(())
+}
+
+/// Deletes a user of an account (sessions and invitations go with it).
+pub async fn delete(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId) -> Result<bool> {
+    changed_one(conn, sqlx::query("DELETE FROM users WHERE id = $1 AND account_id = $2").bind(id.as_str()).bind(account_id.as_str())).await
+}
+
+/// How many Administrators the account has.
+pub async fn count_administrators(conn: &mut AnyConnection, account_id: &AccountId) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE account_id = $1 AND role = 'administrator'")
+        .bind(account_id.as_str())
+        .fetch_one(conn)
+        .await?)
+}
