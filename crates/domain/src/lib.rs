@@ -9,6 +9,7 @@ pub mod name;
 pub mod password;
 pub mod preferences;
 pub mod role;
+pub mod rules;
 pub mod token;
 pub mod username;
 

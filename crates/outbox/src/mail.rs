@@ -1,6 +1,7 @@
 //! Email transports: a folder of `.eml` files (the embedded default) or SMTP.
 
-use lettre::message::{header::ContentType, Mailbox};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
@@ -77,7 +78,8 @@ impl Mailer {
             .to(to)
             .subject(email.subject.clone())
             .header(ContentType::TEXT_PLAIN)
-            .body(email.text.clone())
+            // 8-bit, not quoted-printable: a person reading the .eml file sees the link unbroken.
+            .body(Body::new_with_encoding(email.text.clone(), ContentTransferEncoding::EightBit).map_err(|_| MailError::Permanent("body is not valid 8-bit text".into()))?)
             .map_err(|e| MailError::Permanent(e.to_string()))
     }
 

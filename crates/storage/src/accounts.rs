@@ -33,3 +33,10 @@ pub async fn get(conn: &mut AnyConnection, id: &AccountId) -> Result<Option<Acco
         .fetch_optional(conn)
         .await?)
 }
+
+/// Takes the account's row lock for the rest of the transaction, so concurrent changes that check
+/// an account-wide rule (last Administrator, seats) run one after another. Portable: a no-op update
+/// locks the row on PostgreSQL; SQLite transactions already hold the write lock.
+pub async fn lock(conn: &mut AnyConnection, id: &AccountId) -> Result<bool> {
+    crate::changed_one(conn, sqlx::query("UPDATE accounts SET id = id WHERE id = $1").bind(id.as_str())).await
+}

@@ -165,3 +165,9 @@ pub(crate) async fn changed_one(conn: &mut AnyConnection, q: sqlx::query::Query<
     let done = q.execute(&mut *conn).await.map_err(StoreError::classify)?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Commits a transaction.
+pub async fn commit(tx: Tx) -> Result<()> {
+    tx.commit().await?;
+    Ok(())
+}

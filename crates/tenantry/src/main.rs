@@ -1,1 +1,112 @@
-fn main() {}
+//! `tenantry`: the single binary.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use tenantry::config::{Config, LogFormat};
+use tenantry::{start, StartOptions};
+use tenantry_domain::{AccountName, EmailAddress, PersonName};
+use tenantry_web::Clock;
+use tracing_subscriber::EnvFilter;
+
+/// Tenantry: the self-hostable account center.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// TOML configuration file (the environment overrides it).
+    #[arg(long, global = true, env = "TENANTRY_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web pages, the API and the outbox worker (applies pending migrations first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account and invite its first Administrator; prints a one-time sign-in link.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        /// Defaults to the part of the email before the @.
+        #[arg(long)]
+        admin_name: Option<String>,
+    },
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref()).context("reading configuration")?;
+    init_logging(config.log_format);
+    match cli.command {
+        Command::Serve => {
+            if config.smtp_url.is_none() {
+                println!("Email is written to {} (set TENANTRY_SMTP_URL to send over SMTP)", config.data_dir.join("mail").display());
+            }
+            let running = start(&config, StartOptions::default()).await?;
+            println!("Tenantry is listening on http://{} (public URL {})", running.addr, config.public_url());
+            let stop = running.shutdown_handle();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                let _ = stop.send(true);
+            });
+            running.wait().await;
+        }
+        Command::Migrate => {
+            tenantry::open_db(&config).await?;
+            println!("Migrations applied.");
+        }
+        Command::Account { command: AccountCommand::Create { name, admin_email, admin_name } } => {
+            let name = AccountName::parse(&name).map_err(|e| anyhow::anyhow!("--name {e}"))?;
+            let email = EmailAddress::parse(&admin_email).map_err(|e| anyhow::anyhow!("--admin-email {e}"))?;
+            let default_name = email.as_str().split('@').next().unwrap_or("Administrator").to_owned();
+            let admin_name = PersonName::parse(admin_name.as_deref().unwrap_or(&default_name)).map_err(|e| anyhow::anyhow!("--admin-name {e}"))?;
+            let db = tenantry::open_db(&config).await?;
+            let state = tenantry::state(&config, db, Clock::default(), Default::default())?;
+            let (account, link) = tenantry_web::services::accounts::create_with_invited_admin(&state, name, email, admin_name)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
+            println!("Created account {} ({}).", account.name, account.id);
+            println!("One-time sign-in link for the Administrator (also queued as an email):\n{link}");
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

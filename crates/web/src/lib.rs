@@ -1,1 +1,74 @@
+//! Tenantry's web layer: the JSON API, the server-rendered pages, and what surrounds them
+//! (request ids, tracing, security headers, metrics, CSRF protection for pages).
 
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod mail;
+pub mod pages;
+pub mod passwords;
+pub mod services;
+pub mod state;
+pub mod system;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use std::time::Instant;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::{AppError, AppResult};
+pub use state::{AppState, Clock, WebConfig};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = api::router();
+    let api = api.layer(DefaultBodyLimit::max(extract::MAX_JSON_BYTES));
+    Router::new()
+        .merge(api)
+        .merge(system::router(openapi))
+        .merge(pages::router())
+        .fallback(|| async { AppError::NotFound })
+        .layer(middleware::from_fn(record_metrics))
+        .layer(security_headers())
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+fn security_headers() -> tower::layer::util::Stack<SetResponseHeaderLayer<HeaderValue>, tower::layer::util::Stack<SetResponseHeaderLayer<HeaderValue>, tower::layer::util::Stack<SetResponseHeaderLayer<HeaderValue>, SetResponseHeaderLayer<HeaderValue>>>> {
+    use axum::http::header;
+    let h = |name: HeaderName, value: &'static str| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
+    tower::layer::util::Stack::new(
+        h(header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        tower::layer::util::Stack::new(
+            h(header::X_FRAME_OPTIONS, "DENY"),
+            tower::layer::util::Stack::new(
+                h(header::REFERRER_POLICY, "same-origin"),
+                h(header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"),
+            ),
+        ),
+    )
+}
+
+/// Counts requests by route template and status, and records their latency.
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let path = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    metrics::counter!("tenantry_http_requests_total", "method" => method.clone(), "path" => path.clone(), "status" => status).increment(1);
+    metrics::histogram!("tenantry_http_request_duration_seconds", "method" => method, "path" => path).record(start.elapsed().as_secs_f64());
+    res
+}

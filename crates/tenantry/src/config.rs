@@ -1,0 +1,165 @@
+//! Configuration in layers: defaults, then a TOML file, then `TENANTRY_*` environment variables
+//! (the environment wins). Unknown keys are an error; secrets are wrapped so they never print,
+//! and may only come from the environment.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+/// Whether anyone may create an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Signup {
+    Open,
+    Closed,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Everything `tenantry` reads at start.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub public_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub database_url: Option<SecretString>,
+    pub database_max_connections: u32,
+    pub smtp_url: Option<SecretString>,
+    pub mail_from: String,
+    pub sms_url: Option<SecretString>,
+    pub secret_key: Option<SecretString>,
+    pub signup: Signup,
+    pub operator_token: Option<SecretString>,
+    pub rate_limit_per_ip: u32,
+    /// Comma-separated addresses.
+    pub trusted_proxies: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Serialize)]
+struct Defaults {
+    listen: &'static str,
+    data_dir: &'static str,
+    database_max_connections: u32,
+    mail_from: &'static str,
+    signup: Signup,
+    rate_limit_per_ip: u32,
+    trusted_proxies: &'static str,
+    log_format: LogFormat,
+}
+
+/// Keys that hold secrets: accepted from the environment only, never from a file.
+const SECRET_KEYS: &[&str] = &["database_url", "smtp_url", "sms_url", "secret_key", "operator_token"];
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Figment(#[from] Box<figment::Error>),
+    #[error("{0} is a secret: set TENANTRY_{1} in the environment instead of the configuration file")]
+    SecretInFile(String, String),
+    #[error("trusted_proxies: {0:?} is not an IP address")]
+    Proxy(String),
+    #[error("public_url must start with http:// or https://")]
+    PublicUrl,
+}
+
+impl Config {
+    /// Reads the layers; `file` is the optional TOML file.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let defaults = Defaults {
+            listen: "127.0.0.1:8080",
+            data_dir: "./data",
+            database_max_connections: 16,
+            mail_from: "Tenantry <no-reply@tenantry.localhost>",
+            signup: Signup::Open,
+            rate_limit_per_ip: 60,
+            trusted_proxies: "",
+            log_format: LogFormat::Text,
+        };
+        let mut figment = Figment::from(Serialized::defaults(defaults));
+        if let Some(file) = file {
+            let toml = Figment::from(Toml::file_exact(file));
+            for key in SECRET_KEYS {
+                if toml.contains(key) {
+                    return Err(ConfigError::SecretInFile((*key).to_owned(), key.to_uppercase()));
+                }
+            }
+            figment = figment.merge(toml);
+        }
+        // TENANTRY_CONFIG names the file itself; it is not a setting.
+        figment = figment.merge(Env::prefixed("TENANTRY_").ignore(&["config"]));
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.trusted_proxy_ips()?;
+        if let Some(url) = &config.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::PublicUrl);
+            }
+        }
+        Ok(config)
+    }
+
+    /// The parsed proxy list.
+    pub fn trusted_proxy_ips(&self) -> Result<Vec<IpAddr>, ConfigError> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().map_err(|_| ConfigError::Proxy(s.to_owned())))
+            .collect()
+    }
+
+    /// The base of links in emails, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_owned()
+    }
+
+    /// The database URL: configured, or SQLite in the data folder.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!("sqlite://{}", self.data_dir.join("tenantry.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn layers_and_refusals() {
+        Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "listen = \"127.0.0.1:9000\"\nsignup = \"closed\"\n")?;
+            jail.set_env("TENANTRY_LISTEN", "127.0.0.1:9100");
+            let c = Config::load(Some(Path::new("t.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.listen.port(), 9100, "environment wins over the file");
+            assert_eq!(c.signup, Signup::Closed);
+            assert_eq!(c.public_url(), "http://127.0.0.1:9100");
+            assert!(format!("{c:?}").contains("listen"));
+
+            jail.create_file("bad.toml", "lisen = \"127.0.0.1:9000\"\n")?;
+            let err = Config::load(Some(Path::new("bad.toml"))).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("lisen"), "unknown key named: {err}");
+
+            jail.create_file("secret.toml", "operator_token = \"x\"\n")?;
+            assert!(matches!(Config::load(Some(Path::new("secret.toml"))), Err(ConfigError::SecretInFile(..))));
+
+            jail.set_env("TENANTRY_OPERATOR_TOKEN", "very-secret-value");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert!(!format!("{c:?}").contains("very-secret-value"), "secrets never print");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,126 @@
+//! Wires storage, the web layer and the outbox worker into one running server.
+
+pub mod config;
+
+use anyhow::Context as _;
+use config::{Config, Signup};
+use secrecy::ExposeSecret;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use tenantry_outbox::{Mailer, Worker, WorkerConfig};
+use tenantry_storage::Db;
+use tenantry_web::passwords::Hasher;
+use tenantry_web::{AppState, Clock, WebConfig};
+use tokio::sync::{watch, Notify};
+
+/// The process-wide Prometheus recorder (installed once, even when tests start many servers).
+pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    static HANDLE: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| match metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder() {
+            Ok(h) => Some(h),
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics recorder not installed");
+                None
+            }
+        })
+        .clone()
+}
+
+/// Opens the database named by the configuration, creating the data folder, and migrates it.
+pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
+    let db = Db::connect(&config.database_url(), config.database_max_connections).await.context("connecting to the database")?;
+    db.migrate().await.context("applying migrations")?;
+    Ok(db)
+}
+
+/// The mailer the configuration asks for.
+pub fn mailer(config: &Config) -> anyhow::Result<Mailer> {
+    Ok(match &config.smtp_url {
+        Some(url) => Mailer::smtp(url.expose_secret(), &config.mail_from)?,
+        None => Mailer::files(config.data_dir.join("mail"), &config.mail_from)?,
+    })
+}
+
+/// Application state for `db` under `config`.
+pub fn state(config: &Config, db: Db, clock: Clock, wake: Arc<Notify>) -> anyhow::Result<AppState> {
+    let web = WebConfig { public_url: config.public_url(), signup_open: config.signup == Signup::Open, trusted_proxies: config.trusted_proxy_ips()? };
+    let parallelism = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    Ok(AppState::new(db, web, Hasher::new(parallelism)?, clock, wake, metrics_handle()))
+}
+
+/// A server started by [`start`].
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+    worker: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops serving and the worker, waiting for both.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+        if let Some(w) = self.worker {
+            let _ = w.await;
+        }
+    }
+
+    /// Waits until the server ends (after a signal).
+    pub async fn wait(self) {
+        let _ = self.server.await;
+        if let Some(w) = self.worker {
+            let _ = w.await;
+        }
+    }
+
+    /// A handle that stops the server.
+    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// Options for [`start`] that tests change.
+pub struct StartOptions {
+    pub clock: Clock,
+    pub worker: Option<WorkerConfig>,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        Self { clock: Clock::default(), worker: Some(WorkerConfig::default()) }
+    }
+}
+
+/// Opens the database, migrates, and serves the API, the pages and (unless off) the outbox worker.
+pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Running> {
+    let db = open_db(config).await?;
+    let wake = Arc::new(Notify::new());
+    let state = state(config, db.clone(), options.clock, wake.clone())?;
+    let (shutdown, rx) = watch::channel(false);
+    let worker = match options.worker {
+        Some(worker_config) => {
+            let mailer = mailer(config)?;
+            tracing::info!(mail = %mailer.describe(), "outbox worker started");
+            let worker = Worker::new(db, Arc::new(mailer), worker_config, wake);
+            Some(tokio::spawn(worker.run(rx.clone())))
+        }
+        None => None,
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let app = tenantry_web::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let mut rx_server = rx;
+    let server = tokio::spawn(async move {
+        let stop = async move {
+            let _ = rx_server.wait_for(|stop| *stop).await;
+        };
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+            tracing::error!(error = %e, "server failed");
+        }
+    });
+    Ok(Running { addr, state, shutdown, server, worker })
+}

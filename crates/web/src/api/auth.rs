@@ -1,0 +1,128 @@
+//! Sign-up, sign-in, sign-out and invitation links.
+
+use super::views::{ts, AccountView, MeView};
+use crate::error::{AppResult, Problem};
+use crate::extract::{ApiJson, AuthUser, ClientMeta};
+use crate::services::{accounts, auth, invitations};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use tenantry_domain::{AccountName, EmailAddress, Password, PersonName, ValidationErrors};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignUpRequest {
+    pub account_name: String,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl TryFrom<SignUpRequest> for accounts::SignUp {
+    type Error = ValidationErrors;
+    fn try_from(r: SignUpRequest) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let account_name = e.check("account_name", AccountName::parse(&r.account_name));
+        let name = e.check("name", PersonName::parse(&r.name));
+        let email = e.check("email", EmailAddress::parse(&r.email));
+        match (account_name, name, email) {
+            (Some(account_name), Some(name), Some(email)) if e.is_empty() => Ok(accounts::SignUp { account_name, name, email, password: Password::new(r.password) }),
+            _ => Err(e),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignUpResponse {
+    pub account: AccountView,
+    pub user: MeView,
+    /// Session token: send as `Authorization: Bearer …`. Shown only here.
+    pub token: String,
+}
+
+/// Creates an account and its first Administrator, and signs them in.
+#[utoipa::path(post, path = "/api/v1/signup", tag = "auth", request_body = SignUpRequest,
+    responses((status = 201, body = SignUpResponse), (status = 403, description = "sign-up closed", body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn signup(State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<SignUpRequest>) -> AppResult<(StatusCode, Json<SignUpResponse>)> {
+    let input = accounts::SignUp::try_from(body)?;
+    let (account, signed_in) = accounts::sign_up(&state, input, &meta).await?;
+    Ok((StatusCode::CREATED, Json(SignUpResponse { account: account.into(), token: signed_in.token.expose().to_owned(), user: signed_in.user.into() })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    pub email: String,
+    pub password: String,
+    /// Two-step verification code, when the user has it on.
+    pub totp_code: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignInResponse {
+    pub token: String,
+    pub user: MeView,
+    pub expires_at: String,
+    pub password_expired: bool,
+}
+
+impl From<auth::SignedIn> for SignInResponse {
+    fn from(s: auth::SignedIn) -> Self {
+        Self { token: s.token.expose().to_owned(), expires_at: ts(s.expires_at), user: s.user.into(), password_expired: false }
+    }
+}
+
+/// Signs in with email and password. Unknown emails get the same 401 as wrong passwords.
+#[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "auth", request_body = SignInRequest,
+    responses((status = 200, body = SignInResponse), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn sign_in(State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<SignInRequest>) -> AppResult<Json<SignInResponse>> {
+    let signed_in = auth::sign_in(&state, &body.email, Password::new(body.password), &meta).await?;
+    Ok(Json(signed_in.into()))
+}
+
+/// Ends the session whose token authenticated this request.
+#[utoipa::path(post, path = "/api/v1/auth/sign-out", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = Problem)))]
+pub async fn sign_out(State(state): State<AppState>, me: AuthUser) -> AppResult<StatusCode> {
+    auth::sign_out(&state, &me.session_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationView {
+    pub account_name: String,
+    pub email: String,
+    pub name: String,
+    pub expires_at: String,
+}
+
+/// What an invitation link is for; unknown, used and expired links are 404.
+#[utoipa::path(get, path = "/api/v1/invitations/{token}", tag = "auth", params(("token" = String, Path)),
+    responses((status = 200, body = InvitationView), (status = 404, body = Problem)))]
+pub async fn get_invitation(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Json<InvitationView>> {
+    let i = invitations::lookup(&state, &token).await?;
+    Ok(Json(InvitationView { account_name: i.account_name, email: i.email, name: i.name, expires_at: ts(i.expires_at) }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitationRequest {
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcceptInvitationResponse {
+    pub token: String,
+    pub user: MeView,
+}
+
+/// Sets the invited user's password, activates them and signs them in. The link works once.
+#[utoipa::path(post, path = "/api/v1/invitations/{token}/accept", tag = "auth", params(("token" = String, Path)), request_body = AcceptInvitationRequest,
+    responses((status = 200, body = AcceptInvitationResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn accept_invitation(State(state): State<AppState>, meta: ClientMeta, Path(token): Path<String>, ApiJson(body): ApiJson<AcceptInvitationRequest>) -> AppResult<Json<AcceptInvitationResponse>> {
+    let s = invitations::accept(&state, &token, Password::new(body.password), &meta).await?;
+    Ok(Json(AcceptInvitationResponse { token: s.token.expose().to_owned(), user: s.user.into() }))
+}

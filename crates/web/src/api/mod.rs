@@ -1,0 +1,43 @@
+//! The JSON API under `/api/v1`, and its OpenAPI description generated from the handlers.
+
+pub mod auth;
+pub mod users;
+pub mod views;
+
+use crate::state::AppState;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tenantry API", version = "1", description = "Accounts, users, roles, invitations and settings for multi-product SaaS. Errors are RFC 9457 problem documents."),
+    modifiers(&BearerAuth),
+    tags((name = "auth"), (name = "users"), (name = "me"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The API routes and the OpenAPI document describing exactly them.
+pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::signup))
+        .routes(routes!(auth::sign_in))
+        .routes(routes!(auth::sign_out))
+        .routes(routes!(auth::get_invitation))
+        .routes(routes!(auth::accept_invitation))
+        .routes(routes!(users::list, users::invite))
+        .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(users::resend_invitation))
+        .routes(routes!(users::me, users::update_me))
+        .split_for_parts()
+}

@@ -1,0 +1,169 @@
+//! The users of an account (Administrators) and the signed-in user's own record.
+
+use super::views::{MeView, UserList, UserView};
+use crate::error::{AppError, AppResult, Problem};
+use crate::extract::{AdminUser, ApiJson, AuthUser};
+use crate::services::users::{self, Invite, ListParams, ProfilePatch};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use tenantry_domain::{EmailAddress, PersonName, Role, TimeZoneName, UserStatus, Username, ValidationErrors};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListUsersQuery {
+    /// Case-insensitive substring of name or email.
+    pub q: Option<String>,
+    /// `administrator` or `member`.
+    pub role: Option<String>,
+    /// `invited`, `active` or `locked`.
+    pub status: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+impl TryFrom<ListUsersQuery> for ListParams {
+    type Error = AppError;
+    fn try_from(q: ListUsersQuery) -> AppResult<Self> {
+        let mut e = ValidationErrors::new();
+        let role = q.role.filter(|s| !s.is_empty()).and_then(|r| e.check("role", r.parse::<Role>()));
+        let status = q.status.filter(|s| !s.is_empty()).and_then(|s| e.check("status", s.parse::<UserStatus>()));
+        let limit = q.limit.filter(|s| !s.is_empty()).and_then(|l| e.check("limit", l.parse::<i64>().map_err(|_| "must be a whole number")));
+        e.into_result()?;
+        Ok(ListParams { q: q.q, role, status, limit, cursor: q.cursor })
+    }
+}
+
+/// Lists the account's users by name, filtered, with keyset pagination.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListUsersQuery), security(("bearer" = [])),
+    responses((status = 200, body = UserList), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn list(State(state): State<AppState>, AdminUser(admin): AdminUser, query: Result<Query<ListUsersQuery>, axum::extract::rejection::QueryRejection>) -> AppResult<Json<UserList>> {
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let page = users::list(&state, &admin.user.account_id, query.try_into()?).await?;
+    Ok(Json(UserList { data: page.users.into_iter().map(UserView::from).collect(), next_cursor: page.next_cursor }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    pub email: String,
+    pub name: String,
+    /// `administrator` or `member`.
+    pub role: String,
+}
+
+impl TryFrom<InviteRequest> for Invite {
+    type Error = ValidationErrors;
+    fn try_from(r: InviteRequest) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let email = e.check("email", EmailAddress::parse(&r.email));
+        let name = e.check("name", PersonName::parse(&r.name));
+        let role = e.check("role", r.role.parse::<Role>());
+        match (email, name, role) {
+            (Some(email), Some(name), Some(role)) => Ok(Invite { email, name, role }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// Invites a user by email: they appear as `invited` and get a single-use sign-in link.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = InviteRequest, security(("bearer" = [])),
+    responses((status = 201, body = UserView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn invite(State(state): State<AppState>, AdminUser(admin): AdminUser, ApiJson(body): ApiJson<InviteRequest>) -> AppResult<(StatusCode, Json<UserView>)> {
+    let user = users::invite(&state, &admin, body.try_into()?).await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+/// One user of the account.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get(State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>) -> AppResult<Json<UserView>> {
+    Ok(Json(users::get(&state, &admin.user.account_id, &id).await?.into()))
+}
+
+/// A change to a profile; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub name: Option<String>,
+    /// `administrator` or `member` (users API only).
+    pub role: Option<String>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub username: Option<Option<String>>,
+    /// IANA name, e.g. `Europe/Berlin`.
+    pub timezone: Option<String>,
+    /// `YYYY-MM-DD`, `MM/DD/YYYY`, `DD/MM/YYYY` or `DD.MM.YYYY`.
+    pub date_format: Option<String>,
+    /// `24h` or `12h`.
+    pub time_format: Option<String>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+impl TryFrom<UserPatch> for ProfilePatch {
+    type Error = ValidationErrors;
+    fn try_from(p: UserPatch) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let patch = ProfilePatch {
+            name: p.name.and_then(|n| e.check("name", PersonName::parse(&n))),
+            role: p.role.and_then(|r| e.check("role", r.parse::<Role>())),
+            username: match p.username {
+                None => None,
+                Some(None) => Some(None),
+                Some(Some(u)) => e.check("username", Username::parse(&u)).map(Some),
+            },
+            timezone: p.timezone.and_then(|t| e.check("timezone", TimeZoneName::parse(&t))),
+            date_format: p.date_format.and_then(|f| e.check("date_format", f.parse())),
+            time_format: p.time_format.and_then(|f| e.check("time_format", f.parse())),
+        };
+        e.into_result().map(|()| patch)
+    }
+}
+
+/// Changes a user's details or role. Demoting the last Administrator is refused with 409.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserPatch, security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>, ApiJson(body): ApiJson<UserPatch>) -> AppResult<Json<UserView>> {
+    Ok(Json(users::update(&state, &admin, &id, body.try_into()?).await?.into()))
+}
+
+/// Deletes a user. Deleting the last Administrator is refused with 409.
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete(State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>) -> AppResult<StatusCode> {
+    users::delete(&state, &admin, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends a new invitation link; the previous one stops working.
+#[utoipa::path(post, path = "/api/v1/users/{id}/invitation", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 202), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn resend_invitation(State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>) -> AppResult<StatusCode> {
+    users::resend_invitation(&state, &admin, &id).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// The signed-in user's own record.
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])), responses((status = 200, body = MeView), (status = 401, body = Problem)))]
+pub async fn me(me: AuthUser) -> Json<MeView> {
+    Json(me.user.into())
+}
+
+/// Changes the signed-in user's profile (a `role` here is refused).
+#[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = UserPatch, security(("bearer" = [])),
+    responses((status = 200, body = MeView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_me(State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<UserPatch>) -> AppResult<Json<MeView>> {
+    if body.role.is_some() {
+        return Err(AppError::invalid("role", "cannot be changed here; an Administrator changes roles"));
+    }
+    Ok(Json(users::update_me(&state, &me, body.try_into()?).await?.into()))
+}

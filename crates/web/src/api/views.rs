@@ -1,0 +1,107 @@
+//! Response bodies of the API.
+
+use serde::Serialize;
+use tenantry_storage::accounts::Account;
+use tenantry_storage::users::User;
+use utoipa::ToSchema;
+
+/// RFC 3339 UTC text of a Unix-milliseconds time.
+pub fn ts(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// A user as Administrators see them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub username: Option<String>,
+    /// `administrator` or `member`.
+    pub role: String,
+    /// `invited`, `active` or `locked`.
+    pub status: String,
+    /// Products whose license the user holds.
+    pub licenses: Vec<String>,
+    /// What the user has connected (reported by products).
+    pub integrations: Vec<String>,
+    pub timezone: String,
+    pub date_format: String,
+    pub time_format: String,
+    pub last_sign_in_at: Option<String>,
+    pub created_at: String,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id.to_string(),
+            name: u.name,
+            email: u.email,
+            username: u.username,
+            role: u.role.as_str().to_owned(),
+            status: u.status.as_str().to_owned(),
+            // Licenses and integrations arrive with the licensing work; no user holds any yet.
+            licenses: Vec::new(),
+            integrations: Vec::new(),
+            timezone: u.timezone,
+            date_format: u.date_format.as_str().to_owned(),
+            time_format: u.time_format.as_str().to_owned(),
+            last_sign_in_at: u.last_sign_in_at.map(ts),
+            created_at: ts(u.created_at),
+        }
+    }
+}
+
+/// The signed-in user's own record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub email: String,
+    pub username: Option<String>,
+    pub role: String,
+    pub timezone: String,
+    pub date_format: String,
+    pub time_format: String,
+}
+
+impl From<User> for MeView {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id.to_string(),
+            account_id: u.account_id.to_string(),
+            name: u.name,
+            email: u.email,
+            username: u.username,
+            role: u.role.as_str().to_owned(),
+            timezone: u.timezone,
+            date_format: u.date_format.as_str().to_owned(),
+            time_format: u.time_format.as_str().to_owned(),
+        }
+    }
+}
+
+/// An account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    pub id: String,
+    pub name: String,
+    pub compliance_bcc_email: Option<String>,
+    pub partner_referral_code: Option<String>,
+    pub created_at: String,
+}
+
+impl From<Account> for AccountView {
+    fn from(a: Account) -> Self {
+        Self { id: a.id, name: a.name, compliance_bcc_email: a.compliance_bcc_email, partner_referral_code: a.partner_referral_code, created_at: ts(a.created_at) }
+    }
+}
+
+/// A page of users.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    pub data: Vec<UserView>,
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,224 @@
+//! Request extractors: JSON bodies with problem-document errors, the signed-in user, the
+//! Administrator (only obtainable after the role check), and the client's address.
+
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::{header, request::Parts};
+use axum::body::Bytes;
+use serde::de::DeserializeOwned;
+use std::net::{IpAddr, SocketAddr};
+use tenantry_domain::{Role, TokenHash};
+use tenantry_storage::sessions::{self, SessionUser};
+use tenantry_storage::users::User;
+
+
+/// Largest JSON body accepted.
+pub const MAX_JSON_BYTES: usize = 1024 * 1024;
+
+/// A JSON body whose every failure is a problem document naming the field.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| {
+                let m = m.trim();
+                m.eq_ignore_ascii_case("application/json") || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge(MAX_JSON_BYTES)
+            } else {
+                AppError::BadRequest(format!("could not read the request body: {e}"))
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses JSON, telling malformed documents (400) from well-formed ones with wrong content (422, field named).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize(de) {
+        Ok(v) => Ok(v),
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(AppError::BadRequest(format!("malformed JSON: {inner}")));
+            }
+            let message = strip_position(&inner.to_string());
+            let field = field_of(&path, &message);
+            Err(AppError::invalid(&field, message))
+        }
+    }
+}
+
+/// serde's messages end in " at line L column C", which means nothing to an API client.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+/// The JSON name of the field an error is about: the path, or the name serde put in backticks
+/// for unknown and missing fields (whose path is their parent).
+fn field_of(path: &str, message: &str) -> String {
+    let named = (message.starts_with("unknown field") || message.starts_with("missing field"))
+        .then(|| message.split('`').nth(1))
+        .flatten();
+    match (path, named) {
+        (".", Some(n)) => n.to_owned(),
+        (p, Some(n)) => format!("{p}.{n}"),
+        (".", None) => "body".to_owned(),
+        (p, None) => p.to_owned(),
+    }
+}
+
+/// The signed-in user of an API request (`Authorization: Bearer <session token>`).
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub session_id: String,
+    pub user: User,
+}
+
+/// An Administrator: handlers that take this cannot run for a Member.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub AuthUser);
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// Resolves a presented session token into its user, refreshing the session's last-seen time
+/// at most once a minute so busy clients do not write on every request.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<AuthUser>, AppError> {
+    let hash = TokenHash::of(token);
+    let now = state.now();
+    let mut conn = state.db.conn().await?;
+    let Some(SessionUser { session_id, token_hash, last_seen_at, user }) = sessions::find_by_hash(&mut conn, &hash, now).await? else {
+        return Ok(None);
+    };
+    if !hash.matches(&token_hash) {
+        return Ok(None);
+    }
+    if now - last_seen_at > 60_000 {
+        sessions::touch(&mut conn, &session_id, now).await?;
+    }
+    Ok(Some(AuthUser { session_id, user }))
+}
+
+impl<S> FromRequestParts<S> for AuthUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        if let Some(user) = parts.extensions.get::<AuthUser>() {
+            return Ok(user.clone());
+        }
+        let state = AppState::from_ref(state);
+        let token = bearer(parts).ok_or(AppError::Unauthorized("Sign in first: send Authorization: Bearer <token>."))?;
+        let user = authenticate(&state, token).await?.ok_or(AppError::Unauthorized("The token is invalid or has expired."))?;
+        parts.extensions.insert(user.clone());
+        Ok(user)
+    }
+}
+
+impl<S> FromRequestParts<S> for AdminUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        if user.user.role != Role::Administrator {
+            return Err(AppError::Forbidden("Only Administrators may do this."));
+        }
+        Ok(AdminUser(user))
+    }
+}
+
+/// The client's address: the socket peer, or the `X-Forwarded-For` entry set by a trusted proxy.
+#[derive(Debug, Clone)]
+pub struct ClientMeta {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl<S> FromRequestParts<S> for ClientMeta
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let ip = match peer {
+            Some(p) if state.config.trusted_proxies.contains(&p) => parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|v| v.trim().parse().ok())
+                .or(Some(p)),
+            other => other,
+        };
+        let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(256).collect());
+        Ok(ClientMeta { ip, user_agent })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        name: String,
+        age: u32,
+    }
+
+    fn field(bytes: &str) -> (u16, Vec<String>) {
+        match parse_json::<Body>(bytes.as_bytes()) {
+            Ok(_) => (200, vec![]),
+            Err(e) => (e.status().as_u16(), e.problem().errors.into_iter().map(|f| f.field).collect()),
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        assert_eq!(field(r#"{"name":"a","age":1}"#).0, 200);
+        assert_eq!(field(r#"{"name":"a","age":"x"}"#), (422, vec!["age".into()]));
+        assert_eq!(field(r#"{"name":"a"}"#), (422, vec!["age".into()]));
+        assert_eq!(field(r#"{"name":"a","age":1,"admin":true}"#), (422, vec!["admin".into()]));
+        assert_eq!(field(r#"{"name":"a","#).0, 400);
+        assert_eq!(field(r#"[1,2]"#), (422, vec!["body".into()]));
+    }
+}

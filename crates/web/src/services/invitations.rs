@@ -1,0 +1,61 @@
+//! Invitation links: issue, look up, accept.
+
+use crate::error::{AppError, AppResult};
+use crate::extract::ClientMeta;
+use crate::services::auth::{open_session, SignedIn};
+use crate::services::queue_email;
+use crate::state::AppState;
+use tenantry_domain::{InvitationId, Password, PasswordPolicy, SecretToken, TokenHash, ValidationErrors, INVITATION_TTL_MS};
+use tenantry_storage::invitations::{self, OpenInvitation};
+use tenantry_storage::users::User;
+use tenantry_storage::{users, Conn};
+
+/// Issues a fresh link for an invited user (revoking earlier ones) and queues the email, in the
+/// caller's transaction. Answers the link, which only the email (and the CLI) ever shows.
+pub async fn issue(state: &AppState, conn: &mut Conn, user: &User, account_name: &str, inviter: Option<&str>, now: i64) -> AppResult<String> {
+    invitations::revoke_for_user(conn, &user.id, now).await?;
+    let token = SecretToken::generate("tiv_");
+    let expires_at = now + INVITATION_TTL_MS;
+    invitations::insert(conn, &InvitationId::generate(), &user.account_id, &user.id, &token.hash(), now, expires_at).await?;
+    let link = format!("{}/invitations/{}", state.config.public_url, token.expose());
+    let email = crate::mail::invitation(&user.email, &user.name, account_name, inviter, &link, expires_at);
+    queue_email(conn, Some(user.account_id.as_str()), &email, now).await?;
+    Ok(link)
+}
+
+/// The open invitation behind a link; unknown, used, revoked and expired links are all 404.
+pub async fn lookup(state: &AppState, token: &str) -> AppResult<OpenInvitation> {
+    let mut conn = state.db.conn().await?;
+    invitations::find_open(&mut conn, &TokenHash::of(token), state.now()).await?.ok_or(AppError::NotFound)
+}
+
+/// Checks a new password against the policy, every unmet rule under `field`.
+pub fn check_password(policy: &PasswordPolicy, password: &Password, field: &str) -> AppResult<()> {
+    let mut errors = ValidationErrors::new();
+    for v in policy.violations(password) {
+        errors.push(field, v);
+    }
+    errors.into_result().map_err(AppError::Validation)
+}
+
+/// Accepts an invitation: sets the password, activates the user and signs them in, once.
+pub async fn accept(state: &AppState, token: &str, password: Password, meta: &ClientMeta) -> AppResult<SignedIn> {
+    let invitation = lookup(state, token).await?;
+    check_password(&PasswordPolicy::default(), &password, "password")?;
+    let hash = state.hasher.hash(&password).await?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    // Both updates are conditional: a second use of the link, even a concurrent one, changes nothing.
+    if !invitations::mark_used(&mut tx, &invitation.id, now).await? {
+        return Err(AppError::NotFound);
+    }
+    let user_id = tenantry_domain::UserId::from_trusted(invitation.user_id.clone());
+    if !users::activate_with_password(&mut tx, &user_id, &hash, now).await? {
+        return Err(AppError::NotFound);
+    }
+    let account_id = tenantry_domain::AccountId::from_trusted(invitation.account_id.clone());
+    let user = users::get(&mut tx, &account_id, &user_id).await?.ok_or(AppError::NotFound)?;
+    let signed_in = open_session(&mut tx, user, meta, now).await?;
+    tenantry_storage::commit(tx).await?;
+    Ok(signed_in)
+}

@@ -1,0 +1,24 @@
+//! What the API and the pages do, written once. Handlers extract and convert; these functions
+//! apply the rules, run the transaction and queue any message in it.
+
+pub mod accounts;
+pub mod auth;
+pub mod invitations;
+pub mod users;
+
+use crate::error::AppResult;
+use crate::state::AppState;
+use tenantry_domain::OutgoingEmail;
+use tenantry_storage::{outbox, Conn};
+
+/// Queues an email in the caller's transaction; call [`wake_outbox`] after the commit.
+pub async fn queue_email(conn: &mut Conn, account_id: Option<&str>, email: &OutgoingEmail, now: i64) -> AppResult<()> {
+    let payload = serde_json::to_string(email).map_err(anyhow::Error::from)?;
+    outbox::enqueue(conn, account_id, OutgoingEmail::KIND, &payload, now).await?;
+    Ok(())
+}
+
+/// Tells the local worker something was queued.
+pub fn wake_outbox(state: &AppState) {
+    state.outbox_wake.notify_one();
+}

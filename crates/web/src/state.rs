@@ -1,0 +1,76 @@
+//! What every handler can reach.
+
+use crate::passwords::Hasher;
+use std::net::IpAddr;
+use std::sync::Arc;
+use tenantry_storage::Db;
+use tokio::sync::Notify;
+
+/// Settings the web layer needs.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Base of links in emails, without a trailing slash.
+    pub public_url: String,
+    /// Whether anyone may create an account.
+    pub signup_open: bool,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl WebConfig {
+    /// Whether cookies must carry `Secure` (the installation is served over HTTPS).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// The time source; tests may replace it to move time forward without sleeping.
+#[derive(Clone, Default)]
+pub struct Clock(Option<Arc<dyn Fn() -> i64 + Send + Sync>>);
+
+impl Clock {
+    /// A clock answering `f()` milliseconds.
+    pub fn fixed(f: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        Self(Some(Arc::new(f)))
+    }
+    /// Now, in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        match &self.0 {
+            Some(f) => f(),
+            None => jiff::Timestamp::now().as_millisecond(),
+        }
+    }
+}
+
+/// Shared application state (cheap to clone).
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+/// The parts of [`AppState`].
+pub struct Inner {
+    pub db: Db,
+    pub config: WebConfig,
+    pub hasher: Hasher,
+    pub clock: Clock,
+    /// Wakes the local outbox worker when a message is queued.
+    pub outbox_wake: Arc<Notify>,
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state.
+    pub fn new(db: Db, config: WebConfig, hasher: Hasher, clock: Clock, outbox_wake: Arc<Notify>, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> Self {
+        Self(Arc::new(Inner { db, config, hasher, clock, outbox_wake, metrics }))
+    }
+    /// Now, in Unix milliseconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
