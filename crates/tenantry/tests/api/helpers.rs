@@ -1,0 +1,291 @@
+//! The test harness: every test gets its own database (a SQLite file or a fresh PostgreSQL
+//! database) and its own server on a free port, and talks to it over HTTP.
+
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{json, Value};
+use sqlx::Connection as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tenantry::config::{Config, LogFormat, Signup};
+use tenantry::{start, Running, StartOptions};
+use tenantry_outbox::WorkerConfig;
+use tenantry_web::Clock;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares each named `async fn(Backend)` as two tests, `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+/// Base URL of the PostgreSQL server tests create databases on.
+pub fn postgres_base() -> String {
+    std::env::var("TENANTRY_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+/// A new empty database for `backend`, as a URL.
+pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.join("test.db").display()),
+        Backend::Postgres => {
+            let name = format!("tenantry_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::PgConnection::connect(&format!("{}/postgres", postgres_base())).await.expect("connect to PostgreSQL");
+            sqlx::Executor::execute(&mut admin, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
+            admin.close().await.ok();
+            format!("{}/{name}", postgres_base())
+        }
+    }
+}
+
+/// A configuration for a test server on a free port.
+pub fn test_config(data_dir: PathBuf, database_url: String) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        public_url: None,
+        data_dir,
+        database_url: Some(database_url.into()),
+        database_max_connections: 8,
+        smtp_url: None,
+        mail_from: "Tenantry Test <no-reply@tenantry.localhost>".to_owned(),
+        sms_url: None,
+        secret_key: None,
+        signup: Signup::Open,
+        operator_token: None,
+        rate_limit_per_ip: 0,
+        trusted_proxies: String::new(),
+        log_format: LogFormat::Text,
+    }
+}
+
+/// Fast worker pacing for tests.
+pub fn test_worker() -> WorkerConfig {
+    WorkerConfig { poll_interval: Duration::from_millis(50), base_backoff: Duration::from_millis(100), ..WorkerConfig::default() }
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub backend: Backend,
+    pub url: String,
+    pub client: Client,
+    pub database_url: String,
+    pub dir: tempfile::TempDir,
+    pub running: Option<Running>,
+    /// Milliseconds added to the real time by the server's clock (see [`TestApp::advance`]).
+    pub time_offset: Arc<AtomicI64>,
+}
+
+/// Starts a server on `backend` with default test settings.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Starts a server on `backend`, letting the test adjust the configuration first.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database(backend, dir.path()).await;
+    let mut config = test_config(dir.path().to_path_buf(), database_url.clone());
+    adjust(&mut config);
+    let time_offset = Arc::new(AtomicI64::new(0));
+    let offset = time_offset.clone();
+    let clock = Clock::fixed(move || jiff::Timestamp::now().as_millisecond() + offset.load(Ordering::SeqCst));
+    let running = start(&config, StartOptions { worker: Some(test_worker()), clock }).await.expect("server starts");
+    let url = format!("http://{}", running.addr);
+    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    TestApp { backend, url, client, database_url, dir, running: Some(running), time_offset }
+}
+
+/// A signed-up Administrator.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    pub token: String,
+    pub user_id: String,
+    pub account_id: String,
+    pub email: String,
+}
+
+impl TestApp {
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let mut req = self.client.request(method, format!("{}{path}", self.url));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// Sends a request and answers the status and the JSON body (`Null` when empty).
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let res = self.request(method, path, token, body).await;
+        let status = res.status();
+        let text = res.text().await.expect("body");
+        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        (status, value)
+    }
+
+    /// Signs up a new account and its Administrator.
+    pub async fn signup(&self, account: &str, email: &str) -> Admin {
+        let (status, body) = self
+            .call(Method::POST, "/api/v1/signup", None, Some(json!({"account_name": account, "name": format!("Admin of {account}"), "email": email, "password": "correct horse battery"})))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        Admin {
+            token: body["token"].as_str().expect("token").to_owned(),
+            user_id: body["user"]["id"].as_str().expect("id").to_owned(),
+            account_id: body["account"]["id"].as_str().expect("account id").to_owned(),
+            email: email.to_owned(),
+        }
+    }
+
+    /// Invites a user and answers their id.
+    pub async fn invite(&self, admin: &Admin, email: &str, name: &str, role: &str) -> String {
+        let (status, body) = self.call(Method::POST, "/api/v1/users", Some(&admin.token), Some(json!({"email": email, "name": name, "role": role}))).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// The `.eml` files the file mailer wrote, oldest first.
+    pub fn mail_files(&self) -> Vec<String> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("mail"))
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+            .unwrap_or_default();
+        files.sort();
+        files.iter().map(|p| std::fs::read_to_string(p).expect("read eml")).collect()
+    }
+
+    /// Waits until an email to `to` has been written, and answers it.
+    pub async fn wait_for_mail_to(&self, to: &str) -> String {
+        for _ in 0..200 {
+            if let Some(m) = self.mail_files().into_iter().rev().find(|m| m.lines().any(|l| l.eq_ignore_ascii_case(&format!("To: {to}")))) {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("no email to {to} arrived");
+    }
+
+    /// Invites a user, accepts the emailed link with a password, and answers their session token.
+    pub async fn invite_and_activate(&self, admin: &Admin, email: &str, name: &str, role: &str) -> (String, String) {
+        let id = self.invite(admin, email, name, role).await;
+        let mail = self.wait_for_mail_to(email).await;
+        let token = invitation_token(&mail);
+        let (status, body) = self.call(Method::POST, &format!("/api/v1/invitations/{token}/accept"), None, Some(json!({"password": "another good passphrase"}))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        (id, body["token"].as_str().expect("token").to_owned())
+    }
+
+    /// Moves the server's clock forward.
+    pub fn advance(&self, ms: i64) {
+        self.time_offset.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    /// Stops the server.
+    pub async fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+}
+
+/// The invitation token in an email's link.
+pub fn invitation_token(mail: &str) -> String {
+    link_token(mail, "/invitations/")
+}
+
+/// The token after `marker` in the first link of `mail` that has it.
+pub fn link_token(mail: &str, marker: &str) -> String {
+    let start = mail.find(marker).unwrap_or_else(|| panic!("no {marker} link in:\n{mail}")) + marker.len();
+    mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+}
+
+/// A message received by [`SmtpServer`].
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub to: Vec<String>,
+    pub data: String,
+}
+
+/// A real SMTP server (mailin) on a free loopback port, keeping what it receives.
+pub struct SmtpServer {
+    pub port: u16,
+    pub received: Arc<Mutex<Vec<Received>>>,
+}
+
+#[derive(Clone)]
+struct Collect {
+    received: Arc<Mutex<Vec<Received>>>,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl mailin_embedded::Handler for Collect {
+    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> mailin_embedded::Response {
+        self.to = to.to_vec();
+        self.data.clear();
+        mailin_embedded::response::OK
+    }
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+    fn data_end(&mut self) -> mailin_embedded::Response {
+        let message = Received { to: std::mem::take(&mut self.to), data: String::from_utf8_lossy(&self.data).into_owned() };
+        self.received.lock().expect("lock").push(message);
+        mailin_embedded::response::OK
+    }
+}
+
+impl SmtpServer {
+    /// Starts the server on its own thread.
+    pub fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind smtp");
+        let port = listener.local_addr().expect("addr").port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let handler = Collect { received: received.clone(), to: Vec::new(), data: Vec::new() };
+        let mut server = mailin_embedded::Server::new(handler);
+        server.with_name("smtp.test").with_num_threads(4).with_tcp_listener(listener);
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        Self { port, received }
+    }
+
+    /// `smtp://127.0.0.1:<port>` (plain, as on a loopback relay).
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Waits for a message to `to`.
+    pub async fn wait_for(&self, to: &str) -> Received {
+        for _ in 0..400 {
+            if let Some(m) = self.received.lock().expect("lock").iter().find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to))).cloned() {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("no SMTP message to {to} arrived");
+    }
+}

@@ -1,0 +1,11 @@
+//! Tenantry's integration tests: one binary, every storage and API test on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod isolation;
+mod outbox;
+mod system;
+mod users;
