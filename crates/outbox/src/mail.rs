@@ -78,8 +78,7 @@ impl Mailer {
             .to(to)
             .subject(email.subject.clone())
             .header(ContentType::TEXT_PLAIN)
-            // 8-bit, not quoted-printable: a person reading the .eml file sees the link unbroken.
-            .body(Body::new_with_encoding(email.text.clone(), ContentTransferEncoding::EightBit).map_err(|_| MailError::Permanent("body is not valid 8-bit text".into()))?)
+            .body(readable_body(&email.text))
             .map_err(|e| MailError::Permanent(e.to_string()))
     }
 
@@ -104,6 +103,34 @@ impl Mailer {
     }
 }
 
+/// The body as plain 7- or 8-bit text when its lines allow it (RFC 5322: under 998 bytes), so
+/// links stay whole for a person reading the `.eml` file; otherwise lettre's quoted-printable.
+fn readable_body(text: &str) -> Body {
+    let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    if crlf.split("\r\n").all(|line| line.len() < 998) {
+        let encoding = if crlf.is_ascii() { ContentTransferEncoding::SevenBit } else { ContentTransferEncoding::EightBit };
+        Body::dangerous_pre_encoded(crlf.into_bytes(), encoding)
+    } else {
+        Body::new(crlf)
+    }
+}
+
 fn parse_from(from: &str) -> Result<Mailbox, MailerConfigError> {
     from.parse().map_err(|e: lettre::address::AddressError| MailerConfigError::From(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn long_links_stay_whole_and_lines_end_in_crlf() {
+        let mailer = Mailer::Files { dir: PathBuf::from("/nonexistent"), from: parse_from("T <t@example.com>").expect("from") };
+        let link = format!("https://accounts.example.com/invitations/tiv_{}", "a".repeat(64));
+        let email = OutgoingEmail { to: "José <jose@example.com>".into(), subject: "Olá".into(), text: format!("Olá José,\n{link}\n") };
+        let formatted = String::from_utf8(mailer.build(&email).expect("builds").formatted()).expect("utf-8");
+        assert!(formatted.contains(&format!("{link}\r\n")), "{formatted}");
+        assert!(formatted.contains("Content-Transfer-Encoding: 8bit"));
+    }
 }

@@ -121,7 +121,12 @@ impl Config {
 
     /// The base of links in emails, without a trailing slash.
     pub fn public_url(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_owned()
+        self.public_url_for(self.listen)
+    }
+
+    /// The base of links when serving on `bound` (which differs from `listen` for port 0).
+    pub fn public_url_for(&self, bound: SocketAddr) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_owned()
     }
 
     /// The database URL: configured, or SQLite in the data folder.

@@ -43,9 +43,9 @@ pub fn mailer(config: &Config) -> anyhow::Result<Mailer> {
     })
 }
 
-/// Application state for `db` under `config`.
-pub fn state(config: &Config, db: Db, clock: Clock, wake: Arc<Notify>) -> anyhow::Result<AppState> {
-    let web = WebConfig { public_url: config.public_url(), signup_open: config.signup == Signup::Open, trusted_proxies: config.trusted_proxy_ips()? };
+/// Application state for `db` under `config`, with links based on `public_url`.
+pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Arc<Notify>) -> anyhow::Result<AppState> {
+    let web = WebConfig { public_url, signup_open: config.signup == Signup::Open, trusted_proxies: config.trusted_proxy_ips()? };
     let parallelism = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     Ok(AppState::new(db, web, Hasher::new(parallelism)?, clock, wake, metrics_handle()))
 }
@@ -97,9 +97,11 @@ impl Default for StartOptions {
 
 /// Opens the database, migrates, and serves the API, the pages and (unless off) the outbox worker.
 pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Running> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
     let db = open_db(config).await?;
     let wake = Arc::new(Notify::new());
-    let state = state(config, db.clone(), options.clock, wake.clone())?;
+    let state = state(config, config.public_url_for(addr), db.clone(), options.clock, wake.clone())?;
     let (shutdown, rx) = watch::channel(false);
     let worker = match options.worker {
         Some(worker_config) => {
@@ -110,8 +112,6 @@ pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Run
         }
         None => None,
     };
-    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
-    let addr = listener.local_addr()?;
     let app = tenantry_web::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let mut rx_server = rx;
     let server = tokio::spawn(async move {

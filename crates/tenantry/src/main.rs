@@ -67,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
                 println!("Email is written to {} (set TENANTRY_SMTP_URL to send over SMTP)", config.data_dir.join("mail").display());
             }
             let running = start(&config, StartOptions::default()).await?;
-            println!("Tenantry is listening on http://{} (public URL {})", running.addr, config.public_url());
+            println!("Tenantry is listening on http://{} (public URL {})", running.addr, running.state.config.public_url);
             let stop = running.shutdown_handle();
             tokio::spawn(async move {
                 shutdown_signal().await;
@@ -85,7 +85,7 @@ async fn main() -> anyhow::Result<()> {
             let default_name = email.as_str().split('@').next().unwrap_or("Administrator").to_owned();
             let admin_name = PersonName::parse(admin_name.as_deref().unwrap_or(&default_name)).map_err(|e| anyhow::anyhow!("--admin-name {e}"))?;
             let db = tenantry::open_db(&config).await?;
-            let state = tenantry::state(&config, db, Clock::default(), Default::default())?;
+            let state = tenantry::state(&config, config.public_url(), db, Clock::default(), Default::default())?;
             let (account, link) = tenantry_web::services::accounts::create_with_invited_admin(&state, name, email, admin_name)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;

@@ -84,9 +84,10 @@ fn field_of(path: &str, message: &str) -> String {
         .flatten();
     match (path, named) {
         (".", Some(n)) => n.to_owned(),
-        (p, Some(n)) => format!("{p}.{n}"),
         (".", None) => "body".to_owned(),
-        (p, None) => p.to_owned(),
+        // An unknown field's path already ends with its name; a missing field's is its parent.
+        (p, Some(n)) if !p.ends_with(n) => format!("{p}.{n}"),
+        (p, _) => p.to_owned(),
     }
 }
 

@@ -78,6 +78,16 @@ pub fn test_config(data_dir: PathBuf, database_url: String) -> Config {
     }
 }
 
+/// Server logs in test output when `TEST_LOG` is set (e.g. `TEST_LOG=debug`).
+pub fn init_tracing() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).with_test_writer().try_init();
+        }
+    });
+}
+
 /// Fast worker pacing for tests.
 pub fn test_worker() -> WorkerConfig {
     WorkerConfig { poll_interval: Duration::from_millis(50), base_backoff: Duration::from_millis(100), ..WorkerConfig::default() }
@@ -102,6 +112,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts a server on `backend`, letting the test adjust the configuration first.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    init_tracing();
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = fresh_database(backend, dir.path()).await;
     let mut config = test_config(dir.path().to_path_buf(), database_url.clone());
