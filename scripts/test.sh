@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs and starts what the tests need (on Debian: PostgreSQL, Chromium and its driver,
+# cargo-nextest), then runs lints and every test. The API and storage tests run on SQLite and
+# on PostgreSQL; the summary at the end counts both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# One build profile, in a target folder outside the clone that later runs reuse.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tenantry/target}"
+export TENANTRY_TEST_POSTGRES="${TENANTRY_TEST_POSTGRES:-postgres://postgres:postgres@127.0.0.1:5432}"
+export TENANTRY_SCREENSHOTS="${TENANTRY_SCREENSHOTS:-$CARGO_TARGET_DIR/screenshots}"
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+need_apt=()
+command -v chromium >/dev/null || need_apt+=(chromium)
+command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
+command -v psql >/dev/null || need_apt+=(postgresql postgresql-client)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "==> installing ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "==> starting PostgreSQL"
+  if command -v pg_ctlcluster >/dev/null; then
+    version=$(ls /etc/postgresql | sort -V | tail -1)
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start || $SUDO pg_ctlcluster "$version" main start
+  fi
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  # A fresh install uses password authentication on 127.0.0.1: give the postgres role the test password.
+  $SUDO -u postgres psql -q -c "ALTER USER postgres PASSWORD 'postgres'" 2>/dev/null \
+    || su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" || true
+fi
+
+# Databases left by earlier runs.
+for db in $(psql "$TENANTRY_TEST_POSTGRES/postgres" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'tenantry_test_%'"); do
+  psql "$TENANTRY_TEST_POSTGRES/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null
+done
+
+command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+
+echo "==> lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "==> tests"
+log=$(mktemp)
+status=0
+cargo nextest run --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
+sqlite=$(grep -cE '^\s+PASS .*::sqlite$' "$log" || true)
+postgres=$(grep -cE '^\s+PASS .*::postgres$' "$log" || true)
+echo "==> storage and API tests passed on SQLite: $sqlite, on PostgreSQL: $postgres"
+echo "==> browser screenshots: $TENANTRY_SCREENSHOTS"
+rm -f "$log"
+exit $status
