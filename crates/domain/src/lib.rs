@@ -15,8 +15,8 @@ pub mod username;
 
 pub use email::EmailAddress;
 pub use error::{FieldError, ValidationErrors};
-pub use message::OutgoingEmail;
 pub use id::{AccountId, InvitationId, SessionId, UserId};
+pub use message::OutgoingEmail;
 pub use name::{AccountName, PersonName};
 pub use password::{Password, PasswordPolicy};
 pub use preferences::{DateFormat, TimeFormat, TimeZoneName};

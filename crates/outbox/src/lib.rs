@@ -6,8 +6,8 @@ pub mod mail;
 use std::sync::Arc;
 use std::time::Duration;
 use tenantry_domain::OutgoingEmail;
-use tenantry_storage::{outbox, Db};
-use tokio::sync::{watch, Notify};
+use tenantry_storage::{Db, outbox};
+use tokio::sync::{Notify, watch};
 
 pub use mail::{MailError, Mailer};
 

@@ -1,11 +1,19 @@
 //! Invitation links: single-use, stored as a hash, expiring.
 
-use crate::{changed_one, Result, StoreError};
+use crate::{Result, StoreError, changed_one};
 use sqlx::AnyConnection;
 use tenantry_domain::{AccountId, InvitationId, TokenHash, UserId};
 
 /// Stores a new invitation for an invited user.
-pub async fn insert(conn: &mut AnyConnection, id: &InvitationId, account_id: &AccountId, user_id: &UserId, hash: &TokenHash, now: i64, expires_at: i64) -> Result<()> {
+pub async fn insert(
+    conn: &mut AnyConnection,
+    id: &InvitationId,
+    account_id: &AccountId,
+    user_id: &UserId,
+    hash: &TokenHash,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
     sqlx::query("INSERT INTO invitations (id, account_id, user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id.as_str())
         .bind(account_id.as_str())

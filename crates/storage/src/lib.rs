@@ -39,23 +39,20 @@ pub enum StoreError {
 }
 
 /// Unique indexes, by the same name on both databases, and the input field each protects.
-const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
-    ("users_email_key", "users.email_normalized", "email"),
-    ("users_username_key", "users.username", "username"),
-];
+const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[("users_email_key", "users.email_normalized", "email"), ("users_username_key", "users.username", "username")];
 
 impl StoreError {
     /// Turns a unique violation into [`StoreError::Conflict`]; other errors pass through.
     pub fn classify(err: sqlx::Error) -> Self {
-        if let Some(db) = err.as_database_error() {
-            if db.kind() == sqlx::error::ErrorKind::UniqueViolation {
-                // PostgreSQL names the index; SQLite names the columns in its message.
-                let constraint = db.constraint().unwrap_or_default().to_owned();
-                let message = db.message().to_owned();
-                for (index, columns, field) in UNIQUE_FIELDS {
-                    if constraint == *index || message.contains(columns) {
-                        return StoreError::Conflict { field };
-                    }
+        if let Some(db) = err.as_database_error()
+            && db.kind() == sqlx::error::ErrorKind::UniqueViolation
+        {
+            // PostgreSQL names the index; SQLite names the columns in its message.
+            let constraint = db.constraint().unwrap_or_default().to_owned();
+            let message = db.message().to_owned();
+            for (index, columns, field) in UNIQUE_FIELDS {
+                if constraint == *index || message.contains(columns) {
+                    return StoreError::Conflict { field };
                 }
             }
         }

@@ -64,10 +64,7 @@ const FIND_BY_HASH: &str = "SELECT s.id AS session_id, s.token_hash, s.last_seen
 /// The session whose token hashes to `hash`, if it has not expired.
 pub async fn find_by_hash(conn: &mut AnyConnection, hash: &TokenHash, now: i64) -> Result<Option<SessionUser>> {
     let row: Option<SessionUserRow> = sqlx::query_as(FIND_BY_HASH).bind(hash.as_str()).bind(now).fetch_optional(conn).await?;
-    row.map(|r| {
-        Ok(SessionUser { session_id: r.session_id, token_hash: r.token_hash, last_seen_at: r.last_seen_at, user: r.user.try_into()? })
-    })
-    .transpose()
+    row.map(|r| Ok(SessionUser { session_id: r.session_id, token_hash: r.token_hash, last_seen_at: r.last_seen_at, user: r.user.try_into()? })).transpose()
 }
 
 /// Records activity; callers throttle this so a busy session does not write on every request.

@@ -1,6 +1,6 @@
 //! Users: the account's people, their role, status and personal settings.
 
-use crate::{changed_one, Result, StoreError};
+use crate::{Result, StoreError, changed_one};
 use sqlx::AnyConnection;
 use tenantry_domain::{AccountId, DateFormat, EmailAddress, PersonName, Role, TimeFormat, UserId, UserStatus, Username};
 
@@ -237,8 +237,5 @@ pub async fn delete(conn: &mut AnyConnection, account_id: &AccountId, id: &UserI
 
 /// How many Administrators the account has.
 pub async fn count_administrators(conn: &mut AnyConnection, account_id: &AccountId) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE account_id = $1 AND role = 'administrator'")
-        .bind(account_id.as_str())
-        .fetch_one(conn)
-        .await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE account_id = $1 AND role = 'administrator'").bind(account_id.as_str()).fetch_one(conn).await?)
 }

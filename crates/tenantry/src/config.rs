@@ -2,8 +2,8 @@
 //! (the environment wins). Unknown keys are an error; secrets are wrapped so they never print,
 //! and may only come from the environment.
 
-use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
@@ -101,22 +101,17 @@ impl Config {
         figment = figment.merge(Env::prefixed("TENANTRY_").ignore(&["config"]));
         let config: Config = figment.extract().map_err(Box::new)?;
         config.trusted_proxy_ips()?;
-        if let Some(url) = &config.public_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(ConfigError::PublicUrl);
-            }
+        if let Some(url) = &config.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::PublicUrl);
         }
         Ok(config)
     }
 
     /// The parsed proxy list.
     pub fn trusted_proxy_ips(&self) -> Result<Vec<IpAddr>, ConfigError> {
-        self.trusted_proxies
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse().map_err(|_| ConfigError::Proxy(s.to_owned())))
-            .collect()
+        self.trusted_proxies.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().map_err(|_| ConfigError::Proxy(s.to_owned()))).collect()
     }
 
     /// The base of links in emails, without a trailing slash.
@@ -144,6 +139,7 @@ mod tests {
     use figment::Jail;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
     fn layers_and_refusals() {
         Jail::expect_with(|jail| {
             jail.create_file("t.toml", "listen = \"127.0.0.1:9000\"\nsignup = \"closed\"\n")?;

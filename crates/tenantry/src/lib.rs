@@ -11,7 +11,7 @@ use tenantry_outbox::{Mailer, Worker, WorkerConfig};
 use tenantry_storage::Db;
 use tenantry_web::passwords::Hasher;
 use tenantry_web::{AppState, Clock, WebConfig};
-use tokio::sync::{watch, Notify};
+use tokio::sync::{Notify, watch};
 
 /// The process-wide Prometheus recorder (installed once, even when tests start many servers).
 pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {

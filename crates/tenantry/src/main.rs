@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use tenantry::config::{Config, LogFormat};
-use tenantry::{start, StartOptions};
+use tenantry::{StartOptions, start};
 use tenantry_domain::{AccountName, EmailAddress, PersonName};
 use tenantry_web::Clock;
 use tracing_subscriber::EnvFilter;

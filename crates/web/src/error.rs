@@ -1,7 +1,7 @@
 //! The one error type of the web crate. The API renders it as an RFC 9457 problem document;
 //! pages render it as HTML. A 5xx body says nothing internal: the cause is logged instead.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tenantry_domain::{FieldError, ValidationErrors};
@@ -45,10 +45,9 @@ pub enum AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict { field } => AppError::Conflict {
-                detail: format!("{field} is already taken"),
-                errors: vec![FieldError::new(field, "is already taken")],
-            },
+            StoreError::Conflict { field } => {
+                AppError::Conflict { detail: format!("{field} is already taken"), errors: vec![FieldError::new(field, "is already taken")] }
+            }
             other => AppError::Internal(other.into()),
         }
     }

@@ -3,15 +3,14 @@
 
 use crate::error::AppError;
 use crate::state::AppState;
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts};
-use axum::body::Bytes;
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 use tenantry_domain::{Role, TokenHash};
 use tenantry_storage::sessions::{self, SessionUser};
 use tenantry_storage::users::User;
-
 
 /// Largest JSON body accepted.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
@@ -27,15 +26,10 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| {
-                let m = m.trim();
-                m.eq_ignore_ascii_case("application/json") || (m.starts_with("application/") && m.ends_with("+json"))
-            });
+        let is_json = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).is_some_and(|m| {
+            let m = m.trim();
+            m.eq_ignore_ascii_case("application/json") || (m.starts_with("application/") && m.ends_with("+json"))
+        });
         if !is_json {
             return Err(AppError::UnsupportedMediaType);
         }
@@ -79,9 +73,7 @@ fn strip_position(msg: &str) -> String {
 /// The JSON name of the field an error is about: the path, or the name serde put in backticks
 /// for unknown and missing fields (whose path is their parent).
 fn field_of(path: &str, message: &str) -> String {
-    let named = (message.starts_with("unknown field") || message.starts_with("missing field"))
-        .then(|| message.split('`').nth(1))
-        .flatten();
+    let named = (message.starts_with("unknown field") || message.starts_with("missing field")).then(|| message.split('`').nth(1)).flatten();
     match (path, named) {
         (".", Some(n)) => n.to_owned(),
         (".", None) => "body".to_owned(),

@@ -11,11 +11,11 @@ pub mod services;
 pub mod state;
 pub mod system;
 
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::Router;
 use std::time::Instant;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -30,13 +30,13 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = api::router();
     let api = api.layer(DefaultBodyLimit::max(extract::MAX_JSON_BYTES));
-    Router::new()
+    let routes = Router::new()
         .merge(api)
         .merge(system::router(openapi))
         .merge(pages::router())
         .fallback(|| async { AppError::NotFound })
-        .layer(middleware::from_fn(record_metrics))
-        .layer(security_headers())
+        .layer(middleware::from_fn(record_metrics));
+    security_headers(routes)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
@@ -46,17 +46,14 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn security_headers() -> tower::layer::util::Stack<SetResponseHeaderLayer<HeaderValue>, tower::layer::util::Stack<SetResponseHeaderLayer<HeaderValue>, tower::layer::util::Stack<SetResponseHeaderLayer<HeaderValue>, SetResponseHeaderLayer<HeaderValue>>>> {
+/// Headers every response carries (unless a handler set its own).
+fn security_headers(router: Router<AppState>) -> Router<AppState> {
     use axum::http::header;
     let h = |name: HeaderName, value: &'static str| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
-    tower::layer::util::Stack::new(
-        h(header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        tower::layer::util::Stack::new(
-            h(header::X_FRAME_OPTIONS, "DENY"),
-            tower::layer::util::Stack::new(
-                h(header::REFERRER_POLICY, "same-origin"),
-                h(header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"),
-            ),
+    router.layer(h(header::X_CONTENT_TYPE_OPTIONS, "nosniff")).layer(h(header::X_FRAME_OPTIONS, "DENY")).layer(h(header::REFERRER_POLICY, "same-origin")).layer(
+        h(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
         ),
     )
 }

@@ -66,7 +66,14 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Builds the state.
-    pub fn new(db: Db, config: WebConfig, hasher: Hasher, clock: Clock, outbox_wake: Arc<Notify>, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> Self {
+    pub fn new(
+        db: Db,
+        config: WebConfig,
+        hasher: Hasher,
+        clock: Clock,
+        outbox_wake: Arc<Notify>,
+        metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    ) -> Self {
         Self(Arc::new(Inner { db, config, hasher, clock, outbox_wake, metrics }))
     }
     /// Now, in Unix milliseconds.

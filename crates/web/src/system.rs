@@ -2,7 +2,7 @@
 
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -19,7 +19,13 @@ pub fn router(openapi: utoipa::openapi::OpenApi) -> Router<AppState> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route("/api/openapi.json", get(move || { let o = openapi.clone(); async move { Json(o.as_ref().clone()) } }))
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let o = openapi.clone();
+                async move { Json(o.as_ref().clone()) }
+            }),
+        )
         .route("/api/docs", get(docs))
         .route("/assets/{*path}", get(asset))
 }

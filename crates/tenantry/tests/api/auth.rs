@@ -30,7 +30,8 @@ async fn signup_signs_in_the_first_administrator(b: Backend) {
     assert_eq!(users["data"][0]["status"], "active");
     assert!(users["data"][0]["last_sign_in_at"].is_string());
 
-    let (status, body) = app.call(Method::POST, "/api/v1/auth/sign-in", None, Some(json!({"email": "ANA@example.com", "password": "correct horse battery"}))).await;
+    let (status, body) =
+        app.call(Method::POST, "/api/v1/auth/sign-in", None, Some(json!({"email": "ANA@example.com", "password": "correct horse battery"}))).await;
     assert_eq!(status, StatusCode::OK, "sign-in is case-insensitive in the email: {body}");
     assert_eq!(body["password_expired"], false);
     assert!(body["expires_at"].as_str().is_some_and(|t| t.ends_with('Z')));
@@ -39,7 +40,12 @@ async fn signup_signs_in_the_first_administrator(b: Backend) {
 async fn closed_signup_is_refused(b: Backend) {
     let app = spawn_app_with(b, |c| c.signup = tenantry::config::Signup::Closed).await;
     let (status, body) = app
-        .call(Method::POST, "/api/v1/signup", None, Some(json!({"account_name": "A", "name": "B", "email": "b@example.com", "password": "correct horse battery"})))
+        .call(
+            Method::POST,
+            "/api/v1/signup",
+            None,
+            Some(json!({"account_name": "A", "name": "B", "email": "b@example.com", "password": "correct horse battery"})),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body["detail"].as_str().is_some_and(|d| d.contains("closed")));
@@ -99,14 +105,16 @@ async fn invitation_over_smtp_is_accepted_and_user_signs_in(b: Backend) {
     assert_eq!(info["account_name"], "Acme");
     assert_eq!(info["email"], "bruno@example.com");
 
-    let (status, accepted) = app.call(Method::POST, &format!("/api/v1/invitations/{token}/accept"), None, Some(json!({"password": "bruno's good passphrase"}))).await;
+    let (status, accepted) =
+        app.call(Method::POST, &format!("/api/v1/invitations/{token}/accept"), None, Some(json!({"password": "bruno's good passphrase"}))).await;
     assert_eq!(status, StatusCode::OK, "{accepted}");
     assert_eq!(accepted["user"]["id"], id.as_str());
 
     let (status, again) = app.call(Method::POST, &format!("/api/v1/invitations/{token}/accept"), None, Some(json!({"password": "another passphrase!"}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "single use: {again}");
 
-    let (status, signed_in) = app.call(Method::POST, "/api/v1/auth/sign-in", None, Some(json!({"email": "bruno@example.com", "password": "bruno's good passphrase"}))).await;
+    let (status, signed_in) =
+        app.call(Method::POST, "/api/v1/auth/sign-in", None, Some(json!({"email": "bruno@example.com", "password": "bruno's good passphrase"}))).await;
     assert_eq!(status, StatusCode::OK, "{signed_in}");
     let (_, user) = app.call(Method::GET, &format!("/api/v1/users/{id}"), Some(&admin.token), None).await;
     assert_eq!(user["status"], "active");
@@ -173,11 +181,17 @@ async fn emails_are_unique_regardless_of_case(b: Backend) {
     let app = spawn_app(b).await;
     let a = app.signup("Acme", "ana@example.com").await;
     let (status, body) = app
-        .call(Method::POST, "/api/v1/signup", None, Some(json!({"account_name": "Other", "name": "Ana", "email": "ANA@Example.com", "password": "correct horse battery"})))
+        .call(
+            Method::POST,
+            "/api/v1/signup",
+            None,
+            Some(json!({"account_name": "Other", "name": "Ana", "email": "ANA@Example.com", "password": "correct horse battery"})),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["errors"][0]["field"], "email");
-    let (status, body) = app.call(Method::POST, "/api/v1/users", Some(&a.token), Some(json!({"email": "Ana@EXAMPLE.com", "name": "Dup", "role": "member"}))).await;
+    let (status, body) =
+        app.call(Method::POST, "/api/v1/users", Some(&a.token), Some(json!({"email": "Ana@EXAMPLE.com", "name": "Dup", "role": "member"}))).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["errors"][0]["field"], "email");
 }

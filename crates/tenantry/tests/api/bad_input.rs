@@ -3,20 +3,13 @@
 use crate::db_tests;
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 db_tests!(bad_bodies_get_problem_documents, bad_query_parameters_get_problem_documents);
 
 async fn raw(app: &TestApp, token: &str, content_type: &str, body: impl Into<reqwest::Body>) -> (StatusCode, String, Value) {
-    let res = app
-        .client
-        .post(format!("{}/api/v1/users", app.url))
-        .bearer_auth(token)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("sent");
+    let res =
+        app.client.post(format!("{}/api/v1/users", app.url)).bearer_auth(token).header("content-type", content_type).body(body).send().await.expect("sent");
     let status = res.status();
     let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap_or_default().to_owned()).unwrap_or_default();
     let body = res.json::<Value>().await.unwrap_or(Value::Null);

@@ -1,15 +1,16 @@
+#![allow(dead_code)] // a shared harness: not every test uses every helper
 //! The test harness: every test gets its own database (a SQLite file or a fresh PostgreSQL
 //! database) and its own server on a free port, and talks to it over HTTP.
 
 use reqwest::{Client, Method, Response, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use sqlx::Connection as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tenantry::config::{Config, LogFormat, Signup};
-use tenantry::{start, Running, StartOptions};
+use tenantry::{Running, StartOptions, start};
 use tenantry_outbox::WorkerConfig;
 use tenantry_web::Clock;
 
@@ -160,7 +161,12 @@ impl TestApp {
     /// Signs up a new account and its Administrator.
     pub async fn signup(&self, account: &str, email: &str) -> Admin {
         let (status, body) = self
-            .call(Method::POST, "/api/v1/signup", None, Some(json!({"account_name": account, "name": format!("Admin of {account}"), "email": email, "password": "correct horse battery"})))
+            .call(
+                Method::POST,
+                "/api/v1/signup",
+                None,
+                Some(json!({"account_name": account, "name": format!("Admin of {account}"), "email": email, "password": "correct horse battery"})),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         Admin {
@@ -203,7 +209,8 @@ impl TestApp {
         let id = self.invite(admin, email, name, role).await;
         let mail = self.wait_for_mail_to(email).await;
         let token = invitation_token(&mail);
-        let (status, body) = self.call(Method::POST, &format!("/api/v1/invitations/{token}/accept"), None, Some(json!({"password": "another good passphrase"}))).await;
+        let (status, body) =
+            self.call(Method::POST, &format!("/api/v1/invitations/{token}/accept"), None, Some(json!({"password": "another good passphrase"}))).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         (id, body["token"].as_str().expect("token").to_owned())
     }

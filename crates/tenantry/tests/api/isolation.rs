@@ -3,7 +3,7 @@
 use crate::db_tests;
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 db_tests!(other_accounts_users_are_404, members_get_403_on_admin_endpoints, anonymous_requests_get_401);
 
@@ -61,9 +61,13 @@ async fn members_get_403_on_admin_endpoints(b: Backend) {
 async fn anonymous_requests_get_401(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
-    for (method, path, body) in [(Method::GET, "/api/v1/users".to_owned(), None), (Method::GET, "/api/v1/me".to_owned(), None), (Method::POST, "/api/v1/auth/sign-out".to_owned(), None)]
-        .into_iter()
-        .chain(user_endpoints(&admin.user_id))
+    for (method, path, body) in [
+        (Method::GET, "/api/v1/users".to_owned(), None),
+        (Method::GET, "/api/v1/me".to_owned(), None),
+        (Method::POST, "/api/v1/auth/sign-out".to_owned(), None),
+    ]
+    .into_iter()
+    .chain(user_endpoints(&admin.user_id))
     {
         let res = app.request(method.clone(), &path, None, body).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path}");

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tenantry_domain::OutgoingEmail;
 use tenantry_outbox::{Mailer, Worker, WorkerConfig};
-use tenantry_storage::{outbox, Db};
-use tokio::sync::{watch, Notify};
+use tenantry_storage::{Db, outbox};
+use tokio::sync::{Notify, watch};
 
 db_tests!(two_workers_deliver_500_emails_exactly_once, failing_messages_back_off_and_end_dead);
 

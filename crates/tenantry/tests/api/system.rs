@@ -56,7 +56,9 @@ async fn openapi_describes_every_endpoint(b: Backend) {
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     let docs = app.request(Method::GET, "/api/docs", None, None).await.text().await.expect("docs");
     assert!(docs.contains("/assets/vendor/swagger-ui/swagger-ui-bundle.js") && !docs.contains("https://"), "docs use vendored assets only");
-    for asset in ["/assets/vendor/swagger-ui/swagger-ui-bundle.js", "/assets/vendor/swagger-ui/swagger-ui.css", "/assets/docs.js", "/assets/vendor/htmx/htmx.min.js"] {
+    for asset in
+        ["/assets/vendor/swagger-ui/swagger-ui-bundle.js", "/assets/vendor/swagger-ui/swagger-ui.css", "/assets/docs.js", "/assets/vendor/htmx/htmx.min.js"]
+    {
         let res = app.request(Method::GET, asset, None, None).await;
         assert_eq!(res.status(), StatusCode::OK, "{asset}");
     }
@@ -89,10 +91,10 @@ async fn wait_ready(port: u16, limit: Duration) -> Option<Duration> {
     let client = reqwest::Client::new();
     let start = Instant::now();
     while start.elapsed() < limit {
-        if let Ok(res) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
-            if res.status() == StatusCode::OK {
-                return Some(start.elapsed());
-            }
+        if let Ok(res) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await
+            && res.status() == StatusCode::OK
+        {
+            return Some(start.elapsed());
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -131,7 +133,8 @@ async fn cli_migrates_and_creates_an_account_with_a_sign_in_link() {
     let _child = Child(tenantry(dir.path(), port).arg("serve").stdout(Stdio::null()).spawn().expect("serve"));
     wait_ready(port, Duration::from_secs(10)).await.expect("ready");
     let client = reqwest::Client::new();
-    let info: serde_json::Value = client.get(format!("http://127.0.0.1:{port}/api/v1/invitations/{token}")).send().await.expect("sent").json().await.expect("json");
+    let info: serde_json::Value =
+        client.get(format!("http://127.0.0.1:{port}/api/v1/invitations/{token}")).send().await.expect("sent").json().await.expect("json");
     assert_eq!(info["account_name"], "Acme");
     assert_eq!(info["email"], "boss@example.com");
     let res = client

@@ -3,7 +3,7 @@
 use crate::db_tests;
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 db_tests!(
     list_filters_by_name_email_role_and_status,
@@ -63,7 +63,9 @@ async fn list_paginates_with_a_keyset_cursor(b: Backend) {
         let (status, page) = app.call(Method::GET, &path, Some(&admin.token), None).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(page["data"].as_array().expect("data").len() <= 3);
-        seen.extend(page["data"].as_array().expect("data").iter().map(|u| (u["name"].as_str().expect("n").to_lowercase(), u["id"].as_str().expect("id").to_owned())));
+        seen.extend(
+            page["data"].as_array().expect("data").iter().map(|u| (u["name"].as_str().expect("n").to_lowercase(), u["id"].as_str().expect("id").to_owned())),
+        );
         match page["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,
@@ -85,13 +87,23 @@ async fn administrators_edit_users(b: Backend) {
     let (status, user) = app.call(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin.token), Some(patch)).await;
     assert_eq!(status, StatusCode::OK, "{user}");
     assert_eq!((user["name"].as_str(), user["role"].as_str(), user["username"].as_str()), (Some("Bruno Costa"), Some("administrator"), Some("bruno.c")));
-    assert_eq!((user["timezone"].as_str(), user["date_format"].as_str(), user["time_format"].as_str()), (Some("Europe/Lisbon"), Some("DD/MM/YYYY"), Some("12h")));
+    assert_eq!(
+        (user["timezone"].as_str(), user["date_format"].as_str(), user["time_format"].as_str()),
+        (Some("Europe/Lisbon"), Some("DD/MM/YYYY"), Some("12h"))
+    );
 
     let (status, body) = app.call(Method::PATCH, &format!("/api/v1/users/{other}"), Some(&admin.token), Some(json!({"username": "BRUNO.c"}))).await;
     assert_eq!(status, StatusCode::CONFLICT, "usernames are unique regardless of case: {body}");
     assert_eq!(body["errors"][0]["field"], "username");
 
-    let (status, body) = app.call(Method::PATCH, &format!("/api/v1/users/{other}"), Some(&admin.token), Some(json!({"timezone": "Mars/Base", "date_format": "YY", "role": "owner", "name": " "}))).await;
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{other}"),
+            Some(&admin.token),
+            Some(json!({"timezone": "Mars/Base", "date_format": "YY", "role": "owner", "name": " "})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let mut fields: Vec<&str> = body["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("f")).collect();
     fields.sort();
@@ -145,7 +157,14 @@ async fn everyone_edits_their_own_profile(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
     let (_, token) = app.invite_and_activate(&admin, "bruno@example.com", "Bruno", "member").await;
-    let (status, me) = app.call(Method::PATCH, "/api/v1/me", Some(&token), Some(json!({"name": "Bruno C.", "username": "bruno", "timezone": "America/Sao_Paulo", "time_format": "12h"}))).await;
+    let (status, me) = app
+        .call(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(&token),
+            Some(json!({"name": "Bruno C.", "username": "bruno", "timezone": "America/Sao_Paulo", "time_format": "12h"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!((me["name"].as_str(), me["username"].as_str(), me["timezone"].as_str()), (Some("Bruno C."), Some("bruno"), Some("America/Sao_Paulo")));
     let (status, body) = app.call(Method::PATCH, "/api/v1/me", Some(&token), Some(json!({"role": "administrator"}))).await;

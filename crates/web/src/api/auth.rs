@@ -1,13 +1,13 @@
 //! Sign-up, sign-in, sign-out and invitation links.
 
-use super::views::{ts, AccountView, MeView};
+use super::views::{AccountView, MeView, ts};
 use crate::error::{AppResult, Problem};
 use crate::extract::{ApiJson, AuthUser, ClientMeta};
 use crate::services::{accounts, auth, invitations};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use tenantry_domain::{AccountName, EmailAddress, Password, PersonName, ValidationErrors};
 use utoipa::ToSchema;
@@ -29,7 +29,9 @@ impl TryFrom<SignUpRequest> for accounts::SignUp {
         let name = e.check("name", PersonName::parse(&r.name));
         let email = e.check("email", EmailAddress::parse(&r.email));
         match (account_name, name, email) {
-            (Some(account_name), Some(name), Some(email)) if e.is_empty() => Ok(accounts::SignUp { account_name, name, email, password: Password::new(r.password) }),
+            (Some(account_name), Some(name), Some(email)) if e.is_empty() => {
+                Ok(accounts::SignUp { account_name, name, email, password: Password::new(r.password) })
+            }
             _ => Err(e),
         }
     }
@@ -122,7 +124,12 @@ pub struct AcceptInvitationResponse {
 /// Sets the invited user's password, activates them and signs them in. The link works once.
 #[utoipa::path(post, path = "/api/v1/invitations/{token}/accept", tag = "auth", params(("token" = String, Path)), request_body = AcceptInvitationRequest,
     responses((status = 200, body = AcceptInvitationResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn accept_invitation(State(state): State<AppState>, meta: ClientMeta, Path(token): Path<String>, ApiJson(body): ApiJson<AcceptInvitationRequest>) -> AppResult<Json<AcceptInvitationResponse>> {
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    Path(token): Path<String>,
+    ApiJson(body): ApiJson<AcceptInvitationRequest>,
+) -> AppResult<Json<AcceptInvitationResponse>> {
     let s = invitations::accept(&state, &token, Password::new(body.password), &meta).await?;
     Ok(Json(AcceptInvitationResponse { token: s.token.expose().to_owned(), user: s.user.into() }))
 }

@@ -5,9 +5,9 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson, AuthUser};
 use crate::services::users::{self, Invite, ListParams, ProfilePatch};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Deserialize;
 use tenantry_domain::{EmailAddress, PersonName, Role, TimeZoneName, UserStatus, Username, ValidationErrors};
 use utoipa::{IntoParams, ToSchema};
@@ -41,7 +41,11 @@ impl TryFrom<ListUsersQuery> for ListParams {
 /// Lists the account's users by name, filtered, with keyset pagination.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListUsersQuery), security(("bearer" = [])),
     responses((status = 200, body = UserList), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn list(State(state): State<AppState>, AdminUser(admin): AdminUser, query: Result<Query<ListUsersQuery>, axum::extract::rejection::QueryRejection>) -> AppResult<Json<UserList>> {
+pub async fn list(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    query: Result<Query<ListUsersQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Json<UserList>> {
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let page = users::list(&state, &admin.user.account_id, query.try_into()?).await?;
     Ok(Json(UserList { data: page.users.into_iter().map(UserView::from).collect(), next_cursor: page.next_cursor }))
@@ -73,7 +77,11 @@ impl TryFrom<InviteRequest> for Invite {
 /// Invites a user by email: they appear as `invited` and get a single-use sign-in link.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = InviteRequest, security(("bearer" = [])),
     responses((status = 201, body = UserView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn invite(State(state): State<AppState>, AdminUser(admin): AdminUser, ApiJson(body): ApiJson<InviteRequest>) -> AppResult<(StatusCode, Json<UserView>)> {
+pub async fn invite(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ApiJson(body): ApiJson<InviteRequest>,
+) -> AppResult<(StatusCode, Json<UserView>)> {
     let user = users::invite(&state, &admin, body.try_into()?).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
@@ -132,7 +140,12 @@ impl TryFrom<UserPatch> for ProfilePatch {
 /// Changes a user's details or role. Demoting the last Administrator is refused with 409.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserPatch, security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn update(State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>, ApiJson(body): ApiJson<UserPatch>) -> AppResult<Json<UserView>> {
+pub async fn update(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UserPatch>,
+) -> AppResult<Json<UserView>> {
     Ok(Json(users::update(&state, &admin, &id, body.try_into()?).await?.into()))
 }
 

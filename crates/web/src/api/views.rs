@@ -95,7 +95,13 @@ pub struct AccountView {
 
 impl From<Account> for AccountView {
     fn from(a: Account) -> Self {
-        Self { id: a.id, name: a.name, compliance_bcc_email: a.compliance_bcc_email, partner_referral_code: a.partner_referral_code, created_at: ts(a.created_at) }
+        Self {
+            id: a.id,
+            name: a.name,
+            compliance_bcc_email: a.compliance_bcc_email,
+            partner_referral_code: a.partner_referral_code,
+            created_at: ts(a.created_at),
+        }
     }
 }
 

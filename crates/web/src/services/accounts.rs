@@ -2,7 +2,7 @@
 
 use crate::error::{AppError, AppResult};
 use crate::extract::ClientMeta;
-use crate::services::auth::{open_session, SignedIn};
+use crate::services::auth::{SignedIn, open_session};
 use crate::services::invitations::check_password;
 use crate::services::{invitations, wake_outbox};
 use crate::state::AppState;
@@ -32,7 +32,16 @@ pub async fn sign_up(state: &AppState, input: SignUp, meta: &ClientMeta) -> AppR
     accounts::insert(&mut tx, &account_id, &input.account_name, now).await?;
     users::insert(
         &mut tx,
-        NewUser { id: &user_id, account_id: &account_id, email: &input.email, name: &input.name, role: Role::Administrator, status: UserStatus::Active, password_hash: Some(&hash), now },
+        NewUser {
+            id: &user_id,
+            account_id: &account_id,
+            email: &input.email,
+            name: &input.name,
+            role: Role::Administrator,
+            status: UserStatus::Active,
+            password_hash: Some(&hash),
+            now,
+        },
     )
     .await?;
     users::record_sign_in(&mut tx, &user_id, now).await?;
@@ -52,7 +61,16 @@ pub async fn create_with_invited_admin(state: &AppState, name: AccountName, admi
     accounts::insert(&mut tx, &account_id, &name, now).await?;
     users::insert(
         &mut tx,
-        NewUser { id: &user_id, account_id: &account_id, email: &admin_email, name: &admin_name, role: Role::Administrator, status: UserStatus::Invited, password_hash: None, now },
+        NewUser {
+            id: &user_id,
+            account_id: &account_id,
+            email: &admin_email,
+            name: &admin_name,
+            role: Role::Administrator,
+            status: UserStatus::Invited,
+            password_hash: None,
+            now,
+        },
     )
     .await?;
     let user = users::get(&mut tx, &account_id, &user_id).await?.ok_or_else(|| anyhow::anyhow!("user vanished inside its transaction"))?;

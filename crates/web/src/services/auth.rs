@@ -3,9 +3,9 @@
 use crate::error::{AppError, AppResult};
 use crate::extract::ClientMeta;
 use crate::state::AppState;
-use tenantry_domain::{EmailAddress, Password, SecretToken, SessionId, UserStatus, SESSION_MAX_AGE_MS};
+use tenantry_domain::{EmailAddress, Password, SESSION_MAX_AGE_MS, SecretToken, SessionId, UserStatus};
 use tenantry_storage::users::User;
-use tenantry_storage::{sessions, users, Conn};
+use tenantry_storage::{Conn, sessions, users};
 
 /// A new session: the token is shown to the client once.
 #[derive(Debug)]

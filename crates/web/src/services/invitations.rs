@@ -2,13 +2,13 @@
 
 use crate::error::{AppError, AppResult};
 use crate::extract::ClientMeta;
-use crate::services::auth::{open_session, SignedIn};
+use crate::services::auth::{SignedIn, open_session};
 use crate::services::queue_email;
 use crate::state::AppState;
-use tenantry_domain::{InvitationId, Password, PasswordPolicy, SecretToken, TokenHash, ValidationErrors, INVITATION_TTL_MS};
+use tenantry_domain::{INVITATION_TTL_MS, InvitationId, Password, PasswordPolicy, SecretToken, TokenHash, ValidationErrors};
 use tenantry_storage::invitations::{self, OpenInvitation};
 use tenantry_storage::users::User;
-use tenantry_storage::{users, Conn};
+use tenantry_storage::{Conn, users};
 
 /// Issues a fresh link for an invited user (revoking earlier ones) and queues the email, in the
 /// caller's transaction. Answers the link, which only the email (and the CLI) ever shows.

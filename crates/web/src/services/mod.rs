@@ -9,7 +9,7 @@ pub mod users;
 use crate::error::AppResult;
 use crate::state::AppState;
 use tenantry_domain::OutgoingEmail;
-use tenantry_storage::{outbox, Conn};
+use tenantry_storage::{Conn, outbox};
 
 /// Queues an email in the caller's transaction; call [`wake_outbox`] after the commit.
 pub async fn queue_email(conn: &mut Conn, account_id: Option<&str>, email: &OutgoingEmail, now: i64) -> AppResult<()> {

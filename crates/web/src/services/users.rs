@@ -8,7 +8,7 @@ use base64::Engine as _;
 use tenantry_domain::rules::ensure_an_administrator_remains;
 use tenantry_domain::{AccountId, DateFormat, EmailAddress, PersonName, Role, TimeFormat, TimeZoneName, UserId, UserStatus, Username};
 use tenantry_storage::users::{self, ListQuery, NewUser, ProfileChange, User};
-use tenantry_storage::{accounts, Conn};
+use tenantry_storage::{Conn, accounts};
 
 /// Most users one page of the list holds.
 pub const MAX_PAGE: i64 = 200;
