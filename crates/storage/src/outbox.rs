@@ -50,10 +50,11 @@ pub async fn claim(db: &Db, now: i64, lease_ms: i64) -> Result<Option<Claimed>> 
     Ok(sqlx::query_as(sql).bind(now + lease_ms).bind(now).fetch_optional(&mut *conn).await?)
 }
 
-/// Marks a message delivered.
+/// Marks a message delivered and erases its payload: an email body may hold a sign-in link,
+/// and secrets must not outlive their delivery in the database.
 pub async fn mark_sent(db: &Db, id: &str, now: i64) -> Result<()> {
     let mut conn = db.conn().await?;
-    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
+    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL, payload = '' WHERE id = $2")
         .bind(now)
         .bind(id)
         .execute(&mut *conn)
@@ -76,6 +77,12 @@ pub async fn mark_failed(db: &Db, id: &str, error: &str, retry_at: Option<i64>) 
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// How many messages still hold a payload in `status`.
+pub async fn payloads_kept(db: &Db, status: &str) -> Result<i64> {
+    let mut conn = db.conn().await?;
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = $1 AND payload <> ''").bind(status).fetch_one(&mut *conn).await?)
 }
 
 /// How many messages are in each state (for metrics and tests).

@@ -57,6 +57,7 @@ async fn two_workers_deliver_500_emails_exactly_once(b: Backend) {
     let recipients: HashSet<String> = received.iter().flat_map(|m| m.to.clone()).collect();
     assert_eq!(recipients.len(), 500);
     assert_eq!(outbox::counts(&db).await.expect("counts"), vec![("sent".to_owned(), 500)]);
+    assert_eq!(outbox::payloads_kept(&db, "sent").await.expect("count"), 0, "sent bodies (and the links in them) are erased");
 }
 
 async fn failing_messages_back_off_and_end_dead(b: Backend) {
@@ -90,4 +91,5 @@ async fn failing_messages_back_off_and_end_dead(b: Backend) {
     }
     assert_eq!(attempts, 3);
     assert_eq!(outbox::counts(&db).await.expect("counts"), vec![("dead".to_owned(), 1)], "dead after max attempts");
+    assert_eq!(outbox::payloads_kept(&db, "dead").await.expect("count"), 1, "a dead message keeps its body for a retry");
 }
