@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 
 # One build profile, in a target folder outside the clone that later runs reuse.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tenantry/target}"
-export TENANTRY_TEST_POSTGRES="${TENANTRY_TEST_POSTGRES:-postgres://postgres:postgres@127.0.0.1:5432}"
-export TENANTRY_SCREENSHOTS="${TENANTRY_SCREENSHOTS:-$CARGO_TARGET_DIR/screenshots}"
+export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432}"
+export TEST_SCREENSHOTS="${TEST_SCREENSHOTS:-$CARGO_TARGET_DIR/screenshots}"
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 need_apt=()
@@ -34,8 +34,8 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
 fi
 
 # Databases left by earlier runs.
-for db in $(psql "$TENANTRY_TEST_POSTGRES/postgres" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'tenantry_test_%'"); do
-  psql "$TENANTRY_TEST_POSTGRES/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null
+for db in $(psql "$TEST_POSTGRES_URL/postgres" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'tenantry_test_%'"); do
+  psql "$TEST_POSTGRES_URL/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null
 done
 
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
@@ -51,6 +51,6 @@ cargo nextest run --workspace --locked --no-fail-fast 2>&1 | tee "$log" || statu
 sqlite=$(grep -cE '^\s+PASS .*::sqlite$' "$log" || true)
 postgres=$(grep -cE '^\s+PASS .*::postgres$' "$log" || true)
 echo "==> storage and API tests passed on SQLite: $sqlite, on PostgreSQL: $postgres"
-echo "==> browser screenshots: $TENANTRY_SCREENSHOTS"
+echo "==> browser screenshots: $TEST_SCREENSHOTS"
 rm -f "$log"
 exit $status

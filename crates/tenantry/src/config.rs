@@ -142,6 +142,8 @@ mod tests {
     #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
     fn layers_and_refusals() {
         Jail::expect_with(|jail| {
+            // The caller's own TENANTRY_* variables must not leak into the layers under test.
+            jail.clear_env();
             jail.create_file("t.toml", "listen = \"127.0.0.1:9000\"\nsignup = \"closed\"\n")?;
             jail.set_env("TENANTRY_LISTEN", "127.0.0.1:9100");
             let c = Config::load(Some(Path::new("t.toml"))).map_err(|e| e.to_string())?;
@@ -160,6 +162,10 @@ mod tests {
             jail.set_env("TENANTRY_OPERATOR_TOKEN", "very-secret-value");
             let c = Config::load(None).map_err(|e| e.to_string())?;
             assert!(!format!("{c:?}").contains("very-secret-value"), "secrets never print");
+
+            jail.set_env("TENANTRY_LISTN", "127.0.0.1:1");
+            let err = Config::load(None).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("listn"), "a misspelt variable is refused: {err}");
             Ok(())
         });
     }

@@ -42,7 +42,7 @@ macro_rules! db_tests {
 
 /// Base URL of the PostgreSQL server tests create databases on.
 pub fn postgres_base() -> String {
-    std::env::var("TENANTRY_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
 /// A new empty database for `backend`, as a URL.

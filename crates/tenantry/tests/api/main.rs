@@ -5,7 +5,9 @@ mod helpers;
 
 mod auth;
 mod bad_input;
+mod browser;
 mod isolation;
 mod outbox;
+mod pages;
 mod system;
 mod users;

@@ -1,9 +1,185 @@
-//! Server-rendered pages.
+//! Server-rendered pages: askama templates, htmx for the live parts, a cookie session, and
+//! CSRF protection on every state-changing request. Handlers call the same services as the API.
 
+mod auth;
+mod error;
+mod me;
+mod session;
+mod users;
+
+pub use error::PageError;
+pub use session::{MaybePageUser, PageAdmin, PageUser, SESSION_COOKIE};
+
+use crate::error::AppError;
 use crate::state::AppState;
+use askama::Template;
 use axum::Router;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use base64::Engine as _;
+use serde::de::DeserializeOwned;
+use tenantry_domain::FieldError;
+use tower_http::csrf::CsrfLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
-/// The page routes.
+/// The page routes, behind CSRF protection (the API, which uses bearer tokens, is not).
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(auth::home))
+        .route("/signin", get(auth::sign_in_page).post(auth::sign_in))
+        .route("/signup", get(auth::sign_up_page).post(auth::sign_up))
+        .route("/signout", post(auth::sign_out))
+        .route("/invitations/{token}", get(auth::invitation_page).post(auth::accept_invitation))
+        .route("/users", get(users::lobby).post(users::invite))
+        .route("/me", get(me::page).post(me::save))
+        // Pages show personal data: never keep them in shared or browser caches.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(CsrfLayer::new().with_rejection_response(error::cross_site_refused))
+}
+
+/// What the top bar of a signed-in page shows.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub name: String,
+    pub email: String,
+    pub is_admin: bool,
+    /// The section the page belongs to, marked in the menu: `users` or `me`.
+    pub section: &'static str,
+}
+
+impl Chrome {
+    fn new(user: &crate::extract::AuthUser, section: &'static str) -> Self {
+        Self { name: user.user.name.clone(), email: user.user.email.clone(), is_admin: user.user.role == tenantry_domain::Role::Administrator, section }
+    }
+}
+
+/// Renders a template with a status; a template that fails to render is logged and answers 500.
+pub fn render(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. It has been logged.").into_response()
+        }
+    }
+}
+
+/// A 303 to `to`: after a successful form post the browser loads the result with a GET.
+pub fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response()
+}
+
+/// Whether htmx sent the request for a fragment (a history restore wants the whole page).
+pub fn wants_fragment(headers: &HeaderMap) -> bool {
+    let is = |name: &str| headers.get(name).is_some_and(|v| v.as_bytes() == b"true");
+    is("hx-request") && !is("hx-history-restore-request")
+}
+
+const FLASH_COOKIE: &str = "tenantry_flash";
+
+/// Remembers a success message for the next page the browser loads (post/redirect/get).
+pub fn set_flash(state: &AppState, jar: CookieJar, message: &str) -> CookieJar {
+    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(message);
+    let mut cookie = Cookie::new(FLASH_COOKIE, value);
+    cookie.set_http_only(true);
+    cookie.set_same_site(SameSite::Lax);
+    cookie.set_path("/");
+    cookie.set_secure(state.config.secure_cookies());
+    jar.add(cookie)
+}
+
+/// Takes the success message left by the previous request, if any.
+pub fn take_flash(jar: CookieJar) -> (CookieJar, Option<String>) {
+    let message = jar
+        .get(FLASH_COOKIE)
+        .and_then(|c| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c.value()).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .map(|m| m.chars().take(300).collect::<String>());
+    match message {
+        Some(m) => (jar.remove(Cookie::build(FLASH_COOKIE).path("/")), Some(m)),
+        None => (jar, None),
+    }
+}
+
+/// A URL-encoded form body; an unreadable one is a 400 page.
+pub struct PageForm<T>(pub T);
+
+impl<S, T> FromRequest<S> for PageForm<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, PageError> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(v)) => Ok(PageForm(v)),
+            Err(e) => Err(AppError::BadRequest(e.body_text()).into()),
+        }
+    }
+}
+
+/// What a form shows: the values entered (never a password), every error next to its field,
+/// and a message above the form.
+#[derive(Debug, Default)]
+pub struct FormState {
+    values: Vec<(&'static str, String)>,
+    errors: Vec<FieldError>,
+    /// A message about the form as a whole (e.g. wrong credentials).
+    pub alert: Option<String>,
+}
+
+impl FormState {
+    /// A form with the given field values; fields not listed here count as "not on the form".
+    pub fn with(values: Vec<(&'static str, String)>) -> Self {
+        Self { values, ..Self::default() }
+    }
+
+    /// The value entered in `field`.
+    pub fn value(&self, field: &str) -> &str {
+        self.values.iter().find(|(f, _)| *f == field).map_or("", |(_, v)| v.as_str())
+    }
+
+    /// The messages about `field`.
+    pub fn errors_for(&self, field: &str) -> Vec<&str> {
+        self.errors.iter().filter(|e| e.field == field).map(|e| e.message.as_str()).collect()
+    }
+
+    /// Whether anything is wrong.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty() || self.alert.is_some()
+    }
+
+    /// Errors about fields the form does not show, so none is ever hidden.
+    pub fn other_errors(&self) -> Vec<String> {
+        self.errors.iter().filter(|e| !self.values.iter().any(|(f, _)| *f == e.field)).map(|e| format!("{}: {}", e.field, e.message)).collect()
+    }
+
+    /// Turns a service error into messages on the form, with the status to answer; errors that
+    /// are not about the input (a failure on our side) stay errors.
+    pub fn fail(mut self, error: AppError) -> Result<(StatusCode, Self), AppError> {
+        let status = error.status();
+        const CHECK: &str = "Some fields need your attention.";
+        match error {
+            AppError::Validation(v) => {
+                self.errors = v.0;
+                self.alert = Some(CHECK.to_owned());
+            }
+            AppError::BadField(field, message) => {
+                self.errors = vec![FieldError::new(field, message)];
+                self.alert = Some(CHECK.to_owned());
+            }
+            AppError::Conflict { detail, errors } => {
+                self.alert = Some(if errors.is_empty() { detail } else { CHECK.to_owned() });
+                self.errors = errors;
+            }
+            AppError::BadRequest(message) => self.alert = Some(message),
+            AppError::Unauthorized(message) | AppError::Forbidden(message) => self.alert = Some(message.to_owned()),
+            other => return Err(other),
+        }
+        Ok((status, self))
+    }
 }

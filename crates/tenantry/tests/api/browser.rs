@@ -1,0 +1,229 @@
+//! The Users lobby in a real headless Chromium driven over WebDriver (chromedriver + fantoccini):
+//! sign in, filter live with htmx, add a user, and look at it on a phone-sized screen.
+//! Screenshots go to `$TEST_SCREENSHOTS`, else `<workspace>/target/screenshots/`.
+//! Chromium and chromedriver are required: without them this test fails, it does not skip.
+
+use crate::db_tests;
+use crate::helpers::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+db_tests!(users_lobby_in_a_real_browser);
+
+/// A chromedriver we started; dropping it (also when the test fails) kills it by its id.
+/// The browser it drives is quit first through WebDriver (see the test).
+struct Chromedriver {
+    child: Child,
+    port: u16,
+}
+
+impl Chromedriver {
+    fn start() -> Self {
+        let binary = std::env::var_os("CHROMEDRIVER").map(PathBuf::from).or_else(|| find_in_path("chromedriver")).unwrap_or_else(|| {
+            panic!("chromedriver is not installed: install the Debian packages `chromium` and `chromium-driver` (or set CHROMEDRIVER to its path)")
+        });
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        Self { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    async fn wait_until_ready(&mut self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("chromedriver exited at start: {status}");
+            }
+            if client.get(format!("{}/status", self.url())).send().await.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not answer on port {}", self.port);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_in_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()))
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir =
+        std::env::var_os("TEST_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"));
+    std::fs::create_dir_all(&dir).expect("create the screenshot folder");
+    dir
+}
+
+async fn screenshot(c: &Client, dir: &Path, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    std::fs::write(dir.join(name), png).expect("write screenshot");
+}
+
+/// Polls `check` until it holds, failing after ten seconds with `what`.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The text of the table body (empty while htmx is swapping it).
+async fn rows_text(c: &Client) -> String {
+    match c.find(Locator::Id("users-rows")).await {
+        Ok(tbody) => tbody.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn users_lobby_in_a_real_browser(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    app.invite(&admin, "bruno@example.com", "Bruno Costa", "member").await;
+
+    let mut driver = Chromedriver::start();
+    driver.wait_until_ready().await;
+    let profile = tempfile::tempdir().expect("browser profile folder");
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--window-size=1280,900",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(format!("--user-data-dir={}", profile.path().display()));
+    let mut options = json!({ "args": args });
+    if let Some(chrome) = std::env::var_os("CHROME").map(PathBuf::from).or_else(|| find_in_path("chromium")) {
+        options["binary"] = json!(chrome);
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".to_owned(), json!("chrome"));
+    caps.insert("goog:chromeOptions".to_owned(), options);
+    let c = ClientBuilder::rustls().expect("TLS connector").capabilities(caps).connect(&driver.url()).await.expect("a browser session");
+    let prefix = match b {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let outcome = tokio::spawn(lobby_scenario(c.clone(), app.url.clone(), admin.email.clone(), prefix)).await;
+    // Quit the browser whatever happened, then stop chromedriver; then report a failure.
+    let _ = c.close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("the browser scenario did not finish: {e}"),
+        }
+    }
+}
+
+/// Signs in, filters, adds a user and looks at a phone-sized screen, taking screenshots.
+async fn lobby_scenario(c: Client, url: String, email: String, prefix: &'static str) {
+    let shots = screenshot_dir();
+
+    // Sign in; an Administrator lands on the Users lobby.
+    c.goto(&format!("{}/signin", url)).await.unwrap();
+    screenshot(&c, &shots, &format!("{prefix}-0-signin.png")).await;
+    c.find(Locator::Id("email")).await.unwrap().send_keys(&email).await.unwrap();
+    c.find(Locator::Id("password")).await.unwrap().send_keys("correct horse battery").await.unwrap();
+    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    eventually("the Users lobby", || {
+        let c = c.clone();
+        async move { c.current_url().await.is_ok_and(|u| u.path() == "/users") }
+    })
+    .await;
+    c.wait().for_element(Locator::Css("table.users-table")).await.unwrap();
+    let all = rows_text(&c).await;
+    assert!(all.contains("Admin of Acme") && all.contains("Bruno Costa"), "{all}");
+    assert!(all.contains("Has signed in") && all.contains("Invited (Pending)"), "{all}");
+    screenshot(&c, &shots, &format!("{prefix}-1-lobby.png")).await;
+
+    // Typing in the filter narrows the table through htmx, without a page load.
+    c.execute("document.body.dataset.marker = 'same-page'", vec![]).await.unwrap();
+    c.find(Locator::Id("q")).await.unwrap().send_keys("brun").await.unwrap();
+    eventually("the table to show only Bruno", || {
+        let c = c.clone();
+        async move {
+            let text = rows_text(&c).await;
+            text.contains("Bruno Costa") && !text.contains("Admin of Acme")
+        }
+    })
+    .await;
+    let marker = c.execute("return document.body.dataset.marker || ''", vec![]).await.unwrap();
+    assert_eq!(marker, json!("same-page"), "htmx swapped the rows; the page did not reload");
+    assert_eq!(c.current_url().await.unwrap().query(), Some("q=brun"), "the address keeps the filter");
+    screenshot(&c, &shots, &format!("{prefix}-2-filtered.png")).await;
+
+    // Add user: a mistake is shown next to its field, with what was typed kept; then Carla
+    // appears, invited.
+    c.find(Locator::Css("details.add-user > summary")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("email")).await.unwrap().send_keys("carla@").await.unwrap();
+    c.find(Locator::Id("name")).await.unwrap().send_keys("Carla Dias").await.unwrap();
+    c.find(Locator::Id("role")).await.unwrap().select_by_value("member").await.unwrap();
+    c.find(Locator::Css("form.inline-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    let error = c.wait().for_element(Locator::Id("email-error")).await.unwrap();
+    assert!(error.text().await.unwrap().contains("Email is not a valid email address"));
+    assert_eq!(c.find(Locator::Id("name")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("Carla Dias"));
+    screenshot(&c, &shots, &format!("{prefix}-3-add-user-error.png")).await;
+    let email = c.find(Locator::Id("email")).await.unwrap();
+    email.clear().await.unwrap();
+    email.send_keys("carla@example.com").await.unwrap();
+    c.find(Locator::Css("form.inline-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
+    assert!(notice.text().await.unwrap().contains("Invitation sent to Carla Dias"));
+    let row = c.find(Locator::XPath("//tbody[@id='users-rows']/tr[contains(., 'Carla Dias')]")).await.expect("Carla's row");
+    assert!(row.text().await.unwrap().contains("Invited (Pending)"));
+    screenshot(&c, &shots, &format!("{prefix}-4-invited.png")).await;
+
+    // The gear menu works without script: a <details> dropdown.
+    c.find(Locator::Css("details.menu > summary")).await.unwrap().click().await.unwrap();
+    let menu = c.find(Locator::Css(".menu-panel")).await.unwrap();
+    assert!(menu.is_displayed().await.unwrap());
+    let items = menu.text().await.unwrap();
+    assert!(items.contains("Account settings") && items.contains("My settings") && items.contains("Sign out"), "{items}");
+    screenshot(&c, &shots, &format!("{prefix}-5-menu.png")).await;
+    c.execute("document.querySelector('details.menu').open = false", vec![]).await.unwrap();
+
+    // On a phone the lobby fits the screen: no sideways scrolling.
+    c.set_window_size(375, 812).await.unwrap();
+    eventually("the phone layout", || {
+        let c = c.clone();
+        async move { c.execute("return window.innerWidth", vec![]).await.is_ok_and(|w| w.as_u64().is_some_and(|w| w <= 400)) }
+    })
+    .await;
+    let overflow = c.execute("return document.documentElement.scrollWidth - window.innerWidth", vec![]).await.unwrap();
+    assert!(overflow.as_i64().is_some_and(|o| o <= 0), "the page scrolls sideways by {overflow}px at 375px");
+    screenshot(&c, &shots, &format!("{prefix}-6-phone.png")).await;
+    c.goto(&format!("{}/me", url)).await.unwrap();
+    c.wait().for_element(Locator::Id("timezone")).await.unwrap();
+    screenshot(&c, &shots, &format!("{prefix}-7-my-settings-phone.png")).await;
+}

@@ -1,0 +1,190 @@
+//! The way in and out: home redirect, sign-in, sign-up, sign-out, and invitation links.
+
+use super::session::{clear_session_cookie, session_cookie};
+use super::{Chrome, FormState, MaybePageUser, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
+use crate::api::auth::SignUpRequest;
+use crate::error::AppError;
+use crate::extract::{AuthUser, ClientMeta};
+use crate::services::{accounts, auth, invitations};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+use tenantry_domain::{PasswordPolicy, Role};
+use tenantry_storage::invitations::OpenInvitation;
+
+/// What a new password must be, said next to the field.
+fn password_hint() -> String {
+    format!("At least {} characters.", PasswordPolicy::default().min_length)
+}
+
+/// Where a signed-in user starts.
+fn start_page(user: &AuthUser) -> &'static str {
+    start_page_for(user.user.role)
+}
+
+fn start_page_for(role: Role) -> &'static str {
+    match role {
+        Role::Administrator => "/users",
+        Role::Member => "/me",
+    }
+}
+
+/// `/`: Administrators go to the Users lobby, Members to their settings, others to sign in.
+pub async fn home(MaybePageUser(user): MaybePageUser) -> Response {
+    see_other(user.as_ref().map_or("/signin", start_page))
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignInPage {
+    chrome: Option<Chrome>,
+    flash: Option<String>,
+    form: FormState,
+    signup_open: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+}
+
+pub async fn sign_in_page(State(state): State<AppState>, MaybePageUser(user): MaybePageUser, jar: CookieJar) -> Response {
+    if let Some(user) = user {
+        return see_other(start_page(&user));
+    }
+    let (jar, flash) = take_flash(jar);
+    let page = SignInPage {
+        chrome: None,
+        flash,
+        form: FormState::with(vec![("email", String::new()), ("password", String::new())]),
+        signup_open: state.config.signup_open,
+    };
+    (jar, render(StatusCode::OK, &page)).into_response()
+}
+
+pub async fn sign_in(State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<SignInForm>) -> Result<Response, PageError> {
+    let form = FormState::with(vec![("email", f.email.clone()), ("password", String::new())]);
+    match auth::sign_in(&state, &f.email, tenantry_domain::Password::new(f.password), &meta).await {
+        Ok(signed_in) => {
+            let to = start_page_for(signed_in.user.role);
+            Ok((jar.add(session_cookie(&state, &signed_in)), see_other(to)).into_response())
+        }
+        Err(e) => {
+            let (status, form) = form.fail(e)?;
+            Ok(render(status, &SignInPage { chrome: None, flash: None, form, signup_open: state.config.signup_open }))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignUpPage {
+    chrome: Option<Chrome>,
+    open: bool,
+    form: FormState,
+    password_hint: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SignUpForm {
+    account_name: String,
+    name: String,
+    email: String,
+    password: String,
+}
+
+fn sign_up_form(f: &SignUpForm) -> FormState {
+    FormState::with(vec![("account_name", f.account_name.clone()), ("name", f.name.clone()), ("email", f.email.clone()), ("password", String::new())])
+}
+
+pub async fn sign_up_page(State(state): State<AppState>) -> Response {
+    let open = state.config.signup_open;
+    let page = SignUpPage { chrome: None, open, form: sign_up_form(&SignUpForm::default()), password_hint: password_hint() };
+    render(if open { StatusCode::OK } else { StatusCode::FORBIDDEN }, &page)
+}
+
+pub async fn sign_up(State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<SignUpForm>) -> Result<Response, PageError> {
+    let form = sign_up_form(&f);
+    let request = SignUpRequest { account_name: f.account_name, name: f.name, email: f.email, password: f.password };
+    let result = match accounts::SignUp::try_from(request) {
+        Ok(input) => accounts::sign_up(&state, input, &meta).await,
+        Err(errors) => Err(AppError::Validation(errors)),
+    };
+    match result {
+        Ok((account, signed_in)) => {
+            let jar = set_flash(&state, jar.add(session_cookie(&state, &signed_in)), &format!("Welcome! Your account {} is ready.", account.name));
+            Ok((jar, see_other("/users")).into_response())
+        }
+        Err(e) => {
+            let open = !matches!(e, AppError::Forbidden(_));
+            let (status, form) = form.fail(e)?;
+            Ok(render(status, &SignUpPage { chrome: None, open, form, password_hint: password_hint() }))
+        }
+    }
+}
+
+/// Ends the browser's session and forgets the cookie.
+pub async fn sign_out(State(state): State<AppState>, PageUser(user): PageUser, jar: CookieJar) -> Result<Response, PageError> {
+    auth::sign_out(&state, &user.session_id).await?;
+    let jar = set_flash(&state, clear_session_cookie(jar), "You have signed out.");
+    Ok((jar, see_other("/signin")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+struct InvitationPage {
+    chrome: Option<Chrome>,
+    invitation: OpenInvitation,
+    form: FormState,
+    password_hint: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AcceptForm {
+    password: String,
+}
+
+/// Looks up a link; unknown, used and expired ones get the same friendly 404 page.
+async fn open_invitation(state: &AppState, token: &str) -> Result<OpenInvitation, PageError> {
+    match invitations::lookup(state, token).await {
+        Ok(i) => Ok(i),
+        Err(AppError::NotFound) => Err(PageError::invitation_gone()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn invitation_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
+    let invitation = open_invitation(&state, &token).await?;
+    let page = InvitationPage { chrome: None, invitation, form: FormState::with(vec![("password", String::new())]), password_hint: password_hint() };
+    Ok(render(StatusCode::OK, &page))
+}
+
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    jar: CookieJar,
+    Path(token): Path<String>,
+    PageForm(f): PageForm<AcceptForm>,
+) -> Result<Response, PageError> {
+    let invitation = open_invitation(&state, &token).await?;
+    match invitations::accept(&state, &token, tenantry_domain::Password::new(f.password), &meta).await {
+        Ok(signed_in) => {
+            let welcome = format!("Welcome to {}! Your password is set and you are signed in.", invitation.account_name);
+            let jar = set_flash(&state, jar.add(session_cookie(&state, &signed_in)), &welcome);
+            Ok((jar, see_other("/")).into_response())
+        }
+        Err(AppError::NotFound) => Err(PageError::invitation_gone()),
+        Err(e) => {
+            let (status, form) = FormState::with(vec![("password", String::new())]).fail(e)?;
+            Ok(render(status, &InvitationPage { chrome: None, invitation, form, password_hint: password_hint() }))
+        }
+    }
+}

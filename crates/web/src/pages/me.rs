@@ -1,0 +1,110 @@
+//! My settings: the signed-in user's profile and date and time display.
+
+use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
+use crate::api::users::UserPatch;
+use crate::error::AppError;
+use crate::extract::AuthUser;
+use crate::services::users::{self, ProfilePatch};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+use std::sync::LazyLock;
+use tenantry_domain::DateFormat;
+
+/// The IANA time zones offered, sorted (read once from the bundled database).
+static TIME_ZONES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let mut zones: Vec<String> =
+        jiff::tz::db().available().map(|n| n.as_str().to_owned()).filter(|n| n == "UTC" || (n.contains('/') && !n.starts_with("Etc/"))).collect();
+    zones.sort();
+    zones.dedup();
+    zones
+});
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    chrome: Option<Chrome>,
+    flash: Option<String>,
+    email: String,
+    role: &'static str,
+    form: FormState,
+    time_zones: &'static [String],
+    date_formats: [&'static str; 4],
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ProfileForm {
+    name: String,
+    username: String,
+    timezone: String,
+    date_format: String,
+    time_format: String,
+}
+
+impl From<&AuthUser> for ProfileForm {
+    fn from(me: &AuthUser) -> Self {
+        let u = &me.user;
+        Self {
+            name: u.name.clone(),
+            username: u.username.clone().unwrap_or_default(),
+            timezone: u.timezone.clone(),
+            date_format: u.date_format.as_str().to_owned(),
+            time_format: u.time_format.as_str().to_owned(),
+        }
+    }
+}
+
+fn me_page(me: &AuthUser, flash: Option<String>, f: &ProfileForm) -> MePage {
+    let form = FormState::with(vec![
+        ("name", f.name.clone()),
+        ("username", f.username.clone()),
+        ("timezone", f.timezone.clone()),
+        ("date_format", f.date_format.clone()),
+        ("time_format", f.time_format.clone()),
+    ]);
+    MePage {
+        chrome: Some(Chrome::new(me, "me")),
+        flash,
+        email: me.user.email.clone(),
+        role: me.user.role.label(),
+        form,
+        time_zones: TIME_ZONES.as_slice(),
+        date_formats: DateFormat::ALL.map(DateFormat::as_str),
+    }
+}
+
+/// `GET /me`.
+pub async fn page(PageUser(me): PageUser, jar: CookieJar) -> Response {
+    let (jar, flash) = take_flash(jar);
+    (jar, render(StatusCode::OK, &me_page(&me, flash, &ProfileForm::from(&me)))).into_response()
+}
+
+/// `POST /me`: saves the profile; an empty username clears it.
+pub async fn save(State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, PageForm(f): PageForm<ProfileForm>) -> Result<Response, PageError> {
+    let username = f.username.trim();
+    let patch = UserPatch {
+        name: Some(f.name.clone()),
+        role: None,
+        username: Some((!username.is_empty()).then(|| username.to_owned())),
+        timezone: Some(f.timezone.clone()),
+        date_format: Some(f.date_format.clone()),
+        time_format: Some(f.time_format.clone()),
+    };
+    let result = match ProfilePatch::try_from(patch) {
+        Ok(patch) => users::update_me(&state, &me, patch).await,
+        Err(errors) => Err(AppError::Validation(errors)),
+    };
+    match result {
+        Ok(_) => Ok((set_flash(&state, jar, "Your settings have been saved."), see_other("/me")).into_response()),
+        Err(e) => {
+            let template = me_page(&me, None, &f);
+            let (status, form) = template.form.fail(e).map_err(|e| PageError::for_user(e, &me, "me"))?;
+            Ok(render(status, &MePage { form, ..template }))
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The page session: a cookie holding the session token, resolved by the same
+//! [`authenticate`] the API uses for bearer tokens.
+
+use super::error::PageError;
+use super::wants_fragment;
+use crate::error::AppError;
+use crate::extract::{AuthUser, authenticate};
+use crate::services::auth::SignedIn;
+use crate::state::AppState;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use tenantry_domain::Role;
+
+/// Name of the cookie holding the session token.
+pub const SESSION_COOKIE: &str = "tenantry_session";
+
+/// The cookie that signs the browser in: script cannot read it, other sites cannot send it
+/// with a form post, and it lasts as long as the session.
+pub fn session_cookie(state: &AppState, signed_in: &SignedIn) -> Cookie<'static> {
+    let mut cookie = Cookie::new(SESSION_COOKIE, signed_in.token.expose().to_owned());
+    cookie.set_http_only(true);
+    cookie.set_same_site(SameSite::Lax);
+    cookie.set_path("/");
+    cookie.set_secure(state.config.secure_cookies());
+    let seconds = ((signed_in.expires_at - state.now()) / 1000).max(0);
+    // The cookie crate's duration type is not re-exported by axum-extra; parsing the attribute
+    // gives one without a direct dependency on `time`.
+    let max_age = Cookie::parse(format!("m=; Max-Age={seconds}")).ok().and_then(|c| c.max_age());
+    cookie.set_max_age(max_age);
+    cookie
+}
+
+/// Removes the session cookie.
+pub fn clear_session_cookie(jar: CookieJar) -> CookieJar {
+    jar.remove(Cookie::build(SESSION_COOKIE).path("/"))
+}
+
+/// The user signed in through the cookie, if any.
+async fn from_cookie(parts: &Parts, state: &AppState) -> Result<Option<AuthUser>, AppError> {
+    if let Some(user) = parts.extensions.get::<AuthUser>() {
+        return Ok(Some(user.clone()));
+    }
+    let jar = CookieJar::from_headers(&parts.headers);
+    match jar.get(SESSION_COOKIE).map(Cookie::value).filter(|t| !t.is_empty()) {
+        Some(token) => authenticate(state, token).await,
+        None => Ok(None),
+    }
+}
+
+/// Why a page that needs a signed-in user was refused.
+pub enum PageRejection {
+    /// Not signed in: go to the sign-in page (htmx is told to navigate there).
+    SignIn {
+        htmx: bool,
+    },
+    Error(PageError),
+}
+
+impl IntoResponse for PageRejection {
+    fn into_response(self) -> Response {
+        match self {
+            PageRejection::SignIn { htmx: true } => (StatusCode::UNAUTHORIZED, [("hx-redirect", "/signin")]).into_response(),
+            PageRejection::SignIn { htmx: false } => super::see_other("/signin"),
+            PageRejection::Error(e) => e.into_response(),
+        }
+    }
+}
+
+/// The signed-in user of a page; anonymous requests are sent to the sign-in page.
+pub struct PageUser(pub AuthUser);
+
+impl<S> FromRequestParts<S> for PageUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = PageRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageRejection> {
+        let state = AppState::from_ref(state);
+        match from_cookie(parts, &state).await {
+            Ok(Some(user)) => {
+                parts.extensions.insert(user.clone());
+                Ok(PageUser(user))
+            }
+            Ok(None) => Err(PageRejection::SignIn { htmx: wants_fragment(&parts.headers) }),
+            Err(e) => Err(PageRejection::Error(e.into())),
+        }
+    }
+}
+
+/// A signed-in Administrator; a Member gets the 403 page.
+pub struct PageAdmin(pub AuthUser);
+
+impl<S> FromRequestParts<S> for PageAdmin
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = PageRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageRejection> {
+        let PageUser(user) = PageUser::from_request_parts(parts, state).await?;
+        if user.user.role != Role::Administrator {
+            let error = AppError::Forbidden("Only Administrators can see account settings. Ask an Administrator of your account if you need access.");
+            return Err(PageRejection::Error(PageError::for_user(error, &user, "users")));
+        }
+        Ok(PageAdmin(user))
+    }
+}
+
+/// The signed-in user, or nobody (pages anyone may see).
+pub struct MaybePageUser(pub Option<AuthUser>);
+
+impl<S> FromRequestParts<S> for MaybePageUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageError> {
+        let state = AppState::from_ref(state);
+        Ok(MaybePageUser(from_cookie(parts, &state).await?))
+    }
+}
