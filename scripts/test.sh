@@ -33,10 +33,10 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
     || su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" || true
 fi
 
-# Databases left by earlier runs.
-for db in $(psql "$TEST_POSTGRES_URL/postgres" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'tenantry_test_%'"); do
-  psql "$TEST_POSTGRES_URL/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null
-done
+# Databases left by earlier runs, dropped in one session.
+psql "$TEST_POSTGRES_URL/postgres" -Atc \
+  "SELECT 'DROP DATABASE IF EXISTS ' || quote_ident(datname) || ';' FROM pg_database WHERE datname LIKE 'tenantry_test_%'" \
+  | psql "$TEST_POSTGRES_URL/postgres" -q >/dev/null
 
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
