@@ -68,8 +68,7 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
 }
 
 fn screenshot_dir() -> PathBuf {
-    let dir =
-        std::env::var_os("TEST_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"));
+    let dir = std::env::var_os("TEST_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"));
     std::fs::create_dir_all(&dir).expect("create the screenshot folder");
     dir
 }
