@@ -44,6 +44,8 @@ pub struct Config {
     /// Comma-separated addresses.
     pub trusted_proxies: String,
     pub log_format: LogFormat,
+    /// Milliseconds a validated session is trusted without asking the database (0: always ask).
+    pub session_cache_ms: u32,
 }
 
 #[derive(Serialize)]
@@ -56,6 +58,7 @@ struct Defaults {
     rate_limit_per_ip: u32,
     trusted_proxies: &'static str,
     log_format: LogFormat,
+    session_cache_ms: u32,
 }
 
 /// Keys that hold secrets: accepted from the environment only, never from a file.
@@ -86,6 +89,7 @@ impl Config {
             rate_limit_per_ip: 60,
             trusted_proxies: "",
             log_format: LogFormat::Text,
+            session_cache_ms: 2000,
         };
         let mut figment = Figment::from(Serialized::defaults(defaults));
         if let Some(file) = file {

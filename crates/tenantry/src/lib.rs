@@ -45,7 +45,12 @@ pub fn mailer(config: &Config) -> anyhow::Result<Mailer> {
 
 /// Application state for `db` under `config`, with links based on `public_url`.
 pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Arc<Notify>) -> anyhow::Result<AppState> {
-    let web = WebConfig { public_url, signup_open: config.signup == Signup::Open, trusted_proxies: config.trusted_proxy_ips()? };
+    let web = WebConfig {
+        public_url,
+        signup_open: config.signup == Signup::Open,
+        trusted_proxies: config.trusted_proxy_ips()?,
+        session_cache_ms: i64::from(config.session_cache_ms),
+    };
     let parallelism = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     Ok(AppState::new(db, web, Hasher::new(parallelism)?, clock, wake, metrics_handle()))
 }

@@ -105,6 +105,9 @@ fn bearer(parts: &Parts) -> Option<&str> {
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<AuthUser>, AppError> {
     let hash = TokenHash::of(token);
     let now = state.now();
+    if let Some(user) = state.sessions.get(hash.as_str(), now) {
+        return Ok(Some(user));
+    }
     let mut conn = state.db.conn().await?;
     let Some(SessionUser { session_id, token_hash, last_seen_at, user }) = sessions::find_by_hash(&mut conn, &hash, now).await? else {
         return Ok(None);
@@ -115,7 +118,9 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<AuthUs
     if now - last_seen_at > 60_000 {
         sessions::touch(&mut conn, &session_id, now).await?;
     }
-    Ok(Some(AuthUser { session_id, user }))
+    let user = AuthUser { session_id, user };
+    state.sessions.put(token_hash, user.clone(), now);
+    Ok(Some(user))
 }
 
 impl<S> FromRequestParts<S> for AuthUser

@@ -8,6 +8,7 @@ pub mod mail;
 pub mod pages;
 pub mod passwords;
 pub mod services;
+pub mod session_cache;
 pub mod state;
 pub mod system;
 

@@ -15,6 +15,8 @@ pub struct WebConfig {
     pub signup_open: bool,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// How long a validated session is trusted without asking the database again (0: always ask).
+    pub session_cache_ms: i64,
 }
 
 impl WebConfig {
@@ -55,6 +57,8 @@ pub struct Inner {
     /// Wakes the local outbox worker when a message is queued.
     pub outbox_wake: Arc<Notify>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Recently validated sessions.
+    pub sessions: crate::session_cache::SessionCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -74,7 +78,8 @@ impl AppState {
         outbox_wake: Arc<Notify>,
         metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     ) -> Self {
-        Self(Arc::new(Inner { db, config, hasher, clock, outbox_wake, metrics }))
+        let sessions = crate::session_cache::SessionCache::new(config.session_cache_ms);
+        Self(Arc::new(Inner { db, config, hasher, clock, outbox_wake, metrics, sessions }))
     }
     /// Now, in Unix milliseconds.
     pub fn now(&self) -> i64 {

@@ -16,6 +16,7 @@ db_tests!(
     expired_invitation_links_are_404,
     invitation_password_is_checked_against_the_policy,
     emails_are_unique_regardless_of_case,
+    a_session_revoked_on_another_node_ends_within_the_cache_lifetime,
 );
 
 async fn signup_signs_in_the_first_administrator(b: Backend) {
@@ -194,4 +195,21 @@ async fn emails_are_unique_regardless_of_case(b: Backend) {
         app.call(Method::POST, "/api/v1/users", Some(&a.token), Some(json!({"email": "Ana@EXAMPLE.com", "name": "Dup", "role": "member"}))).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["errors"][0]["field"], "email");
+}
+
+async fn a_session_revoked_on_another_node_ends_within_the_cache_lifetime(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    let (status, _) = app.call(Method::GET, "/api/v1/me", Some(&admin.token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    // Another node signs the user out everywhere: only the database knows.
+    let db = tenantry_storage::Db::connect(&app.database_url, 1).await.expect("connect");
+    let mut conn = db.conn().await.expect("conn");
+    let user_id = tenantry_domain::UserId::parse(&admin.user_id).expect("id");
+    assert_eq!(tenantry_storage::sessions::delete_for_user(&mut conn, &user_id).await.expect("delete"), 1);
+    let (status, _) = app.call(Method::GET, "/api/v1/me", Some(&admin.token), None).await;
+    assert_eq!(status, StatusCode::OK, "this node trusts its recent check for up to session_cache_ms");
+    app.advance(2_000);
+    let (status, _) = app.call(Method::GET, "/api/v1/me", Some(&admin.token), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "and asks the database again after it");
 }

@@ -76,6 +76,7 @@ pub fn test_config(data_dir: PathBuf, database_url: String) -> Config {
         rate_limit_per_ip: 0,
         trusted_proxies: String::new(),
         log_format: LogFormat::Text,
+        session_cache_ms: 2000,
     }
 }
 

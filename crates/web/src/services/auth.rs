@@ -72,5 +72,6 @@ pub async fn sign_in(state: &AppState, email: &str, password: Password, meta: &C
 pub async fn sign_out(state: &AppState, session_id: &str) -> AppResult<()> {
     let mut conn = state.db.conn().await?;
     sessions::delete(&mut conn, session_id).await?;
+    state.sessions.forget_session(session_id);
     Ok(())
 }

@@ -129,6 +129,7 @@ pub async fn update(state: &AppState, admin: &AuthUser, id: &str, patch: Profile
     accounts::lock(&mut tx, account_id).await?;
     let user = apply(&mut tx, account_id, &id, &patch, state.now()).await?;
     tenantry_storage::commit(tx).await?;
+    state.sessions.forget_user(&id);
     Ok(user)
 }
 
@@ -138,6 +139,7 @@ pub async fn update_me(state: &AppState, me: &AuthUser, mut patch: ProfilePatch)
     let mut tx = state.db.begin().await?;
     let user = apply(&mut tx, &me.user.account_id, &me.user.id, &patch, state.now()).await?;
     tenantry_storage::commit(tx).await?;
+    state.sessions.forget_user(&me.user.id);
     Ok(user)
 }
 
@@ -154,6 +156,7 @@ pub async fn delete(state: &AppState, admin: &AuthUser, id: &str) -> AppResult<(
     }
     users::delete(&mut tx, account_id, &id).await?;
     tenantry_storage::commit(tx).await?;
+    state.sessions.forget_user(&id);
     Ok(())
 }
 

@@ -1,0 +1,66 @@
+//! A short-lived, in-process cache of validated sessions, so a busy client does not cost a
+//! database query per request. Changes made on this node (sign-out, role change, deletion) evict
+//! at once; a change made on another node is seen here within the cache's lifetime (two seconds
+//! by default, `0` turns the cache off), which is the price of not asking the database each time.
+
+use crate::extract::AuthUser;
+use std::collections::HashMap;
+use std::sync::RwLock;
+use tenantry_domain::UserId;
+
+/// Entries kept at most; past that the cache starts over (cheaper than tracking age order).
+const MAX_ENTRIES: usize = 100_000;
+
+struct Entry {
+    user: AuthUser,
+    checked_at: i64,
+}
+
+/// Validated sessions by token hash.
+pub struct SessionCache {
+    ttl_ms: i64,
+    entries: RwLock<HashMap<String, Entry>>,
+}
+
+impl SessionCache {
+    /// A cache keeping answers for `ttl_ms` milliseconds (0: never).
+    pub fn new(ttl_ms: i64) -> Self {
+        Self { ttl_ms, entries: RwLock::new(HashMap::new()) }
+    }
+
+    /// The session for `token_hash` if it was checked against the database less than the lifetime ago.
+    pub fn get(&self, token_hash: &str, now: i64) -> Option<AuthUser> {
+        if self.ttl_ms <= 0 {
+            return None;
+        }
+        let entries = self.entries.read().ok()?;
+        entries.get(token_hash).filter(|e| (0..self.ttl_ms).contains(&(now - e.checked_at))).map(|e| e.user.clone())
+    }
+
+    /// Remembers a session just checked against the database.
+    pub fn put(&self, token_hash: String, user: AuthUser, now: i64) {
+        if self.ttl_ms <= 0 {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(token_hash, Entry { user, checked_at: now });
+        }
+    }
+
+    /// Forgets one session (signed out).
+    pub fn forget_session(&self, session_id: &str) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.retain(|_, e| e.user.session_id != session_id);
+        }
+    }
+
+    /// Forgets every session of a user (changed, demoted, deleted).
+    pub fn forget_user(&self, user_id: &UserId) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.retain(|_, e| e.user.user.id != *user_id);
+        }
+    }
+}
