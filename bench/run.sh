@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# Tenantry's reproducible benchmark: see BENCHMARKS.md at the repository root.
+#
+#   bash bench/run.sh [--postgres] [--duration SECONDS] [--users N] [--no-build] [--keep] [--out FILE]
+#
+# Builds `tenantry` (release) and the helpers in bench/ (release), installs wrk if missing, then
+# on a fresh temporary data folder, against servers on 127.0.0.1 only:
+#   (d) raw Argon2id hash rate (the server's parameters), 1 thread and all threads;
+#   (b) a bare axum hello-world at 64 connections, for scale;
+#   (a) POST /api/v1/auth/sign-in with the right password at 8 and 64 connections;
+#   (b) GET /api/v1/me with a Bearer token at 64 connections (and /healthz, for scale);
+#   (c) after seeding N users (server stopped, seeded, restarted): GET /api/v1/users?q=…&limit=50
+#       at 1 connection, for a common surname, a rare one, and no filter;
+# and prints a summary table. Every wrk run is bounded by -d; every server started here is stopped
+# on exit (trap), and with --postgres the temporary database is dropped.
+#
+# Environment: CARGO_TARGET_DIR (default /work/target-bench), PG_BASE_URL (default
+# postgres://postgres@127.0.0.1:5432, trust authentication), WRK_THREADS (default: nproc),
+# BENCH_TENANTRY_SRC (the workspace to build tenantry from; default this repository, e.g. a
+# `git archive` export to measure a commit while the work tree is being edited).
+# The server gets none of the caller's TENANTRY_* variables: only the ones set below.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH="$ROOT/bench"
+SRC="${BENCH_TENANTRY_SRC:-$ROOT}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-bench}"
+PG_BASE_URL="${PG_BASE_URL:-postgres://postgres@127.0.0.1:5432}"
+HOST=127.0.0.1 # load is only ever sent to the loopback address
+
+BACKEND=sqlite
+DURATION=10
+USERS=100000
+BUILD=1
+KEEP=0
+OUT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --postgres) BACKEND=postgres ;;
+    --duration) DURATION="$2"; shift ;;
+    --users) USERS="$2"; shift ;;
+    --no-build) BUILD=0 ;;
+    --keep) KEEP=1 ;;
+    --out) OUT="$2"; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+NPROC=$(nproc)
+WRK_THREADS="${WRK_THREADS:-$NPROC}"
+SIGNIN_PASSWORD="correct-horse-battery-staple-42"
+ADMIN_EMAIL="admin@bench.example"
+COMMON_Q="smith"   # about 0.8 % of the seeded users (see seed_users.py)
+RARE_Q="vanterpool" # 8 of the 100,000 seeded users
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+# --- build ---------------------------------------------------------------------------------
+if [ "$BUILD" = 1 ]; then
+  log "building tenantry (release) from $SRC into $CARGO_TARGET_DIR"
+  (cd "$SRC" && cargo build --release -p tenantry)
+  log "building bench helpers (release)"
+  cargo build --release --locked --manifest-path "$BENCH/Cargo.toml"
+fi
+TENANTRY="$CARGO_TARGET_DIR/release/tenantry"
+HELLO="$CARGO_TARGET_DIR/release/hello"
+ARGON2_RATE="$CARGO_TARGET_DIR/release/argon2-rate"
+for b in "$TENANTRY" "$HELLO" "$ARGON2_RATE"; do
+  [ -x "$b" ] || { echo "missing $b (run without --no-build)" >&2; exit 1; }
+done
+
+if ! command -v wrk >/dev/null 2>&1; then
+  log "installing wrk"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq wrk >/dev/null
+fi
+
+# --- processes and cleanup -----------------------------------------------------------------
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tenantry-bench.XXXXXX")
+SERVER_PID=""
+HELLO_PID=""
+PG_DB=""
+
+stop_pid() { # stop_pid PID: SIGTERM, wait up to 15 s, then SIGKILL
+  local pid="$1" i
+  [ -n "$pid" ] || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 150); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  stop_pid "$SERVER_PID"; SERVER_PID=""
+  stop_pid "$HELLO_PID"; HELLO_PID=""
+  if [ -n "$PG_DB" ]; then
+    psql "$PG_BASE_URL/postgres" -qAt -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
+    PG_DB=""
+  fi
+  if [ "$KEEP" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_http() { # wait_http URL PID NAME: until URL answers 200, or fail if PID died / 60 s passed
+  local url="$1" pid="$2" name="$3" i
+  for i in $(seq 1 600); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then echo "$name exited; see its log in $WORK" >&2; return 1; fi
+    sleep 0.1
+  done
+  echo "$name did not answer $url in 60 s" >&2
+  return 1
+}
+
+PORT=$(free_port)
+BASE="http://$HOST:$PORT"
+DATA="$WORK/data"
+if [ "$BACKEND" = postgres ]; then
+  PG_DB="tenantry_bench_$$_$(date +%s)"
+  psql "$PG_BASE_URL/postgres" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE $PG_DB" >/dev/null
+  DATABASE_URL="$PG_BASE_URL/$PG_DB"
+fi
+
+start_tenantry() {
+  local unset=() v
+  for v in $(compgen -e | grep '^TENANTRY_' || true); do unset+=(-u "$v"); done
+  local env=(
+    TENANTRY_LISTEN="$HOST:$PORT"
+    TENANTRY_DATA_DIR="$DATA"
+    # Any per-IP limit would turn a load test from one address into a rate-limit test.
+    TENANTRY_RATE_LIMIT_PER_IP=1000000000
+  )
+  [ "$BACKEND" = postgres ] && env+=(TENANTRY_DATABASE_URL="$DATABASE_URL")
+  env "${unset[@]}" "${env[@]}" "$TENANTRY" serve >>"$WORK/tenantry.log" 2>&1 &
+  SERVER_PID=$!
+  wait_http "$BASE/healthz" "$SERVER_PID" tenantry
+}
+
+stop_tenantry() { stop_pid "$SERVER_PID"; SERVER_PID=""; }
+
+# --- measurements --------------------------------------------------------------------------
+declare -A R # R[name]="requests=… rps=… p50_ms=…"
+
+# wrk_run NAME CONNECTIONS URL [wrk args…]; WRK_METHOD / WRK_BODY in the environment
+wrk_run() {
+  local name="$1" conns="$2" url="$3"; shift 3
+  local threads=$(( WRK_THREADS < conns ? WRK_THREADS : conns ))
+  log "$name: wrk -t$threads -c$conns -d${DURATION}s $url"
+  wrk -t"$threads" -c"$conns" -d"${DURATION}s" --timeout 10s --latency -s "$BENCH/wrk.lua" "$@" "$url" | tee "$WORK/wrk-$name.txt" >&2
+  R[$name]=$(grep '^RESULT ' "$WORK/wrk-$name.txt" | tail -1 | cut -d' ' -f2-)
+}
+
+field() { # field NAME KEY
+  local kv
+  for kv in ${R[$1]:-}; do
+    if [ "${kv%%=*}" = "$2" ]; then echo "${kv#*=}"; return; fi
+  done
+  echo "-"
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+log "load average before: $LOAD_BEFORE (nproc $NPROC)"
+
+# (d) raw Argon2id rate, before any server runs.
+log "argon2-rate (5 s on 1 thread, 5 s on $NPROC threads)"
+"$ARGON2_RATE" 5 "$NPROC" | tee "$WORK/argon2.txt" >&2
+ARGON2_1=$(sed -n 's/^ARGON2 threads1=\([0-9.]*\).*/\1/p' "$WORK/argon2.txt")
+ARGON2_N=$(sed -n 's/^ARGON2 .*threadsN=\([0-9.]*\).*/\1/p' "$WORK/argon2.txt")
+
+# (b, for scale) bare axum hello-world.
+HELLO_PORT=$(free_port)
+"$HELLO" "$HOST:$HELLO_PORT" >"$WORK/hello.log" 2>&1 &
+HELLO_PID=$!
+wait_http "http://$HOST:$HELLO_PORT/" "$HELLO_PID" hello
+WRK_METHOD=GET WRK_BODY="" wrk_run hello_c64 64 "http://$HOST:$HELLO_PORT/"
+stop_pid "$HELLO_PID"; HELLO_PID=""
+
+# Tenantry, empty.
+log "starting tenantry ($BACKEND) on $BASE, data in $DATA"
+start_tenantry
+SIGNUP=$(curl -fsS -X POST "$BASE/api/v1/signup" -H 'Content-Type: application/json' \
+  -d "{\"account_name\":\"Bench Inc\",\"name\":\"Bench Admin\",\"email\":\"$ADMIN_EMAIL\",\"password\":\"$SIGNIN_PASSWORD\"}")
+TOKEN=$(printf '%s' "$SIGNUP" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+ACCOUNT_ID=$(printf '%s' "$SIGNUP" | python3 -c 'import json, sys; print(json.load(sys.stdin)["account"]["id"])')
+curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/me"
+SIGNIN_BODY="{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$SIGNIN_PASSWORD\"}"
+curl -fsS -o /dev/null -X POST "$BASE/api/v1/auth/sign-in" -H 'Content-Type: application/json' -d "$SIGNIN_BODY"
+
+# (a) sign-ins with the right password.
+WRK_METHOD=POST WRK_BODY="$SIGNIN_BODY" wrk_run signin_c8 8 "$BASE/api/v1/auth/sign-in"
+WRK_METHOD=POST WRK_BODY="$SIGNIN_BODY" wrk_run signin_c64 64 "$BASE/api/v1/auth/sign-in"
+
+# (b) an authenticated read; and /healthz (same server, middleware, no database) to tell the
+# cost of the HTTP stack and middleware from that of authentication.
+WRK_METHOD=GET WRK_BODY="" wrk_run me_c64 64 "$BASE/api/v1/me" -H "Authorization: Bearer $TOKEN"
+WRK_METHOD=GET WRK_BODY="" wrk_run healthz_c64 64 "$BASE/healthz"
+
+# (c) the users list over $USERS users.
+stop_tenantry
+log "seeding $USERS users into account $ACCOUNT_ID (server stopped)"
+if [ "$BACKEND" = sqlite ]; then
+  python3 "$BENCH/seed_users.py" sqlite "$DATA/tenantry.db" --account-id "$ACCOUNT_ID" --count "$USERS" 2>&1 | tee "$WORK/seed.txt" >&2
+else
+  PW_HASH=$(psql "$DATABASE_URL" -qAt -c "SELECT password_hash FROM users WHERE account_id = '$ACCOUNT_ID' AND role = 'administrator' LIMIT 1")
+  python3 "$BENCH/seed_users.py" sql --account-id "$ACCOUNT_ID" --password-hash "$PW_HASH" --count "$USERS" 2>"$WORK/seed.txt" \
+    | psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 >/dev/null
+  # What autovacuum does within a minute of such a bulk insert; done here so the plan is stable.
+  psql "$DATABASE_URL" -qAt -c "ANALYZE users" >/dev/null
+  cat "$WORK/seed.txt" >&2
+fi
+COMMON_MATCHES=$(sed -n "s/^SEED term=$COMMON_Q matches=\([0-9]*\).*/\1/p" "$WORK/seed.txt")
+RARE_MATCHES=$(sed -n "s/^SEED term=$RARE_Q matches=\([0-9]*\).*/\1/p" "$WORK/seed.txt")
+start_tenantry
+for q in "$COMMON_Q" "$RARE_Q" ""; do
+  curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/users?q=$q&limit=50"
+done
+WRK_METHOD=GET WRK_BODY="" wrk_run list_common_c1 1 "$BASE/api/v1/users?q=$COMMON_Q&limit=50" -H "Authorization: Bearer $TOKEN"
+WRK_METHOD=GET WRK_BODY="" wrk_run list_rare_c1 1 "$BASE/api/v1/users?q=$RARE_Q&limit=50" -H "Authorization: Bearer $TOKEN"
+WRK_METHOD=GET WRK_BODY="" wrk_run list_all_c1 1 "$BASE/api/v1/users?limit=50" -H "Authorization: Bearer $TOKEN"
+stop_tenantry
+
+# The list query itself, straight on the database (server stopped): its plan and its time.
+QUERY_INFO="$WORK/list-query.txt"
+if [ "$BACKEND" = sqlite ]; then
+  python3 - "$DATA/tenantry.db" "$ACCOUNT_ID" "$COMMON_Q" "$RARE_Q" >"$QUERY_INFO" <<'PY'
+import sqlite3, sys, time
+db, account, *terms = sys.argv[1:]
+con = sqlite3.connect(db)
+# The query of crates/storage/src/users.rs (list), first page, with the server's bindings.
+q = ("SELECT id, account_id, email, name, username, role, status, timezone, date_format, time_format, "
+     "last_sign_in_at, created_at, name_sort FROM users WHERE account_id = ?1 "
+     "AND (?2 = '' OR name_sort LIKE ?2 ESCAPE '\\' OR email_normalized LIKE ?2 ESCAPE '\\') "
+     "AND (?3 = '' OR role = ?3) AND (?4 = '' OR status = ?4) "
+     "AND (name_sort > ?5 OR (name_sort = ?5 AND id > ?6)) ORDER BY name_sort, id LIMIT ?7")
+print("sqlite", sqlite3.sqlite_version)
+for term in terms + [""]:
+    pattern = f"%{term}%" if term else ""
+    args = (account, pattern, "", "", "", "", 51)
+    plan = [r[3] for r in con.execute("EXPLAIN QUERY PLAN " + q, args)]
+    n = 20
+    t = time.perf_counter()
+    for _ in range(n):
+        rows = con.execute(q, args).fetchall()
+    ms = (time.perf_counter() - t) * 1000 / n
+    print(f"q={term or '(none)'}: {len(rows)} rows, {ms:.2f} ms per query; plan: {' / '.join(plan)}")
+PY
+else
+  # The server's query as a prepared statement with a generic plan: what a pooled connection
+  # runs once PostgreSQL stops re-planning it for the bound values.
+  {
+    echo "SET plan_cache_mode = force_generic_plan;"
+    echo "PREPARE q(text, text, text, text, text, text, bigint) AS SELECT id, account_id, email, name, username, role, status, timezone, date_format, time_format, last_sign_in_at, created_at, name_sort FROM users WHERE account_id = \$1 AND (\$2 = '' OR name_sort LIKE \$2 ESCAPE '\\' OR email_normalized LIKE \$2 ESCAPE '\\') AND (\$3 = '' OR role = \$3) AND (\$4 = '' OR status = \$4) AND (name_sort > \$5 OR (name_sort = \$5 AND id > \$6)) ORDER BY name_sort, id LIMIT \$7;"
+    for term in "$COMMON_Q" "$RARE_Q"; do
+      echo "\\echo q=$term (generic plan):"
+      echo "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE q('$ACCOUNT_ID', '%$term%', '', '', '', '', 51);"
+    done
+  } | psql "$DATABASE_URL" -qAt >"$QUERY_INFO" 2>&1
+fi
+cat "$QUERY_INFO" >&2
+
+# --- summary -------------------------------------------------------------------------------
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+verdict() { # verdict OK_CONDITION_EXIT_STATUS
+  if "$@"; then echo "met"; else echo "NOT met"; fi
+}
+ge() { python3 -c "import sys; sys.exit(0 if float('$1') >= float('$2') else 1)" 2>/dev/null; }
+le() { python3 -c "import sys; sys.exit(0 if float('$1') <= float('$2') else 1)" 2>/dev/null; }
+
+row() { # row LABEL NAME
+  printf '| %-52s | %10s | %9s | %9s | %9s | %6s |\n' "$1" "$(field "$2" rps)" "$(field "$2" p50_ms)" "$(field "$2" p99_ms)" "$(field "$2" max_ms)" \
+    "$(( $(field "$2" non2xx | sed 's/-/0/') + $(field "$2" errors | sed 's/-/0/') ))"
+}
+
+{
+  echo
+  echo "## Tenantry benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "- machine: $NPROC CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/ {print $2}') GiB"
+  echo "- backend: $BACKEND; load average before: $LOAD_BEFORE, after: $LOAD_AFTER"
+  if [ "$SRC" = "$ROOT" ]; then
+    echo "- tenantry built from: commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- crates 2>/dev/null || echo ' plus uncommitted changes in crates/')"
+  else
+    echo "- tenantry built from: $SRC (BENCH_TENANTRY_SRC)"
+  fi
+  echo "- each wrk run: ${DURATION} s, $WRK_THREADS wrk threads at most, on the same machine as the server"
+  echo
+  echo "| run | req/s | p50 ms | p99 ms | max ms | errors |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+  row "hello-world (bare axum), 64 conns" hello_c64
+  row "POST /auth/sign-in (right password), 8 conns" signin_c8
+  row "POST /auth/sign-in (right password), 64 conns" signin_c64
+  row "GET /me (Bearer), 64 conns" me_c64
+  row "GET /healthz (no database), 64 conns" healthz_c64
+  row "GET /users?q=$COMMON_Q ($COMMON_MATCHES matches), 1 conn" list_common_c1
+  row "GET /users?q=$RARE_Q ($RARE_MATCHES matches), 1 conn" list_rare_c1
+  row "GET /users (no filter), 1 conn" list_all_c1
+  echo
+  echo "| Argon2id m=19 MiB t=2 p=1 | hashes/s |"
+  echo "| --- | ---: |"
+  echo "| 1 thread | $ARGON2_1 |"
+  echo "| $NPROC threads | $ARGON2_N |"
+  SIGNIN_BEST=$(python3 -c "print(max(float(x) for x in ['$(field signin_c8 rps)', '$(field signin_c64 rps)'] if x != '-'))" 2>/dev/null || echo 0)
+  echo
+  echo "- sign-ins/s vs raw hash rate on $NPROC threads: $SIGNIN_BEST / $ARGON2_N = $(python3 -c "print(f'{float(\"$SIGNIN_BEST\") / float(\"$ARGON2_N\") * 100:.0f} %')" 2>/dev/null || echo '-')"
+  echo "- target GET /me >= 25,000 req/s: $(verdict ge "$(field me_c64 rps)" 25000); p99 <= 10 ms: $(verdict le "$(field me_c64 p99_ms)" 10)"
+  echo "- target GET /users?q=$COMMON_Q p50 <= 5 ms: $(verdict le "$(field list_common_c1 p50_ms)" 5); q=$RARE_Q p50 <= 5 ms: $(verdict le "$(field list_rare_c1 p50_ms)" 5)"
+  echo
+  echo "List query on the database directly (server stopped):"
+  echo
+  echo '```'
+  cat "$QUERY_INFO"
+  echo '```'
+} | tee "$WORK/summary.md"
+if [ -n "$OUT" ]; then cp "$WORK/summary.md" "$OUT"; fi
