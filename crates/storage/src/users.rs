@@ -1,6 +1,6 @@
 //! Users: the account's people, their role, status and personal settings.
 
-use crate::{Result, StoreError, changed_one};
+use crate::{Backend, Result, StoreError, changed_one};
 use sqlx::AnyConnection;
 use tenantry_domain::{AccountId, DateFormat, EmailAddress, PersonName, Role, TimeFormat, UserId, UserStatus, Username};
 
@@ -127,28 +127,56 @@ pub struct ListQuery {
     pub limit: i64,
 }
 
+/// Without a search term, or with one too short for trigrams: walk the (account_id, name_sort, id)
+/// index in order and stop after `limit` matches (fast unless the term is rare).
+const LIST_SCAN: &str = "SELECT id, account_id, email, name, username, role, status, timezone, date_format, time_format, \
+     last_sign_in_at, created_at, name_sort FROM users \
+     WHERE account_id = $1 \
+     AND ($2 = '' OR name_sort LIKE $2 ESCAPE '\\' OR email_normalized LIKE $2 ESCAPE '\\') \
+     AND ($3 = '' OR role = $3) AND ($4 = '' OR status = $4) \
+     AND (name_sort > $5 OR (name_sort = $5 AND id > $6)) \
+     ORDER BY name_sort, id LIMIT $7";
+
+/// SQLite: the FTS5 trigram index finds the matching users first (`$2` is a quoted phrase, which the
+/// trigram tokenizer matches as a substring); only they are sorted.
+const LIST_SEARCH_SQLITE: &str = "SELECT u.id, u.account_id, u.email, u.name, u.username, u.role, u.status, u.timezone, \
+     u.date_format, u.time_format, u.last_sign_in_at, u.created_at, u.name_sort \
+     FROM users_search s CROSS JOIN users u ON u.id = s.user_id \
+     WHERE users_search MATCH $2 AND u.account_id = $1 \
+     AND ($3 = '' OR u.role = $3) AND ($4 = '' OR u.status = $4) \
+     AND (u.name_sort > $5 OR (u.name_sort = $5 AND u.id > $6)) \
+     ORDER BY u.name_sort, u.id LIMIT $7";
+
+/// PostgreSQL: the pg_trgm GIN indexes find the matching users first (materialised, so the planner
+/// cannot trade them for a walk of the name index), then they are filtered and sorted.
+const LIST_SEARCH_POSTGRES: &str = "WITH matched AS MATERIALIZED ( \
+        SELECT id FROM users WHERE name_sort LIKE $2 ESCAPE '\\' OR email_normalized LIKE $2 ESCAPE '\\') \
+     SELECT u.id, u.account_id, u.email, u.name, u.username, u.role, u.status, u.timezone, \
+     u.date_format, u.time_format, u.last_sign_in_at, u.created_at, u.name_sort \
+     FROM matched m JOIN users u ON u.id = m.id \
+     WHERE u.account_id = $1 \
+     AND ($3 = '' OR u.role = $3) AND ($4 = '' OR u.status = $4) \
+     AND (u.name_sort > $5 OR (u.name_sort = $5 AND u.id > $6)) \
+     ORDER BY u.name_sort, u.id LIMIT $7";
+
 /// One page of users sorted by name, then id; also answers the sort key of the last row for the next cursor.
-pub async fn list(conn: &mut AnyConnection, account_id: &AccountId, query: &ListQuery) -> Result<Vec<(User, String)>> {
+pub async fn list(conn: &mut AnyConnection, backend: Backend, account_id: &AccountId, query: &ListQuery) -> Result<Vec<(User, String)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         user: UserRow,
         name_sort: String,
     }
-    // Walks the (account_id, name_sort, id) index in order and stops after `limit` matches.
-    const Q: &str = "SELECT id, account_id, email, name, username, role, status, timezone, date_format, time_format, \
-         last_sign_in_at, created_at, name_sort FROM users \
-         WHERE account_id = $1 \
-         AND ($2 = '' OR name_sort LIKE $2 ESCAPE '\\' OR email_normalized LIKE $2 ESCAPE '\\') \
-         AND ($3 = '' OR role = $3) AND ($4 = '' OR status = $4) \
-         AND (name_sort > $5 OR (name_sort = $5 AND id > $6)) \
-         ORDER BY name_sort, id LIMIT $7";
-    let pattern = match query.q.as_deref().map(str::trim) {
-        Some(q) if !q.is_empty() => format!("%{}%", escape_like(&q.to_lowercase())),
-        _ => String::new(),
+    let term = query.q.as_deref().map(|q| q.trim().to_lowercase()).unwrap_or_default();
+    // Trigram indexes need three characters; shorter terms (and none) take the ordered walk.
+    let (sql, pattern) = match (term.chars().count(), backend) {
+        (0, _) => (LIST_SCAN, String::new()),
+        (1..=2, _) => (LIST_SCAN, format!("%{}%", escape_like(&term))),
+        (_, Backend::Sqlite) => (LIST_SEARCH_SQLITE, format!("\"{}\"", term.replace('"', "\"\""))),
+        (_, Backend::Postgres) => (LIST_SEARCH_POSTGRES, format!("%{}%", escape_like(&term))),
     };
     let (after_name, after_id) = query.after.clone().unwrap_or_default();
-    let rows: Vec<Row> = sqlx::query_as(Q)
+    let rows: Vec<Row> = sqlx::query_as(sql)
         .bind(account_id.as_str())
         .bind(pattern)
         .bind(query.role.map(Role::as_str).unwrap_or(""))

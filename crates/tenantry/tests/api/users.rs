@@ -44,6 +44,29 @@ async fn list_filters_by_name_email_role_and_status(b: Backend) {
         assert!(user.get(field).is_some(), "list entries carry {field}");
     }
     assert_eq!(user["status"], "invited");
+
+    // The search index follows renames and deletions, and odd input is just text.
+    let bruno = user["id"].as_str().expect("id").to_owned();
+    let (status, _) = app.call(Method::PATCH, &format!("/api/v1/users/{bruno}"), Some(&admin.token), Some(json!({"name": "Bruno Silva"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, old) = app.call(Method::GET, "/api/v1/users?q=costa", Some(&admin.token), None).await;
+    assert!(names(&old).is_empty(), "old name no longer matches");
+    let (_, new) = app.call(Method::GET, "/api/v1/users?q=silva", Some(&admin.token), None).await;
+    assert_eq!(names(&new), ["Bruno Silva"]);
+    let (_, by_email) = app.call(Method::GET, "/api/v1/users?q=bruno%40exa", Some(&admin.token), None).await;
+    assert_eq!(names(&by_email), ["Bruno Silva"], "email still matches after the rename");
+    let (status, _) = app.call(Method::DELETE, &format!("/api/v1/users/{bruno}"), Some(&admin.token), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, gone) = app.call(Method::GET, "/api/v1/users?q=silva", Some(&admin.token), None).await;
+    assert!(names(&gone).is_empty());
+    for odd in ["%22%22%22", "a%22b%22c", "NEAR(ab", "*co*", "%27%3B--"] {
+        let (status, body) = app.call(Method::GET, &format!("/api/v1/users?q={odd}"), Some(&admin.token), None).await;
+        assert_eq!(status, StatusCode::OK, "{odd}: {body}");
+    }
+    // Another account's users never match.
+    let other = app.signup("Other", "olga@other.org").await;
+    let (_, theirs) = app.call(Method::GET, "/api/v1/users?q=carla", Some(&other.token), None).await;
+    assert!(names(&theirs).is_empty());
 }
 
 async fn list_paginates_with_a_keyset_cursor(b: Backend) {

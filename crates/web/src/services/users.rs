@@ -48,7 +48,7 @@ pub async fn list(state: &AppState, account_id: &AccountId, params: ListParams) 
     let after = params.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
     let query = ListQuery { q: params.q, role: params.role, status: params.status, after, limit: limit + 1 };
     let mut conn = state.db.conn().await?;
-    let mut rows = users::list(&mut conn, account_id, &query).await?;
+    let mut rows = users::list(&mut conn, state.db.backend(), account_id, &query).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     let next_cursor = if more { rows.last().map(|(u, sort)| encode_cursor(sort, u.id.as_str())) } else { None };
