@@ -1,6 +1,6 @@
 //! Sign-in sessions: only the SHA-256 of the token is stored.
 
-use crate::users::{User, UserRow};
+use crate::users::{User, UserRow, user_columns};
 use crate::{Result, StoreError};
 use sqlx::AnyConnection;
 use tenantry_domain::{SessionId, TokenHash, UserId};
@@ -55,11 +55,11 @@ struct SessionUserRow {
     user: UserRow,
 }
 
-const FIND_BY_HASH: &str = "SELECT s.id AS session_id, s.token_hash, s.last_seen_at, \
-     u.id, u.account_id, u.email, u.name, u.username, u.role, u.status, u.timezone, u.date_format, u.time_format, \
-     u.last_sign_in_at, u.created_at \
-     FROM sessions s JOIN users u ON u.id = s.user_id \
-     WHERE s.token_hash = $1 AND s.expires_at > $2";
+const FIND_BY_HASH: &str = concat!(
+    "SELECT s.id AS session_id, s.token_hash, s.last_seen_at, ",
+    user_columns!(),
+    " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2"
+);
 
 /// The session whose token hashes to `hash`, if it has not expired.
 pub async fn find_by_hash(conn: &mut AnyConnection, hash: &TokenHash, now: i64) -> Result<Option<SessionUser>> {

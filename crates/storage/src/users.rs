@@ -21,6 +21,15 @@ pub struct User {
     pub created_at: i64,
 }
 
+/// The columns [`UserRow`] reads, from a `users` table aliased `u`: one list for every query,
+/// spliced in with `concat!` because sqlx wants `&'static str` SQL.
+macro_rules! user_columns {
+    () => {
+        "u.id, u.account_id, u.email, u.name, u.username, u.role, u.status, u.timezone, u.date_format, u.time_format, u.last_sign_in_at, u.created_at"
+    };
+}
+pub(crate) use user_columns;
+
 /// The raw row; converted into [`User`] so a corrupt value surfaces as an error, not a wrong answer.
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -95,8 +104,7 @@ pub async fn insert(conn: &mut AnyConnection, u: NewUser<'_>) -> Result<()> {
 
 /// One user of one account; another account's user is `None`, exactly like a missing one.
 pub async fn get(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId) -> Result<Option<User>> {
-    const Q: &str = "SELECT id, account_id, email, name, username, role, status, timezone, date_format, time_format, \
-         last_sign_in_at, created_at FROM users WHERE id = $1 AND account_id = $2";
+    const Q: &str = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = $1 AND u.account_id = $2");
     let row: Option<UserRow> = sqlx::query_as(Q).bind(id.as_str()).bind(account_id.as_str()).fetch_optional(conn).await?;
     row.map(User::try_from).transpose()
 }
@@ -109,8 +117,7 @@ pub async fn find_credentials(conn: &mut AnyConnection, email: &EmailAddress) ->
         user: UserRow,
         password_hash: Option<String>,
     }
-    const Q: &str = "SELECT id, account_id, email, name, username, role, status, timezone, date_format, time_format, \
-         last_sign_in_at, created_at, password_hash FROM users WHERE email_normalized = $1";
+    const Q: &str = concat!("SELECT ", user_columns!(), ", u.password_hash FROM users u WHERE u.email_normalized = $1");
     let row: Option<Row> = sqlx::query_as(Q).bind(email.normalized()).fetch_optional(conn).await?;
     row.map(|r| Ok((User::try_from(r.user)?, r.password_hash))).transpose()
 }
@@ -129,35 +136,42 @@ pub struct ListQuery {
 
 /// Without a search term, or with one too short for trigrams: walk the (account_id, name_sort, id)
 /// index in order and stop after `limit` matches (fast unless the term is rare).
-const LIST_SCAN: &str = "SELECT id, account_id, email, name, username, role, status, timezone, date_format, time_format, \
-     last_sign_in_at, created_at, name_sort FROM users \
-     WHERE account_id = $1 \
-     AND ($2 = '' OR name_sort LIKE $2 ESCAPE '\\' OR email_normalized LIKE $2 ESCAPE '\\') \
-     AND ($3 = '' OR role = $3) AND ($4 = '' OR status = $4) \
-     AND (name_sort > $5 OR (name_sort = $5 AND id > $6)) \
-     ORDER BY name_sort, id LIMIT $7";
+const LIST_SCAN: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    ", u.name_sort FROM users u \
+     WHERE u.account_id = $1 \
+     AND ($2 = '' OR u.name_sort LIKE $2 ESCAPE '\\' OR u.email_normalized LIKE $2 ESCAPE '\\') \
+     AND ($3 = '' OR u.role = $3) AND ($4 = '' OR u.status = $4) \
+     AND (u.name_sort > $5 OR (u.name_sort = $5 AND u.id > $6)) \
+     ORDER BY u.name_sort, u.id LIMIT $7"
+);
 
 /// SQLite: the FTS5 trigram index finds the matching users first (`$2` is a quoted phrase, which the
 /// trigram tokenizer matches as a substring); only they are sorted.
-const LIST_SEARCH_SQLITE: &str = "SELECT u.id, u.account_id, u.email, u.name, u.username, u.role, u.status, u.timezone, \
-     u.date_format, u.time_format, u.last_sign_in_at, u.created_at, u.name_sort \
-     FROM users_search s CROSS JOIN users u ON u.id = s.user_id \
+const LIST_SEARCH_SQLITE: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    ", u.name_sort FROM users_search s CROSS JOIN users u ON u.id = s.user_id \
      WHERE users_search MATCH $2 AND u.account_id = $1 \
      AND ($3 = '' OR u.role = $3) AND ($4 = '' OR u.status = $4) \
      AND (u.name_sort > $5 OR (u.name_sort = $5 AND u.id > $6)) \
-     ORDER BY u.name_sort, u.id LIMIT $7";
+     ORDER BY u.name_sort, u.id LIMIT $7"
+);
 
 /// PostgreSQL: the pg_trgm GIN indexes find the matching users first (materialised, so the planner
 /// cannot trade them for a walk of the name index), then they are filtered and sorted.
-const LIST_SEARCH_POSTGRES: &str = "WITH matched AS MATERIALIZED ( \
+const LIST_SEARCH_POSTGRES: &str = concat!(
+    "WITH matched AS MATERIALIZED ( \
         SELECT id FROM users WHERE name_sort LIKE $2 ESCAPE '\\' OR email_normalized LIKE $2 ESCAPE '\\') \
-     SELECT u.id, u.account_id, u.email, u.name, u.username, u.role, u.status, u.timezone, \
-     u.date_format, u.time_format, u.last_sign_in_at, u.created_at, u.name_sort \
-     FROM matched m JOIN users u ON u.id = m.id \
+     SELECT ",
+    user_columns!(),
+    ", u.name_sort FROM matched m JOIN users u ON u.id = m.id \
      WHERE u.account_id = $1 \
      AND ($3 = '' OR u.role = $3) AND ($4 = '' OR u.status = $4) \
      AND (u.name_sort > $5 OR (u.name_sort = $5 AND u.id > $6)) \
-     ORDER BY u.name_sort, u.id LIMIT $7";
+     ORDER BY u.name_sort, u.id LIMIT $7"
+);
 
 /// One page of users sorted by name, then id; also answers the sort key of the last row for the next cursor.
 pub async fn list(conn: &mut AnyConnection, backend: Backend, account_id: &AccountId, query: &ListQuery) -> Result<Vec<(User, String)>> {
