@@ -3,8 +3,7 @@
 use crate::error::{AppError, AppResult};
 use crate::extract::ClientMeta;
 use crate::services::auth::{SignedIn, open_session};
-use crate::services::invitations::check_password;
-use crate::services::{invitations, wake_outbox};
+use crate::services::{check_password, invitations, wake_outbox};
 use crate::state::AppState;
 use tenantry_domain::{AccountId, AccountName, EmailAddress, Password, PasswordPolicy, PersonName, Role, UserId, UserStatus};
 use tenantry_storage::accounts::{self, Account};

@@ -3,9 +3,9 @@
 use crate::error::{AppError, AppResult};
 use crate::extract::ClientMeta;
 use crate::services::auth::{SignedIn, open_session};
-use crate::services::queue_email;
+use crate::services::{check_password, queue_email};
 use crate::state::AppState;
-use tenantry_domain::{INVITATION_TTL_MS, InvitationId, Password, PasswordPolicy, SecretToken, TokenHash, ValidationErrors};
+use tenantry_domain::{INVITATION_TTL_MS, InvitationId, Password, PasswordPolicy, SecretToken, TokenHash};
 use tenantry_storage::invitations::{self, OpenInvitation};
 use tenantry_storage::users::User;
 use tenantry_storage::{Conn, users};
@@ -27,15 +27,6 @@ pub async fn issue(state: &AppState, conn: &mut Conn, user: &User, account_name:
 pub async fn lookup(state: &AppState, token: &str) -> AppResult<OpenInvitation> {
     let mut conn = state.db.conn().await?;
     invitations::find_open(&mut conn, &TokenHash::of(token), state.now()).await?.ok_or(AppError::NotFound)
-}
-
-/// Checks a new password against the policy, every unmet rule under `field`.
-pub fn check_password(policy: &PasswordPolicy, password: &Password, field: &str) -> AppResult<()> {
-    let mut errors = ValidationErrors::new();
-    for v in policy.violations(password) {
-        errors.push(field, v);
-    }
-    errors.into_result().map_err(AppError::Validation)
 }
 
 /// Accepts an invitation: sets the password, activates the user and signs them in, once.

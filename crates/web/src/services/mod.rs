@@ -6,9 +6,9 @@ pub mod auth;
 pub mod invitations;
 pub mod users;
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use tenantry_domain::OutgoingEmail;
+use tenantry_domain::{OutgoingEmail, Password, PasswordPolicy, ValidationErrors};
 use tenantry_storage::{Conn, outbox};
 
 /// Queues an email in the caller's transaction; call [`wake_outbox`] after the commit.
@@ -16,6 +16,15 @@ pub async fn queue_email(conn: &mut Conn, account_id: Option<&str>, email: &Outg
     let payload = serde_json::to_string(email).map_err(anyhow::Error::from)?;
     outbox::enqueue(conn, account_id, OutgoingEmail::KIND, &payload, now).await?;
     Ok(())
+}
+
+/// Checks a new password against the policy, every unmet rule under `field`.
+pub fn check_password(policy: &PasswordPolicy, password: &Password, field: &str) -> AppResult<()> {
+    let mut errors = ValidationErrors::new();
+    for v in policy.violations(password) {
+        errors.push(field, v);
+    }
+    errors.into_result().map_err(AppError::Validation)
 }
 
 /// Tells the local worker something was queued.
