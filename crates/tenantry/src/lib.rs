@@ -50,6 +50,9 @@ pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Ar
         signup_open: config.signup == Signup::Open,
         trusted_proxies: config.trusted_proxy_ips()?,
         session_cache_ms: i64::from(config.session_cache_ms),
+        catalog: config.catalog()?,
+        trial_seats: i64::from(config.trial_seats),
+        operator_token_hash: config.operator_token.as_ref().map(|t| tenantry_domain::TokenHash::of(t.expose_secret())),
     };
     let parallelism = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     Ok(AppState::new(db, web, Hasher::new(parallelism)?, clock, wake, metrics_handle()))

@@ -28,6 +28,9 @@ pub enum AppError {
     /// 409: the change conflicts with a rule or an existing value.
     #[error("{detail}")]
     Conflict { detail: String, errors: Vec<FieldError> },
+    /// 409: the change would break the account rule named `code` (see `tenantry_domain::rules`).
+    #[error("{detail}")]
+    Rule { code: &'static str, detail: String },
     /// 413.
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -65,6 +68,11 @@ impl AppError {
         AppError::Conflict { detail: detail.into(), errors: Vec::new() }
     }
 
+    /// A 409 naming the account rule that refused the change.
+    pub fn rule(code: &'static str, detail: impl Into<String>) -> Self {
+        AppError::Rule { code, detail: detail.into() }
+    }
+
     /// A 422 for a single field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         let mut e = ValidationErrors::new();
@@ -79,7 +87,7 @@ impl AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::Rule { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -94,6 +102,7 @@ impl AppError {
             AppError::Validation(v) => ("validation", "One or more fields are invalid.".to_owned(), v.0.clone()),
             AppError::BadField(field, msg) => ("bad-request", msg.clone(), vec![FieldError::new(*field, msg.clone())]),
             AppError::Conflict { detail, errors } => ("conflict", detail.clone(), errors.clone()),
+            AppError::Rule { detail, .. } => ("conflict", detail.clone(), Vec::new()),
             AppError::Internal(_) => ("internal", "Something went wrong on our side. It has been logged.".to_owned(), Vec::new()),
             AppError::NotFound => ("not-found", "The resource does not exist.".to_owned(), Vec::new()),
             other => (slug(status), other.to_string(), Vec::new()),
@@ -104,6 +113,10 @@ impl AppError {
             status: status.as_u16(),
             detail,
             errors,
+            rule: match self {
+                AppError::Rule { code, .. } => Some(code),
+                _ => None,
+            },
         }
     }
 }
@@ -131,6 +144,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<ProblemField>)]
     pub errors: Vec<FieldError>,
+    /// For a 409 from an account rule: its name (`no_free_seat`, `last_administrator`,
+    /// `last_licensed_administrator`, `seats_below_assigned`, `owner_has_no_scheduling_license`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
 }
 
 /// One invalid field.

@@ -17,6 +17,12 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// How long a validated session is trusted without asking the database again (0: always ask).
     pub session_cache_ms: i64,
+    /// The products sold per seat.
+    pub catalog: tenantry_domain::Catalog,
+    /// Seats of each product a new account's trial includes.
+    pub trial_seats: i64,
+    /// SHA-256 of the operator API's bearer token; `None` turns the operator API off.
+    pub operator_token_hash: Option<tenantry_domain::TokenHash>,
 }
 
 impl WebConfig {

@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod isolation;
+mod licenses;
 mod outbox;
 mod pages;
 mod system;

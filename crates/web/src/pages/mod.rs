@@ -176,6 +176,7 @@ impl FormState {
                 self.alert = Some(if errors.is_empty() { detail } else { CHECK.to_owned() });
                 self.errors = errors;
             }
+            AppError::Rule { detail, .. } => self.alert = Some(detail),
             AppError::BadRequest(message) => self.alert = Some(message),
             AppError::Unauthorized(message) | AppError::Forbidden(message) => self.alert = Some(message.to_owned()),
             other => return Err(other),

@@ -2,8 +2,13 @@
 //! apply the rules, run the transaction and queue any message in it.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
+pub mod booking_pages;
+pub mod integrations;
 pub mod invitations;
+pub mod licenses;
+pub mod subscriptions;
 pub mod users;
 
 use crate::error::{AppError, AppResult};
