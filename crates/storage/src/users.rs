@@ -290,3 +290,9 @@ pub async fn administrators_oldest_first(conn: &mut AnyConnection, account_id: &
         .await?;
     Ok(ids.into_iter().map(UserId::from_trusted).collect())
 }
+
+/// The names of `ids` (users of `account_id`), by id.
+pub async fn names_of(conn: &mut AnyConnection, account_id: &AccountId, ids: &[&UserId]) -> Result<std::collections::HashMap<String, String>> {
+    let rows: Vec<(String, String)> = crate::fetch_for_ids(conn, "SELECT id, name FROM users WHERE account_id = $1 AND id IN ({ids})", account_id, ids).await?;
+    Ok(rows.into_iter().collect())
+}

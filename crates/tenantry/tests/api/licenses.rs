@@ -178,16 +178,16 @@ async fn every_rule_is_kept_and_each_refusal_says_which(b: Backend) {
             StatusCode::OK,
             "",
         ),
-        ("3 cannot demote the last admin", Method::PATCH, format!("/api/v1/users/{}", admin.user_id), Some(json!({"role": "member"})), StatusCode::OK, ""),
+        ("3 the other admin may be demoted", Method::PATCH, format!("/api/v1/users/{second_admin}"), Some(json!({"role": "member"})), StatusCode::OK, ""),
         (
             "3 last administrator",
             Method::PATCH,
-            format!("/api/v1/users/{second_admin}"),
+            format!("/api/v1/users/{}", admin.user_id),
             Some(json!({"role": "member"})),
             StatusCode::CONFLICT,
             "last_administrator",
         ),
-        ("3 last administrator delete", Method::DELETE, format!("/api/v1/users/{second_admin}"), None, StatusCode::CONFLICT, "last_administrator"),
+        ("3 last administrator delete", Method::DELETE, format!("/api/v1/users/{}", admin.user_id), None, StatusCode::CONFLICT, "last_administrator"),
     ];
     for (what, method, path, body, expected, code) in steps {
         let token = if path.contains("/operator/") { OPERATOR_TOKEN } else { t };
@@ -308,6 +308,7 @@ async fn deleting_a_user_transfers_their_booking_pages(b: Backend) {
     assert_eq!(plan["booking_pages"].as_array().expect("pages").len(), 3);
     assert!(plan["booking_pages"].as_array().expect("pages").iter().all(|p| p["to_user_id"] == carla.as_str()));
     assert_eq!(plan["licenses_freed"], json!(["chat", "scheduling"]));
+    assert_eq!(plan["pages_disabled"], true, "the heir has no scheduling license");
     let (status, _) = app.call(Method::GET, &format!("/api/v1/users/{bruno}"), Some(&admin.token), None).await;
     assert_eq!(status, StatusCode::OK, "a dry run deletes nothing");
 
@@ -316,6 +317,8 @@ async fn deleting_a_user_transfers_their_booking_pages(b: Backend) {
     for id in &pages {
         let (status, page) = app.call(Method::GET, &format!("/api/v1/booking-pages/{id}"), Some(&admin.token), None).await;
         assert_eq!((status, page["owner_id"].as_str()), (StatusCode::OK, Some(carla.as_str())), "{page}");
+        // Carla holds no scheduling license: the pages she inherits arrive switched off.
+        assert_eq!((page["enabled"].as_bool(), page["disabled_reason"].as_str()), (Some(false), Some("no_license")), "{page}");
     }
     let (_, audit) = app.call(Method::GET, "/api/v1/audit-events?action=booking_page.transferred", Some(&admin.token), None).await;
     let moved: Vec<&str> = audit["data"].as_array().expect("data").iter().map(|e| e["target_id"].as_str().expect("target")).collect();

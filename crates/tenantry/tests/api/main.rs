@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod bad_input;
 mod browser;
+mod invariants;
 mod isolation;
 mod licenses;
 mod outbox;

@@ -172,6 +172,8 @@ pub struct DeletionView {
     pub transfer_to: Option<HeirView>,
     pub booking_pages: Vec<TransferView>,
     pub licenses_freed: Vec<String>,
+    /// Whether the pages arrive switched off because the heir holds no scheduling license.
+    pub pages_disabled: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -197,6 +199,7 @@ impl From<users::DeletionPlan> for DeletionView {
             booking_pages: p.pages.into_iter().map(|b| TransferView { id: b.id, name: b.name, slug: b.slug, to_user_id: to.clone() }).collect(),
             transfer_to: p.heir.map(|h| HeirView { id: h.id.to_string(), name: h.name, email: h.email }),
             licenses_freed: p.licenses_freed,
+            pages_disabled: p.pages_disabled,
         }
     }
 }

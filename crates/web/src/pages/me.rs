@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 use tenantry_domain::DateFormat;
 
 /// The IANA time zones offered, sorted (read once from the bundled database).
-static TIME_ZONES: LazyLock<Vec<String>> = LazyLock::new(|| {
+pub(super) static TIME_ZONES: LazyLock<Vec<String>> = LazyLock::new(|| {
     let mut zones: Vec<String> =
         jiff::tz::db().available().map(|n| n.as_str().to_owned()).filter(|n| n == "UTC" || (n.contains('/') && !n.starts_with("Etc/"))).collect();
     zones.sort();

@@ -2,9 +2,11 @@
 //! CSRF protection on every state-changing request. Handlers call the same services as the API.
 
 mod auth;
+mod booking_pages;
 mod error;
 mod me;
 mod session;
+mod user;
 mod users;
 
 pub use error::PageError;
@@ -34,6 +36,11 @@ pub fn router() -> Router<AppState> {
         .route("/signout", post(auth::sign_out))
         .route("/invitations/{token}", get(auth::invitation_page).post(auth::accept_invitation))
         .route("/users", get(users::lobby).post(users::invite))
+        .route("/users/{id}", get(user::show).post(user::save))
+        .route("/users/{id}/licenses/{product}", post(user::license))
+        .route("/users/{id}/delete", post(user::delete))
+        .route("/booking-pages", get(booking_pages::list).post(booking_pages::create))
+        .route("/booking-pages/{id}/enabled", post(booking_pages::toggle))
         .route("/me", get(me::page).post(me::save))
         // Pages show personal data: never keep them in shared or browser caches.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
@@ -46,7 +53,7 @@ pub struct Chrome {
     pub name: String,
     pub email: String,
     pub is_admin: bool,
-    /// The section the page belongs to, marked in the menu: `users` or `me`.
+    /// The section the page belongs to, marked in the menu: `users`, `pages` or `me`.
     pub section: &'static str,
 }
 

@@ -41,6 +41,17 @@ async fn holds_scheduling(conn: &mut Conn, owner: &UserId) -> AppResult<bool> {
     Ok(licenses::of_user(conn, owner).await?.iter().any(|p| p == SCHEDULING_PRODUCT))
 }
 
+/// Rule 5: switches off every enabled page of `owner`, who holds no scheduling license, with
+/// `reason`; each is audited and emitted as `booking_page.disabled`.
+pub async fn disable_unlicensed(conn: &mut Conn, actor: &Actor, owner: &UserId, reason: &str, now: i64) -> AppResult<()> {
+    for page in booking_pages::disable_all_of(conn, owner, reason, now).await? {
+        let data = json!({"booking_page_id": page.id, "owner_id": page.owner_id, "reason": reason});
+        audit::record(conn, actor, Change::new("booking_page.disabled", "booking_page", &page.id).after(data.clone()), now).await?;
+        audit::emit(conn, &actor.account_id, "booking_page.disabled", data, now).await?;
+    }
+    Ok(())
+}
+
 /// A page `me` may see: their own, or any of the account's for an Administrator; else 404.
 async fn visible(conn: &mut Conn, me: &AuthUser, id: &str) -> AppResult<BookingPage> {
     let page = booking_pages::get(conn, &me.user.account_id, id).await?.ok_or(AppError::NotFound)?;

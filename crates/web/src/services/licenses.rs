@@ -9,7 +9,7 @@ use tenantry_domain::rules::{self, RuleViolation, disabled_reason};
 use tenantry_domain::{AccountId, ProductKey, Role, SubscriptionStatus, UserId};
 use tenantry_storage::subscriptions::{self, Subscription};
 use tenantry_storage::users::User;
-use tenantry_storage::{Conn, accounts, booking_pages, licenses, users};
+use tenantry_storage::{Conn, accounts, licenses, users};
 
 /// A rule refusal as the API answers it: 409 naming the rule.
 pub fn refused(v: RuleViolation) -> AppError {
@@ -79,11 +79,7 @@ pub async fn unassign(state: &AppState, actor: &Actor, user_id: &str, product: &
         audit::record(&mut tx, actor, Change::new("license.unassigned", "user", user.id.as_str()).before(data.clone()), now).await?;
         audit::emit(&mut tx, &user.account_id, "license.unassigned", data, now).await?;
         if rules::unassigning_disables_booking_pages(&product) {
-            for page in booking_pages::disable_all_of(&mut tx, &user.id, disabled_reason::LICENSE_UNASSIGNED, now).await? {
-                let data = json!({"booking_page_id": page.id, "owner_id": page.owner_id, "reason": disabled_reason::LICENSE_UNASSIGNED});
-                audit::record(&mut tx, actor, Change::new("booking_page.disabled", "booking_page", &page.id).after(data.clone()), now).await?;
-                audit::emit(&mut tx, &user.account_id, "booking_page.disabled", data, now).await?;
-            }
+            crate::services::booking_pages::disable_unlicensed(&mut tx, actor, &user.id, disabled_reason::LICENSE_UNASSIGNED, now).await?;
         }
     }
     let detail = detail(&mut tx, user).await?;

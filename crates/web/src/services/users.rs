@@ -8,7 +8,9 @@ use crate::services::{invitations, wake_outbox};
 use crate::state::AppState;
 use serde_json::json;
 use tenantry_domain::rules::{self, ensure_an_administrator_remains};
-use tenantry_domain::{AccountId, DateFormat, EmailAddress, PersonName, Role, TimeFormat, TimeZoneName, UserId, UserStatus, Username, ValidationErrors};
+use tenantry_domain::{
+    AccountId, DateFormat, EmailAddress, PersonName, Role, SCHEDULING_PRODUCT, TimeFormat, TimeZoneName, UserId, UserStatus, Username, ValidationErrors,
+};
 use tenantry_storage::users::{self, ListQuery, NewUser, ProfileChange, User};
 use tenantry_storage::{Conn, accounts, booking_pages, integrations, licenses as license_rows};
 
@@ -231,6 +233,8 @@ pub struct DeletionPlan {
     pub pages: Vec<tenantry_storage::booking_pages::BookingPage>,
     /// The licenses that become free seats.
     pub licenses_freed: Vec<String>,
+    /// Whether the pages arrive switched off (rule 5: the heir holds no scheduling license).
+    pub pages_disabled: bool,
 }
 
 /// Works out a deletion under the account lock; refuses what rules 2 and 3 forbid.
@@ -244,7 +248,7 @@ async fn plan_deletion(conn: &mut Conn, actor: &Actor, id: &UserId) -> AppResult
         licenses::ensure_licensed_administrator_survives(conn, sub.status, &user).await?;
     }
     let pages = booking_pages::of_owner(conn, id).await?;
-    let heir = if pages.is_empty() {
+    let heir: Option<User> = if pages.is_empty() {
         None
     } else {
         let admins = users::administrators_oldest_first(conn, account_id).await?;
@@ -257,8 +261,12 @@ async fn plan_deletion(conn: &mut Conn, actor: &Actor, id: &UserId) -> AppResult
             .ok_or_else(|| refused(rules::RuleViolation::LastAdministrator))?;
         users::get(conn, account_id, heir).await?
     };
+    let pages_disabled = match &heir {
+        Some(h) => pages.iter().any(|p| p.enabled) && !license_rows::of_user(conn, &h.id).await?.iter().any(|l| l == SCHEDULING_PRODUCT),
+        None => false,
+    };
     let user = detail(conn, user).await?;
-    Ok(DeletionPlan { licenses_freed: user.licenses.clone(), user, heir, pages })
+    Ok(DeletionPlan { licenses_freed: user.licenses.clone(), user, heir, pages, pages_disabled })
 }
 
 /// Deletes a user (rule 4: their booking pages go to the heir in the same transaction), or with
@@ -283,6 +291,9 @@ pub async fn delete(state: &AppState, actor: &Actor, id: &str, dry_run: bool) ->
                 .after(json!({"owner_id": heir.id.as_str()}));
             audit::record(&mut tx, actor, change, now).await?;
             audit::emit(&mut tx, account_id, "booking_page.transferred", data, now).await?;
+        }
+        if plan.pages_disabled {
+            crate::services::booking_pages::disable_unlicensed(&mut tx, actor, &heir.id, rules::disabled_reason::NO_LICENSE, now).await?;
         }
     }
     users::delete(&mut tx, account_id, &id).await?;
