@@ -111,7 +111,8 @@ async fn licenses_and_deletion_in_a_real_browser(b: Backend) {
     let app = crate::licenses::spawn_with_operator(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
     let bruno = app.invite(&admin, "bruno@example.com", "Bruno Costa", "member").await;
-    // A paid account whose only licensed Administrator is Ana.
+    app.invite(&admin, "carla@example.com", "Carla Dias", "administrator").await;
+    // A paid account whose only licensed Administrator is Ana (Carla holds no license).
     let (status, _) = crate::licenses::license(&app, &admin.token, reqwest::Method::PUT, &admin.user_id, "scheduling").await;
     assert_eq!(status, reqwest::StatusCode::OK);
     let (status, _) = crate::licenses::set_subscription(&app, &admin.account_id, json!({"plan": "team", "status": "paid", "seats": {"chat": 3}})).await;
@@ -202,6 +203,7 @@ async fn licenses_scenario(c: Client, url: String, email: String, ana: String, b
     // What deleting Bruno would do is shown before confirming.
     c.find(Locator::Css("details.confirm > summary")).await.unwrap().click().await.unwrap();
     let summary = c.find(Locator::Css(".confirm-body")).await.unwrap().text().await.unwrap();
+    c.execute("document.querySelector('.confirm-body').scrollIntoView({block: 'center'})", vec![]).await.unwrap();
     assert!(summary.contains("free their licenses: chat"), "{summary}");
     screenshot(&c, &shots, &format!("{prefix}-licenses-2-delete-summary.png")).await;
     // The lobby lists the license.
@@ -214,6 +216,7 @@ async fn licenses_scenario(c: Client, url: String, email: String, ana: String, b
     assert!(reason.contains("paid account must keep at least one Administrator with a license"), "{reason}");
     let button = c.find(Locator::Css("button[aria-describedby='delete-refused']")).await.unwrap();
     assert_eq!(button.attr("disabled").await.unwrap().as_deref(), Some("true"));
+    c.execute("document.getElementById('delete-refused').scrollIntoView({block: 'center'})", vec![]).await.unwrap();
     screenshot(&c, &shots, &format!("{prefix}-licenses-3-delete-refused.png")).await;
     // Unassigning her license is refused with the same rule, shown on the card.
     c.find(Locator::Css("button[aria-label='Unassign Scheduling']")).await.unwrap().click().await.unwrap();
