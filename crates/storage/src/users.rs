@@ -304,3 +304,9 @@ pub async fn names_of(conn: &mut AnyConnection, account_id: &AccountId, ids: &[&
     let rows: Vec<(String, String)> = crate::fetch_for_ids(conn, "SELECT id, name FROM users WHERE account_id = $1 AND id IN ({ids})", account_id, ids).await?;
     Ok(rows.into_iter().collect())
 }
+
+/// Every user id of an account.
+pub async fn ids_of_account(conn: &mut AnyConnection, account_id: &AccountId) -> Result<Vec<UserId>> {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE account_id = $1").bind(account_id.as_str()).fetch_all(conn).await?;
+    Ok(ids.into_iter().map(UserId::from_trusted).collect())
+}

@@ -1,6 +1,7 @@
 //! Server-rendered pages: askama templates, htmx for the live parts, a cookie session, and
 //! CSRF protection on every state-changing request. Handlers call the same services as the API.
 
+mod account;
 mod auth;
 mod booking_pages;
 mod error;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/booking-pages", get(booking_pages::list).post(booking_pages::create))
         .route("/booking-pages/{id}/enabled", post(booking_pages::toggle))
         .route("/me", get(me::page).post(me::save))
+        .route("/me/delete-account", get(account::show).post(account::delete))
         // Pages show personal data: never keep them in shared or browser caches.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(CsrfLayer::new().with_rejection_response(error::cross_site_refused))
