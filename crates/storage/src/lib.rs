@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod booking_pages;
+pub mod email_changes;
 pub mod events;
 pub mod integrations;
 pub mod invitations;

@@ -310,3 +310,22 @@ pub async fn ids_of_account(conn: &mut AnyConnection, account_id: &AccountId) ->
     let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE account_id = $1").bind(account_id.as_str()).fetch_all(conn).await?;
     Ok(ids.into_iter().map(UserId::from_trusted).collect())
 }
+
+/// Changes a user's sign-in email; a taken address answers `Conflict { field: "email" }`.
+pub async fn set_email(conn: &mut AnyConnection, id: &UserId, email: &EmailAddress, now: i64) -> Result<bool> {
+    changed_one(
+        conn,
+        sqlx::query("UPDATE users SET email = $1, email_normalized = $2, updated_at = $3 WHERE id = $4")
+            .bind(email.as_str())
+            .bind(email.normalized())
+            .bind(now)
+            .bind(id.as_str()),
+    )
+    .await
+}
+
+/// Whether another user already signs in with `email`.
+pub async fn email_taken(conn: &mut AnyConnection, email: &EmailAddress) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email_normalized = $1").bind(email.normalized()).fetch_one(conn).await?;
+    Ok(n > 0)
+}

@@ -16,3 +16,34 @@ pub fn invitation(to: &str, name: &str, account_name: &str, inviter: Option<&str
         ),
     }
 }
+
+fn when(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
+}
+
+/// The link that confirms a new email address, sent to that address.
+pub fn email_change_link(to: &str, name: &str, link: &str, expires_at: i64) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_owned(),
+        subject: "Confirm your new email address for Tenantry".to_owned(),
+        text: format!(
+            "Hello {name},\n\nYou asked to sign in to Tenantry with this address from now on. Confirm it here:\n{link}\n\n\
+             The link works once and expires on {}. Until you follow it, nothing changes. \
+             If you did not ask for this, ignore this email.\n",
+            when(expires_at)
+        ),
+    }
+}
+
+/// Tells the old address that the sign-in email changed.
+pub fn email_changed_notice(to: &str, name: &str, new_email: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_owned(),
+        subject: "Your Tenantry email address was changed".to_owned(),
+        text: format!(
+            "Hello {name},\n\nThe email address you sign in to Tenantry with was changed to {new_email}. \
+             This address will no longer receive messages about your account.\n\n\
+             If you did not make this change, contact an Administrator of your account at once.\n"
+        ),
+    }
+}

@@ -10,6 +10,7 @@ mod browser;
 mod invariants;
 mod isolation;
 mod licenses;
+mod me;
 mod outbox;
 mod pages;
 mod system;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod billing;
 pub mod booking_pages;
 pub mod licenses;
+pub mod me;
 pub mod users;
 pub mod views;
 
@@ -54,5 +55,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(billing::set_subscription))
         .routes(routes!(audit::list))
         .routes(routes!(account::get, account::update, account::delete))
+        .routes(routes!(me::change_email))
+        .routes(routes!(me::verify_email))
         .split_for_parts()
 }

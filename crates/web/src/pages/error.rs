@@ -30,6 +30,11 @@ impl PageError {
         Self { error, chrome: Some(Chrome::new(user, section)), custom: None }
     }
 
+    /// A single-use link that is unknown, used, replaced or expired (all look the same).
+    pub fn link_gone(heading: &'static str, message: &'static str) -> Self {
+        Self { error: AppError::NotFound, chrome: None, custom: Some((heading, message)) }
+    }
+
     /// An invitation link that is unknown, used, replaced or expired (all look the same).
     pub fn invitation_gone() -> Self {
         Self {

@@ -4,6 +4,7 @@
 mod account;
 mod auth;
 mod booking_pages;
+mod email;
 mod error;
 mod me;
 mod session;
@@ -44,6 +45,8 @@ pub fn router() -> Router<AppState> {
         .route("/booking-pages/{id}/enabled", post(booking_pages::toggle))
         .route("/me", get(me::page).post(me::save))
         .route("/me/delete-account", get(account::show).post(account::delete))
+        .route("/me/email", get(email::show).post(email::request))
+        .route("/email-verifications/{token}", get(email::verification_page).post(email::verify))
         // Pages show personal data: never keep them in shared or browser caches.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(CsrfLayer::new().with_rejection_response(error::cross_site_refused))

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod booking_pages;
+pub mod email_change;
 pub mod integrations;
 pub mod invitations;
 pub mod licenses;

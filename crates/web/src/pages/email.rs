@@ -1,0 +1,90 @@
+//! Changing one's email: the request form (My settings) and the page the emailed link opens,
+//! which confirms with a button (mail scanners that fetch links change nothing).
+
+use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash};
+use crate::error::AppError;
+use crate::extract::ClientMeta;
+use crate::services::audit::Actor;
+use crate::services::email_change;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+use tenantry_domain::EmailAddress;
+
+#[derive(Template)]
+#[template(path = "email_change.html")]
+struct RequestPage {
+    chrome: Option<Chrome>,
+    current: String,
+    form: FormState,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RequestForm {
+    new_email: String,
+}
+
+/// `GET /me/email`.
+pub async fn show(PageUser(me): PageUser) -> Response {
+    let page = RequestPage { chrome: Some(Chrome::new(&me, "me")), current: me.user.email.clone(), form: FormState::with(vec![("new_email", String::new())]) };
+    render(StatusCode::OK, &page)
+}
+
+/// `POST /me/email`: sends the link to the new address.
+pub async fn request(
+    State(state): State<AppState>,
+    PageUser(me): PageUser,
+    meta: ClientMeta,
+    jar: CookieJar,
+    PageForm(f): PageForm<RequestForm>,
+) -> Result<Response, PageError> {
+    let result = match EmailAddress::parse(&f.new_email) {
+        Ok(email) => email_change::request(&state, &me, &Actor::user(&me, &meta), email.clone()).await.map(|()| email),
+        Err(e) => Err(AppError::invalid("new_email", e.to_string())),
+    };
+    match result {
+        Ok(email) => {
+            let message = format!("We sent a link to {email}. Your email changes when you follow it (within 24 hours).");
+            Ok((set_flash(&state, jar, &message), see_other("/me")).into_response())
+        }
+        Err(e) => {
+            let (status, form) = FormState::with(vec![("new_email", f.new_email)]).fail(e).map_err(|e| PageError::for_user(e, &me, "me"))?;
+            Ok(render(status, &RequestPage { chrome: Some(Chrome::new(&me, "me")), current: me.user.email.clone(), form }))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "email_verification.html")]
+struct VerificationPage {
+    chrome: Option<Chrome>,
+    new_email: String,
+    done: bool,
+}
+
+fn gone() -> PageError {
+    PageError::link_gone(
+        "This link no longer works",
+        "It may have been used already, replaced by a newer request, or expired. Ask for a new one from My settings.",
+    )
+}
+
+/// `GET /email-verifications/{token}`: what following the link will do.
+pub async fn verification_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
+    let change = email_change::lookup(&state, &token).await.map_err(|e| if matches!(e, AppError::NotFound) { gone() } else { e.into() })?;
+    Ok(render(StatusCode::OK, &VerificationPage { chrome: None, new_email: change.new_email, done: false }))
+}
+
+/// `POST /email-verifications/{token}`: completes the change.
+pub async fn verify(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
+    match email_change::confirm(&state, &token).await {
+        Ok(change) => Ok(render(StatusCode::OK, &VerificationPage { chrome: None, new_email: change.new_email, done: true })),
+        Err(AppError::NotFound) => Err(gone()),
+        Err(e) => Err(e.into()),
+    }
+}
