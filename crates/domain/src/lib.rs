@@ -13,6 +13,7 @@ pub mod role;
 pub mod rules;
 pub mod slug;
 pub mod token;
+pub mod usage;
 pub mod username;
 
 pub use email::EmailAddress;

@@ -2,6 +2,7 @@
 //! through sqlx's `Any` driver. Times are Unix milliseconds; booleans are 0/1 integers.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 pub mod booking_pages;
 pub mod email_changes;
@@ -12,6 +13,7 @@ pub mod licenses;
 pub mod outbox;
 pub mod sessions;
 pub mod subscriptions;
+pub mod usage;
 pub mod users;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -12,3 +12,38 @@ CREATE TABLE email_changes (
 );
 CREATE UNIQUE INDEX email_changes_token_hash_key ON email_changes (token_hash);
 CREATE INDEX email_changes_user_idx ON email_changes (user_id);
+
+-- One personal API key per user: only its SHA-256 is kept, and a prefix to recognise it by.
+CREATE TABLE user_api_keys (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    prefix TEXT NOT NULL,
+    key_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_used_at BIGINT
+);
+CREATE UNIQUE INDEX user_api_keys_user_key ON user_api_keys (user_id);
+CREATE UNIQUE INDEX user_api_keys_hash_key ON user_api_keys (key_hash);
+
+-- Usage per user, metric and billing cycle (cycle_start in Unix ms).
+CREATE TABLE usage_counters (
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    cycle_start BIGINT NOT NULL,
+    metric TEXT NOT NULL,
+    quantity BIGINT NOT NULL,
+    PRIMARY KEY (user_id, cycle_start, metric)
+);
+
+-- Usage reports by products, once per Idempotency-Key and account.
+CREATE TABLE usage_reports (
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    idempotency_key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    quantity BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, idempotency_key)
+);

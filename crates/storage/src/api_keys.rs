@@ -1,0 +1,78 @@
+//! Personal API keys: one per user, kept as a SHA-256 hash with a readable prefix.
+
+use crate::users::{User, UserRow, user_columns};
+use crate::{Result, StoreError};
+use sqlx::AnyConnection;
+use tenantry_domain::{AccountId, TokenHash, UserId};
+
+/// A key as the owner sees it (never the key itself).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiKey {
+    pub id: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// Stores a user's key, replacing the one they had.
+pub async fn replace(conn: &mut AnyConnection, account_id: &AccountId, user_id: &UserId, prefix: &str, hash: &TokenHash, now: i64) -> Result<String> {
+    let id = format!("key_{}", tenantry_domain::token::random_hex(12));
+    sqlx::query("DELETE FROM user_api_keys WHERE user_id = $1").bind(user_id.as_str()).execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO user_api_keys (id, account_id, user_id, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&id)
+        .bind(account_id.as_str())
+        .bind(user_id.as_str())
+        .bind(prefix)
+        .bind(hash.as_str())
+        .bind(now)
+        .execute(conn)
+        .await
+        .map_err(StoreError::classify)?;
+    Ok(id)
+}
+
+/// The user's key, if they have one.
+pub async fn of_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<Option<ApiKey>> {
+    Ok(sqlx::query_as("SELECT id, prefix, created_at, last_used_at FROM user_api_keys WHERE user_id = $1").bind(user_id.as_str()).fetch_optional(conn).await?)
+}
+
+/// Revokes the user's key; `false` when there was none.
+pub async fn delete(conn: &mut AnyConnection, user_id: &UserId) -> Result<bool> {
+    Ok(sqlx::query("DELETE FROM user_api_keys WHERE user_id = $1").bind(user_id.as_str()).execute(conn).await?.rows_affected() == 1)
+}
+
+/// A key found by its hash, with its user.
+#[derive(Debug, Clone)]
+pub struct KeyUser {
+    pub key_id: String,
+    pub key_hash: String,
+    pub last_used_at: Option<i64>,
+    pub user: User,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyUserRow {
+    key_id: String,
+    key_hash: String,
+    last_used_at: Option<i64>,
+    #[sqlx(flatten)]
+    user: UserRow,
+}
+
+const FIND_BY_HASH: &str = concat!(
+    "SELECT k.id AS key_id, k.key_hash, k.last_used_at, ",
+    user_columns!(),
+    " FROM user_api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1"
+);
+
+/// The key whose secret hashes to `hash`.
+pub async fn find_by_hash(conn: &mut AnyConnection, hash: &TokenHash) -> Result<Option<KeyUser>> {
+    let row: Option<KeyUserRow> = sqlx::query_as(FIND_BY_HASH).bind(hash.as_str()).fetch_optional(conn).await?;
+    row.map(|r| Ok(KeyUser { key_id: r.key_id, key_hash: r.key_hash, last_used_at: r.last_used_at, user: r.user.try_into()? })).transpose()
+}
+
+/// Records a use; callers throttle this.
+pub async fn touch(conn: &mut AnyConnection, key_id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE user_api_keys SET last_used_at = $1 WHERE id = $2").bind(now).bind(key_id).execute(conn).await?;
+    Ok(())
+}
