@@ -1,26 +1,31 @@
 //! Tenantry's domain: types that are valid by construction and the rules of the product.
 //! Nothing here does I/O; storage and web call into it.
 
+pub mod common_passwords;
 pub mod email;
 pub mod error;
 pub mod id;
+pub mod lockout;
 pub mod message;
 pub mod name;
 pub mod password;
 pub mod preferences;
 pub mod role;
 pub mod rules;
+pub mod session_policy;
 pub mod token;
 pub mod username;
 
 pub use email::EmailAddress;
 pub use error::{FieldError, ValidationErrors};
 pub use id::{AccountId, InvitationId, SessionId, UserId};
-pub use message::OutgoingEmail;
+pub use lockout::LockoutPolicy;
+pub use message::{OutgoingEmail, OutgoingSms};
 pub use name::{AccountName, PersonName};
-pub use password::{Password, PasswordPolicy};
+pub use password::{Password, PasswordContext, PasswordPolicy, PasswordProfile, PasswordRule};
 pub use preferences::{DateFormat, TimeFormat, TimeZoneName};
 pub use role::{Role, UserStatus};
+pub use session_policy::SessionPolicy;
 pub use token::{SecretToken, TokenHash};
 pub use username::Username;
 

@@ -2,8 +2,10 @@
 //! through sqlx's `Any` driver. Times are Unix milliseconds; booleans are 0/1 integers.
 
 pub mod accounts;
+pub mod credentials;
 pub mod invitations;
 pub mod outbox;
+pub mod security;
 pub mod sessions;
 pub mod users;
 

@@ -37,6 +37,10 @@ pub struct Config {
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
     pub sms_url: Option<SecretString>,
+    /// Sent as the `Authorization` header to the SMS provider.
+    pub sms_authorization: Option<SecretString>,
+    /// Body of the SMS provider request; `{{to}}` and `{{body}}` become JSON strings.
+    pub sms_body_template: Option<String>,
     pub secret_key: Option<SecretString>,
     pub signup: Signup,
     pub operator_token: Option<SecretString>,
@@ -62,7 +66,7 @@ struct Defaults {
 }
 
 /// Keys that hold secrets: accepted from the environment only, never from a file.
-const SECRET_KEYS: &[&str] = &["database_url", "smtp_url", "sms_url", "secret_key", "operator_token"];
+const SECRET_KEYS: &[&str] = &["database_url", "smtp_url", "sms_url", "sms_authorization", "secret_key", "operator_token"];
 
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +130,28 @@ impl Config {
     /// The base of links when serving on `bound` (which differs from `listen` for port 0).
     pub fn public_url_for(&self, bound: SocketAddr) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_owned()
+    }
+
+    /// The key that encrypts stored secrets: configured, else read from (or first generated into)
+    /// `<data>/secret.key`, readable only by its owner.
+    pub fn secret_key(&self) -> std::io::Result<String> {
+        if let Some(k) = &self.secret_key {
+            return Ok(k.expose_secret().to_owned());
+        }
+        let path = self.data_dir.join("secret.key");
+        match std::fs::read_to_string(&path) {
+            Ok(k) if !k.trim().is_empty() => Ok(k.trim().to_owned()),
+            _ => {
+                let key = tenantry_domain::token::random_hex(32);
+                std::fs::create_dir_all(&self.data_dir)?;
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create(true).truncate(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                std::io::Write::write_all(&mut options.open(&path)?, key.as_bytes())?;
+                Ok(key)
+            }
+        }
     }
 
     /// The database URL: configured, or SQLite in the data folder.

@@ -9,5 +9,6 @@ mod browser;
 mod isolation;
 mod outbox;
 mod pages;
+mod security;
 mod system;
 mod users;

@@ -4,7 +4,7 @@ use super::session::{clear_session_cookie, session_cookie};
 use super::{Chrome, FormState, MaybePageUser, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::api::auth::SignUpRequest;
 use crate::error::AppError;
-use crate::extract::{AuthUser, ClientMeta};
+use crate::extract::{AuthUser, ClientMeta, SessionScope};
 use crate::services::{accounts, auth, invitations};
 use crate::state::AppState;
 use askama::Template;
@@ -70,9 +70,12 @@ pub async fn sign_in_page(State(state): State<AppState>, MaybePageUser(user): Ma
 
 pub async fn sign_in(State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<SignInForm>) -> Result<Response, PageError> {
     let form = FormState::with(vec![("email", f.email.clone()), ("password", String::new())]);
-    match auth::sign_in(&state, &f.email, tenantry_domain::Password::new(f.password), &meta).await {
+    match auth::sign_in(&state, &f.email, tenantry_domain::Password::new(f.password), None, &meta).await {
         Ok(signed_in) => {
-            let to = start_page_for(signed_in.user.role);
+            let to = match signed_in.scope {
+                SessionScope::PasswordChange => "/password-change",
+                _ => start_page_for(signed_in.user.role),
+            };
             Ok((jar.add(session_cookie(&state, &signed_in)), see_other(to)).into_response())
         }
         Err(e) => {

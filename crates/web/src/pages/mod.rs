@@ -177,7 +177,10 @@ impl FormState {
                 self.errors = errors;
             }
             AppError::BadRequest(message) => self.alert = Some(message),
-            AppError::Unauthorized(message) | AppError::Forbidden(message) => self.alert = Some(message.to_owned()),
+            AppError::Unauthorized(message) | AppError::Forbidden(message) | AppError::Locked(message) | AppError::MfaRequired(message) => {
+                self.alert = Some(message.to_owned())
+            }
+            AppError::TooManyRequests(_) => self.alert = Some(error.to_string()),
             other => return Err(other),
         }
         Ok((status, self))

@@ -56,6 +56,10 @@ pub enum PageRejection {
     SignIn {
         htmx: bool,
     },
+    /// The session may only change its password.
+    Restricted {
+        htmx: bool,
+    },
     Error(PageError),
 }
 
@@ -64,6 +68,8 @@ impl IntoResponse for PageRejection {
         match self {
             PageRejection::SignIn { htmx: true } => (StatusCode::UNAUTHORIZED, [("hx-redirect", "/signin")]).into_response(),
             PageRejection::SignIn { htmx: false } => super::see_other("/signin"),
+            PageRejection::Restricted { htmx: true } => (StatusCode::FORBIDDEN, [("hx-redirect", "/password-change")]).into_response(),
+            PageRejection::Restricted { htmx: false } => super::see_other("/password-change"),
             PageRejection::Error(e) => e.into_response(),
         }
     }
@@ -82,6 +88,10 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageRejection> {
         let state = AppState::from_ref(state);
         match from_cookie(parts, &state).await {
+            Ok(Some(user)) if !user.scope.allows(parts.uri.path()) => {
+                // A session that must change its password first goes to where that is done.
+                Err(PageRejection::Restricted { htmx: wants_fragment(&parts.headers) })
+            }
             Ok(Some(user)) => {
                 parts.extensions.insert(user.clone());
                 Ok(PageUser(user))
