@@ -4,6 +4,7 @@
 mod auth;
 mod error;
 mod me;
+mod security;
 mod session;
 mod users;
 
@@ -35,6 +36,12 @@ pub fn router() -> Router<AppState> {
         .route("/invitations/{token}", get(auth::invitation_page).post(auth::accept_invitation))
         .route("/users", get(users::lobby).post(users::invite))
         .route("/me", get(me::page).post(me::save))
+        .route("/security", get(security::page).post(security::save))
+        .route("/security/require-change", post(security::require_change))
+        .route("/password-change", get(security::change_page).post(security::change))
+        .route("/password-check", post(security::check))
+        .route("/password-reset", get(security::reset_request_page).post(security::reset_request))
+        .route("/password-reset/{token}", get(security::reset_link_page).post(security::reset_link))
         // Pages show personal data: never keep them in shared or browser caches.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(CsrfLayer::new().with_rejection_response(error::cross_site_refused))
@@ -46,7 +53,7 @@ pub struct Chrome {
     pub name: String,
     pub email: String,
     pub is_admin: bool,
-    /// The section the page belongs to, marked in the menu: `users` or `me`.
+    /// The section the page belongs to, marked in the menu: `users`, `security` or `me`.
     pub section: &'static str,
 }
 
