@@ -55,6 +55,15 @@ prefixed_id!(
 prefixed_id!(
     /// A session.
     SessionId, "ses_");
+prefixed_id!(
+    /// A booking page (the built-in owned resource).
+    BookingPageId, "bkp_");
+prefixed_id!(
+    /// An audit event.
+    AuditEventId, "aud_");
+prefixed_id!(
+    /// A domain event (what webhooks deliver).
+    EventId, "evt_");
 
 #[cfg(test)]
 mod tests {

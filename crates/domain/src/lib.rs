@@ -10,22 +10,26 @@ pub mod message;
 pub mod name;
 pub mod password;
 pub mod preferences;
+pub mod product;
 pub mod role;
 pub mod rules;
 pub mod session_policy;
+pub mod slug;
 pub mod token;
 pub mod username;
 
 pub use email::EmailAddress;
 pub use error::{FieldError, ValidationErrors};
-pub use id::{AccountId, InvitationId, SessionId, UserId};
+pub use id::{AccountId, AuditEventId, BookingPageId, EventId, InvitationId, SessionId, UserId};
 pub use lockout::LockoutPolicy;
 pub use message::{OutgoingEmail, OutgoingSms};
-pub use name::{AccountName, PersonName};
+pub use name::{AccountName, PageName, PersonName};
 pub use password::{Password, PasswordContext, PasswordPolicy, PasswordProfile, PasswordRule};
 pub use preferences::{DateFormat, TimeFormat, TimeZoneName};
+pub use product::{Catalog, Product, ProductKey, SCHEDULING as SCHEDULING_PRODUCT, SubscriptionStatus};
 pub use role::{Role, UserStatus};
 pub use session_policy::SessionPolicy;
+pub use slug::Slug;
 pub use token::{SecretToken, TokenHash};
 pub use username::Username;
 

@@ -65,6 +65,21 @@ impl AccountName {
     }
 }
 
+/// A booking page's title: trimmed, 1–100 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageName(String);
+
+impl PageName {
+    /// Parses a page title.
+    pub fn parse(input: &str) -> Result<Self, NameError> {
+        parse_name(input, 100).map(Self)
+    }
+    /// The title as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,13 @@ impl Role {
 #[error("must be one of: {0}")]
 pub struct UnknownVariant(&'static str);
 
+impl UnknownVariant {
+    /// The error for a value that is none of `allowed` (a comma-separated list).
+    pub fn new(allowed: &'static str) -> Self {
+        Self(allowed)
+    }
+}
+
 impl FromStr for Role {
     type Err = UnknownVariant;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

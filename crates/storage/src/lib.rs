@@ -2,11 +2,17 @@
 //! through sqlx's `Any` driver. Times are Unix milliseconds; booleans are 0/1 integers.
 
 pub mod accounts;
+pub mod audit;
+pub mod booking_pages;
 pub mod credentials;
+pub mod events;
+pub mod integrations;
 pub mod invitations;
+pub mod licenses;
 pub mod outbox;
 pub mod security;
 pub mod sessions;
+pub mod subscriptions;
 pub mod users;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -41,7 +47,11 @@ pub enum StoreError {
 }
 
 /// Unique indexes, by the same name on both databases, and the input field each protects.
-const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[("users_email_key", "users.email_normalized", "email"), ("users_username_key", "users.username", "username")];
+const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
+    ("users_email_key", "users.email_normalized", "email"),
+    ("users_username_key", "users.username", "username"),
+    ("booking_pages_slug_key", "booking_pages.slug", "slug"),
+];
 
 impl StoreError {
     /// Turns a unique violation into [`StoreError::Conflict`]; other errors pass through.
@@ -171,4 +181,27 @@ pub(crate) async fn changed_one(conn: &mut AnyConnection, q: sqlx::query::Query<
 pub async fn commit(tx: Tx) -> Result<()> {
     tx.commit().await?;
     Ok(())
+}
+
+/// Runs `sql`, whose `{ids}` stands for the list of user ids, with `$1` bound to the account.
+/// Only placeholders are spliced into the text; every value is bound.
+pub(crate) async fn fetch_for_ids<T>(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    account_id: &tenantry_domain::AccountId,
+    ids: &[&tenantry_domain::UserId],
+) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
+    let text = sql.replace("{ids}", &placeholders.join(", "));
+    let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text)).bind(account_id.as_str());
+    for id in ids {
+        q = q.bind(id.as_str());
+    }
+    Ok(q.fetch_all(conn).await?)
 }

@@ -281,3 +281,18 @@ pub async fn delete(conn: &mut AnyConnection, account_id: &AccountId, id: &UserI
 pub async fn count_administrators(conn: &mut AnyConnection, account_id: &AccountId) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE account_id = $1 AND role = 'administrator'").bind(account_id.as_str()).fetch_one(conn).await?)
 }
+
+/// The account's Administrators, oldest first (who inherits a deleted user's resources).
+pub async fn administrators_oldest_first(conn: &mut AnyConnection, account_id: &AccountId) -> Result<Vec<UserId>> {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE account_id = $1 AND role = 'administrator' ORDER BY created_at, id")
+        .bind(account_id.as_str())
+        .fetch_all(conn)
+        .await?;
+    Ok(ids.into_iter().map(UserId::from_trusted).collect())
+}
+
+/// The names of `ids` (users of `account_id`), by id.
+pub async fn names_of(conn: &mut AnyConnection, account_id: &AccountId, ids: &[&UserId]) -> Result<std::collections::HashMap<String, String>> {
+    let rows: Vec<(String, String)> = crate::fetch_for_ids(conn, "SELECT id, name FROM users WHERE account_id = $1 AND id IN ({ids})", account_id, ids).await?;
+    Ok(rows.into_iter().collect())
+}

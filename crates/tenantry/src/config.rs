@@ -50,6 +50,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Milliseconds a validated session is trusted without asking the database (0: always ask).
     pub session_cache_ms: u32,
+    /// The products sold per seat: `key:Display name`, comma-separated.
+    pub products: String,
+    /// Seats of every product a new account's trial includes.
+    pub trial_seats: u32,
 }
 
 #[derive(Serialize)]
@@ -63,6 +67,8 @@ struct Defaults {
     trusted_proxies: &'static str,
     log_format: LogFormat,
     session_cache_ms: u32,
+    products: &'static str,
+    trial_seats: u32,
 }
 
 /// Keys that hold secrets: accepted from the environment only, never from a file.
@@ -79,6 +85,8 @@ pub enum ConfigError {
     Proxy(String),
     #[error("public_url must start with http:// or https://")]
     PublicUrl,
+    #[error("products: {0}")]
+    Products(#[from] tenantry_domain::product::CatalogError),
 }
 
 impl Config {
@@ -94,6 +102,8 @@ impl Config {
             trusted_proxies: "",
             log_format: LogFormat::Text,
             session_cache_ms: 2000,
+            products: "scheduling:Scheduling,chat:Live chat,voice:Voice",
+            trial_seats: 5,
         };
         let mut figment = Figment::from(Serialized::defaults(defaults));
         if let Some(file) = file {
@@ -109,6 +119,7 @@ impl Config {
         figment = figment.merge(Env::prefixed("TENANTRY_").ignore(&["config"]));
         let config: Config = figment.extract().map_err(Box::new)?;
         config.trusted_proxy_ips()?;
+        config.catalog()?;
         if let Some(url) = &config.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -120,6 +131,11 @@ impl Config {
     /// The parsed proxy list.
     pub fn trusted_proxy_ips(&self) -> Result<Vec<IpAddr>, ConfigError> {
         self.trusted_proxies.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().map_err(|_| ConfigError::Proxy(s.to_owned()))).collect()
+    }
+
+    /// The product catalog.
+    pub fn catalog(&self) -> Result<tenantry_domain::Catalog, ConfigError> {
+        Ok(tenantry_domain::Catalog::parse(&self.products)?)
     }
 
     /// The base of links in emails, without a trailing slash.

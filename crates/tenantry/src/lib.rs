@@ -62,6 +62,9 @@ pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Ar
         trusted_proxies: config.trusted_proxy_ips()?,
         session_cache_ms: i64::from(config.session_cache_ms),
         rate_limit_per_ip: config.rate_limit_per_ip,
+        catalog: config.catalog()?,
+        trial_seats: i64::from(config.trial_seats),
+        operator_token_hash: config.operator_token.as_ref().map(|t| tenantry_domain::TokenHash::of(t.expose_secret())),
     };
     let secrets = tenantry_web::secrets::SecretBox::new(&config.secret_key().context("reading or creating the secret key")?);
     let parallelism = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);

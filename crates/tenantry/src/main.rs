@@ -45,6 +45,23 @@ enum AccountCommand {
         #[arg(long)]
         admin_name: Option<String>,
     },
+    /// Set an account's plan, status and seats (what the operator API's PUT …/subscription does).
+    Subscription {
+        /// The account id (`acc_…`).
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        plan: String,
+        /// `trial`, `paid` or `canceled`.
+        #[arg(long)]
+        status: String,
+        /// RFC 3339 time the billing cycle starts; unchanged when absent.
+        #[arg(long)]
+        cycle_start: Option<String>,
+        /// Seats of a product, `product=n`; repeat for several. Products not named keep theirs.
+        #[arg(long = "seats", value_name = "PRODUCT=N")]
+        seats: Vec<String>,
+    },
 }
 
 fn init_logging(format: LogFormat) {
@@ -91,6 +108,28 @@ async fn main() -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
             println!("Created account {} ({}).", account.name, account.id);
             println!("One-time sign-in link for the Administrator (also queued as an email):\n{link}");
+        }
+        Command::Account { command: AccountCommand::Subscription { account, plan, status, cycle_start, seats } } => {
+            let mut merged = std::collections::BTreeMap::new();
+            for s in seats {
+                let (product, n) = s.split_once('=').ok_or_else(|| anyhow::anyhow!("--seats {s:?}: write it as product=n"))?;
+                let n: i64 = n.trim().parse().map_err(|_| anyhow::anyhow!("--seats {s:?}: n must be a whole number"))?;
+                merged.insert(product.trim().to_owned(), n);
+            }
+            let db = tenantry::open_db(&config).await?;
+            let state = tenantry::state(&config, config.public_url(), db, Clock::default(), Default::default())?;
+            let request = tenantry_web::api::billing::SubscriptionRequest { plan, status, cycle_start, seats: merged };
+            let fail = |e: tenantry_web::AppError| {
+                let p = e.problem();
+                let fields: Vec<String> = p.errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
+                anyhow::anyhow!("{}{}", p.detail, if fields.is_empty() { String::new() } else { format!(" ({})", fields.join("; ")) })
+            };
+            let change = tenantry_web::api::billing::parse_change(&state, request).map_err(|e| fail(e.into()))?;
+            let sub = tenantry_web::services::subscriptions::set(&state, &account, change).await.map_err(fail)?;
+            println!("Account {account}: plan {}, {}.", sub.plan, sub.status.as_str());
+            for (product, seats) in sub.seats {
+                println!("  {product}: {} purchased, {} assigned", seats.purchased, seats.assigned);
+            }
         }
     }
     Ok(())

@@ -37,6 +37,9 @@ pub enum AppError {
     /// 401 with `"mfa_required": true`: the password was right, a two-step code is needed.
     #[error("{0}")]
     MfaRequired(&'static str),
+    /// 409: the change would break the account rule named `code` (see `tenantry_domain::rules`).
+    #[error("{detail}")]
+    Rule { code: &'static str, detail: String },
     /// 413.
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -74,6 +77,11 @@ impl AppError {
         AppError::Conflict { detail: detail.into(), errors: Vec::new() }
     }
 
+    /// A 409 naming the account rule that refused the change.
+    pub fn rule(code: &'static str, detail: impl Into<String>) -> Self {
+        AppError::Rule { code, detail: detail.into() }
+    }
+
     /// A 422 for a single field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         let mut e = ValidationErrors::new();
@@ -88,7 +96,7 @@ impl AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::Rule { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Locked(_) => StatusCode::LOCKED,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -106,6 +114,7 @@ impl AppError {
             AppError::Validation(v) => ("validation", "One or more fields are invalid.".to_owned(), v.0.clone()),
             AppError::BadField(field, msg) => ("bad-request", msg.clone(), vec![FieldError::new(*field, msg.clone())]),
             AppError::Conflict { detail, errors } => ("conflict", detail.clone(), errors.clone()),
+            AppError::Rule { detail, .. } => ("conflict", detail.clone(), Vec::new()),
             AppError::Internal(_) => ("internal", "Something went wrong on our side. It has been logged.".to_owned(), Vec::new()),
             AppError::NotFound => ("not-found", "The resource does not exist.".to_owned(), Vec::new()),
             other => (slug(status), other.to_string(), Vec::new()),
@@ -117,6 +126,10 @@ impl AppError {
             detail,
             errors,
             mfa_required: matches!(self, AppError::MfaRequired(_)).then_some(true),
+            rule: match self {
+                AppError::Rule { code, .. } => Some(code),
+                _ => None,
+            },
         }
     }
 }
@@ -149,6 +162,10 @@ pub struct Problem {
     /// On a sign-in answered 401 because a two-step verification code is needed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mfa_required: Option<bool>,
+    /// For a 409 from an account rule: its name (`no_free_seat`, `last_administrator`,
+    /// `last_licensed_administrator`, `seats_below_assigned`, `owner_has_no_scheduling_license`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
 }
 
 /// One invalid field.

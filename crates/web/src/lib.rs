@@ -2,6 +2,7 @@
 //! (request ids, tracing, security headers, metrics, CSRF protection for pages).
 
 pub mod api;
+pub mod cursor;
 pub mod error;
 pub mod extract;
 pub mod mail;

@@ -19,6 +19,12 @@ pub struct WebConfig {
     pub session_cache_ms: i64,
     /// Sign-in, reset and verification attempts allowed per client IP per minute (0: no limit).
     pub rate_limit_per_ip: u32,
+    /// The products sold per seat.
+    pub catalog: tenantry_domain::Catalog,
+    /// Seats of each product a new account's trial includes.
+    pub trial_seats: i64,
+    /// SHA-256 of the operator API's bearer token; `None` turns the operator API off.
+    pub operator_token_hash: Option<tenantry_domain::TokenHash>,
 }
 
 impl WebConfig {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-db_tests!(users_lobby_in_a_real_browser, tightened_policy_asks_for_a_new_password_in_a_real_browser);
+db_tests!(users_lobby_in_a_real_browser, licenses_and_deletion_in_a_real_browser, tightened_policy_asks_for_a_new_password_in_a_real_browser);
 
 /// A chromedriver we started; dropping it (also when the test fails) kills it by its id.
 /// The browser it drives is quit first through WebDriver (see the test).
@@ -104,13 +104,130 @@ async fn users_lobby_in_a_real_browser(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
     app.invite(&admin, "bruno@example.com", "Bruno Costa", "member").await;
+    in_browser(b, |c, prefix| lobby_scenario(c, app.url.clone(), admin.email.clone(), prefix)).await;
+}
 
+async fn licenses_and_deletion_in_a_real_browser(b: Backend) {
+    let app = crate::licenses::spawn_with_operator(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    let bruno = app.invite(&admin, "bruno@example.com", "Bruno Costa", "member").await;
+    // A paid account whose only licensed Administrator is Ana.
+    let (status, _) = crate::licenses::license(&app, &admin.token, reqwest::Method::PUT, &admin.user_id, "scheduling").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let (status, _) = crate::licenses::set_subscription(&app, &admin.account_id, json!({"plan": "team", "status": "paid", "seats": {"chat": 3}})).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let (url, email, ana) = (app.url.clone(), admin.email.clone(), admin.user_id.clone());
+    in_browser(b, |c, prefix| licenses_scenario(c, url, email, ana, bruno, prefix)).await;
+}
+
+/// Runs `scenario` in a fresh headless Chromium, quits it whatever happens, then reports a failure.
+async fn in_browser<F, Fut>(b: Backend, scenario: F)
+where
+    F: FnOnce(Client, &'static str) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut driver = Chromedriver::start();
+    driver.wait_until_ready().await;
+    let profile = tempfile::tempdir().expect("browser profile folder");
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--window-size=1280,900",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(format!("--user-data-dir={}", profile.path().display()));
+    let mut options = json!({ "args": args });
+    if let Some(chrome) = std::env::var_os("CHROME").map(PathBuf::from).or_else(|| find_in_path("chromium")) {
+        options["binary"] = json!(chrome);
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".to_owned(), json!("chrome"));
+    caps.insert("goog:chromeOptions".to_owned(), options);
+    let c = ClientBuilder::rustls().expect("TLS connector").capabilities(caps).connect(&driver.url()).await.expect("a browser session");
     let prefix = match b {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     };
-    let (url, email) = (app.url.clone(), admin.email.clone());
-    with_browser(move |c| lobby_scenario(c, url, email, prefix)).await;
+    let outcome = tokio::spawn(scenario(c.clone(), prefix)).await;
+    // Quit the browser whatever happened, then stop chromedriver; then report a failure.
+    let _ = c.close().await;
+    drop(driver);
+    if let Err(e) = outcome {
+        match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("the browser scenario did not finish: {e}"),
+        }
+    }
+}
+
+/// Signs in on the sign-in page and waits for the landing page.
+async fn sign_in(c: &Client, url: &str, email: &str) {
+    c.goto(&format!("{url}/signin")).await.unwrap();
+    c.find(Locator::Id("email")).await.unwrap().send_keys(email).await.unwrap();
+    c.find(Locator::Id("password")).await.unwrap().send_keys("correct horse battery").await.unwrap();
+    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    eventually("the Users lobby", || {
+        let c = c.clone();
+        async move { c.current_url().await.is_ok_and(|u| u.path() == "/users") }
+    })
+    .await;
+}
+
+async fn text_of(c: &Client, id: &str) -> String {
+    c.find(Locator::Id(id)).await.unwrap().text().await.unwrap()
+}
+
+/// Assigns a license on the user page and sees the seat count change; the last licensed
+/// Administrator's delete button is disabled with the reason; another user's shows what deleting does.
+async fn licenses_scenario(c: Client, url: String, email: String, ana: String, bruno: String, prefix: &'static str) {
+    let shots = screenshot_dir();
+    sign_in(&c, &url, &email).await;
+    // From the lobby to Bruno's page.
+    c.find(Locator::LinkText("Bruno Costa")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("licenses-title")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), format!("/users/{bruno}"));
+    assert_eq!(text_of(&c, "seats-chat").await, "0 of 3 seats assigned · 3 free");
+    c.find(Locator::Css("button[aria-label='Assign Live chat']")).await.unwrap().click().await.unwrap();
+    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
+    assert!(notice.text().await.unwrap().contains("Live chat license assigned to Bruno Costa"));
+    assert_eq!(text_of(&c, "seats-chat").await, "1 of 3 seats assigned · 2 free");
+    assert!(c.find(Locator::Css("button[aria-label='Unassign Live chat']")).await.is_ok());
+    screenshot(&c, &shots, &format!("{prefix}-licenses-1-assigned.png")).await;
+    // What deleting Bruno would do is shown before confirming.
+    c.find(Locator::Css("details.confirm > summary")).await.unwrap().click().await.unwrap();
+    let summary = c.find(Locator::Css(".confirm-body")).await.unwrap().text().await.unwrap();
+    assert!(summary.contains("free their licenses: chat"), "{summary}");
+    screenshot(&c, &shots, &format!("{prefix}-licenses-2-delete-summary.png")).await;
+    // The lobby lists the license.
+    c.goto(&format!("{url}/users")).await.unwrap();
+    let row = c.find(Locator::XPath("//tbody[@id='users-rows']/tr[contains(., 'Bruno Costa')]")).await.unwrap();
+    assert!(row.text().await.unwrap().contains("chat"));
+    // Ana is the paid account's only licensed Administrator: her delete button says why it is refused.
+    c.goto(&format!("{url}/users/{ana}")).await.unwrap();
+    let reason = text_of(&c, "delete-refused").await;
+    assert!(reason.contains("paid account must keep at least one Administrator with a license"), "{reason}");
+    let button = c.find(Locator::Css("button[aria-describedby='delete-refused']")).await.unwrap();
+    assert_eq!(button.attr("disabled").await.unwrap().as_deref(), Some("true"));
+    screenshot(&c, &shots, &format!("{prefix}-licenses-3-delete-refused.png")).await;
+    // Unassigning her license is refused with the same rule, shown on the card.
+    c.find(Locator::Css("button[aria-label='Unassign Scheduling']")).await.unwrap().click().await.unwrap();
+    let alert = c.wait().for_element(Locator::Css("#licenses .alert-error")).await.unwrap();
+    assert!(alert.text().await.unwrap().contains("at least one Administrator with a license"));
+    assert_eq!(text_of(&c, "seats-scheduling").await, "1 of 5 seats assigned · 4 free");
+    screenshot(&c, &shots, &format!("{prefix}-licenses-4-unassign-refused.png")).await;
+    c.set_window_size(375, 812).await.unwrap();
+    c.goto(&format!("{url}/booking-pages")).await.unwrap();
+    c.wait().for_element(Locator::Css("table.pages-table")).await.unwrap();
+    c.goto(&format!("{url}/users/{bruno}")).await.unwrap();
+    let overflow = c.execute("return document.documentElement.scrollWidth - window.innerWidth", vec![]).await.unwrap();
+    assert!(overflow.as_i64().is_some_and(|o| o <= 0), "the user page scrolls sideways by {overflow}px at 375px");
+    screenshot(&c, &shots, &format!("{prefix}-licenses-5-phone.png")).await;
 }
 
 /// Signs in, filters, adds a user and looks at a phone-sized screen, taking screenshots.
@@ -195,63 +312,12 @@ async fn lobby_scenario(c: Client, url: String, email: String, prefix: &'static 
     screenshot(&c, &shots, &format!("{prefix}-7-my-settings-phone.png")).await;
 }
 
-/// A headless Chromium session through `driver`, with its profile in `profile`.
-async fn browser(driver: &Chromedriver, profile: &Path) -> Client {
-    let mut args: Vec<String> = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--window-size=1280,900",
-    ]
-    .map(String::from)
-    .to_vec();
-    args.push(format!("--user-data-dir={}", profile.display()));
-    let mut options = json!({ "args": args });
-    if let Some(chrome) = std::env::var_os("CHROME").map(PathBuf::from).or_else(|| find_in_path("chromium")) {
-        options["binary"] = json!(chrome);
-    }
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".to_owned(), json!("chrome"));
-    caps.insert("goog:chromeOptions".to_owned(), options);
-    ClientBuilder::rustls().expect("TLS connector").capabilities(caps).connect(&driver.url()).await.expect("a browser session")
-}
-
-/// Runs `scenario` with a browser, quits the browser and chromedriver whatever happened, then
-/// reports a failure of the scenario.
-async fn with_browser<F, Fut>(scenario: F)
-where
-    F: FnOnce(Client) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let mut driver = Chromedriver::start();
-    driver.wait_until_ready().await;
-    let profile = tempfile::tempdir().expect("browser profile folder");
-    let c = browser(&driver, profile.path()).await;
-    let outcome = tokio::spawn(scenario(c.clone())).await;
-    let _ = c.close().await;
-    drop(driver);
-    if let Err(e) = outcome {
-        match e.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(e) => panic!("the browser scenario did not finish: {e}"),
-        }
-    }
-}
-
 async fn tightened_policy_asks_for_a_new_password_in_a_real_browser(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
     app.invite_and_activate(&admin, "bruno@example.com", "Bruno Costa", "member").await;
-    let prefix = match b {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
     let (url, email) = (app.url.clone(), admin.email.clone());
-    with_browser(move |c| policy_scenario(c, url, email, prefix)).await;
+    in_browser(b, |c, prefix| policy_scenario(c, url, email, prefix)).await;
 }
 
 async fn sign_in_as(c: &Client, url: &str, email: &str, password: &str) {

@@ -79,6 +79,8 @@ pub fn test_config(data_dir: PathBuf, database_url: String) -> Config {
         trusted_proxies: String::new(),
         log_format: LogFormat::Text,
         session_cache_ms: 2000,
+        products: "scheduling:Scheduling,chat:Live chat,voice:Voice".to_owned(),
+        trial_seats: 5,
     }
 }
 

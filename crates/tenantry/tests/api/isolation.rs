@@ -13,6 +13,9 @@ fn user_endpoints(id: &str) -> Vec<(Method, String, Option<Value>)> {
         (Method::GET, format!("/api/v1/users/{id}"), None),
         (Method::PATCH, format!("/api/v1/users/{id}"), Some(json!({"name": "Hijacked"}))),
         (Method::POST, format!("/api/v1/users/{id}/invitation"), None),
+        (Method::PUT, format!("/api/v1/users/{id}/licenses/chat"), None),
+        (Method::DELETE, format!("/api/v1/users/{id}/licenses/chat"), None),
+        (Method::DELETE, format!("/api/v1/users/{id}?dry_run=true"), None),
         (Method::DELETE, format!("/api/v1/users/{id}"), None),
     ]
 }
@@ -46,6 +49,8 @@ async fn members_get_403_on_admin_endpoints(b: Backend) {
     let mut endpoints = vec![
         (Method::GET, "/api/v1/users".to_owned(), None),
         (Method::POST, "/api/v1/users".to_owned(), Some(json!({"email": "x@example.com", "name": "X", "role": "administrator"}))),
+        (Method::GET, "/api/v1/billing/subscription".to_owned(), None),
+        (Method::GET, "/api/v1/audit-events".to_owned(), None),
     ];
     endpoints.extend(user_endpoints(&admin.user_id));
     endpoints.extend(user_endpoints(&member_id));

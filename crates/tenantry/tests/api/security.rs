@@ -20,6 +20,8 @@ db_tests!(
     reset_by_email_link_unlocks_the_user,
     totp_matches_rfc6238_and_codes_are_not_replayed,
     sign_in_is_rate_limited_per_ip,
+    security_changes_are_audited_and_emitted,
+    required_two_step_verification_limits_the_session_to_its_setup,
 );
 
 const PW: &str = "correct horse battery";
@@ -506,4 +508,74 @@ async fn sign_in_is_rate_limited_per_ip(b: Backend) {
     assert!((1..=60).contains(&retry));
     let res = app.request(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({"email": "x@example.com"}))).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "reset shares the per-IP budget");
+}
+
+async fn audit_actions(app: &TestApp, token: &str, action: &str) -> Vec<Value> {
+    let (s, body) = app.call(Method::GET, &format!("/api/v1/audit-events?action={action}"), Some(token), None).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    body["data"].as_array().cloned().unwrap_or_default()
+}
+
+async fn security_changes_are_audited_and_emitted(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    let (s, _) = app.call(Method::PUT, "/api/v1/security/lockout-policy", Some(&admin.token), Some(json!({"enabled": true, "max_failed_attempts": 3}))).await;
+    assert_eq!(s, StatusCode::OK);
+    let (member_id, _) = app.invite_and_activate(&admin, "bruno@example.com", "Bruno", "member").await;
+    for _ in 0..3 {
+        sign_in(&app, "bruno@example.com", "wrong password here").await;
+    }
+    assert_eq!(sign_in(&app, "bruno@example.com", "another good passphrase").await.0, StatusCode::LOCKED);
+    app.call(Method::POST, &format!("/api/v1/users/{member_id}/unlock"), Some(&admin.token), None).await;
+    assert_eq!(sign_in(&app, "bruno@example.com", "another good passphrase").await.0, StatusCode::OK);
+
+    let policy = audit_actions(&app, &admin.token, "security_policy.updated").await;
+    assert_eq!(policy.len(), 1);
+    assert_eq!(
+        (policy[0]["before"]["lockout"]["max_failed_attempts"].as_u64(), policy[0]["after"]["lockout"]["max_failed_attempts"].as_u64()),
+        (Some(5), Some(3))
+    );
+    assert_eq!(audit_actions(&app, &admin.token, "auth.sign_in_failed").await.len(), 3);
+    let locked = audit_actions(&app, &admin.token, "user.locked").await;
+    assert_eq!(locked[0]["target_id"], member_id.as_str());
+    let unlocked = audit_actions(&app, &admin.token, "user.unlocked").await;
+    assert_eq!(unlocked[0]["actor_id"], admin.user_id.as_str(), "{unlocked:?}");
+    assert!(audit_actions(&app, &admin.token, "auth.sign_in").await.iter().any(|e| e["target_id"] == member_id.as_str()));
+
+    // The webhook events are recorded for delivery.
+    let db = tenantry_storage::Db::connect(&app.database_url, 1).await.unwrap();
+    let mut conn = db.conn().await.unwrap();
+    let account = tenantry_domain::AccountId::parse(&admin.account_id).unwrap();
+    for kind in ["user.locked", "security_policy.updated"] {
+        assert_eq!(tenantry_storage::events::list(&mut conn, &account, kind, 10).await.unwrap().len(), 1, "{kind}");
+    }
+    drop(conn);
+    db.close().await;
+}
+
+async fn required_two_step_verification_limits_the_session_to_its_setup(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    let (s, body) = app
+        .call(
+            Method::PUT,
+            "/api/v1/security/session-policy",
+            Some(&admin.token),
+            Some(json!({"timeout_enabled": false, "timeout_minutes": 30, "require_mfa": true})),
+        )
+        .await;
+    assert_eq!((s, &body["require_mfa"]), (StatusCode::OK, &json!(true)), "{body}");
+    let (s, body) = sign_in(&app, "ana@example.com", PW).await;
+    assert_eq!((s, &body["mfa_setup_required"]), (StatusCode::OK, &json!(true)));
+    let token = body["token"].as_str().unwrap().to_owned();
+    assert_eq!(app.call(Method::GET, "/api/v1/users", Some(&token), None).await.0, StatusCode::FORBIDDEN);
+    let (s, e) = app.call(Method::POST, "/api/v1/me/mfa/totp", Some(&token), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let seed = base32_decode(e["secret"].as_str().unwrap());
+    let now = (jiff::Timestamp::now().as_millisecond() + app.time_offset.load(std::sync::atomic::Ordering::SeqCst)) as u64 / 1000;
+    let (s, _) = app.call(Method::POST, "/api/v1/me/mfa/totp/confirm", Some(&token), Some(json!({"code": rfc6238(&seed, now, 6)}))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(app.call(Method::GET, "/api/v1/users", Some(&token), None).await.0, StatusCode::OK, "set up: full rights");
+    let enabled = audit_actions(&app, &token, "mfa.totp_enabled").await;
+    assert_eq!(enabled.len(), 1);
 }

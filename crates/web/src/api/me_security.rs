@@ -2,7 +2,8 @@
 
 use super::views::ts;
 use crate::error::{AppResult, Problem};
-use crate::extract::{ApiJson, AuthUser};
+use crate::extract::{ApiJson, AuthUser, ClientMeta};
+use crate::services::audit::Actor;
 use crate::services::{mfa, passwords, sessions};
 use crate::state::AppState;
 use axum::Json;
@@ -23,8 +24,13 @@ pub struct ChangePasswordRequest {
 /// Also the one thing a session with an expired password may do.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn change_password(State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<ChangePasswordRequest>) -> AppResult<StatusCode> {
-    passwords::change_own(&state, &me, Password::new(body.current_password), Password::new(body.new_password)).await?;
+pub async fn change_password(
+    State(state): State<AppState>,
+    me: AuthUser,
+    meta: ClientMeta,
+    ApiJson(body): ApiJson<ChangePasswordRequest>,
+) -> AppResult<StatusCode> {
+    passwords::change_own(&state, &me, &Actor::user(&me, &meta), Password::new(body.current_password), Password::new(body.new_password)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -112,14 +118,14 @@ pub struct RecoveryCodes {
 /// Confirms the setup with a first code; answers ten recovery codes, shown once.
 #[utoipa::path(post, path = "/api/v1/me/mfa/totp/confirm", tag = "me", security(("bearer" = [])), request_body = TotpCode,
     responses((status = 200, body = RecoveryCodes), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
-pub async fn confirm_totp(State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<TotpCode>) -> AppResult<Json<RecoveryCodes>> {
-    Ok(Json(RecoveryCodes { recovery_codes: mfa::confirm(&state, &me, &body.code).await? }))
+pub async fn confirm_totp(State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<TotpCode>) -> AppResult<Json<RecoveryCodes>> {
+    Ok(Json(RecoveryCodes { recovery_codes: mfa::confirm(&state, &me, &Actor::user(&me, &meta), &body.code).await? }))
 }
 
 /// Turns two-step verification off (needs a current code or a recovery code).
 #[utoipa::path(delete, path = "/api/v1/me/mfa/totp", tag = "me", security(("bearer" = [])), request_body = TotpCode,
     responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn disable_totp(State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<TotpCode>) -> AppResult<StatusCode> {
-    mfa::disable(&state, &me, &body.code).await?;
+pub async fn disable_totp(State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<TotpCode>) -> AppResult<StatusCode> {
+    mfa::disable(&state, &me, &Actor::user(&me, &meta), &body.code).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,10 @@
 //! The JSON API under `/api/v1`, and its OpenAPI description generated from the handlers.
 
+pub mod audit;
 pub mod auth;
+pub mod billing;
+pub mod booking_pages;
+pub mod licenses;
 pub mod me_security;
 pub mod security;
 pub mod users;
@@ -16,7 +20,7 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Tenantry API", version = "1", description = "Accounts, users, roles, invitations and settings for multi-product SaaS. Errors are RFC 9457 problem documents."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "me"), (name = "security"))
+    tags((name = "auth"), (name = "users"), (name = "licenses"), (name = "booking pages"), (name = "billing"), (name = "audit"), (name = "security"), (name = "me"), (name = "operator"))
 )]
 struct ApiDoc;
 
@@ -55,5 +59,14 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(me_security::revoke_session))
         .routes(routes!(me_security::start_totp, me_security::disable_totp))
         .routes(routes!(me_security::confirm_totp))
+        .routes(routes!(licenses::assign, licenses::unassign))
+        .routes(routes!(licenses::connect, licenses::disconnect))
+        .routes(routes!(booking_pages::list, booking_pages::create))
+        .routes(routes!(booking_pages::get, booking_pages::update, booking_pages::delete))
+        .routes(routes!(billing::subscription))
+        .routes(routes!(billing::products))
+        .routes(routes!(billing::operator_accounts))
+        .routes(routes!(billing::set_subscription))
+        .routes(routes!(audit::list))
         .split_for_parts()
 }

@@ -1,7 +1,8 @@
 //! Account security policies (Administrators): password, lockout and session policies.
 
 use crate::error::{AppResult, Problem};
-use crate::extract::{AdminUser, ApiJson};
+use crate::extract::{AdminUser, ApiJson, ClientMeta};
+use crate::services::audit::Actor;
 use crate::services::security::{self, PolicyChange};
 use crate::state::AppState;
 use axum::Json;
@@ -114,9 +115,10 @@ pub async fn get_password(State(state): State<AppState>, AdminUser(admin): Admin
 pub async fn put_password(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
+    meta: ClientMeta,
     ApiJson(body): ApiJson<PasswordPolicyBody>,
 ) -> AppResult<Json<PasswordPolicyView>> {
-    let (p, n) = security::update(&state, &admin, PolicyChange::Password(body.into())).await?;
+    let (p, n) = security::update(&state, &admin, &Actor::user(&admin, &meta), PolicyChange::Password(body.into())).await?;
     Ok(Json(PasswordPolicyView { policy: password_body(&p.password), non_compliant_users: n }))
 }
 
@@ -129,8 +131,8 @@ pub struct RequireChangeView {
 /// Asks every user whose current password breaks the policy for a new one at their next sign-in.
 #[utoipa::path(post, path = "/api/v1/security/password-policy/require-change", tag = "security", security(("bearer" = [])),
     responses((status = 200, body = RequireChangeView), (status = 403, body = Problem)))]
-pub async fn require_change(State(state): State<AppState>, AdminUser(admin): AdminUser) -> AppResult<Json<RequireChangeView>> {
-    Ok(Json(RequireChangeView { users: security::require_new_passwords(&state, &admin).await? }))
+pub async fn require_change(State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta) -> AppResult<Json<RequireChangeView>> {
+    Ok(Json(RequireChangeView { users: security::require_new_passwords(&state, &admin, &Actor::user(&admin, &meta)).await? }))
 }
 
 /// The account's lockout policy.
@@ -147,10 +149,11 @@ pub async fn get_lockout(State(state): State<AppState>, AdminUser(admin): AdminU
 pub async fn put_lockout(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
+    meta: ClientMeta,
     ApiJson(body): ApiJson<LockoutPolicyBody>,
 ) -> AppResult<Json<LockoutPolicyBody>> {
     let change = LockoutPolicy { enabled: body.enabled, max_failed_attempts: body.max_failed_attempts };
-    let p = security::update(&state, &admin, PolicyChange::Lockout(change)).await?.0.lockout;
+    let p = security::update(&state, &admin, &Actor::user(&admin, &meta), PolicyChange::Lockout(change)).await?.0.lockout;
     Ok(Json(LockoutPolicyBody { enabled: p.enabled, max_failed_attempts: p.max_failed_attempts }))
 }
 
@@ -167,12 +170,13 @@ pub async fn get_session(State(state): State<AppState>, AdminUser(admin): AdminU
 pub async fn put_session(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
+    meta: ClientMeta,
     ApiJson(body): ApiJson<SessionPolicyBody>,
 ) -> AppResult<Json<SessionPolicyBody>> {
     let change = SessionPolicy { timeout_enabled: body.timeout_enabled, timeout_minutes: body.timeout_minutes, max_age_minutes: body.max_age_minutes };
-    let mut p = security::update(&state, &admin, PolicyChange::Session(change)).await?.0;
+    let mut p = security::update(&state, &admin, &Actor::user(&admin, &meta), PolicyChange::Session(change)).await?.0;
     if let Some(on) = body.require_mfa {
-        p = security::update(&state, &admin, PolicyChange::RequireMfa(on)).await?.0;
+        p = security::update(&state, &admin, &Actor::user(&admin, &meta), PolicyChange::RequireMfa(on)).await?.0;
     }
     Ok(Json(session_body(&p)))
 }

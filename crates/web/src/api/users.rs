@@ -2,13 +2,15 @@
 
 use super::views::{MeView, UserList, UserView};
 use crate::error::{AppError, AppResult, Problem};
-use crate::extract::{AdminUser, ApiJson, AuthUser};
+use crate::extract::{AdminUser, ApiJson, AuthUser, ClientMeta};
+use crate::services::audit::Actor;
 use crate::services::users::{self, Invite, ListParams, ProfilePatch};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use serde::Deserialize;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
 use tenantry_domain::{EmailAddress, PersonName, Role, TimeZoneName, UserStatus, Username, ValidationErrors};
 use utoipa::{IntoParams, ToSchema};
 
@@ -58,6 +60,9 @@ pub struct InviteRequest {
     pub name: String,
     /// `administrator` or `member`.
     pub role: String,
+    /// Products to license at once, e.g. `["scheduling"]` (each needs a free seat).
+    #[serde(default)]
+    pub licenses: Vec<String>,
 }
 
 impl TryFrom<InviteRequest> for Invite {
@@ -68,7 +73,7 @@ impl TryFrom<InviteRequest> for Invite {
         let name = e.check("name", PersonName::parse(&r.name));
         let role = e.check("role", r.role.parse::<Role>());
         match (email, name, role) {
-            (Some(email), Some(name), Some(role)) => Ok(Invite { email, name, role }),
+            (Some(email), Some(name), Some(role)) => Ok(Invite { email, name, role, licenses: r.licenses }),
             _ => Err(e),
         }
     }
@@ -80,9 +85,10 @@ impl TryFrom<InviteRequest> for Invite {
 pub async fn invite(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
+    meta: ClientMeta,
     ApiJson(body): ApiJson<InviteRequest>,
 ) -> AppResult<(StatusCode, Json<UserView>)> {
-    let user = users::invite(&state, &admin, body.try_into()?).await?;
+    let user = users::invite(&state, &admin, &Actor::user(&admin, &meta), body.try_into()?).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -143,18 +149,81 @@ impl TryFrom<UserPatch> for ProfilePatch {
 pub async fn update(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
+    meta: ClientMeta,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(users::update(&state, &admin, &id, body.try_into()?).await?.into()))
+    Ok(Json(users::update(&state, &Actor::user(&admin, &meta), &id, body.try_into()?).await?.into()))
 }
 
-/// Deletes a user. Deleting the last Administrator is refused with 409.
-#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn delete(State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>) -> AppResult<StatusCode> {
-    users::delete(&state, &admin, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct DeleteQuery {
+    /// `true`: answer what the deletion would do, change nothing.
+    pub dry_run: Option<String>,
+}
+
+/// What deleting a user does: who inherits their booking pages and which licenses become free.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeletionView {
+    pub user_id: String,
+    /// The Administrator who receives the booking pages (none when there are none).
+    pub transfer_to: Option<HeirView>,
+    pub booking_pages: Vec<TransferView>,
+    pub licenses_freed: Vec<String>,
+    /// Whether the pages arrive switched off because the heir holds no scheduling license.
+    pub pages_disabled: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeirView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferView {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub to_user_id: String,
+}
+
+impl From<users::DeletionPlan> for DeletionView {
+    fn from(p: users::DeletionPlan) -> Self {
+        let to = p.heir.as_ref().map(|h| h.id.to_string()).unwrap_or_default();
+        Self {
+            user_id: p.user.user.id.to_string(),
+            booking_pages: p.pages.into_iter().map(|b| TransferView { id: b.id, name: b.name, slug: b.slug, to_user_id: to.clone() }).collect(),
+            transfer_to: p.heir.map(|h| HeirView { id: h.id.to_string(), name: h.name, email: h.email }),
+            licenses_freed: p.licenses_freed,
+            pages_disabled: p.pages_disabled,
+        }
+    }
+}
+
+/// Deletes a user; their booking pages move to the acting Administrator (else the oldest one) in
+/// the same transaction. Refused with 409 for the last Administrator, or the last licensed one of a
+/// paid account. `?dry_run=true` answers 200 with what would happen (or the same 409) and changes nothing.
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path), DeleteQuery), security(("bearer" = [])),
+    responses((status = 204), (status = 200, description = "dry run", body = DeletionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    meta: ClientMeta,
+    Path(id): Path<String>,
+    query: Result<Query<DeleteQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<axum::response::Response> {
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let dry_run = match query.dry_run.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(AppError::invalid("dry_run", "must be true or false")),
+    };
+    let plan = users::delete(&state, &Actor::user(&admin, &meta), &id, dry_run).await?;
+    Ok(if dry_run { Json(DeletionView::from(plan)).into_response() } else { StatusCode::NO_CONTENT.into_response() })
 }
 
 /// Sends a new invitation link; the previous one stops working.
@@ -174,25 +243,25 @@ pub async fn me(me: AuthUser) -> Json<MeView> {
 /// Changes the signed-in user's profile (a `role` here is refused).
 #[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = UserPatch, security(("bearer" = [])),
     responses((status = 200, body = MeView), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_me(State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<UserPatch>) -> AppResult<Json<MeView>> {
+pub async fn update_me(State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<UserPatch>) -> AppResult<Json<MeView>> {
     if body.role.is_some() {
         return Err(AppError::invalid("role", "cannot be changed here; an Administrator changes roles"));
     }
-    Ok(Json(users::update_me(&state, &me, body.try_into()?).await?.into()))
+    Ok(Json(users::update_me(&state, &me, &Actor::user(&me, &meta), body.try_into()?).await?.into()))
 }
 
 /// Unlocks a user locked by the lockout policy.
 #[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn unlock(State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>) -> AppResult<Json<UserView>> {
-    Ok(Json(crate::services::sessions::unlock(&state, &admin, &id).await?.into()))
+pub async fn unlock(State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>) -> AppResult<Json<UserView>> {
+    Ok(Json(crate::services::sessions::unlock(&state, &admin, &Actor::user(&admin, &meta), &id).await?.into()))
 }
 
 /// Signs a user out everywhere.
 #[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn revoke_sessions(State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>) -> AppResult<StatusCode> {
-    crate::services::sessions::revoke_all_of_user(&state, &admin, &id).await?;
+pub async fn revoke_sessions(State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>) -> AppResult<StatusCode> {
+    crate::services::sessions::revoke_all_of_user(&state, &admin, &Actor::user(&admin, &meta), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -211,9 +280,18 @@ pub struct SetPasswordRequest {
 pub async fn set_password(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
+    meta: ClientMeta,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SetPasswordRequest>,
 ) -> AppResult<Json<UserView>> {
-    let user = crate::services::passwords::admin_set(&state, &admin, &id, tenantry_domain::Password::new(body.password), body.require_change).await?;
+    let user = crate::services::passwords::admin_set(
+        &state,
+        &admin,
+        &Actor::user(&admin, &meta),
+        &id,
+        tenantry_domain::Password::new(body.password),
+        body.require_change,
+    )
+    .await?;
     Ok(Json(user.into()))
 }

@@ -1,5 +1,6 @@
 //! Response bodies of the API.
 
+use crate::services::users::UserDetail;
 use serde::Serialize;
 use tenantry_storage::accounts::Account;
 use tenantry_storage::users::User;
@@ -32,8 +33,9 @@ pub struct UserView {
     pub created_at: String,
 }
 
-impl From<User> for UserView {
-    fn from(u: User) -> Self {
+impl From<UserDetail> for UserView {
+    fn from(d: UserDetail) -> Self {
+        let u = d.user;
         Self {
             id: u.id.to_string(),
             name: u.name,
@@ -41,9 +43,8 @@ impl From<User> for UserView {
             username: u.username,
             role: u.role.as_str().to_owned(),
             status: u.status.as_str().to_owned(),
-            // Licenses and integrations arrive with the licensing work; no user holds any yet.
-            licenses: Vec::new(),
-            integrations: Vec::new(),
+            licenses: d.licenses,
+            integrations: d.integrations,
             timezone: u.timezone,
             date_format: u.date_format.as_str().to_owned(),
             time_format: u.time_format.as_str().to_owned(),

@@ -3,7 +3,8 @@
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::api::users::UserPatch;
 use crate::error::AppError;
-use crate::extract::AuthUser;
+use crate::extract::{AuthUser, ClientMeta};
+use crate::services::audit::Actor;
 use crate::services::users::{self, ProfilePatch};
 use crate::state::AppState;
 use askama::Template;
@@ -16,7 +17,7 @@ use std::sync::LazyLock;
 use tenantry_domain::DateFormat;
 
 /// The IANA time zones offered, sorted (read once from the bundled database).
-static TIME_ZONES: LazyLock<Vec<String>> = LazyLock::new(|| {
+pub(super) static TIME_ZONES: LazyLock<Vec<String>> = LazyLock::new(|| {
     let mut zones: Vec<String> =
         jiff::tz::db().available().map(|n| n.as_str().to_owned()).filter(|n| n == "UTC" || (n.contains('/') && !n.starts_with("Etc/"))).collect();
     zones.sort();
@@ -85,7 +86,13 @@ pub async fn page(PageUser(me): PageUser, jar: CookieJar) -> Response {
 }
 
 /// `POST /me`: saves the profile; an empty username clears it.
-pub async fn save(State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, PageForm(f): PageForm<ProfileForm>) -> Result<Response, PageError> {
+pub async fn save(
+    State(state): State<AppState>,
+    PageUser(me): PageUser,
+    meta: ClientMeta,
+    jar: CookieJar,
+    PageForm(f): PageForm<ProfileForm>,
+) -> Result<Response, PageError> {
     let username = f.username.trim();
     let patch = UserPatch {
         name: Some(f.name.clone()),
@@ -96,7 +103,7 @@ pub async fn save(State(state): State<AppState>, PageUser(me): PageUser, jar: Co
         time_format: Some(f.time_format.clone()),
     };
     let result = match ProfilePatch::try_from(patch) {
-        Ok(patch) => users::update_me(&state, &me, patch).await,
+        Ok(patch) => users::update_me(&state, &me, &Actor::user(&me, &meta), patch).await,
         Err(errors) => Err(AppError::Validation(errors)),
     };
     match result {

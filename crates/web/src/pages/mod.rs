@@ -2,10 +2,12 @@
 //! CSRF protection on every state-changing request. Handlers call the same services as the API.
 
 mod auth;
+mod booking_pages;
 mod error;
 mod me;
 mod security;
 mod session;
+mod user;
 mod users;
 
 pub use error::PageError;
@@ -35,6 +37,11 @@ pub fn router() -> Router<AppState> {
         .route("/signout", post(auth::sign_out))
         .route("/invitations/{token}", get(auth::invitation_page).post(auth::accept_invitation))
         .route("/users", get(users::lobby).post(users::invite))
+        .route("/users/{id}", get(user::show).post(user::save))
+        .route("/users/{id}/licenses/{product}", post(user::license))
+        .route("/users/{id}/delete", post(user::delete))
+        .route("/booking-pages", get(booking_pages::list).post(booking_pages::create))
+        .route("/booking-pages/{id}/enabled", post(booking_pages::toggle))
         .route("/me", get(me::page).post(me::save))
         .route("/security", get(security::page).post(security::save))
         .route("/security/require-change", post(security::require_change))
@@ -53,7 +60,7 @@ pub struct Chrome {
     pub name: String,
     pub email: String,
     pub is_admin: bool,
-    /// The section the page belongs to, marked in the menu: `users`, `security` or `me`.
+    /// The section the page belongs to, marked in the menu: `users`, `pages`, `security` or `me`.
     pub section: &'static str,
 }
 
@@ -183,6 +190,7 @@ impl FormState {
                 self.alert = Some(if errors.is_empty() { detail } else { CHECK.to_owned() });
                 self.errors = errors;
             }
+            AppError::Rule { detail, .. } => self.alert = Some(detail),
             AppError::BadRequest(message) => self.alert = Some(message),
             AppError::Unauthorized(message) | AppError::Forbidden(message) | AppError::Locked(message) | AppError::MfaRequired(message) => {
                 self.alert = Some(message.to_owned())

@@ -6,6 +6,7 @@ use super::session::clear_session_cookie;
 use super::{Chrome, FormState, PageAdmin, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::error::AppError;
 use crate::extract::{ClientMeta, SessionScope};
+use crate::services::audit::Actor;
 use crate::services::security::{self, PolicyChange};
 use crate::services::{passwords, reset};
 use crate::state::AppState;
@@ -95,13 +96,15 @@ fn change_of(f: &PolicyForm) -> Result<Vec<PolicyChange>, AppError> {
 pub async fn save(
     State(state): State<AppState>,
     PageAdmin(admin): PageAdmin,
+    meta: ClientMeta,
     jar: CookieJar,
     PageForm(f): PageForm<PolicyForm>,
 ) -> Result<Response, PageError> {
+    let actor = Actor::user(&admin, &meta);
     let result = async {
         let mut outcome = None;
         for change in change_of(&f)? {
-            outcome = Some(security::update(&state, &admin, change).await?);
+            outcome = Some(security::update(&state, &admin, &actor, change).await?);
         }
         Ok::<_, AppError>(outcome)
     }
@@ -122,8 +125,8 @@ pub async fn save(
 }
 
 /// `POST /security/require-change`: asks the users who no longer comply for a new password.
-pub async fn require_change(State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar) -> Result<Response, PageError> {
-    let n = security::require_new_passwords(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
+pub async fn require_change(State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar) -> Result<Response, PageError> {
+    let n = security::require_new_passwords(&state, &admin, &Actor::user(&admin, &meta)).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
     let msg = format!("{n} user(s) will be asked for a new password at their next sign-in.");
     Ok((set_flash(&state, jar, &msg), see_other("/security")).into_response())
 }
@@ -182,12 +185,13 @@ pub async fn check(State(state): State<AppState>, PageUser(me): PageUser, PageFo
 pub async fn change(
     State(state): State<AppState>,
     PageUser(me): PageUser,
+    meta: ClientMeta,
     jar: CookieJar,
     PageForm(f): PageForm<PasswordChangeForm>,
 ) -> Result<Response, PageError> {
     let policy = passwords::policy_of(&state, &me.user).await?;
     let rules = unmet(&policy, &me.user, &f.new_password);
-    match passwords::change_own(&state, &me, Password::new(f.current_password), Password::new(f.new_password)).await {
+    match passwords::change_own(&state, &me, &Actor::user(&me, &meta), Password::new(f.current_password), Password::new(f.new_password)).await {
         Ok(()) => Ok((set_flash(&state, jar, "Your password has been changed."), see_other("/")).into_response()),
         Err(e) => {
             let (status, form) = change_form().fail(e).map_err(|e| PageError::for_user(e, &me, "me"))?;

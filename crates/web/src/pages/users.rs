@@ -4,8 +4,9 @@
 use super::{Chrome, FormState, PageAdmin, PageError, PageForm, render, see_other, set_flash, take_flash, wants_fragment};
 use crate::api::users::InviteRequest;
 use crate::error::AppError;
-use crate::extract::AuthUser;
-use crate::services::users::{self, Invite, ListParams};
+use crate::extract::{AuthUser, ClientMeta};
+use crate::services::audit::Actor;
+use crate::services::users::{self, Invite, ListParams, UserDetail};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -13,11 +14,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
-use tenantry_storage::users::User;
 
 /// One page of the table, and the link to the next one.
 struct Rows {
-    users: Vec<User>,
+    users: Vec<UserDetail>,
     next: Option<String>,
     /// The filter that produced them (for the "no match" message).
     q: String,
@@ -112,18 +112,19 @@ pub async fn lobby(
 pub async fn invite(
     State(state): State<AppState>,
     PageAdmin(admin): PageAdmin,
+    meta: ClientMeta,
     jar: CookieJar,
     PageForm(f): PageForm<InviteForm>,
 ) -> Result<Response, PageError> {
     let form = invite_form(&f);
-    let request = InviteRequest { email: f.email, name: f.name, role: f.role };
+    let request = InviteRequest { email: f.email, name: f.name, role: f.role, licenses: Vec::new() };
     let result = match Invite::try_from(request) {
-        Ok(input) => users::invite(&state, &admin, input).await,
+        Ok(input) => users::invite(&state, &admin, &Actor::user(&admin, &meta), input).await,
         Err(errors) => Err(AppError::Validation(errors)),
     };
     match result {
         Ok(user) => {
-            let message = format!("Invitation sent to {} ({}).", user.name, user.email);
+            let message = format!("Invitation sent to {} ({}).", user.user.name, user.user.email);
             Ok((set_flash(&state, jar, &message), see_other("/users")).into_response())
         }
         Err(e) => {

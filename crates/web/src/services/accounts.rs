@@ -3,7 +3,7 @@
 use crate::error::{AppError, AppResult};
 use crate::extract::{ClientMeta, SessionScope};
 use crate::services::auth::{SignedIn, open_session};
-use crate::services::{check_password, invitations, wake_outbox};
+use crate::services::{check_password, invitations, subscriptions, wake_outbox};
 use crate::state::AppState;
 use tenantry_domain::{AccountId, AccountName, EmailAddress, Password, PasswordContext, PasswordPolicy, PersonName, Role, SessionPolicy, UserId, UserStatus};
 use tenantry_storage::accounts::{self, Account};
@@ -30,6 +30,7 @@ pub async fn sign_up(state: &AppState, input: SignUp, meta: &ClientMeta) -> AppR
     let user_id = UserId::generate();
     let mut tx = state.db.begin().await?;
     accounts::insert(&mut tx, &account_id, &input.account_name, now).await?;
+    subscriptions::start_trial(state, &mut tx, &account_id, now).await?;
     users::insert(
         &mut tx,
         NewUser {
@@ -60,6 +61,7 @@ pub async fn create_with_invited_admin(state: &AppState, name: AccountName, admi
     let user_id = UserId::generate();
     let mut tx = state.db.begin().await?;
     accounts::insert(&mut tx, &account_id, &name, now).await?;
+    subscriptions::start_trial(state, &mut tx, &account_id, now).await?;
     users::insert(
         &mut tx,
         NewUser {

@@ -3,6 +3,8 @@
 use crate::error::{AppError, AppResult};
 use crate::extract::{ClientMeta, SessionScope};
 use crate::rate_limit::per_account;
+use crate::services::audit::{self, Change};
+use crate::services::reset::actor_for;
 use crate::services::{mfa, queue_email, wake_outbox};
 use crate::state::AppState;
 use tenantry_domain::{EmailAddress, LockoutPolicy, Password, SecretToken, SessionId, SessionPolicy, UserStatus};
@@ -88,16 +90,15 @@ pub async fn sign_in(state: &AppState, email: &str, password: Password, totp_cod
         return Err(AppError::Locked(LOCKED));
     }
     if !state.hasher.verify(&password, creds.password_hash.clone()).await? {
-        return Err(known_failure(state, &creds, &policies, AppError::Unauthorized(WRONG_CREDENTIALS), now).await);
+        return Err(known_failure(state, &creds, &policies, meta, AppError::Unauthorized(WRONG_CREDENTIALS), now).await);
     }
     if creds.totp_enabled {
         let Some(code) = totp_code.map(str::trim).filter(|c| !c.is_empty()) else {
             return Err(AppError::MfaRequired(MFA_NEEDED));
         };
         if !mfa::verify_code(state, &creds, code, now).await? {
-            return Err(
-                known_failure(state, &creds, &policies, AppError::MfaRequired("The two-step verification code is wrong or was already used."), now).await
-            );
+            let answer = AppError::MfaRequired("The two-step verification code is wrong or was already used.");
+            return Err(known_failure(state, &creds, &policies, meta, answer, now).await);
         }
     }
     let scope = if creds.must_change_password || policies.password.is_expired(creds.password_changed_at, now) {
@@ -112,6 +113,8 @@ pub async fn sign_in(state: &AppState, email: &str, password: Password, totp_cod
         return Err(AppError::Locked(LOCKED));
     }
     credentials::fill_profile(&mut tx, &creds.user.id, password.profile()).await?;
+    let change = Change::new("auth.sign_in", "user", creds.user.id.as_str()).after(serde_json::json!({ "scope": scope.as_str(), "mfa": creds.totp_enabled }));
+    audit::record(&mut tx, &actor_for(&creds.user, meta), change, now).await?;
     let mut user = creds.user;
     user.last_sign_in_at = Some(now);
     let signed_in = open_session(&mut tx, user, meta, now, scope, &policies.session).await?;
@@ -145,13 +148,23 @@ async fn unknown_failure(state: &AppState, password: &Password, key: &str, now: 
 
 /// A failure for a real user: counted atomically; the one that reaches the limit locks the user and
 /// queues the lockout email. Answers `answer`, or 423 when the user was locked meanwhile.
-async fn known_failure(state: &AppState, creds: &Credentials, policies: &SecurityPolicies, answer: AppError, now: i64) -> AppError {
+async fn known_failure(state: &AppState, creds: &Credentials, policies: &SecurityPolicies, meta: &ClientMeta, answer: AppError, now: i64) -> AppError {
     let result: AppResult<AppError> = async {
         let threshold = policies.lockout.lock_threshold().unwrap_or(0);
         let mut tx = state.db.begin().await?;
         let outcome = credentials::record_failure(&mut tx, &creds.user.id, threshold, now).await?;
         let locked_now = matches!(outcome, Some((_, true)));
+        let actor = actor_for(&creds.user, meta);
+        let id = creds.user.id.as_str();
+        if let Some((failures, _)) = outcome {
+            let reason = if matches!(answer, AppError::MfaRequired(_)) { "totp_code" } else { "password" };
+            let change = Change::new("auth.sign_in_failed", "user", id).after(serde_json::json!({ "failed_attempts": failures, "reason": reason }));
+            audit::record(&mut tx, &actor, change, now).await?;
+        }
         if locked_now {
+            audit::record(&mut tx, &actor, Change::new("user.locked", "user", id), now).await?;
+            let data = serde_json::json!({ "id": id, "email": creds.user.email, "status": "locked" });
+            audit::emit(&mut tx, &creds.user.account_id, "user.locked", data, now).await?;
             let link = format!("{}/password-reset", state.config.public_url);
             queue_email(&mut tx, Some(creds.user.account_id.as_str()), &crate::mail::locked_out(&creds.user.email, &creds.user.name, &link), now).await?;
         }

@@ -4,6 +4,7 @@
 use crate::error::{AppError, AppResult};
 use crate::extract::{AuthUser, SessionScope};
 use crate::rate_limit::per_account;
+use crate::services::audit::{self, Actor, Change};
 use crate::state::AppState;
 use tenantry_domain::TokenHash;
 use tenantry_storage::credentials::{self, Credentials};
@@ -90,7 +91,7 @@ async fn my_credentials(state: &AppState, me: &AuthUser) -> AppResult<Credential
 }
 
 /// Confirms enrolment with a first code; turns TOTP on and answers the recovery codes (shown once).
-pub async fn confirm(state: &AppState, me: &AuthUser, code: &str) -> AppResult<Vec<String>> {
+pub async fn confirm(state: &AppState, me: &AuthUser, actor: &Actor, code: &str) -> AppResult<Vec<String>> {
     let now = state.now();
     state.limits.check(&format!("totp:{}", me.user.id), per_account::TOTP, now)?;
     let creds = my_credentials(state, me).await?;
@@ -115,6 +116,7 @@ pub async fn confirm(state: &AppState, me: &AuthUser, code: &str) -> AppResult<V
         return Err(AppError::conflict("Two-step verification is already on."));
     }
     credentials::replace_recovery_codes(&mut tx, &me.user.id, &hashes).await?;
+    audit::record(&mut tx, actor, Change::new("mfa.totp_enabled", "user", me.user.id.as_str()), now).await?;
     if me.scope == SessionScope::MfaSetup {
         sessions::set_scope(&mut tx, &me.session_id, SessionScope::Full.as_str()).await?;
     }
@@ -124,7 +126,7 @@ pub async fn confirm(state: &AppState, me: &AuthUser, code: &str) -> AppResult<V
 }
 
 /// Turns TOTP off, proven with a current code or a recovery code.
-pub async fn disable(state: &AppState, me: &AuthUser, code: &str) -> AppResult<()> {
+pub async fn disable(state: &AppState, me: &AuthUser, actor: &Actor, code: &str) -> AppResult<()> {
     let now = state.now();
     let creds = my_credentials(state, me).await?;
     if !creds.totp_enabled {
@@ -133,7 +135,9 @@ pub async fn disable(state: &AppState, me: &AuthUser, code: &str) -> AppResult<(
     if !verify_code(state, &creds, code, now).await? {
         return Err(AppError::invalid("code", "is wrong or was already used"));
     }
-    let mut conn = state.db.conn().await?;
-    credentials::disable_totp(&mut conn, &me.user.id).await?;
+    let mut tx = state.db.begin().await?;
+    credentials::disable_totp(&mut tx, &me.user.id).await?;
+    audit::record(&mut tx, actor, Change::new("mfa.totp_disabled", "user", me.user.id.as_str()), now).await?;
+    tenantry_storage::commit(tx).await?;
     Ok(())
 }

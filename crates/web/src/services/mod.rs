@@ -2,13 +2,18 @@
 //! apply the rules, run the transaction and queue any message in it.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
+pub mod booking_pages;
+pub mod integrations;
 pub mod invitations;
+pub mod licenses;
 pub mod mfa;
 pub mod passwords;
 pub mod reset;
 pub mod security;
 pub mod sessions;
+pub mod subscriptions;
 pub mod users;
 
 use crate::error::{AppError, AppResult};

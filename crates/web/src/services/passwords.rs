@@ -3,6 +3,8 @@
 
 use crate::error::{AppError, AppResult};
 use crate::extract::{AuthUser, SessionScope};
+use crate::services::audit::{self, Actor, Change};
+use crate::services::users::{UserDetail, detail};
 use crate::state::AppState;
 use tenantry_domain::{Password, PasswordContext, PasswordPolicy, PasswordRule, UserId, UserStatus, ValidationErrors};
 use tenantry_storage::users::User;
@@ -46,7 +48,7 @@ pub async fn checked_hash(state: &AppState, user: &User, password: &Password, fi
 
 /// `POST /me/password`: changes one's own password with the current one; ends every other session
 /// and lifts a "change your password" restriction from this one.
-pub async fn change_own(state: &AppState, me: &AuthUser, current: Password, new: Password) -> AppResult<()> {
+pub async fn change_own(state: &AppState, me: &AuthUser, actor: &Actor, current: Password, new: Password) -> AppResult<()> {
     let stored = {
         let mut conn = state.db.conn().await?;
         credentials::by_id(&mut conn, &me.user.id).await?.and_then(|c| c.password_hash)
@@ -59,6 +61,7 @@ pub async fn change_own(state: &AppState, me: &AuthUser, current: Password, new:
     let mut tx = state.db.begin().await?;
     credentials::set_password(&mut tx, &me.user.id, &hash, new.profile(), false, now).await?;
     sessions::delete_others(&mut tx, &me.user.id, &me.session_id).await?;
+    audit::record(&mut tx, actor, Change::new("password.changed", "user", me.user.id.as_str()), now).await?;
     if me.scope == SessionScope::PasswordChange {
         sessions::set_scope(&mut tx, &me.session_id, SessionScope::Full.as_str()).await?;
     }
@@ -69,7 +72,7 @@ pub async fn change_own(state: &AppState, me: &AuthUser, current: Password, new:
 
 /// An Administrator sets a user's password (optionally asking for a new one at next sign-in);
 /// the user's sessions end.
-pub async fn admin_set(state: &AppState, admin: &AuthUser, id: &str, password: Password, require_change: bool) -> AppResult<User> {
+pub async fn admin_set(state: &AppState, admin: &AuthUser, actor: &Actor, id: &str, password: Password, require_change: bool) -> AppResult<UserDetail> {
     let id = UserId::parse(id).ok_or(AppError::NotFound)?;
     let account_id = &admin.user.account_id;
     let user = {
@@ -84,7 +87,10 @@ pub async fn admin_set(state: &AppState, admin: &AuthUser, id: &str, password: P
     let mut tx = state.db.begin().await?;
     credentials::set_password(&mut tx, &id, &hash, password.profile(), require_change, now).await?;
     sessions::delete_for_user(&mut tx, &id).await?;
+    let change = Change::new("password.set_by_administrator", "user", id.as_str()).after(serde_json::json!({ "require_change": require_change }));
+    audit::record(&mut tx, actor, change, now).await?;
     let user = tenantry_storage::users::get(&mut tx, account_id, &id).await?.ok_or(AppError::NotFound)?;
+    let user = detail(&mut tx, user).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&id);
     Ok(user)

@@ -5,6 +5,7 @@
 use crate::error::{AppError, AppResult};
 use crate::extract::ClientMeta;
 use crate::rate_limit::per_account;
+use crate::services::audit::{self, Actor, Change};
 use crate::services::auth::limit_ip;
 use crate::services::{passwords, queue_email, queue_sms, wake_outbox};
 use crate::state::AppState;
@@ -41,6 +42,9 @@ pub async fn request(state: &AppState, email: &str, meta: &ClientMeta) -> AppRes
     }
     let id = format!("rst_{}", tenantry_domain::token::random_hex(12));
     let account = Some(creds.user.account_id.as_str());
+    let channel = if creds.phone_verified && creds.phone_number.is_some() { "sms" } else { "email" };
+    let change = Change::new("password.reset_requested", "user", creds.user.id.as_str()).after(serde_json::json!({ "channel": channel }));
+    audit::record(&mut tx, &actor_for(&creds.user, meta), change, now).await?;
     match creds.phone_number.as_deref().filter(|_| creds.phone_verified) {
         Some(phone) => {
             let code = six_digits();
@@ -58,6 +62,11 @@ pub async fn request(state: &AppState, email: &str, meta: &ClientMeta) -> AppRes
     tenantry_storage::commit(tx).await?;
     wake_outbox(state);
     Ok(())
+}
+
+/// The user acting on their own account from `meta`'s address (they are not signed in).
+pub fn actor_for(user: &tenantry_storage::users::User, meta: &ClientMeta) -> Actor {
+    Actor { account_id: user.account_id.clone(), user_id: Some(user.id.to_string()), ip: meta.ip.map(|i| i.to_string()) }
 }
 
 const BAD_CODE: &str = "is wrong or has expired; ask for a new one";
@@ -104,6 +113,9 @@ pub async fn confirm(state: &AppState, email: &str, code: &str, new_password: Pa
     }
     credentials::set_password(&mut tx, &creds.user.id, &hash, new_password.profile(), false, now).await?;
     sessions::delete_for_user(&mut tx, &creds.user.id).await?;
+    let change =
+        Change::new("password.reset", "user", creds.user.id.as_str()).after(serde_json::json!({ "unlocked": creds.user.status == UserStatus::Locked }));
+    audit::record(&mut tx, &actor_for(&creds.user, meta), change, now).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&creds.user.id);
     Ok(())

@@ -2,6 +2,8 @@
 
 use crate::error::{AppError, AppResult};
 use crate::extract::AuthUser;
+use crate::services::audit::{self, Actor, Change};
+use crate::services::users::{UserDetail, detail};
 use crate::state::AppState;
 use tenantry_domain::UserId;
 use tenantry_storage::sessions::{self, SessionInfo};
@@ -31,17 +33,20 @@ pub async fn revoke_others(state: &AppState, me: &AuthUser) -> AppResult<u64> {
 }
 
 /// An Administrator signs a user of their account out everywhere.
-pub async fn revoke_all_of_user(state: &AppState, admin: &AuthUser, id: &str) -> AppResult<()> {
+pub async fn revoke_all_of_user(state: &AppState, admin: &AuthUser, actor: &Actor, id: &str) -> AppResult<()> {
     let id = UserId::parse(id).ok_or(AppError::NotFound)?;
-    let mut conn = state.db.conn().await?;
-    tenantry_storage::users::get(&mut conn, &admin.user.account_id, &id).await?.ok_or(AppError::NotFound)?;
-    sessions::delete_for_user(&mut conn, &id).await?;
+    let mut tx = state.db.begin().await?;
+    tenantry_storage::users::get(&mut tx, &admin.user.account_id, &id).await?.ok_or(AppError::NotFound)?;
+    let n = sessions::delete_for_user(&mut tx, &id).await?;
+    audit::record(&mut tx, actor, Change::new("user.signed_out_everywhere", "user", id.as_str()).after(serde_json::json!({ "sessions": n })), state.now())
+        .await?;
+    tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&id);
     Ok(())
 }
 
 /// An Administrator unlocks a locked user of their account.
-pub async fn unlock(state: &AppState, admin: &AuthUser, id: &str) -> AppResult<tenantry_storage::users::User> {
+pub async fn unlock(state: &AppState, admin: &AuthUser, actor: &Actor, id: &str) -> AppResult<UserDetail> {
     let id = UserId::parse(id).ok_or(AppError::NotFound)?;
     let account_id = &admin.user.account_id;
     let mut tx = state.db.begin().await?;
@@ -49,8 +54,11 @@ pub async fn unlock(state: &AppState, admin: &AuthUser, id: &str) -> AppResult<t
     if user.status != tenantry_domain::UserStatus::Locked {
         return Err(AppError::conflict("This user is not locked."));
     }
-    tenantry_storage::credentials::unlock(&mut tx, account_id, &id, state.now()).await?;
+    let now = state.now();
+    tenantry_storage::credentials::unlock(&mut tx, account_id, &id, now).await?;
+    audit::record(&mut tx, actor, Change::new("user.unlocked", "user", id.as_str()), now).await?;
     let user = tenantry_storage::users::get(&mut tx, account_id, &id).await?.ok_or(AppError::NotFound)?;
+    let user = detail(&mut tx, user).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&id);
     Ok(user)

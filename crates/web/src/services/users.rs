@@ -2,13 +2,17 @@
 
 use crate::error::{AppError, AppResult};
 use crate::extract::AuthUser;
+use crate::services::audit::{self, Actor, Change};
+use crate::services::licenses::{self, refused};
 use crate::services::{invitations, wake_outbox};
 use crate::state::AppState;
-use base64::Engine as _;
-use tenantry_domain::rules::ensure_an_administrator_remains;
-use tenantry_domain::{AccountId, DateFormat, EmailAddress, PersonName, Role, TimeFormat, TimeZoneName, UserId, UserStatus, Username};
+use serde_json::json;
+use tenantry_domain::rules::{self, ensure_an_administrator_remains};
+use tenantry_domain::{
+    AccountId, DateFormat, EmailAddress, PersonName, Role, SCHEDULING_PRODUCT, TimeFormat, TimeZoneName, UserId, UserStatus, Username, ValidationErrors,
+};
 use tenantry_storage::users::{self, ListQuery, NewUser, ProfileChange, User};
-use tenantry_storage::{Conn, accounts};
+use tenantry_storage::{Conn, accounts, booking_pages, integrations, licenses as license_rows};
 
 /// Most users one page of the list holds.
 pub const MAX_PAGE: i64 = 200;
@@ -25,18 +29,58 @@ pub struct ListParams {
 
 /// One page of users and the cursor of the next one.
 pub struct Page {
-    pub users: Vec<User>,
+    pub users: Vec<UserDetail>,
     pub next_cursor: Option<String>,
 }
 
 fn encode_cursor(name_sort: &str, id: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::json!([name_sort, id]).to_string())
+    crate::cursor::encode(&(name_sort, id))
 }
 
 fn decode_cursor(cursor: &str) -> AppResult<(String, String)> {
-    let bad = || AppError::BadField("cursor", "is not a cursor this API issued".to_owned());
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    serde_json::from_slice::<(String, String)>(&bytes).map_err(|_| bad())
+    crate::cursor::decode(cursor)
+}
+
+/// A user with what they hold: licenses and integrations.
+#[derive(Debug, Clone)]
+pub struct UserDetail {
+    pub user: User,
+    /// Products whose license the user holds, by name.
+    pub licenses: Vec<String>,
+    /// What the user has connected in products.
+    pub integrations: Vec<String>,
+}
+
+/// Loads what `user` holds.
+pub async fn detail(conn: &mut Conn, user: User) -> AppResult<UserDetail> {
+    let ids = [&user.id];
+    let mut licenses = license_rows::of_users(conn, &user.account_id, &ids).await?;
+    let mut integrations = integrations::of_users(conn, &user.account_id, &ids).await?;
+    let key = user.id.as_str();
+    Ok(UserDetail { licenses: licenses.remove(key).unwrap_or_default(), integrations: integrations.remove(key).unwrap_or_default(), user })
+}
+
+/// Loads what each of `users` holds, in two queries.
+async fn details(conn: &mut Conn, account_id: &AccountId, users: Vec<User>) -> AppResult<Vec<UserDetail>> {
+    let ids: Vec<&UserId> = users.iter().map(|u| &u.id).collect();
+    let mut licenses = license_rows::of_users(conn, account_id, &ids).await?;
+    let mut integrations = integrations::of_users(conn, account_id, &ids).await?;
+    Ok(users
+        .into_iter()
+        .map(|user| {
+            let key = user.id.as_str();
+            UserDetail { licenses: licenses.remove(key).unwrap_or_default(), integrations: integrations.remove(key).unwrap_or_default(), user }
+        })
+        .collect())
+}
+
+/// A user as the audit log records them (no secrets).
+pub fn audit_view(u: &UserDetail) -> serde_json::Value {
+    json!({
+        "id": u.user.id.as_str(), "name": u.user.name, "email": u.user.email, "username": u.user.username,
+        "role": u.user.role.as_str(), "status": u.user.status.as_str(), "timezone": u.user.timezone,
+        "date_format": u.user.date_format.as_str(), "time_format": u.user.time_format.as_str(), "licenses": u.licenses,
+    })
 }
 
 /// A page of the account's users sorted by name (keyset pagination).
@@ -52,7 +96,8 @@ pub async fn list(state: &AppState, account_id: &AccountId, params: ListParams) 
     let more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     let next_cursor = if more { rows.last().map(|(u, sort)| encode_cursor(sort, u.id.as_str())) } else { None };
-    Ok(Page { users: rows.into_iter().map(|(u, _)| u).collect(), next_cursor })
+    let users = details(&mut conn, account_id, rows.into_iter().map(|(u, _)| u).collect()).await?;
+    Ok(Page { users, next_cursor })
 }
 
 /// A valid invitation.
@@ -60,14 +105,27 @@ pub struct Invite {
     pub email: EmailAddress,
     pub name: PersonName,
     pub role: Role,
+    /// Licenses to assign at once (each under the seat rule).
+    pub licenses: Vec<String>,
 }
 
-/// Adds an invited user and queues their invitation email, in one transaction.
-pub async fn invite(state: &AppState, admin: &AuthUser, input: Invite) -> AppResult<User> {
+/// Adds an invited user with their licenses and queues their invitation email, in one transaction.
+pub async fn invite(state: &AppState, admin: &AuthUser, actor: &Actor, input: Invite) -> AppResult<UserDetail> {
     let now = state.now();
     let account_id = &admin.user.account_id;
+    let mut products = Vec::new();
+    let mut errors = ValidationErrors::new();
+    for (i, key) in input.licenses.iter().enumerate() {
+        match state.config.catalog.get(key) {
+            Some(p) if !products.contains(&p.key) => products.push(p.key.clone()),
+            Some(_) => {}
+            None => errors.push(&format!("licenses[{i}]"), format!("{key:?} is not a product of this installation")),
+        }
+    }
+    errors.into_result()?;
     let user_id = UserId::generate();
     let mut tx = state.db.begin().await?;
+    accounts::lock(&mut tx, account_id).await?;
     let account = accounts::get(&mut tx, account_id).await?.ok_or(AppError::NotFound)?;
     users::insert(
         &mut tx,
@@ -75,17 +133,28 @@ pub async fn invite(state: &AppState, admin: &AuthUser, input: Invite) -> AppRes
     )
     .await?;
     let user = users::get(&mut tx, account_id, &user_id).await?.ok_or(AppError::NotFound)?;
+    if !products.is_empty() {
+        let sub = licenses::subscription(&mut tx, account_id).await?;
+        for product in &products {
+            licenses::assign_in(&mut tx, actor, &sub, &user, product, now).await?;
+        }
+    }
     invitations::issue(state, &mut tx, &user, &account.name, Some(&admin.user.name), now).await?;
+    let detail = detail(&mut tx, user).await?;
+    let view = audit_view(&detail);
+    audit::record(&mut tx, actor, Change::new("user.invited", "user", user_id.as_str()).after(view.clone()), now).await?;
+    audit::emit(&mut tx, account_id, "user.invited", view, now).await?;
     tenantry_storage::commit(tx).await?;
     wake_outbox(state);
-    Ok(user)
+    Ok(detail)
 }
 
 /// One user of the admin's account; others' users are 404.
-pub async fn get(state: &AppState, account_id: &AccountId, id: &str) -> AppResult<User> {
+pub async fn get(state: &AppState, account_id: &AccountId, id: &str) -> AppResult<UserDetail> {
     let id = UserId::parse(id).ok_or(AppError::NotFound)?;
     let mut conn = state.db.conn().await?;
-    users::get(&mut conn, account_id, &id).await?.ok_or(AppError::NotFound)
+    let user = users::get(&mut conn, account_id, &id).await?.ok_or(AppError::NotFound)?;
+    detail(&mut conn, user).await
 }
 
 /// A valid profile change; `None` leaves a field alone.
@@ -101,13 +170,18 @@ pub struct ProfilePatch {
     pub role: Option<Role>,
 }
 
-/// Applies a change to a user of `account_id`, refusing to demote the last Administrator.
-async fn apply(conn: &mut Conn, account_id: &AccountId, id: &UserId, patch: &ProfilePatch, now: i64) -> AppResult<User> {
+/// Applies a change to a user of `actor`'s account and records it. Demoting is refused when it
+/// would leave no Administrator (rule 3), or a paid account no licensed one (rule 2).
+async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch, now: i64) -> AppResult<UserDetail> {
+    let account_id = &actor.account_id;
     let current = users::get(conn, account_id, id).await?.ok_or(AppError::NotFound)?;
     if current.role == Role::Administrator && patch.role == Some(Role::Member) {
         let admins = users::count_administrators(conn, account_id).await?;
-        ensure_an_administrator_remains(admins - 1).map_err(|e| AppError::conflict(e.to_string()))?;
+        ensure_an_administrator_remains(admins - 1).map_err(refused)?;
+        let sub = licenses::subscription(conn, account_id).await?;
+        licenses::ensure_licensed_administrator_survives(conn, sub.status, &current).await?;
     }
+    let before = detail(conn, current).await?;
     let change = ProfileChange {
         name: patch.name.as_ref(),
         username: patch.username.as_ref().map(Option::as_ref),
@@ -117,47 +191,118 @@ async fn apply(conn: &mut Conn, account_id: &AccountId, id: &UserId, patch: &Pro
         role: patch.role,
     };
     users::update_profile(conn, account_id, id, &change, now).await?;
-    users::get(conn, account_id, id).await?.ok_or(AppError::NotFound)
+    let user = users::get(conn, account_id, id).await?.ok_or(AppError::NotFound)?;
+    let after = UserDetail { user, ..before.clone() };
+    let (b, a) = (audit_view(&before), audit_view(&after));
+    if b != a {
+        audit::record(conn, actor, Change::new("user.updated", "user", id.as_str()).before(b).after(a.clone()), now).await?;
+        audit::emit(conn, account_id, "user.updated", a, now).await?;
+    }
+    Ok(after)
 }
 
 /// An Administrator changes a user of their account.
-pub async fn update(state: &AppState, admin: &AuthUser, id: &str, patch: ProfilePatch) -> AppResult<User> {
+pub async fn update(state: &AppState, actor: &Actor, id: &str, patch: ProfilePatch) -> AppResult<UserDetail> {
     let id = UserId::parse(id).ok_or(AppError::NotFound)?;
-    let account_id = &admin.user.account_id;
     let mut tx = state.db.begin().await?;
     // Serialises rule checks of one account across requests and nodes.
-    accounts::lock(&mut tx, account_id).await?;
-    let user = apply(&mut tx, account_id, &id, &patch, state.now()).await?;
+    accounts::lock(&mut tx, &actor.account_id).await?;
+    let user = apply(&mut tx, actor, &id, &patch, state.now()).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&id);
     Ok(user)
 }
 
 /// Anyone changes their own profile (never their role).
-pub async fn update_me(state: &AppState, me: &AuthUser, mut patch: ProfilePatch) -> AppResult<User> {
+pub async fn update_me(state: &AppState, me: &AuthUser, actor: &Actor, mut patch: ProfilePatch) -> AppResult<User> {
     patch.role = None;
     let mut tx = state.db.begin().await?;
-    let user = apply(&mut tx, &me.user.account_id, &me.user.id, &patch, state.now()).await?;
+    let user = apply(&mut tx, actor, &me.user.id, &patch, state.now()).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&me.user.id);
-    Ok(user)
+    Ok(user.user)
 }
 
-/// Deletes a user, refusing to remove the last Administrator.
-pub async fn delete(state: &AppState, admin: &AuthUser, id: &str) -> AppResult<()> {
+/// What deleting a user does (or would do).
+#[derive(Debug, Clone)]
+pub struct DeletionPlan {
+    pub user: UserDetail,
+    /// Who inherits the booking pages (`None` when the user owns none and no heir is needed).
+    pub heir: Option<User>,
+    /// The pages that move to the heir.
+    pub pages: Vec<tenantry_storage::booking_pages::BookingPage>,
+    /// The licenses that become free seats.
+    pub licenses_freed: Vec<String>,
+    /// Whether the pages arrive switched off (rule 5: the heir holds no scheduling license).
+    pub pages_disabled: bool,
+}
+
+/// Works out a deletion under the account lock; refuses what rules 2 and 3 forbid.
+async fn plan_deletion(conn: &mut Conn, actor: &Actor, id: &UserId) -> AppResult<DeletionPlan> {
+    let account_id = &actor.account_id;
+    let user = users::get(conn, account_id, id).await?.ok_or(AppError::NotFound)?;
+    if user.role == Role::Administrator {
+        let admins = users::count_administrators(conn, account_id).await?;
+        ensure_an_administrator_remains(admins - 1).map_err(refused)?;
+        let sub = licenses::subscription(conn, account_id).await?;
+        licenses::ensure_licensed_administrator_survives(conn, sub.status, &user).await?;
+    }
+    let pages = booking_pages::of_owner(conn, id).await?;
+    let heir: Option<User> = if pages.is_empty() {
+        None
+    } else {
+        let admins = users::administrators_oldest_first(conn, account_id).await?;
+        let actor_id = actor.user_id.as_deref().and_then(UserId::parse);
+        let actor_is_admin = match &actor_id {
+            Some(a) => admins.contains(a),
+            None => false,
+        };
+        let heir = rules::heir_of_owned_resources(id, actor_id.as_ref().map(|a| (a, actor_is_admin)), &admins)
+            .ok_or_else(|| refused(rules::RuleViolation::LastAdministrator))?;
+        users::get(conn, account_id, heir).await?
+    };
+    let pages_disabled = match &heir {
+        Some(h) => pages.iter().any(|p| p.enabled) && !license_rows::of_user(conn, &h.id).await?.iter().any(|l| l == SCHEDULING_PRODUCT),
+        None => false,
+    };
+    let user = detail(conn, user).await?;
+    Ok(DeletionPlan { licenses_freed: user.licenses.clone(), user, heir, pages, pages_disabled })
+}
+
+/// Deletes a user (rule 4: their booking pages go to the heir in the same transaction), or with
+/// `dry_run` only answers what that would do.
+pub async fn delete(state: &AppState, actor: &Actor, id: &str, dry_run: bool) -> AppResult<DeletionPlan> {
     let id = UserId::parse(id).ok_or(AppError::NotFound)?;
-    let account_id = &admin.user.account_id;
+    let account_id = &actor.account_id;
+    let now = state.now();
     let mut tx = state.db.begin().await?;
     accounts::lock(&mut tx, account_id).await?;
-    let user = users::get(&mut tx, account_id, &id).await?.ok_or(AppError::NotFound)?;
-    if user.role == Role::Administrator {
-        let admins = users::count_administrators(&mut tx, account_id).await?;
-        ensure_an_administrator_remains(admins - 1).map_err(|e| AppError::conflict(e.to_string()))?;
+    let plan = plan_deletion(&mut tx, actor, &id).await?;
+    if dry_run {
+        // Dropping the transaction rolls it back: nothing was written.
+        return Ok(plan);
+    }
+    if let Some(heir) = &plan.heir {
+        booking_pages::transfer_all(&mut tx, &id, &heir.id, now).await?;
+        for page in &plan.pages {
+            let data = json!({"booking_page_id": page.id, "from_user_id": id.as_str(), "to_user_id": heir.id.as_str()});
+            let change = Change::new("booking_page.transferred", "booking_page", &page.id)
+                .before(json!({"owner_id": id.as_str()}))
+                .after(json!({"owner_id": heir.id.as_str()}));
+            audit::record(&mut tx, actor, change, now).await?;
+            audit::emit(&mut tx, account_id, "booking_page.transferred", data, now).await?;
+        }
+        if plan.pages_disabled {
+            crate::services::booking_pages::disable_unlicensed(&mut tx, actor, &heir.id, rules::disabled_reason::NO_LICENSE, now).await?;
+        }
     }
     users::delete(&mut tx, account_id, &id).await?;
+    let view = audit_view(&plan.user);
+    audit::record(&mut tx, actor, Change::new("user.deleted", "user", id.as_str()).before(view.clone()), now).await?;
+    audit::emit(&mut tx, account_id, "user.deleted", view, now).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&id);
-    Ok(())
+    Ok(plan)
 }
 
 /// Sends a new invitation link (the previous one stops working).

@@ -1,0 +1,201 @@
+//! The subscription as Administrators see it, the product catalog, and the operator API that
+//! changes subscriptions (the company running Tenantry, e.g. its billing system).
+
+use super::views::ts;
+use crate::cursor;
+use crate::error::{AppError, AppResult, Problem};
+use crate::extract::{AdminUser, ApiJson, AuthUser};
+use crate::services::subscriptions::{self, SubscriptionChange, SubscriptionSummary};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tenantry_domain::{TokenHash, ValidationErrors};
+use tenantry_storage::subscriptions as stored;
+use utoipa::{IntoParams, ToSchema};
+
+/// Seats of one product.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeatsView {
+    pub purchased: i64,
+    pub assigned: i64,
+}
+
+/// An account's subscription.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscriptionView {
+    pub plan: String,
+    /// `trial`, `paid` or `canceled`.
+    pub status: String,
+    pub cycle_start: String,
+    /// By product key.
+    pub seats: BTreeMap<String, SeatsView>,
+}
+
+impl From<SubscriptionSummary> for SubscriptionView {
+    fn from(s: SubscriptionSummary) -> Self {
+        Self {
+            plan: s.plan,
+            status: s.status.as_str().to_owned(),
+            cycle_start: ts(s.cycle_start),
+            seats: s.seats.into_iter().map(|(k, v)| (k, SeatsView { purchased: v.purchased, assigned: v.assigned })).collect(),
+        }
+    }
+}
+
+/// The account's plan, status, cycle start and seats per product.
+#[utoipa::path(get, path = "/api/v1/billing/subscription", tag = "billing", security(("bearer" = [])),
+    responses((status = 200, body = SubscriptionView), (status = 403, body = Problem)))]
+pub async fn subscription(State(state): State<AppState>, AdminUser(admin): AdminUser) -> AppResult<Json<SubscriptionView>> {
+    Ok(Json(subscriptions::get(&state, &admin.user.account_id).await?.into()))
+}
+
+/// A product of the catalog.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductView {
+    pub key: String,
+    pub name: String,
+}
+
+/// The products this installation sells per seat.
+#[utoipa::path(get, path = "/api/v1/products", tag = "billing", security(("bearer" = [])), responses((status = 200, body = Vec<ProductView>)))]
+pub async fn products(State(state): State<AppState>, _me: AuthUser) -> Json<Vec<ProductView>> {
+    Json(state.config.catalog.products().iter().map(|p| ProductView { key: p.key.to_string(), name: p.name.clone() }).collect())
+}
+
+/// The operator: a request bearing `TENANTRY_OPERATOR_TOKEN`. With no token configured the
+/// operator API does not exist (404).
+pub struct Operator;
+
+impl<S> FromRequestParts<S> for Operator
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let state = AppState::from_ref(state);
+        let Some(expected) = &state.config.operator_token_hash else { return Err(AppError::NotFound) };
+        let presented = crate::extract::bearer(parts).ok_or(AppError::Unauthorized("Send Authorization: Bearer <operator token>."))?;
+        if TokenHash::of(presented).matches(expected.as_str()) { Ok(Operator) } else { Err(AppError::Unauthorized("The operator token is not valid.")) }
+    }
+}
+
+/// An account as the operator sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OperatorAccountView {
+    pub id: String,
+    pub name: String,
+    pub plan: String,
+    pub status: String,
+    pub users: i64,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OperatorAccountList {
+    pub data: Vec<OperatorAccountView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct PageQuery {
+    /// 1–200, default 50.
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// The limit of a list request: 1–200, default 50.
+pub fn limit_of(limit: Option<&str>) -> AppResult<i64> {
+    match limit.filter(|l| !l.is_empty()) {
+        None => Ok(50),
+        Some(l) => match l.parse::<i64>() {
+            Ok(n) if (1..=200).contains(&n) => Ok(n),
+            _ => Err(AppError::invalid("limit", "must be a whole number between 1 and 200")),
+        },
+    }
+}
+
+/// Every account with its plan, status and number of users.
+#[utoipa::path(get, path = "/api/v1/operator/accounts", tag = "operator", params(PageQuery), security(("bearer" = [])),
+    responses((status = 200, body = OperatorAccountList), (status = 401, body = Problem), (status = 404, description = "operator API off", body = Problem)))]
+pub async fn operator_accounts(
+    State(state): State<AppState>,
+    _op: Operator,
+    query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Json<OperatorAccountList>> {
+    let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let limit = limit_of(q.limit.as_deref())?;
+    let after: Option<(i64, String)> = q.cursor.as_deref().filter(|c| !c.is_empty()).map(cursor::decode).transpose()?;
+    let mut conn = state.db.conn().await?;
+    let mut rows = stored::list_accounts(&mut conn, after, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next_cursor = if more { rows.last().map(|a| cursor::encode(&(a.created_at, &a.id))) } else { None };
+    let data = rows
+        .into_iter()
+        .map(|a| OperatorAccountView { id: a.id, name: a.name, plan: a.plan, status: a.status, users: a.users, created_at: ts(a.created_at) })
+        .collect();
+    Ok(Json(OperatorAccountList { data, next_cursor }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionRequest {
+    pub plan: String,
+    /// `trial`, `paid` or `canceled`.
+    pub status: String,
+    /// RFC 3339; default: unchanged.
+    pub cycle_start: Option<String>,
+    /// Seats per product, merged into the current ones.
+    #[serde(default)]
+    pub seats: BTreeMap<String, i64>,
+}
+
+/// Most seats of one product an account may buy.
+const MAX_SEATS: i64 = 1_000_000;
+
+/// Checks an operator's request against the catalog, every problem named by its field.
+pub fn parse_change(state: &AppState, r: SubscriptionRequest) -> Result<SubscriptionChange, ValidationErrors> {
+    let mut e = ValidationErrors::new();
+    let plan = r.plan.trim().to_owned();
+    if plan.is_empty() || plan.chars().count() > 64 || plan.chars().any(char::is_control) {
+        e.push("plan", "must be 1–64 characters");
+    }
+    let status = e.check("status", r.status.parse());
+    let cycle_start =
+        r.cycle_start.and_then(|c| e.check("cycle_start", c.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).map_err(|_| "must be an RFC 3339 time")));
+    let mut seats = Vec::new();
+    for (product, n) in r.seats {
+        let field = format!("seats.{product}");
+        match state.config.catalog.get(&product) {
+            None => e.push(&field, "is not a product of this installation"),
+            Some(_) if !(0..=MAX_SEATS).contains(&n) => e.push(&field, format!("must be between 0 and {MAX_SEATS}")),
+            Some(p) => seats.push((p.key.clone(), n)),
+        }
+    }
+    match status {
+        Some(status) if e.is_empty() => Ok(SubscriptionChange { plan, status, cycle_start, seats }),
+        _ => Err(e),
+    }
+}
+
+/// Sets an account's plan, status and seats. Seats below those assigned, or `paid` without a
+/// licensed Administrator, are refused with 409.
+#[utoipa::path(put, path = "/api/v1/operator/accounts/{account_id}/subscription", tag = "operator", params(("account_id" = String, Path)),
+    request_body = SubscriptionRequest, security(("bearer" = [])),
+    responses((status = 200, body = SubscriptionView), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_subscription(
+    State(state): State<AppState>,
+    _op: Operator,
+    Path(account_id): Path<String>,
+    ApiJson(body): ApiJson<SubscriptionRequest>,
+) -> AppResult<Json<SubscriptionView>> {
+    let change = parse_change(&state, body)?;
+    Ok(Json(subscriptions::set(&state, &account_id, change).await?.into()))
+}

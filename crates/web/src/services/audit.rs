@@ -1,0 +1,85 @@
+//! Writing the audit log and domain events from services, in the caller's transaction.
+
+use crate::error::AppResult;
+use crate::extract::{AuthUser, ClientMeta};
+use serde_json::Value;
+use tenantry_domain::AccountId;
+use tenantry_storage::audit::{self, NewAuditEvent};
+use tenantry_storage::{Conn, events};
+
+/// Who is acting, in which account, from where.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub account_id: AccountId,
+    /// `None` for the system or the operator.
+    pub user_id: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    /// A signed-in user acting from the client described by `meta`.
+    pub fn user(user: &AuthUser, meta: &ClientMeta) -> Self {
+        Self { account_id: user.user.account_id.clone(), user_id: Some(user.user.id.to_string()), ip: meta.ip.map(|i| i.to_string()) }
+    }
+
+    /// Tenantry itself, or the operator, acting on `account_id`.
+    pub fn system(account_id: AccountId) -> Self {
+        Self { account_id, user_id: None, ip: None }
+    }
+}
+
+/// What an audit event says happened: `action` on the `target_type` object `target_id`.
+#[derive(Debug)]
+pub struct Change<'a> {
+    /// E.g. `license.assigned`.
+    pub action: &'a str,
+    /// E.g. `user`.
+    pub target_type: &'a str,
+    pub target_id: Option<&'a str>,
+    /// The object before and after (never secrets).
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+impl<'a> Change<'a> {
+    /// `action` on the `target_type` object `target_id`, with no before/after.
+    pub fn new(action: &'a str, target_type: &'a str, target_id: &'a str) -> Self {
+        Self { action, target_type, target_id: Some(target_id), before: None, after: None }
+    }
+    /// Adds the object as it was.
+    pub fn before(mut self, v: Value) -> Self {
+        self.before = Some(v);
+        self
+    }
+    /// Adds the object as it became.
+    pub fn after(mut self, v: Value) -> Self {
+        self.after = Some(v);
+        self
+    }
+}
+
+/// Appends an audit event for `change` made by `actor`.
+pub async fn record(conn: &mut Conn, actor: &Actor, change: Change<'_>, now: i64) -> AppResult<()> {
+    audit::insert(
+        conn,
+        &NewAuditEvent {
+            account_id: &actor.account_id,
+            actor_id: actor.user_id.as_deref(),
+            action: change.action,
+            target_type: change.target_type,
+            target_id: change.target_id,
+            before: change.before.as_ref(),
+            after: change.after.as_ref(),
+            ip: actor.ip.as_deref(),
+            now,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Appends a domain event (what webhooks deliver) of `event_type` with `data`.
+pub async fn emit(conn: &mut Conn, account_id: &AccountId, event_type: &str, data: Value, now: i64) -> AppResult<()> {
+    events::insert(conn, account_id, event_type, &data, now).await?;
+    Ok(())
+}

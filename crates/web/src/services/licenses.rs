@@ -1,0 +1,98 @@
+//! Assigning and unassigning licenses, under the account's seat and licensed-Administrator rules.
+
+use crate::error::{AppError, AppResult};
+use crate::services::audit::{self, Actor, Change};
+use crate::services::users::{UserDetail, detail};
+use crate::state::AppState;
+use serde_json::json;
+use tenantry_domain::rules::{self, RuleViolation, disabled_reason};
+use tenantry_domain::{AccountId, ProductKey, Role, SubscriptionStatus, UserId};
+use tenantry_storage::subscriptions::{self, Subscription};
+use tenantry_storage::users::User;
+use tenantry_storage::{Conn, accounts, licenses, users};
+
+/// A rule refusal as the API answers it: 409 naming the rule.
+pub fn refused(v: RuleViolation) -> AppError {
+    AppError::rule(v.code(), v.to_string())
+}
+
+/// The catalog's product named `key`; other names are 404 (there is no such license).
+pub fn product(state: &AppState, key: &str) -> AppResult<ProductKey> {
+    state.config.catalog.get(key).map(|p| p.key.clone()).ok_or(AppError::NotFound)
+}
+
+/// The account's subscription (every account has one from its creation).
+pub async fn subscription(conn: &mut Conn, account_id: &AccountId) -> AppResult<Subscription> {
+    subscriptions::get(conn, account_id).await?.ok_or_else(|| AppError::Internal(anyhow::anyhow!("account {account_id} has no subscription")))
+}
+
+/// Assigns `product` to `user` in the caller's transaction, which holds the account lock.
+/// Holding it already changes nothing.
+pub async fn assign_in(conn: &mut Conn, actor: &Actor, sub: &Subscription, user: &User, product: &ProductKey, now: i64) -> AppResult<()> {
+    let assigned = licenses::assigned(conn, &user.account_id, product.as_str()).await?;
+    let held = licenses::of_user(conn, &user.id).await?;
+    if held.iter().any(|p| p == product.as_str()) {
+        return Ok(());
+    }
+    rules::ensure_a_seat_is_free(product.as_str(), sub.purchased(product.as_str()), assigned).map_err(refused)?;
+    licenses::insert(conn, &user.account_id, &user.id, product.as_str(), now).await?;
+    let data = json!({"user_id": user.id.as_str(), "product": product.as_str()});
+    audit::record(conn, actor, Change::new("license.assigned", "user", user.id.as_str()).after(data.clone()), now).await?;
+    audit::emit(conn, &user.account_id, "license.assigned", data, now).await?;
+    Ok(())
+}
+
+/// Assigns a license (rule 1: only while a seat is free).
+pub async fn assign(state: &AppState, actor: &Actor, user_id: &str, product: &str) -> AppResult<UserDetail> {
+    let product = self::product(state, product)?;
+    let id = UserId::parse(user_id).ok_or(AppError::NotFound)?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    accounts::lock(&mut tx, &actor.account_id).await?;
+    let user = users::get(&mut tx, &actor.account_id, &id).await?.ok_or(AppError::NotFound)?;
+    let sub = subscription(&mut tx, &actor.account_id).await?;
+    assign_in(&mut tx, actor, &sub, &user, &product, now).await?;
+    let detail = detail(&mut tx, user).await?;
+    tenantry_storage::commit(tx).await?;
+    Ok(detail)
+}
+
+/// Unassigns a license. Rule 2: a paid account keeps a licensed Administrator. Rule 5: losing
+/// the scheduling license disables the user's booking pages.
+pub async fn unassign(state: &AppState, actor: &Actor, user_id: &str, product: &str) -> AppResult<UserDetail> {
+    let product = self::product(state, product)?;
+    let id = UserId::parse(user_id).ok_or(AppError::NotFound)?;
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    accounts::lock(&mut tx, &actor.account_id).await?;
+    let user = users::get(&mut tx, &actor.account_id, &id).await?.ok_or(AppError::NotFound)?;
+    let held = licenses::of_user(&mut tx, &user.id).await?;
+    if held.iter().any(|p| p == product.as_str()) {
+        let sub = subscription(&mut tx, &actor.account_id).await?;
+        if user.role == Role::Administrator {
+            let keeps_one = held.len() > 1;
+            let others = licenses::licensed_administrators_except(&mut tx, &actor.account_id, &user.id).await?;
+            rules::ensure_a_licensed_administrator_remains(sub.status, others + i64::from(keeps_one)).map_err(refused)?;
+        }
+        licenses::delete(&mut tx, &user.id, product.as_str()).await?;
+        let data = json!({"user_id": user.id.as_str(), "product": product.as_str()});
+        audit::record(&mut tx, actor, Change::new("license.unassigned", "user", user.id.as_str()).before(data.clone()), now).await?;
+        audit::emit(&mut tx, &user.account_id, "license.unassigned", data, now).await?;
+        if rules::unassigning_disables_booking_pages(&product) {
+            crate::services::booking_pages::disable_unlicensed(&mut tx, actor, &user.id, disabled_reason::LICENSE_UNASSIGNED, now).await?;
+        }
+    }
+    let detail = detail(&mut tx, user).await?;
+    tenantry_storage::commit(tx).await?;
+    Ok(detail)
+}
+
+/// Rule 2 for a change that takes `user`'s Administrator standing away (demotion, deletion):
+/// refused when it would leave a paid account with no licensed Administrator.
+pub async fn ensure_licensed_administrator_survives(conn: &mut Conn, status: SubscriptionStatus, user: &User) -> AppResult<()> {
+    if user.role != Role::Administrator || licenses::of_user(conn, &user.id).await?.is_empty() {
+        return Ok(());
+    }
+    let others = licenses::licensed_administrators_except(conn, &user.account_id, &user.id).await?;
+    rules::ensure_a_licensed_administrator_remains(status, others).map_err(refused)
+}
