@@ -16,3 +16,13 @@ pub fn decode<T: DeserializeOwned>(cursor: &str) -> AppResult<T> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     serde_json::from_slice::<T>(&bytes).map_err(|_| bad())
 }
+
+/// Cuts rows fetched with `limit + 1` down to `limit`, answering the cursor of the next page
+/// (the keyset position of the last row kept) when there was one more row.
+pub fn paginate<T, K: Serialize>(mut rows: Vec<T>, limit: i64, position: impl Fn(&T) -> K) -> (Vec<T>, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if more { rows.last().map(|r| encode(&position(r))) } else { None };
+    (rows, next)
+}

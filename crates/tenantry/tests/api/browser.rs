@@ -111,7 +111,8 @@ async fn licenses_and_deletion_in_a_real_browser(b: Backend) {
     let app = crate::licenses::spawn_with_operator(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
     let bruno = app.invite(&admin, "bruno@example.com", "Bruno Costa", "member").await;
-    // A paid account whose only licensed Administrator is Ana.
+    app.invite(&admin, "carla@example.com", "Carla Dias", "administrator").await;
+    // A paid account whose only licensed Administrator is Ana (Carla holds no license).
     let (status, _) = crate::licenses::license(&app, &admin.token, reqwest::Method::PUT, &admin.user_id, "scheduling").await;
     assert_eq!(status, reqwest::StatusCode::OK);
     let (status, _) = crate::licenses::set_subscription(&app, &admin.account_id, json!({"plan": "team", "status": "paid", "seats": {"chat": 3}})).await;
@@ -202,6 +203,7 @@ async fn licenses_scenario(c: Client, url: String, email: String, ana: String, b
     // What deleting Bruno would do is shown before confirming.
     c.find(Locator::Css("details.confirm > summary")).await.unwrap().click().await.unwrap();
     let summary = c.find(Locator::Css(".confirm-body")).await.unwrap().text().await.unwrap();
+    c.execute("document.querySelector('.confirm-body').scrollIntoView({block: 'center'})", vec![]).await.unwrap();
     assert!(summary.contains("free their licenses: chat"), "{summary}");
     screenshot(&c, &shots, &format!("{prefix}-licenses-2-delete-summary.png")).await;
     // The lobby lists the license.
@@ -214,6 +216,7 @@ async fn licenses_scenario(c: Client, url: String, email: String, ana: String, b
     assert!(reason.contains("paid account must keep at least one Administrator with a license"), "{reason}");
     let button = c.find(Locator::Css("button[aria-describedby='delete-refused']")).await.unwrap();
     assert_eq!(button.attr("disabled").await.unwrap().as_deref(), Some("true"));
+    c.execute("document.getElementById('delete-refused').scrollIntoView({block: 'center'})", vec![]).await.unwrap();
     screenshot(&c, &shots, &format!("{prefix}-licenses-3-delete-refused.png")).await;
     // Unassigning her license is refused with the same rule, shown on the card.
     c.find(Locator::Css("button[aria-label='Unassign Scheduling']")).await.unwrap().click().await.unwrap();
@@ -355,8 +358,17 @@ async fn policy_scenario(c: Client, url: String, email: String, prefix: &'static
     assert!(notice.text().await.unwrap().contains("2 user(s)"), "both passwords are now too weak");
     screenshot(&c, &shots, &format!("{prefix}-security-1-tightened.png")).await;
     c.find(Locator::Css("#non-compliant button")).await.unwrap().click().await.unwrap();
-    let flash = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(flash.text().await.unwrap().contains("2 user(s) will be asked for a new password"));
+    // The page reloads (post/redirect/get): wait for the new notice, not the one already shown.
+    eventually("the notice that users will be asked", || {
+        let c = c.clone();
+        async move {
+            match c.find(Locator::Css(".alert-success")).await {
+                Ok(e) => e.text().await.unwrap_or_default().contains("2 user(s) will be asked for a new password"),
+                Err(_) => false,
+            }
+        }
+    })
+    .await;
     screenshot(&c, &shots, &format!("{prefix}-security-2-required.png")).await;
 
     // Bruno signs in and is asked for a new password before anything else.

@@ -88,9 +88,7 @@ pub async fn list(
     let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
     let query = AuditQuery { actor_id: nonempty(q.actor), action: nonempty(q.action), target_id: nonempty(q.target), since, before, limit: limit + 1 };
     let mut conn = state.db.conn().await?;
-    let mut rows = audit::list(&mut conn, &admin.user.account_id, &query).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let next_cursor = if more { rows.last().map(|e| cursor::encode(&(e.created_at, &e.id))) } else { None };
+    let rows = audit::list(&mut conn, &admin.user.account_id, &query).await?;
+    let (rows, next_cursor) = cursor::paginate(rows, limit, |e| (e.created_at, e.id.clone()));
     Ok(Json(AuditEventList { data: rows.into_iter().map(Into::into).collect(), next_cursor }))
 }

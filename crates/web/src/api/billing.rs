@@ -133,10 +133,8 @@ pub async fn operator_accounts(
     let limit = limit_of(q.limit.as_deref())?;
     let after: Option<(i64, String)> = q.cursor.as_deref().filter(|c| !c.is_empty()).map(cursor::decode).transpose()?;
     let mut conn = state.db.conn().await?;
-    let mut rows = stored::list_accounts(&mut conn, after, limit + 1).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let next_cursor = if more { rows.last().map(|a| cursor::encode(&(a.created_at, &a.id))) } else { None };
+    let rows = stored::list_accounts(&mut conn, after, limit + 1).await?;
+    let (rows, next_cursor) = cursor::paginate(rows, limit, |a| (a.created_at, a.id.clone()));
     let data = rows
         .into_iter()
         .map(|a| OperatorAccountView { id: a.id, name: a.name, plan: a.plan, status: a.status, users: a.users, created_at: ts(a.created_at) })

@@ -67,15 +67,10 @@ pub async fn list(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<BookingPageList>> {
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let limit = match q.limit.as_deref().filter(|l| !l.is_empty()) {
-        Some(l) => l.parse::<i64>().map_err(|_| AppError::invalid("limit", "must be a whole number"))?,
-        None => 50,
-    };
+    let limit = super::billing::limit_of(q.limit.as_deref())?;
     let after: Option<(i64, String)> = q.cursor.as_deref().filter(|c| !c.is_empty()).map(cursor::decode).transpose()?;
-    let mut pages = booking_pages::list(&state, &me, q.owner_id.as_deref().filter(|o| !o.is_empty()), after, limit + 1).await?;
-    let more = pages.len() as i64 > limit;
-    pages.truncate(usize::try_from(limit).unwrap_or(0));
-    let next_cursor = if more { pages.last().map(|p| cursor::encode(&(p.created_at, &p.id))) } else { None };
+    let pages = booking_pages::list(&state, &me, q.owner_id.as_deref().filter(|o| !o.is_empty()), after, limit + 1).await?;
+    let (pages, next_cursor) = cursor::paginate(pages, limit, |p| (p.created_at, p.id.clone()));
     Ok(Json(BookingPageList { data: pages.into_iter().map(Into::into).collect(), next_cursor }))
 }
 

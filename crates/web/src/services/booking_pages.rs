@@ -63,7 +63,7 @@ async fn visible(conn: &mut Conn, me: &AuthUser, id: &str) -> AppResult<BookingP
 
 /// The pages `me` may see, oldest first; `owner` narrows an Administrator's list.
 pub async fn list(state: &AppState, me: &AuthUser, owner: Option<&str>, after: Option<(i64, String)>, limit: i64) -> AppResult<Vec<BookingPage>> {
-    if !(1..=MAX_PAGE).contains(&limit) {
+    if !(1..=MAX_PAGE + 1).contains(&limit) {
         return Err(AppError::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
     }
     let owner = match (me.user.role, owner) {

@@ -42,14 +42,20 @@ pub async fn assign_in(conn: &mut Conn, actor: &Actor, sub: &Subscription, user:
     Ok(())
 }
 
-/// Assigns a license (rule 1: only while a seat is free).
-pub async fn assign(state: &AppState, actor: &Actor, user_id: &str, product: &str) -> AppResult<UserDetail> {
-    let product = self::product(state, product)?;
+/// Opens a transaction holding the account lock, with the account's user `user_id` (else 404).
+async fn locked_user(state: &AppState, actor: &Actor, user_id: &str) -> AppResult<(tenantry_storage::Tx, User)> {
     let id = UserId::parse(user_id).ok_or(AppError::NotFound)?;
-    let now = state.now();
     let mut tx = state.db.begin().await?;
     accounts::lock(&mut tx, &actor.account_id).await?;
     let user = users::get(&mut tx, &actor.account_id, &id).await?.ok_or(AppError::NotFound)?;
+    Ok((tx, user))
+}
+
+/// Assigns a license (rule 1: only while a seat is free).
+pub async fn assign(state: &AppState, actor: &Actor, user_id: &str, product: &str) -> AppResult<UserDetail> {
+    let product = self::product(state, product)?;
+    let now = state.now();
+    let (mut tx, user) = locked_user(state, actor, user_id).await?;
     let sub = subscription(&mut tx, &actor.account_id).await?;
     assign_in(&mut tx, actor, &sub, &user, &product, now).await?;
     let detail = detail(&mut tx, user).await?;
@@ -61,11 +67,8 @@ pub async fn assign(state: &AppState, actor: &Actor, user_id: &str, product: &st
 /// the scheduling license disables the user's booking pages.
 pub async fn unassign(state: &AppState, actor: &Actor, user_id: &str, product: &str) -> AppResult<UserDetail> {
     let product = self::product(state, product)?;
-    let id = UserId::parse(user_id).ok_or(AppError::NotFound)?;
     let now = state.now();
-    let mut tx = state.db.begin().await?;
-    accounts::lock(&mut tx, &actor.account_id).await?;
-    let user = users::get(&mut tx, &actor.account_id, &id).await?.ok_or(AppError::NotFound)?;
+    let (mut tx, user) = locked_user(state, actor, user_id).await?;
     let held = licenses::of_user(&mut tx, &user.id).await?;
     if held.iter().any(|p| p == product.as_str()) {
         let sub = subscription(&mut tx, &actor.account_id).await?;

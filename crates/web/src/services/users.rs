@@ -33,10 +33,6 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
-fn encode_cursor(name_sort: &str, id: &str) -> String {
-    crate::cursor::encode(&(name_sort, id))
-}
-
 fn decode_cursor(cursor: &str) -> AppResult<(String, String)> {
     crate::cursor::decode(cursor)
 }
@@ -92,10 +88,8 @@ pub async fn list(state: &AppState, account_id: &AccountId, params: ListParams) 
     let after = params.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
     let query = ListQuery { q: params.q, role: params.role, status: params.status, after, limit: limit + 1 };
     let mut conn = state.db.conn().await?;
-    let mut rows = users::list(&mut conn, state.db.backend(), account_id, &query).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let next_cursor = if more { rows.last().map(|(u, sort)| encode_cursor(sort, u.id.as_str())) } else { None };
+    let rows = users::list(&mut conn, state.db.backend(), account_id, &query).await?;
+    let (rows, next_cursor) = crate::cursor::paginate(rows, limit, |(u, sort)| (sort.clone(), u.id.to_string()));
     let users = details(&mut conn, account_id, rows.into_iter().map(|(u, _)| u).collect()).await?;
     Ok(Page { users, next_cursor })
 }
@@ -328,7 +322,7 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
-        let c = encode_cursor("ana lima", "usr_0123");
+        let c = crate::cursor::encode(&("ana lima", "usr_0123"));
         assert_eq!(decode_cursor(&c).ok(), Some(("ana lima".to_owned(), "usr_0123".to_owned())));
         assert!(decode_cursor("not a cursor!").is_err());
         assert!(decode_cursor("e30").is_err());
