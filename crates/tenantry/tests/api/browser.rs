@@ -411,4 +411,18 @@ async fn policy_scenario(c: Client, url: String, email: String, prefix: &'static
     assert!(flash.text().await.unwrap().contains("Your password has been changed"));
     assert_eq!(c.current_url().await.unwrap().path(), "/me");
     screenshot(&c, &shots, &format!("{prefix}-security-5-changed.png")).await;
+
+    // From My settings, Bruno turns on two-step verification with the QR code's key.
+    c.goto(&format!("{url}/me/two-step")).await.unwrap();
+    c.find(Locator::Css("form input[value=start] + button")).await.unwrap().click().await.unwrap();
+    let secret = c.wait().for_element(Locator::Id("totp-secret")).await.unwrap().text().await.unwrap();
+    assert!(c.find(Locator::Css(".qr svg")).await.is_ok(), "the QR code is shown");
+    screenshot(&c, &shots, &format!("{prefix}-security-6-totp-qr.png")).await;
+    let now = jiff::Timestamp::now().as_second() as u64;
+    let code = crate::security::rfc6238(&crate::security::base32_decode(&secret), now, 6);
+    c.find(Locator::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
+    c.find(Locator::Css("form input[value=confirm] ~ button")).await.unwrap().click().await.unwrap();
+    let codes = c.wait().for_element(Locator::Id("recovery-codes")).await.unwrap().text().await.unwrap();
+    assert_eq!(codes.lines().count(), 10, "{codes}");
+    screenshot(&c, &shots, &format!("{prefix}-security-7-recovery-codes.png")).await;
 }

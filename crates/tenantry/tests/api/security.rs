@@ -424,7 +424,7 @@ async fn reset_by_email_link_unlocks_the_user(b: Backend) {
 }
 
 /// RFC 6238 from HMAC-SHA1, written independently of the server's totp-rs.
-fn rfc6238(secret: &[u8], unix_secs: u64, digits: u32) -> String {
+pub fn rfc6238(secret: &[u8], unix_secs: u64, digits: u32) -> String {
     use hmac::{KeyInit, Mac};
     let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
     mac.update(&(unix_secs / 30).to_be_bytes());
@@ -434,7 +434,7 @@ fn rfc6238(secret: &[u8], unix_secs: u64, digits: u32) -> String {
     format!("{:0width$}", bin % 10u32.pow(digits), width = digits as usize)
 }
 
-fn base32_decode(s: &str) -> Vec<u8> {
+pub fn base32_decode(s: &str) -> Vec<u8> {
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let (mut bits, mut value, mut out) = (0u32, 0u32, Vec::new());
     for c in s.trim_end_matches('=').bytes() {

@@ -21,6 +21,14 @@ fn password_hint() -> String {
     format!("At least {} characters.", PasswordPolicy::default().min_length)
 }
 
+/// Where a session that may do only one thing is sent to do it.
+pub fn restricted_page(scope: SessionScope) -> &'static str {
+    match scope {
+        SessionScope::MfaSetup => "/me/two-step",
+        _ => "/password-change",
+    }
+}
+
 /// Where a signed-in user starts.
 fn start_page(user: &AuthUser) -> &'static str {
     start_page_for(user.user.role)
@@ -45,6 +53,8 @@ struct SignInPage {
     flash: Option<String>,
     form: FormState,
     signup_open: bool,
+    /// The password was right and a two-step verification code is needed.
+    mfa: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +62,7 @@ struct SignInPage {
 pub struct SignInForm {
     email: String,
     password: String,
+    totp_code: String,
 }
 
 pub async fn sign_in_page(State(state): State<AppState>, MaybePageUser(user): MaybePageUser, jar: CookieJar) -> Response {
@@ -64,23 +75,26 @@ pub async fn sign_in_page(State(state): State<AppState>, MaybePageUser(user): Ma
         flash,
         form: FormState::with(vec![("email", String::new()), ("password", String::new())]),
         signup_open: state.config.signup_open,
+        mfa: false,
     };
     (jar, render(StatusCode::OK, &page)).into_response()
 }
 
 pub async fn sign_in(State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<SignInForm>) -> Result<Response, PageError> {
-    let form = FormState::with(vec![("email", f.email.clone()), ("password", String::new())]);
-    match auth::sign_in(&state, &f.email, tenantry_domain::Password::new(f.password), None, &meta).await {
+    let form = FormState::with(vec![("email", f.email.clone()), ("password", String::new()), ("totp_code", String::new())]);
+    let code = Some(f.totp_code.as_str()).filter(|c| !c.trim().is_empty());
+    match auth::sign_in(&state, &f.email, tenantry_domain::Password::new(f.password), code, &meta).await {
         Ok(signed_in) => {
             let to = match signed_in.scope {
-                SessionScope::PasswordChange => "/password-change",
-                _ => start_page_for(signed_in.user.role),
+                SessionScope::Full => start_page_for(signed_in.user.role),
+                restricted => restricted_page(restricted),
             };
             Ok((jar.add(session_cookie(&state, &signed_in)), see_other(to)).into_response())
         }
         Err(e) => {
+            let mfa = matches!(e, AppError::MfaRequired(_));
             let (status, form) = form.fail(e)?;
-            Ok(render(status, &SignInPage { chrome: None, flash: None, form, signup_open: state.config.signup_open }))
+            Ok(render(status, &SignInPage { chrome: None, flash: None, form, signup_open: state.config.signup_open, mfa }))
         }
     }
 }

@@ -7,6 +7,7 @@ mod error;
 mod me;
 mod security;
 mod session;
+mod two_step;
 mod user;
 mod users;
 
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me::page).post(me::save))
         .route("/security", get(security::page).post(security::save))
         .route("/security/require-change", post(security::require_change))
+        .route("/me/two-step", get(two_step::page).post(two_step::act))
         .route("/password-change", get(security::change_page).post(security::change))
         .route("/password-check", post(security::check))
         .route("/password-reset", get(security::reset_request_page).post(security::reset_request))

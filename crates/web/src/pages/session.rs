@@ -56,9 +56,10 @@ pub enum PageRejection {
     SignIn {
         htmx: bool,
     },
-    /// The session may only change its password.
+    /// The session may only change its password or set up two-step verification, at `to`.
     Restricted {
         htmx: bool,
+        to: &'static str,
     },
     Error(PageError),
 }
@@ -68,8 +69,8 @@ impl IntoResponse for PageRejection {
         match self {
             PageRejection::SignIn { htmx: true } => (StatusCode::UNAUTHORIZED, [("hx-redirect", "/signin")]).into_response(),
             PageRejection::SignIn { htmx: false } => super::see_other("/signin"),
-            PageRejection::Restricted { htmx: true } => (StatusCode::FORBIDDEN, [("hx-redirect", "/password-change")]).into_response(),
-            PageRejection::Restricted { htmx: false } => super::see_other("/password-change"),
+            PageRejection::Restricted { htmx: true, to } => (StatusCode::FORBIDDEN, [("hx-redirect", to)]).into_response(),
+            PageRejection::Restricted { htmx: false, to } => super::see_other(to),
             PageRejection::Error(e) => e.into_response(),
         }
     }
@@ -89,8 +90,8 @@ where
         let state = AppState::from_ref(state);
         match from_cookie(parts, &state).await {
             Ok(Some(user)) if !user.scope.allows(parts.uri.path()) => {
-                // A session that must change its password first goes to where that is done.
-                Err(PageRejection::Restricted { htmx: wants_fragment(&parts.headers) })
+                // A session that must change its password (or set up two-step verification) first goes where that is done.
+                Err(PageRejection::Restricted { htmx: wants_fragment(&parts.headers), to: super::auth::restricted_page(user.scope) })
             }
             Ok(Some(user)) => {
                 parts.extensions.insert(user.clone());

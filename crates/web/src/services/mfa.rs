@@ -141,3 +141,8 @@ pub async fn disable(state: &AppState, me: &AuthUser, actor: &Actor, code: &str)
     tenantry_storage::commit(tx).await?;
     Ok(())
 }
+
+/// Whether the user has two-step verification on.
+pub async fn is_enabled(state: &AppState, me: &AuthUser) -> AppResult<bool> {
+    Ok(my_credentials(state, me).await?.totp_enabled)
+}
