@@ -186,6 +186,28 @@ mod tests {
 
     #[test]
     #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+    fn the_secret_key_is_generated_once_into_the_data_folder() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("TENANTRY_DATA_DIR", "data");
+            let mut c = Config::load(None).map_err(|e| e.to_string())?;
+            let first = c.secret_key().map_err(|e| e.to_string())?;
+            assert_eq!(first.len(), 64);
+            assert_eq!(c.secret_key().map_err(|e| e.to_string())?, first, "read back, not regenerated");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(Path::new("data/secret.key")).map_err(|e| e.to_string())?.permissions().mode();
+                assert_eq!(mode & 0o777, 0o600);
+            }
+            c.secret_key = Some("from the environment".to_owned().into());
+            assert_eq!(c.secret_key().map_err(|e| e.to_string())?, "from the environment");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
     fn layers_and_refusals() {
         Jail::expect_with(|jail| {
             // The caller's own TENANTRY_* variables must not leak into the layers under test.

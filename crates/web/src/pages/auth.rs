@@ -18,7 +18,40 @@ use tenantry_storage::invitations::OpenInvitation;
 
 /// What a new password must be, said next to the field.
 fn password_hint() -> String {
-    format!("At least {} characters.", PasswordPolicy::default().min_length)
+    policy_hint(&PasswordPolicy::default())
+}
+
+/// What `policy` asks of a new password, in one sentence.
+fn policy_hint(policy: &PasswordPolicy) -> String {
+    let mut needs: Vec<&str> = Vec::new();
+    for (on, what) in [
+        (policy.require_lowercase, "a lowercase letter"),
+        (policy.require_uppercase, "an uppercase letter"),
+        (policy.require_digit, "a digit"),
+        (policy.require_symbol, "a symbol"),
+    ] {
+        if on {
+            needs.push(what);
+        }
+    }
+    let mut hint = format!("At least {} characters", policy.min_length);
+    if !needs.is_empty() {
+        hint.push_str(&format!(", with {}", needs.join(", ")));
+    }
+    hint.push_str(". Not a common password, nor your email.");
+    hint
+}
+
+/// The hint for the password policy of the invitation's account.
+async fn invitation_hint(state: &AppState, invitation: &OpenInvitation) -> String {
+    let account_id = tenantry_domain::AccountId::from_trusted(invitation.account_id.clone());
+    match state.db.conn().await {
+        Ok(mut conn) => match tenantry_storage::security::get(&mut conn, &account_id).await {
+            Ok(p) => policy_hint(&p.password),
+            Err(_) => password_hint(),
+        },
+        Err(_) => password_hint(),
+    }
 }
 
 /// Where a session that may do only one thing is sent to do it.
@@ -180,7 +213,8 @@ async fn open_invitation(state: &AppState, token: &str) -> Result<OpenInvitation
 
 pub async fn invitation_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
     let invitation = open_invitation(&state, &token).await?;
-    let page = InvitationPage { chrome: None, invitation, form: FormState::with(vec![("password", String::new())]), password_hint: password_hint() };
+    let password_hint = invitation_hint(&state, &invitation).await;
+    let page = InvitationPage { chrome: None, invitation, form: FormState::with(vec![("password", String::new())]), password_hint };
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -201,7 +235,8 @@ pub async fn accept_invitation(
         Err(AppError::NotFound) => Err(PageError::invitation_gone()),
         Err(e) => {
             let (status, form) = FormState::with(vec![("password", String::new())]).fail(e)?;
-            Ok(render(status, &InvitationPage { chrome: None, invitation, form, password_hint: password_hint() }))
+            let password_hint = invitation_hint(&state, &invitation).await;
+            Ok(render(status, &InvitationPage { chrome: None, invitation, form, password_hint }))
         }
     }
 }
