@@ -10,7 +10,8 @@
 #   (a) POST /api/v1/auth/sign-in with the right password at 8 and 64 connections;
 #   (b) GET /api/v1/me with a Bearer token at 64 connections (and /healthz, for scale);
 #   (c) after seeding N users (server stopped, seeded, restarted): GET /api/v1/users?q=…&limit=50
-#       at 1 connection, for a common surname, a rare one, and no filter;
+#       at 1 connection, for a common surname, a rare one, and no filter; then the server's list
+#       statements straight on the database (bench/list_queries.py), with their plans;
 # and prints a summary table. Every wrk run is bounded by -d; every server started here is stopped
 # on exit (trap), and with --postgres the temporary database is dropped.
 #
@@ -232,42 +233,14 @@ WRK_METHOD=GET WRK_BODY="" wrk_run list_rare_c1 1 "$BASE/api/v1/users?q=$RARE_Q&
 WRK_METHOD=GET WRK_BODY="" wrk_run list_all_c1 1 "$BASE/api/v1/users?limit=50" -H "Authorization: Bearer $TOKEN"
 stop_tenantry
 
-# The list query itself, straight on the database (server stopped): its plan and its time.
+# The list statements the server runs (read from crates/storage/src/users.rs by list_queries.py),
+# straight on the database with the server stopped: their plans and times.
 QUERY_INFO="$WORK/list-query.txt"
+USERS_RS="$SRC/crates/storage/src/users.rs"
 if [ "$BACKEND" = sqlite ]; then
-  python3 - "$DATA/tenantry.db" "$ACCOUNT_ID" "$COMMON_Q" "$RARE_Q" >"$QUERY_INFO" <<'PY'
-import sqlite3, sys, time
-db, account, *terms = sys.argv[1:]
-con = sqlite3.connect(db)
-# The query of crates/storage/src/users.rs (list), first page, with the server's bindings.
-q = ("SELECT id, account_id, email, name, username, role, status, timezone, date_format, time_format, "
-     "last_sign_in_at, created_at, name_sort FROM users WHERE account_id = ?1 "
-     "AND (?2 = '' OR name_sort LIKE ?2 ESCAPE '\\' OR email_normalized LIKE ?2 ESCAPE '\\') "
-     "AND (?3 = '' OR role = ?3) AND (?4 = '' OR status = ?4) "
-     "AND (name_sort > ?5 OR (name_sort = ?5 AND id > ?6)) ORDER BY name_sort, id LIMIT ?7")
-print("sqlite", sqlite3.sqlite_version)
-for term in terms + [""]:
-    pattern = f"%{term}%" if term else ""
-    args = (account, pattern, "", "", "", "", 51)
-    plan = [r[3] for r in con.execute("EXPLAIN QUERY PLAN " + q, args)]
-    n = 20
-    t = time.perf_counter()
-    for _ in range(n):
-        rows = con.execute(q, args).fetchall()
-    ms = (time.perf_counter() - t) * 1000 / n
-    print(f"q={term or '(none)'}: {len(rows)} rows, {ms:.2f} ms per query; plan: {' / '.join(plan)}")
-PY
+  python3 "$BENCH/list_queries.py" sqlite "$USERS_RS" "$DATA/tenantry.db" "$ACCOUNT_ID" "$COMMON_Q" "$RARE_Q" "" >"$QUERY_INFO" 2>&1
 else
-  # The server's query as a prepared statement with a generic plan: what a pooled connection
-  # runs once PostgreSQL stops re-planning it for the bound values.
-  {
-    echo "SET plan_cache_mode = force_generic_plan;"
-    echo "PREPARE q(text, text, text, text, text, text, bigint) AS SELECT id, account_id, email, name, username, role, status, timezone, date_format, time_format, last_sign_in_at, created_at, name_sort FROM users WHERE account_id = \$1 AND (\$2 = '' OR name_sort LIKE \$2 ESCAPE '\\' OR email_normalized LIKE \$2 ESCAPE '\\') AND (\$3 = '' OR role = \$3) AND (\$4 = '' OR status = \$4) AND (name_sort > \$5 OR (name_sort = \$5 AND id > \$6)) ORDER BY name_sort, id LIMIT \$7;"
-    for term in "$COMMON_Q" "$RARE_Q"; do
-      echo "\\echo q=$term (generic plan):"
-      echo "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE q('$ACCOUNT_ID', '%$term%', '', '', '', '', 51);"
-    done
-  } | psql "$DATABASE_URL" -qAt >"$QUERY_INFO" 2>&1
+  python3 "$BENCH/list_queries.py" postgres "$USERS_RS" "$DATABASE_URL" "$ACCOUNT_ID" "$COMMON_Q" "$RARE_Q" "" >"$QUERY_INFO" 2>&1
 fi
 cat "$QUERY_INFO" >&2
 

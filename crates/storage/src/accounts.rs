@@ -40,3 +40,37 @@ pub async fn get(conn: &mut AnyConnection, id: &AccountId) -> Result<Option<Acco
 pub async fn lock(conn: &mut AnyConnection, id: &AccountId) -> Result<bool> {
     crate::changed_one(conn, sqlx::query("UPDATE accounts SET id = id WHERE id = $1").bind(id.as_str())).await
 }
+
+/// Deletes an account; every row that names it goes with it (foreign keys cascade).
+pub async fn delete(conn: &mut AnyConnection, id: &AccountId) -> Result<bool> {
+    crate::changed_one(conn, sqlx::query("DELETE FROM accounts WHERE id = $1").bind(id.as_str())).await
+}
+
+/// The fields an account change may set; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct AccountChange<'a> {
+    pub name: Option<&'a AccountName>,
+    /// `Some(None)` clears it.
+    pub compliance_bcc_email: Option<Option<&'a str>>,
+    /// `Some(None)` clears it.
+    pub partner_referral_code: Option<Option<&'a str>>,
+}
+
+/// Applies an account change.
+pub async fn update(conn: &mut AnyConnection, id: &AccountId, c: &AccountChange<'_>) -> Result<bool> {
+    crate::changed_one(
+        conn,
+        sqlx::query(
+            "UPDATE accounts SET name = COALESCE($1, name), \
+             compliance_bcc_email = CASE WHEN $2 = 1 THEN $3 ELSE compliance_bcc_email END, \
+             partner_referral_code = CASE WHEN $4 = 1 THEN $5 ELSE partner_referral_code END WHERE id = $6",
+        )
+        .bind(c.name.map(|n| n.as_str().to_owned()))
+        .bind(crate::flag(c.compliance_bcc_email.is_some()))
+        .bind(c.compliance_bcc_email.flatten().map(str::to_owned))
+        .bind(crate::flag(c.partner_referral_code.is_some()))
+        .bind(c.partner_referral_code.flatten().map(str::to_owned))
+        .bind(id.as_str()),
+    )
+    .await
+}

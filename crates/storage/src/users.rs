@@ -135,7 +135,9 @@ pub struct ListQuery {
 }
 
 /// Without a search term, or with one too short for trigrams: walk the (account_id, name_sort, id)
-/// index in order and stop after `limit` matches (fast unless the term is rare).
+/// index in order and stop after `limit` matches (fast unless the term is rare). The keyset
+/// condition is a row comparison so both engines start the walk at the cursor (PostgreSQL would
+/// only filter on the equivalent OR form).
 const LIST_SCAN: &str = concat!(
     "SELECT ",
     user_columns!(),
@@ -143,34 +145,40 @@ const LIST_SCAN: &str = concat!(
      WHERE u.account_id = $1 \
      AND ($2 = '' OR u.name_sort LIKE $2 ESCAPE '\\' OR u.email_normalized LIKE $2 ESCAPE '\\') \
      AND ($3 = '' OR u.role = $3) AND ($4 = '' OR u.status = $4) \
-     AND (u.name_sort > $5 OR (u.name_sort = $5 AND u.id > $6)) \
+     AND (u.name_sort, u.id) > ($5, $6) \
      ORDER BY u.name_sort, u.id LIMIT $7"
 );
 
-/// SQLite: the FTS5 trigram index finds the matching users first (`$2` is a quoted phrase, which the
-/// trigram tokenizer matches as a substring); only they are sorted.
+/// SQLite: the FTS5 trigram index finds the keys of the matching users (`$2` is a quoted phrase,
+/// which the trigram tokenizer matches as a substring); `users_search_rows`, looked up by key,
+/// holds what the page is filtered and sorted by, so only the page's users are read from `users`.
 const LIST_SEARCH_SQLITE: &str = concat!(
-    "SELECT ",
-    user_columns!(),
-    ", u.name_sort FROM users_search s CROSS JOIN users u ON u.id = s.user_id \
-     WHERE users_search MATCH $2 AND u.account_id = $1 \
-     AND ($3 = '' OR u.role = $3) AND ($4 = '' OR u.status = $4) \
-     AND (u.name_sort > $5 OR (u.name_sort = $5 AND u.id > $6)) \
-     ORDER BY u.name_sort, u.id LIMIT $7"
-);
-
-/// PostgreSQL: the pg_trgm GIN indexes find the matching users first (materialised, so the planner
-/// cannot trade them for a walk of the name index), then they are filtered and sorted.
-const LIST_SEARCH_POSTGRES: &str = concat!(
-    "WITH matched AS MATERIALIZED ( \
-        SELECT id FROM users WHERE name_sort LIKE $2 ESCAPE '\\' OR email_normalized LIKE $2 ESCAPE '\\') \
+    "WITH page AS ( \
+        SELECT r.user_id, r.name_sort FROM users_search_rows r \
+        WHERE r.key IN (SELECT rowid FROM users_search WHERE users_search MATCH $2) \
+        AND r.account_id = $1 \
+        AND ($3 = '' OR r.role = $3) AND ($4 = '' OR r.status = $4) \
+        AND (r.name_sort, r.user_id) > ($5, $6) \
+        ORDER BY r.name_sort, r.user_id LIMIT $7) \
      SELECT ",
     user_columns!(),
-    ", u.name_sort FROM matched m JOIN users u ON u.id = m.id \
-     WHERE u.account_id = $1 \
-     AND ($3 = '' OR u.role = $3) AND ($4 = '' OR u.status = $4) \
-     AND (u.name_sort > $5 OR (u.name_sort = $5 AND u.id > $6)) \
-     ORDER BY u.name_sort, u.id LIMIT $7"
+    ", u.name_sort FROM page p CROSS JOIN users u ON u.id = p.user_id \
+     ORDER BY p.name_sort, p.user_id"
+);
+
+/// PostgreSQL: the pg_trgm GIN indexes find the matching users in one bitmap heap scan that reads
+/// each row once (materialised, so the planner cannot trade it for a walk of the name index, which
+/// is slow for rare terms), then only the matches are sorted.
+const LIST_SEARCH_POSTGRES: &str = concat!(
+    "WITH matched AS MATERIALIZED ( \
+        SELECT ",
+    user_columns!(),
+    ", u.name_sort FROM users u \
+        WHERE (u.name_sort LIKE $2 ESCAPE '\\' OR u.email_normalized LIKE $2 ESCAPE '\\') \
+        AND u.account_id = $1 \
+        AND ($3 = '' OR u.role = $3) AND ($4 = '' OR u.status = $4) \
+        AND (u.name_sort, u.id) > ($5, $6)) \
+     SELECT * FROM matched ORDER BY name_sort, id LIMIT $7"
 );
 
 /// One page of users sorted by name, then id; also answers the sort key of the last row for the next cursor.
@@ -295,4 +303,10 @@ pub async fn administrators_oldest_first(conn: &mut AnyConnection, account_id: &
 pub async fn names_of(conn: &mut AnyConnection, account_id: &AccountId, ids: &[&UserId]) -> Result<std::collections::HashMap<String, String>> {
     let rows: Vec<(String, String)> = crate::fetch_for_ids(conn, "SELECT id, name FROM users WHERE account_id = $1 AND id IN ({ids})", account_id, ids).await?;
     Ok(rows.into_iter().collect())
+}
+
+/// Every user id of an account.
+pub async fn ids_of_account(conn: &mut AnyConnection, account_id: &AccountId) -> Result<Vec<UserId>> {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE account_id = $1").bind(account_id.as_str()).fetch_all(conn).await?;
+    Ok(ids.into_iter().map(UserId::from_trusted).collect())
 }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 db_tests!(
     list_filters_by_name_email_role_and_status,
     list_paginates_with_a_keyset_cursor,
+    search_pages_walk_to_the_end_like_one_big_page,
     administrators_edit_users,
     the_last_administrator_cannot_be_demoted_or_deleted,
     deleting_a_user_removes_them_and_their_sessions,
@@ -99,6 +100,56 @@ async fn list_paginates_with_a_keyset_cursor(b: Backend) {
     sorted.sort();
     sorted.dedup();
     assert_eq!(seen, sorted, "every user once, in order");
+}
+
+/// The ids of every page of `/api/v1/users?{query}&limit={limit}`, followed cursor by cursor.
+async fn walk_pages(app: &TestApp, token: &str, query: &str, limit: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..50 {
+        let (status, page) = app.call(Method::GET, &format!("/api/v1/users?{query}&limit={limit}&cursor={cursor}"), Some(token), None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let data = page["data"].as_array().expect("data");
+        assert!(data.len() <= limit);
+        ids.extend(data.iter().map(|u| u["id"].as_str().expect("id").to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_owned(),
+            None => return ids,
+        }
+    }
+    panic!("{query}: more than 50 pages");
+}
+
+async fn search_pages_walk_to_the_end_like_one_big_page(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    // Matches by name (some names twice, so the id breaks ties), by email only, and non-matches.
+    for (i, name) in ["Ann Smith", "Bob Smith", "Ann Smith", "Cy Goldsmith", "Bob Smith", "Di Smithers", "Ed Smith"].iter().enumerate() {
+        let role = if i % 3 == 0 { "administrator" } else { "member" };
+        app.invite(&admin, &format!("s{i}@example.com"), name, role).await;
+    }
+    app.invite(&admin, "smithy@example.com", "Flo Jones", "member").await;
+    app.invite(&admin, "gus@smith.example", "Gus Brown", "administrator").await;
+    app.invite(&admin, "hal@example.com", "Hal Jones", "member").await;
+    // Another account's Smith must not show up on any page.
+    let other = app.signup("Other", "olga@other.org").await;
+    app.invite(&other, "zed@other.org", "Zed Smith", "member").await;
+
+    for query in ["q=smith", "q=SMITH&role=member", "q=smith&role=administrator&status=invited", "q=sm", "q=example"] {
+        let (status, one) = app.call(Method::GET, &format!("/api/v1/users?{query}&limit=200"), Some(&admin.token), None).await;
+        assert_eq!(status, StatusCode::OK, "{one}");
+        assert!(one["next_cursor"].is_null());
+        let expected: Vec<String> = one["data"].as_array().expect("data").iter().map(|u| u["id"].as_str().expect("id").to_owned()).collect();
+        for limit in [1, 2, 3] {
+            assert_eq!(walk_pages(&app, &admin.token, query, limit).await, expected, "{query}, pages of {limit}");
+        }
+    }
+    let (_, all) = app.call(Method::GET, "/api/v1/users?q=smith&limit=200", Some(&admin.token), None).await;
+    assert_eq!(
+        names(&all),
+        ["Ann Smith", "Ann Smith", "Bob Smith", "Bob Smith", "Cy Goldsmith", "Di Smithers", "Ed Smith", "Flo Jones", "Gus Brown"],
+        "name and email matches of this account only, sorted by name"
+    );
 }
 
 async fn administrators_edit_users(b: Backend) {

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, and its OpenAPI description generated from the handlers.
 
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod billing;
@@ -20,7 +21,7 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Tenantry API", version = "1", description = "Accounts, users, roles, invitations and settings for multi-product SaaS. Errors are RFC 9457 problem documents."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "licenses"), (name = "booking pages"), (name = "billing"), (name = "audit"), (name = "security"), (name = "me"), (name = "operator"))
+    tags((name = "auth"), (name = "users"), (name = "licenses"), (name = "booking pages"), (name = "billing"), (name = "audit"), (name = "security"), (name = "account"), (name = "me"), (name = "operator"))
 )]
 struct ApiDoc;
 
@@ -68,5 +69,6 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(billing::operator_accounts))
         .routes(routes!(billing::set_subscription))
         .routes(routes!(audit::list))
+        .routes(routes!(account::get, account::update, account::delete))
         .split_for_parts()
 }

@@ -32,6 +32,8 @@ struct MePage {
     flash: Option<String>,
     email: String,
     role: &'static str,
+    /// Administrators may delete the whole account from here.
+    is_admin: bool,
     form: FormState,
     time_zones: &'static [String],
     date_formats: [&'static str; 4],
@@ -73,6 +75,7 @@ fn me_page(me: &AuthUser, flash: Option<String>, f: &ProfileForm) -> MePage {
         flash,
         email: me.user.email.clone(),
         role: me.user.role.label(),
+        is_admin: me.user.role == tenantry_domain::Role::Administrator,
         form,
         time_zones: TIME_ZONES.as_slice(),
         date_formats: DateFormat::ALL.map(DateFormat::as_str),

@@ -1,6 +1,7 @@
 //! Server-rendered pages: askama templates, htmx for the live parts, a cookie session, and
 //! CSRF protection on every state-changing request. Handlers call the same services as the API.
 
+mod account;
 mod auth;
 mod booking_pages;
 mod error;
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/password-check", post(security::check))
         .route("/password-reset", get(security::reset_request_page).post(security::reset_request))
         .route("/password-reset/{token}", get(security::reset_link_page).post(security::reset_link))
+        .route("/me/delete-account", get(account::show).post(account::delete))
         // Pages show personal data: never keep them in shared or browser caches.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(CsrfLayer::new().with_rejection_response(error::cross_site_refused))

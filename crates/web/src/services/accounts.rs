@@ -1,7 +1,8 @@
-//! Creating accounts: public sign-up and the CLI.
+//! Creating, changing and deleting accounts: public sign-up, the CLI, account settings.
 
 use crate::error::{AppError, AppResult};
 use crate::extract::{ClientMeta, SessionScope};
+use crate::services::audit::{self, Actor, Change};
 use crate::services::auth::{SignedIn, open_session};
 use crate::services::{check_password, invitations, subscriptions, wake_outbox};
 use crate::state::AppState;
@@ -82,4 +83,62 @@ pub async fn create_with_invited_admin(state: &AppState, name: AccountName, admi
     tenantry_storage::commit(tx).await?;
     wake_outbox(state);
     Ok((account, link))
+}
+
+/// A valid change to the account's settings; `None` leaves a field alone.
+#[derive(Debug, Default)]
+pub struct AccountPatch {
+    pub name: Option<AccountName>,
+    /// `Some(None)` clears it.
+    pub compliance_bcc_email: Option<Option<EmailAddress>>,
+    /// `Some(None)` clears it.
+    pub partner_referral_code: Option<Option<String>>,
+}
+
+fn audit_view(a: &Account) -> serde_json::Value {
+    serde_json::json!({"name": a.name, "compliance_bcc_email": a.compliance_bcc_email, "partner_referral_code": a.partner_referral_code})
+}
+
+/// The signed-in Administrator's account.
+pub async fn get(state: &AppState, account_id: &AccountId) -> AppResult<Account> {
+    let mut conn = state.db.conn().await?;
+    accounts::get(&mut conn, account_id).await?.ok_or(AppError::NotFound)
+}
+
+/// Changes the account's settings, recorded in the audit log.
+pub async fn update(state: &AppState, actor: &Actor, patch: AccountPatch) -> AppResult<Account> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let before = accounts::get(&mut tx, &actor.account_id).await?.ok_or(AppError::NotFound)?;
+    let change = accounts::AccountChange {
+        name: patch.name.as_ref(),
+        compliance_bcc_email: patch.compliance_bcc_email.as_ref().map(|e| e.as_ref().map(EmailAddress::as_str)),
+        partner_referral_code: patch.partner_referral_code.as_ref().map(|c| c.as_deref()),
+    };
+    accounts::update(&mut tx, &actor.account_id, &change).await?;
+    let after = accounts::get(&mut tx, &actor.account_id).await?.ok_or(AppError::NotFound)?;
+    if audit_view(&before) != audit_view(&after) {
+        let change = Change::new("account.updated", "account", actor.account_id.as_str()).before(audit_view(&before)).after(audit_view(&after));
+        audit::record(&mut tx, actor, change, now).await?;
+    }
+    tenantry_storage::commit(tx).await?;
+    Ok(after)
+}
+
+/// Deletes the whole account, confirmed by typing its name exactly: every row that names it
+/// (users, sessions, licenses, pages, audit log, queued messages…) goes in one transaction.
+pub async fn delete(state: &AppState, actor: &Actor, confirm_name: &str) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    let account = accounts::get(&mut tx, &actor.account_id).await?.ok_or(AppError::NotFound)?;
+    if confirm_name.trim() != account.name {
+        return Err(AppError::invalid("confirm_name", "does not match the account's name: type it exactly as shown"));
+    }
+    let users = users::ids_of_account(&mut tx, &actor.account_id).await?;
+    accounts::delete(&mut tx, &actor.account_id).await?;
+    tenantry_storage::commit(tx).await?;
+    for id in &users {
+        state.sessions.forget_user(id);
+    }
+    tracing::info!(account_id = %actor.account_id, users = users.len(), "account deleted");
+    Ok(())
 }

@@ -1,0 +1,67 @@
+//! Deleting the whole account from My settings (Administrators): the name typed to confirm.
+
+use super::session::clear_session_cookie;
+use super::{Chrome, FormState, PageAdmin, PageError, PageForm, render, see_other, set_flash};
+use crate::extract::ClientMeta;
+use crate::services::accounts;
+use crate::services::audit::Actor;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "account_delete.html")]
+struct DeletePage {
+    chrome: Option<Chrome>,
+    account_name: String,
+    users: usize,
+    confirm_hint: String,
+    form: FormState,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DeleteForm {
+    confirm_name: String,
+}
+
+async fn page(state: &AppState, admin: &crate::extract::AuthUser, form: FormState) -> Result<DeletePage, PageError> {
+    let fail = |e: crate::error::AppError| PageError::for_user(e, admin, "me");
+    let account = accounts::get(state, &admin.user.account_id).await.map_err(fail)?;
+    let users = {
+        let mut conn = state.db.conn().await.map_err(|e| fail(e.into()))?;
+        tenantry_storage::users::ids_of_account(&mut conn, &admin.user.account_id).await.map_err(|e| fail(e.into()))?.len()
+    };
+    let confirm_hint = format!("Type “{}” to confirm.", account.name);
+    Ok(DeletePage { chrome: Some(Chrome::new(admin, "me")), account_name: account.name, users, confirm_hint, form })
+}
+
+/// `GET /me/delete-account`.
+pub async fn show(State(state): State<AppState>, PageAdmin(admin): PageAdmin) -> Result<Response, PageError> {
+    let form = FormState::with(vec![("confirm_name", String::new())]);
+    Ok(render(StatusCode::OK, &page(&state, &admin, form).await?))
+}
+
+/// `POST /me/delete-account`: deletes everything and signs out.
+pub async fn delete(
+    State(state): State<AppState>,
+    PageAdmin(admin): PageAdmin,
+    meta: ClientMeta,
+    jar: CookieJar,
+    PageForm(f): PageForm<DeleteForm>,
+) -> Result<Response, PageError> {
+    match accounts::delete(&state, &Actor::user(&admin, &meta), &f.confirm_name).await {
+        Ok(()) => {
+            let jar = set_flash(&state, clear_session_cookie(jar), &format!("The account {} and all its data have been deleted.", f.confirm_name.trim()));
+            Ok((jar, see_other("/signin")).into_response())
+        }
+        Err(e) => {
+            let (status, form) = FormState::with(vec![("confirm_name", f.confirm_name)]).fail(e).map_err(|e| PageError::for_user(e, &admin, "me"))?;
+            Ok(render(status, &page(&state, &admin, form).await?))
+        }
+    }
+}
