@@ -1,9 +1,11 @@
 //! Tenantry's domain: types that are valid by construction and the rules of the product.
 //! Nothing here does I/O; storage and web call into it.
 
+pub mod common_passwords;
 pub mod email;
 pub mod error;
 pub mod id;
+pub mod lockout;
 pub mod message;
 pub mod name;
 pub mod password;
@@ -11,6 +13,7 @@ pub mod preferences;
 pub mod product;
 pub mod role;
 pub mod rules;
+pub mod session_policy;
 pub mod slug;
 pub mod token;
 pub mod usage;
@@ -19,12 +22,14 @@ pub mod username;
 pub use email::EmailAddress;
 pub use error::{FieldError, ValidationErrors};
 pub use id::{AccountId, AuditEventId, BookingPageId, EventId, InvitationId, SessionId, UserId};
-pub use message::OutgoingEmail;
+pub use lockout::LockoutPolicy;
+pub use message::{OutgoingEmail, OutgoingSms};
 pub use name::{AccountName, PageName, PersonName};
-pub use password::{Password, PasswordPolicy};
+pub use password::{Password, PasswordContext, PasswordPolicy, PasswordProfile, PasswordRule};
 pub use preferences::{DateFormat, TimeFormat, TimeZoneName};
 pub use product::{Catalog, Product, ProductKey, SCHEDULING as SCHEDULING_PRODUCT, SubscriptionStatus};
 pub use role::{Role, UserStatus};
+pub use session_policy::SessionPolicy;
 pub use slug::Slug;
 pub use token::{SecretToken, TokenHash};
 pub use username::Username;

@@ -14,3 +14,16 @@ impl OutgoingEmail {
     /// The outbox `kind` of email messages.
     pub const KIND: &'static str = "email";
 }
+
+/// A text message waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingSms {
+    /// E.164 number.
+    pub to: String,
+    pub body: String,
+}
+
+impl OutgoingSms {
+    /// The outbox `kind` of SMS messages.
+    pub const KIND: &'static str = "sms";
+}

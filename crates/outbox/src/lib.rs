@@ -2,14 +2,16 @@
 //! gives up (status `dead`) after a bounded number of attempts.
 
 pub mod mail;
+pub mod sms;
 
 use std::sync::Arc;
 use std::time::Duration;
-use tenantry_domain::OutgoingEmail;
+use tenantry_domain::{OutgoingEmail, OutgoingSms};
 use tenantry_storage::{Db, outbox};
 use tokio::sync::{Notify, watch};
 
 pub use mail::{MailError, Mailer};
+pub use sms::SmsSender;
 
 /// How the worker paces itself.
 #[derive(Debug, Clone)]
@@ -48,6 +50,7 @@ pub fn backoff(attempts: i64, base: Duration, max: Duration) -> Duration {
 pub struct Worker {
     db: Db,
     mailer: Arc<Mailer>,
+    sms: Option<Arc<SmsSender>>,
     config: WorkerConfig,
     wake: Arc<Notify>,
 }
@@ -59,7 +62,13 @@ fn now_ms() -> i64 {
 impl Worker {
     /// A worker over `db` sending mail with `mailer`; `wake` is notified when a message is queued locally.
     pub fn new(db: Db, mailer: Arc<Mailer>, config: WorkerConfig, wake: Arc<Notify>) -> Self {
-        Self { db, mailer, config, wake }
+        Self { db, mailer, sms: None, config, wake }
+    }
+
+    /// Sends SMS messages with `sms` (without one they fail permanently).
+    pub fn with_sms(mut self, sms: Arc<SmsSender>) -> Self {
+        self.sms = Some(sms);
+        self
     }
 
     /// Runs until `shutdown` turns true.
@@ -113,6 +122,13 @@ impl Worker {
             OutgoingEmail::KIND => {
                 let email: OutgoingEmail = serde_json::from_str(payload).map_err(|e| MailError::Permanent(format!("unreadable payload: {e}")))?;
                 self.mailer.send(&email).await
+            }
+            OutgoingSms::KIND => {
+                let sms: OutgoingSms = serde_json::from_str(payload).map_err(|e| MailError::Permanent(format!("unreadable payload: {e}")))?;
+                match &self.sms {
+                    Some(sender) => sender.send(&sms).await,
+                    None => Err(MailError::Permanent("no SMS transport configured".to_owned())),
+                }
             }
             other => Err(MailError::Permanent(format!("unknown message kind {other}"))),
         }

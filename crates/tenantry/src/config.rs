@@ -37,6 +37,10 @@ pub struct Config {
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
     pub sms_url: Option<SecretString>,
+    /// Sent as the `Authorization` header to the SMS provider.
+    pub sms_authorization: Option<SecretString>,
+    /// Body of the SMS provider request; `{{to}}` and `{{body}}` become JSON strings.
+    pub sms_body_template: Option<String>,
     pub secret_key: Option<SecretString>,
     pub signup: Signup,
     pub operator_token: Option<SecretString>,
@@ -68,7 +72,7 @@ struct Defaults {
 }
 
 /// Keys that hold secrets: accepted from the environment only, never from a file.
-const SECRET_KEYS: &[&str] = &["database_url", "smtp_url", "sms_url", "secret_key", "operator_token"];
+const SECRET_KEYS: &[&str] = &["database_url", "smtp_url", "sms_url", "sms_authorization", "secret_key", "operator_token"];
 
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +148,28 @@ impl Config {
         self.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_owned()
     }
 
+    /// The key that encrypts stored secrets: configured, else read from (or first generated into)
+    /// `<data>/secret.key`, readable only by its owner.
+    pub fn secret_key(&self) -> std::io::Result<String> {
+        if let Some(k) = &self.secret_key {
+            return Ok(k.expose_secret().to_owned());
+        }
+        let path = self.data_dir.join("secret.key");
+        match std::fs::read_to_string(&path) {
+            Ok(k) if !k.trim().is_empty() => Ok(k.trim().to_owned()),
+            _ => {
+                let key = tenantry_domain::token::random_hex(32);
+                std::fs::create_dir_all(&self.data_dir)?;
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create(true).truncate(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                std::io::Write::write_all(&mut options.open(&path)?, key.as_bytes())?;
+                Ok(key)
+            }
+        }
+    }
+
     /// The database URL: configured, or SQLite in the data folder.
     pub fn database_url(&self) -> String {
         match &self.database_url {
@@ -157,6 +183,28 @@ impl Config {
 mod tests {
     use super::*;
     use figment::Jail;
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+    fn the_secret_key_is_generated_once_into_the_data_folder() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("TENANTRY_DATA_DIR", "data");
+            let mut c = Config::load(None).map_err(|e| e.to_string())?;
+            let first = c.secret_key().map_err(|e| e.to_string())?;
+            assert_eq!(first.len(), 64);
+            assert_eq!(c.secret_key().map_err(|e| e.to_string())?, first, "read back, not regenerated");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(Path::new("data/secret.key")).map_err(|e| e.to_string())?.permissions().mode();
+                assert_eq!(mode & 0o777, 0o600);
+            }
+            c.secret_key = Some("from the environment".to_owned().into());
+            assert_eq!(c.secret_key().map_err(|e| e.to_string())?, "from the environment");
+            Ok(())
+        });
+    }
 
     #[test]
     #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type

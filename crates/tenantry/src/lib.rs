@@ -7,7 +7,7 @@ use config::{Config, Signup};
 use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
-use tenantry_outbox::{Mailer, Worker, WorkerConfig};
+use tenantry_outbox::{Mailer, SmsSender, Worker, WorkerConfig};
 use tenantry_storage::Db;
 use tenantry_web::passwords::Hasher;
 use tenantry_web::{AppState, Clock, WebConfig};
@@ -43,6 +43,17 @@ pub fn mailer(config: &Config) -> anyhow::Result<Mailer> {
     })
 }
 
+/// The SMS transport the configuration asks for.
+pub fn sms_sender(config: &Config) -> anyhow::Result<SmsSender> {
+    Ok(match &config.sms_url {
+        Some(url) => {
+            SmsSender::http(url.expose_secret(), config.sms_authorization.as_ref().map(|a| a.expose_secret().to_owned()), config.sms_body_template.clone())
+                .map_err(anyhow::Error::msg)?
+        }
+        None => SmsSender::files(config.data_dir.join("sms")).context("creating the SMS folder")?,
+    })
+}
+
 /// Application state for `db` under `config`, with links based on `public_url`.
 pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Arc<Notify>) -> anyhow::Result<AppState> {
     let web = WebConfig {
@@ -50,12 +61,14 @@ pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Ar
         signup_open: config.signup == Signup::Open,
         trusted_proxies: config.trusted_proxy_ips()?,
         session_cache_ms: i64::from(config.session_cache_ms),
+        rate_limit_per_ip: config.rate_limit_per_ip,
         catalog: config.catalog()?,
         trial_seats: i64::from(config.trial_seats),
         operator_token_hash: config.operator_token.as_ref().map(|t| tenantry_domain::TokenHash::of(t.expose_secret())),
     };
+    let secrets = tenantry_web::secrets::SecretBox::new(&config.secret_key().context("reading or creating the secret key")?);
     let parallelism = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    Ok(AppState::new(db, web, Hasher::new(parallelism)?, clock, wake, metrics_handle()))
+    Ok(AppState::new(db, web, Hasher::new(parallelism)?, clock, wake, metrics_handle(), secrets))
 }
 
 /// A server started by [`start`].
@@ -115,7 +128,9 @@ pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Run
         Some(worker_config) => {
             let mailer = mailer(config)?;
             tracing::info!(mail = %mailer.describe(), "outbox worker started");
-            let worker = Worker::new(db, Arc::new(mailer), worker_config, wake);
+            let sms = sms_sender(config)?;
+            tracing::info!(sms = %sms.describe(), "SMS transport");
+            let worker = Worker::new(db, Arc::new(mailer), worker_config, wake).with_sms(Arc::new(sms));
             Some(tokio::spawn(worker.run(rx.clone())))
         }
         None => None,

@@ -28,6 +28,15 @@ pub enum AppError {
     /// 409: the change conflicts with a rule or an existing value.
     #[error("{detail}")]
     Conflict { detail: String, errors: Vec<FieldError> },
+    /// 423: the user is locked out (also answered for unknown emails, so it reveals nothing).
+    #[error("{0}")]
+    Locked(&'static str),
+    /// 429 with `Retry-After` (seconds).
+    #[error("Too many attempts. Try again in {0} seconds.")]
+    TooManyRequests(u64),
+    /// 401 with `"mfa_required": true`: the password was right, a two-step code is needed.
+    #[error("{0}")]
+    MfaRequired(&'static str),
     /// 409: the change would break the account rule named `code` (see `tenantry_domain::rules`).
     #[error("{detail}")]
     Rule { code: &'static str, detail: String },
@@ -89,6 +98,9 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } | AppError::Rule { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Locked(_) => StatusCode::LOCKED,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::MfaRequired(_) => StatusCode::UNAUTHORIZED,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -113,6 +125,7 @@ impl AppError {
             status: status.as_u16(),
             detail,
             errors,
+            mfa_required: matches!(self, AppError::MfaRequired(_)).then_some(true),
             rule: match self {
                 AppError::Rule { code, .. } => Some(code),
                 _ => None,
@@ -127,6 +140,8 @@ fn slug(status: StatusCode) -> &'static str {
         401 => "unauthorized",
         403 => "forbidden",
         413 => "payload-too-large",
+        423 => "locked",
+        429 => "too-many-requests",
         415 => "unsupported-media-type",
         _ => "error",
     }
@@ -144,6 +159,9 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<ProblemField>)]
     pub errors: Vec<FieldError>,
+    /// On a sign-in answered 401 because a two-step verification code is needed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa_required: Option<bool>,
     /// For a 409 from an account rule: its name (`no_free_seat`, `last_administrator`,
     /// `last_licensed_administrator`, `seats_below_assigned`, `owner_has_no_scheduling_license`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,6 +185,11 @@ impl IntoResponse for AppError {
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut res = (self.status(), body).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let AppError::TooManyRequests(secs) = &self
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         res
     }
 }

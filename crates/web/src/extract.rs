@@ -88,6 +88,57 @@ fn field_of(path: &str, message: &str) -> String {
 pub struct AuthUser {
     pub session_id: String,
     pub user: User,
+    /// What the session may do.
+    pub scope: SessionScope,
+}
+
+/// What a session may do: everything, or only the one step its user must take first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionScope {
+    Full,
+    /// The password expired or must be changed: only changing it (and signing out) is allowed.
+    PasswordChange,
+    /// The account requires two-step verification and the user has none yet: only setting it up.
+    MfaSetup,
+}
+
+impl SessionScope {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionScope::Full => "full",
+            SessionScope::PasswordChange => "password_change",
+            SessionScope::MfaSetup => "mfa_setup",
+        }
+    }
+
+    /// Parses a stored name; anything unknown is the most restricted scope.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "full" => SessionScope::Full,
+            "mfa_setup" => SessionScope::MfaSetup,
+            _ => SessionScope::PasswordChange,
+        }
+    }
+
+    /// Whether a request to `path` (API or page) is allowed in this scope.
+    pub fn allows(self, path: &str) -> bool {
+        const ALWAYS: &[&str] = &["/api/v1/auth/sign-out", "/api/v1/me", "/signout"];
+        match self {
+            SessionScope::Full => true,
+            _ if ALWAYS.contains(&path) => true,
+            SessionScope::PasswordChange => matches!(path, "/api/v1/me/password" | "/password-change" | "/password-check"),
+            SessionScope::MfaSetup => path.starts_with("/api/v1/me/mfa/") || path == "/me/two-step",
+        }
+    }
+
+    /// Why a restricted session was refused.
+    pub fn refusal(self) -> &'static str {
+        match self {
+            SessionScope::MfaSetup => "Your account requires two-step verification: set it up first (POST /api/v1/me/mfa/totp).",
+            _ => "Your password has expired or must be changed: change it first (POST /api/v1/me/password).",
+        }
+    }
 }
 
 /// An Administrator: handlers that take this cannot run for a Member.
@@ -110,16 +161,22 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<AuthUs
         return Ok(Some(user));
     }
     let mut conn = state.db.conn().await?;
-    let Some(SessionUser { session_id, token_hash, last_seen_at, user }) = sessions::find_by_hash(&mut conn, &hash, now).await? else {
+    let Some(SessionUser { session_id, token_hash, created_at, last_seen_at, scope, policy, user }) = sessions::find_by_hash(&mut conn, &hash, now).await?
+    else {
         return Ok(None);
     };
     if !hash.matches(&token_hash) {
         return Ok(None);
     }
+    if !policy.is_alive(created_at, last_seen_at, now) {
+        // Idle too long or too old under the account's current policy: the session is over.
+        sessions::delete(&mut conn, &session_id).await?;
+        return Ok(None);
+    }
     if now - last_seen_at > 60_000 {
         sessions::touch(&mut conn, &session_id, now).await?;
     }
-    let user = AuthUser { session_id, user };
+    let user = AuthUser { session_id, user, scope: SessionScope::parse(&scope) };
     state.sessions.put(token_hash, user.clone(), now);
     Ok(Some(user))
 }
@@ -138,6 +195,9 @@ where
         let state = AppState::from_ref(state);
         let token = bearer(parts).ok_or(AppError::Unauthorized("Sign in first: send Authorization: Bearer <token>."))?;
         let user = authenticate(&state, token).await?.ok_or(AppError::Unauthorized("The token is invalid or has expired."))?;
+        if !user.scope.allows(parts.uri.path()) {
+            return Err(AppError::Forbidden(user.scope.refusal()));
+        }
         parts.extensions.insert(user.clone());
         Ok(user)
     }

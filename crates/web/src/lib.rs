@@ -8,6 +8,8 @@ pub mod extract;
 pub mod mail;
 pub mod pages;
 pub mod passwords;
+pub mod rate_limit;
+pub mod secrets;
 pub mod services;
 pub mod session_cache;
 pub mod state;

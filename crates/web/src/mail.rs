@@ -17,6 +17,33 @@ pub fn invitation(to: &str, name: &str, account_name: &str, inviter: Option<&str
     }
 }
 
+/// Tells a user they were locked out, and how to get back in.
+pub fn locked_out(to: &str, name: &str, reset_page: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_owned(),
+        subject: "Your Tenantry account is locked".to_owned(),
+        text: format!(
+            "Hello {name},\n\nThere were too many failed attempts to sign in to your account, so it is now locked: \
+             signing in is refused, even with the right password.\n\n\
+             To unlock it, reset your password here:\n{reset_page}\n\n\
+             or ask an Administrator of your account to unlock you. If the failed attempts were not yours, \
+             someone may be guessing your password: choose a new, strong one.\n"
+        ),
+    }
+}
+
+/// The password reset link (when the user has no verified cell number).
+pub fn password_reset(to: &str, name: &str, link: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_owned(),
+        subject: "Reset your Tenantry password".to_owned(),
+        text: format!(
+            "Hello {name},\n\nSomeone asked to reset the password of your Tenantry account. To choose a new one, open:\n{link}\n\n\
+             The link works once and expires in 10 minutes. If it was not you, ignore this email: your password stays as it is.\n"
+        ),
+    }
+}
+
 fn when(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
 }

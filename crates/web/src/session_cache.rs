@@ -57,6 +57,13 @@ impl SessionCache {
         }
     }
 
+    /// Forgets every session of an account (its session policy changed).
+    pub fn forget_account(&self, account_id: &tenantry_domain::AccountId) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.retain(|_, e| e.user.user.account_id != *account_id);
+        }
+    }
+
     /// Forgets every session of a user (changed, demoted, deleted).
     pub fn forget_user(&self, user_id: &UserId) {
         if let Ok(mut entries) = self.entries.write() {

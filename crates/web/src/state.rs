@@ -17,6 +17,8 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// How long a validated session is trusted without asking the database again (0: always ask).
     pub session_cache_ms: i64,
+    /// Sign-in, reset and verification attempts allowed per client IP per minute (0: no limit).
+    pub rate_limit_per_ip: u32,
     /// The products sold per seat.
     pub catalog: tenantry_domain::Catalog,
     /// Seats of each product a new account's trial includes.
@@ -65,6 +67,10 @@ pub struct Inner {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Recently validated sessions.
     pub sessions: crate::session_cache::SessionCache,
+    /// Encrypts secrets kept in the database (TOTP seeds).
+    pub secrets: crate::secrets::SecretBox,
+    /// Attempts per IP and per account on sign-in, reset and verification endpoints.
+    pub limits: crate::rate_limit::RateLimiter,
 }
 
 impl std::ops::Deref for AppState {
@@ -83,9 +89,11 @@ impl AppState {
         clock: Clock,
         outbox_wake: Arc<Notify>,
         metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+        secrets: crate::secrets::SecretBox,
     ) -> Self {
         let sessions = crate::session_cache::SessionCache::new(config.session_cache_ms);
-        Self(Arc::new(Inner { db, config, hasher, clock, outbox_wake, metrics, sessions }))
+        let limits = crate::rate_limit::RateLimiter::new();
+        Self(Arc::new(Inner { db, config, hasher, clock, outbox_wake, metrics, sessions, secrets, limits }))
     }
     /// Now, in Unix milliseconds.
     pub fn now(&self) -> i64 {

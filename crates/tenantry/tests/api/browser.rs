@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-db_tests!(users_lobby_in_a_real_browser, licenses_and_deletion_in_a_real_browser);
+db_tests!(users_lobby_in_a_real_browser, licenses_and_deletion_in_a_real_browser, tightened_policy_asks_for_a_new_password_in_a_real_browser);
 
 /// A chromedriver we started; dropping it (also when the test fails) kills it by its id.
 /// The browser it drives is quit first through WebDriver (see the test).
@@ -313,4 +313,116 @@ async fn lobby_scenario(c: Client, url: String, email: String, prefix: &'static 
     c.goto(&format!("{}/me", url)).await.unwrap();
     c.wait().for_element(Locator::Id("timezone")).await.unwrap();
     screenshot(&c, &shots, &format!("{prefix}-7-my-settings-phone.png")).await;
+}
+
+async fn tightened_policy_asks_for_a_new_password_in_a_real_browser(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    app.invite_and_activate(&admin, "bruno@example.com", "Bruno Costa", "member").await;
+    let (url, email) = (app.url.clone(), admin.email.clone());
+    in_browser(b, |c, prefix| policy_scenario(c, url, email, prefix)).await;
+}
+
+async fn sign_in_as(c: &Client, url: &str, email: &str, password: &str) {
+    c.goto(&format!("{url}/signin")).await.unwrap();
+    c.find(Locator::Id("email")).await.unwrap().send_keys(email).await.unwrap();
+    c.find(Locator::Id("password")).await.unwrap().send_keys(password).await.unwrap();
+    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+}
+
+async fn rules_text(c: &Client) -> String {
+    match c.find(Locator::Id("password-rules")).await {
+        Ok(e) => e.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// An Administrator tightens the password policy and asks for new passwords; a member whose password
+/// no longer complies is sent to change it at sign-in, and sees each unmet rule as they type.
+async fn policy_scenario(c: Client, url: String, email: String, prefix: &'static str) {
+    let shots = screenshot_dir();
+    sign_in_as(&c, &url, &email, "correct horse battery").await;
+    eventually("the Users lobby", || {
+        let c = c.clone();
+        async move { c.current_url().await.is_ok_and(|u| u.path() == "/users") }
+    })
+    .await;
+    c.goto(&format!("{url}/security")).await.unwrap();
+    let min = c.find(Locator::Id("min_length")).await.unwrap();
+    min.clear().await.unwrap();
+    // Both passwords so far are 21 and 23 characters long (spaces count as symbols).
+    min.send_keys("24").await.unwrap();
+    c.find(Locator::Id("require_symbol")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("section[aria-labelledby=password-policy] form button[type=submit]")).await.unwrap().click().await.unwrap();
+    let notice = c.wait().for_element(Locator::Id("non-compliant")).await.unwrap();
+    assert!(notice.text().await.unwrap().contains("2 user(s)"), "both passwords are now too weak");
+    screenshot(&c, &shots, &format!("{prefix}-security-1-tightened.png")).await;
+    c.find(Locator::Css("#non-compliant button")).await.unwrap().click().await.unwrap();
+    // The page reloads (post/redirect/get): wait for the new notice, not the one already shown.
+    eventually("the notice that users will be asked", || {
+        let c = c.clone();
+        async move {
+            match c.find(Locator::Css(".alert-success")).await {
+                Ok(e) => e.text().await.unwrap_or_default().contains("2 user(s) will be asked for a new password"),
+                Err(_) => false,
+            }
+        }
+    })
+    .await;
+    screenshot(&c, &shots, &format!("{prefix}-security-2-required.png")).await;
+
+    // Bruno signs in and is asked for a new password before anything else.
+    c.delete_all_cookies().await.unwrap();
+    sign_in_as(&c, &url, "bruno@example.com", "another good passphrase").await;
+    c.wait().for_element(Locator::Id("password-expired")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/password-change");
+    c.goto(&format!("{url}/me")).await.unwrap();
+    c.wait().for_element(Locator::Id("password-expired")).await.unwrap();
+    c.find(Locator::Id("current_password")).await.unwrap().send_keys("another good passphrase").await.unwrap();
+    let field = c.find(Locator::Id("new_password")).await.unwrap();
+    field.send_keys("short").await.unwrap();
+    eventually("both unmet rules listed", || {
+        let c = c.clone();
+        async move {
+            let t = rules_text(&c).await;
+            t.contains("must be at least 24 characters") && t.contains("must contain a symbol")
+        }
+    })
+    .await;
+    screenshot(&c, &shots, &format!("{prefix}-security-3-rules-while-typing.png")).await;
+    field.send_keys("-x").await.unwrap();
+    eventually("only the length rule left", || {
+        let c = c.clone();
+        async move {
+            let t = rules_text(&c).await;
+            t.contains("at least 24") && !t.contains("must contain a symbol")
+        }
+    })
+    .await;
+    field.send_keys(" plus many more words").await.unwrap();
+    eventually("every rule met", || {
+        let c = c.clone();
+        async move { rules_text(&c).await.contains("Meets every rule") }
+    })
+    .await;
+    screenshot(&c, &shots, &format!("{prefix}-security-4-rules-met.png")).await;
+    c.find(Locator::Css("form[action='/password-change'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    let flash = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
+    assert!(flash.text().await.unwrap().contains("Your password has been changed"));
+    assert_eq!(c.current_url().await.unwrap().path(), "/me");
+    screenshot(&c, &shots, &format!("{prefix}-security-5-changed.png")).await;
+
+    // From My settings, Bruno turns on two-step verification with the QR code's key.
+    c.goto(&format!("{url}/me/two-step")).await.unwrap();
+    c.find(Locator::Css("form input[value=start] + button")).await.unwrap().click().await.unwrap();
+    let secret = c.wait().for_element(Locator::Id("totp-secret")).await.unwrap().text().await.unwrap();
+    assert!(c.find(Locator::Css(".qr svg")).await.is_ok(), "the QR code is shown");
+    screenshot(&c, &shots, &format!("{prefix}-security-6-totp-qr.png")).await;
+    let now = jiff::Timestamp::now().as_second() as u64;
+    let code = crate::security::rfc6238(&crate::security::base32_decode(&secret), now, 6);
+    c.find(Locator::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
+    c.find(Locator::Css("form input[value=confirm] ~ button")).await.unwrap().click().await.unwrap();
+    let codes = c.wait().for_element(Locator::Id("recovery-codes")).await.unwrap().text().await.unwrap();
+    assert_eq!(codes.lines().count(), 10, "{codes}");
+    screenshot(&c, &shots, &format!("{prefix}-security-7-recovery-codes.png")).await;
 }

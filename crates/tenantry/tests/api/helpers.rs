@@ -70,6 +70,8 @@ pub fn test_config(data_dir: PathBuf, database_url: String) -> Config {
         smtp_url: None,
         mail_from: "Tenantry Test <no-reply@tenantry.localhost>".to_owned(),
         sms_url: None,
+        sms_authorization: None,
+        sms_body_template: None,
         secret_key: None,
         signup: Signup::Open,
         operator_token: None,
@@ -209,11 +211,15 @@ impl TestApp {
 
     /// Invites a user, accepts the emailed link with a password, and answers their session token.
     pub async fn invite_and_activate(&self, admin: &Admin, email: &str, name: &str, role: &str) -> (String, String) {
+        self.invite_and_activate_with(admin, email, name, role, "another good passphrase").await
+    }
+
+    /// [`TestApp::invite_and_activate`] with a chosen password.
+    pub async fn invite_and_activate_with(&self, admin: &Admin, email: &str, name: &str, role: &str, password: &str) -> (String, String) {
         let id = self.invite(admin, email, name, role).await;
         let mail = self.wait_for_mail_to(email).await;
         let token = invitation_token(&mail);
-        let (status, body) =
-            self.call(Method::POST, &format!("/api/v1/invitations/{token}/accept"), None, Some(json!({"password": "another good passphrase"}))).await;
+        let (status, body) = self.call(Method::POST, &format!("/api/v1/invitations/{token}/accept"), None, Some(json!({"password": password}))).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         (id, body["token"].as_str().expect("token").to_owned())
     }

@@ -13,5 +13,6 @@ mod licenses;
 mod me;
 mod outbox;
 mod pages;
+mod security;
 mod system;
 mod users;

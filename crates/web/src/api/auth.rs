@@ -2,8 +2,8 @@
 
 use super::views::{AccountView, MeView, ts};
 use crate::error::{AppResult, Problem};
-use crate::extract::{ApiJson, AuthUser, ClientMeta};
-use crate::services::{accounts, auth, invitations};
+use crate::extract::{ApiJson, AuthUser, ClientMeta, SessionScope};
+use crate::services::{accounts, auth, invitations, reset};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -68,21 +68,63 @@ pub struct SignInResponse {
     pub token: String,
     pub user: MeView,
     pub expires_at: String,
+    /// The password expired or must be changed: this token may only change it (`POST /api/v1/me/password`).
     pub password_expired: bool,
+    /// The account requires two-step verification: this token may only set it up (`/api/v1/me/mfa/totp`).
+    pub mfa_setup_required: bool,
 }
 
 impl From<auth::SignedIn> for SignInResponse {
     fn from(s: auth::SignedIn) -> Self {
-        Self { token: s.token.expose().to_owned(), expires_at: ts(s.expires_at), user: s.user.into(), password_expired: false }
+        Self {
+            token: s.token.expose().to_owned(),
+            expires_at: ts(s.expires_at),
+            user: s.user.into(),
+            password_expired: s.scope == SessionScope::PasswordChange,
+            mfa_setup_required: s.scope == SessionScope::MfaSetup,
+        }
     }
 }
 
-/// Signs in with email and password. Unknown emails get the same 401 as wrong passwords.
+/// Signs in with email and password (and a two-step code when the user has it on). Unknown emails
+/// get the same 401 as wrong passwords, and the same 423 once too many attempts failed.
 #[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "auth", request_body = SignInRequest,
-    responses((status = 200, body = SignInResponse), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = SignInResponse), (status = 401, description = "wrong credentials, or `mfa_required: true`", body = Problem),
+        (status = 422, body = Problem), (status = 423, body = Problem), (status = 429, body = Problem)))]
 pub async fn sign_in(State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<SignInRequest>) -> AppResult<Json<SignInResponse>> {
-    let signed_in = auth::sign_in(&state, &body.email, Password::new(body.password), &meta).await?;
+    let signed_in = auth::sign_in(&state, &body.email, Password::new(body.password), body.totp_code.as_deref(), &meta).await?;
     Ok(Json(signed_in.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+/// Sends a reset code by SMS to the user's verified cell number, else a link by email. Always 202.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = PasswordResetRequest,
+    responses((status = 202), (status = 429, body = Problem)))]
+pub async fn password_reset(State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<PasswordResetRequest>) -> AppResult<StatusCode> {
+    reset::request(&state, &body.email, &meta).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    pub email: String,
+    /// The 6-digit SMS code, or the token of the emailed link.
+    pub code: String,
+    pub new_password: String,
+}
+
+/// Sets a new password with a reset code (5 attempts, 10 minutes, once); unlocks the user and ends their sessions.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = PasswordResetConfirm,
+    responses((status = 204), (status = 422, body = Problem), (status = 429, body = Problem)))]
+pub async fn password_reset_confirm(State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<PasswordResetConfirm>) -> AppResult<StatusCode> {
+    reset::confirm(&state, &body.email, &body.code, Password::new(body.new_password), &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Ends the session whose token authenticated this request.

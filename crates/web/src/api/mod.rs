@@ -7,6 +7,8 @@ pub mod billing;
 pub mod booking_pages;
 pub mod licenses;
 pub mod me;
+pub mod me_security;
+pub mod security;
 pub mod users;
 pub mod views;
 
@@ -20,7 +22,7 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Tenantry API", version = "1", description = "Accounts, users, roles, invitations and settings for multi-product SaaS. Errors are RFC 9457 problem documents."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "licenses"), (name = "booking pages"), (name = "billing"), (name = "audit"), (name = "account"), (name = "me"), (name = "operator"))
+    tags((name = "auth"), (name = "users"), (name = "licenses"), (name = "booking pages"), (name = "billing"), (name = "audit"), (name = "security"), (name = "account"), (name = "me"), (name = "operator"))
 )]
 struct ApiDoc;
 
@@ -45,6 +47,20 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(users::resend_invitation))
         .routes(routes!(users::me, users::update_me))
+        .routes(routes!(auth::password_reset))
+        .routes(routes!(auth::password_reset_confirm))
+        .routes(routes!(users::unlock))
+        .routes(routes!(users::revoke_sessions))
+        .routes(routes!(users::set_password))
+        .routes(routes!(security::get_password, security::put_password))
+        .routes(routes!(security::require_change))
+        .routes(routes!(security::get_lockout, security::put_lockout))
+        .routes(routes!(security::get_session, security::put_session))
+        .routes(routes!(me_security::change_password))
+        .routes(routes!(me_security::list_sessions, me_security::revoke_other_sessions))
+        .routes(routes!(me_security::revoke_session))
+        .routes(routes!(me_security::start_totp, me_security::disable_totp))
+        .routes(routes!(me_security::confirm_totp))
         .routes(routes!(licenses::assign, licenses::unassign))
         .routes(routes!(licenses::connect, licenses::disconnect))
         .routes(routes!(booking_pages::list, booking_pages::create))

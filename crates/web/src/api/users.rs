@@ -249,3 +249,49 @@ pub async fn update_me(State(state): State<AppState>, me: AuthUser, meta: Client
     }
     Ok(Json(users::update_me(&state, &me, &Actor::user(&me, &meta), body.try_into()?).await?.into()))
 }
+
+/// Unlocks a user locked by the lockout policy.
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn unlock(State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>) -> AppResult<Json<UserView>> {
+    Ok(Json(crate::services::sessions::unlock(&state, &admin, &Actor::user(&admin, &meta), &id).await?.into()))
+}
+
+/// Signs a user out everywhere.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn revoke_sessions(State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>) -> AppResult<StatusCode> {
+    crate::services::sessions::revoke_all_of_user(&state, &admin, &Actor::user(&admin, &meta), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPasswordRequest {
+    pub password: String,
+    /// Ask the user for a new password at their next sign-in.
+    #[serde(default)]
+    pub require_change: bool,
+}
+
+/// Sets a user's password (checked against the policy and history); their sessions end.
+#[utoipa::path(put, path = "/api/v1/users/{id}/password", tag = "users", params(("id" = String, Path)), security(("bearer" = [])), request_body = SetPasswordRequest,
+    responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_password(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    meta: ClientMeta,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SetPasswordRequest>,
+) -> AppResult<Json<UserView>> {
+    let user = crate::services::passwords::admin_set(
+        &state,
+        &admin,
+        &Actor::user(&admin, &meta),
+        &id,
+        tenantry_domain::Password::new(body.password),
+        body.require_change,
+    )
+    .await?;
+    Ok(Json(user.into()))
+}

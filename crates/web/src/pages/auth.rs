@@ -4,7 +4,7 @@ use super::session::{clear_session_cookie, session_cookie};
 use super::{Chrome, FormState, MaybePageUser, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::api::auth::SignUpRequest;
 use crate::error::AppError;
-use crate::extract::{AuthUser, ClientMeta};
+use crate::extract::{AuthUser, ClientMeta, SessionScope};
 use crate::services::{accounts, auth, invitations};
 use crate::state::AppState;
 use askama::Template;
@@ -18,7 +18,48 @@ use tenantry_storage::invitations::OpenInvitation;
 
 /// What a new password must be, said next to the field.
 fn password_hint() -> String {
-    format!("At least {} characters.", PasswordPolicy::default().min_length)
+    policy_hint(&PasswordPolicy::default())
+}
+
+/// What `policy` asks of a new password, in one sentence.
+fn policy_hint(policy: &PasswordPolicy) -> String {
+    let mut needs: Vec<&str> = Vec::new();
+    for (on, what) in [
+        (policy.require_lowercase, "a lowercase letter"),
+        (policy.require_uppercase, "an uppercase letter"),
+        (policy.require_digit, "a digit"),
+        (policy.require_symbol, "a symbol"),
+    ] {
+        if on {
+            needs.push(what);
+        }
+    }
+    let mut hint = format!("At least {} characters", policy.min_length);
+    if !needs.is_empty() {
+        hint.push_str(&format!(", with {}", needs.join(", ")));
+    }
+    hint.push_str(". Not a common password, nor your email.");
+    hint
+}
+
+/// The hint for the password policy of the invitation's account.
+async fn invitation_hint(state: &AppState, invitation: &OpenInvitation) -> String {
+    let account_id = tenantry_domain::AccountId::from_trusted(invitation.account_id.clone());
+    match state.db.conn().await {
+        Ok(mut conn) => match tenantry_storage::security::get(&mut conn, &account_id).await {
+            Ok(p) => policy_hint(&p.password),
+            Err(_) => password_hint(),
+        },
+        Err(_) => password_hint(),
+    }
+}
+
+/// Where a session that may do only one thing is sent to do it.
+pub fn restricted_page(scope: SessionScope) -> &'static str {
+    match scope {
+        SessionScope::MfaSetup => "/me/two-step",
+        _ => "/password-change",
+    }
 }
 
 /// Where a signed-in user starts.
@@ -45,6 +86,8 @@ struct SignInPage {
     flash: Option<String>,
     form: FormState,
     signup_open: bool,
+    /// The password was right and a two-step verification code is needed.
+    mfa: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +95,7 @@ struct SignInPage {
 pub struct SignInForm {
     email: String,
     password: String,
+    totp_code: String,
 }
 
 pub async fn sign_in_page(State(state): State<AppState>, MaybePageUser(user): MaybePageUser, jar: CookieJar) -> Response {
@@ -64,20 +108,26 @@ pub async fn sign_in_page(State(state): State<AppState>, MaybePageUser(user): Ma
         flash,
         form: FormState::with(vec![("email", String::new()), ("password", String::new())]),
         signup_open: state.config.signup_open,
+        mfa: false,
     };
     (jar, render(StatusCode::OK, &page)).into_response()
 }
 
 pub async fn sign_in(State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<SignInForm>) -> Result<Response, PageError> {
-    let form = FormState::with(vec![("email", f.email.clone()), ("password", String::new())]);
-    match auth::sign_in(&state, &f.email, tenantry_domain::Password::new(f.password), &meta).await {
+    let form = FormState::with(vec![("email", f.email.clone()), ("password", String::new()), ("totp_code", String::new())]);
+    let code = Some(f.totp_code.as_str()).filter(|c| !c.trim().is_empty());
+    match auth::sign_in(&state, &f.email, tenantry_domain::Password::new(f.password), code, &meta).await {
         Ok(signed_in) => {
-            let to = start_page_for(signed_in.user.role);
+            let to = match signed_in.scope {
+                SessionScope::Full => start_page_for(signed_in.user.role),
+                restricted => restricted_page(restricted),
+            };
             Ok((jar.add(session_cookie(&state, &signed_in)), see_other(to)).into_response())
         }
         Err(e) => {
+            let mfa = matches!(e, AppError::MfaRequired(_));
             let (status, form) = form.fail(e)?;
-            Ok(render(status, &SignInPage { chrome: None, flash: None, form, signup_open: state.config.signup_open }))
+            Ok(render(status, &SignInPage { chrome: None, flash: None, form, signup_open: state.config.signup_open, mfa }))
         }
     }
 }
@@ -163,7 +213,8 @@ async fn open_invitation(state: &AppState, token: &str) -> Result<OpenInvitation
 
 pub async fn invitation_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
     let invitation = open_invitation(&state, &token).await?;
-    let page = InvitationPage { chrome: None, invitation, form: FormState::with(vec![("password", String::new())]), password_hint: password_hint() };
+    let password_hint = invitation_hint(&state, &invitation).await;
+    let page = InvitationPage { chrome: None, invitation, form: FormState::with(vec![("password", String::new())]), password_hint };
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -184,7 +235,8 @@ pub async fn accept_invitation(
         Err(AppError::NotFound) => Err(PageError::invitation_gone()),
         Err(e) => {
             let (status, form) = FormState::with(vec![("password", String::new())]).fail(e)?;
-            Ok(render(status, &InvitationPage { chrome: None, invitation, form, password_hint: password_hint() }))
+            let password_hint = invitation_hint(&state, &invitation).await;
+            Ok(render(status, &InvitationPage { chrome: None, invitation, form, password_hint }))
         }
     }
 }

@@ -7,7 +7,9 @@ mod booking_pages;
 mod email;
 mod error;
 mod me;
+mod security;
 mod session;
+mod two_step;
 mod user;
 mod users;
 
@@ -44,6 +46,13 @@ pub fn router() -> Router<AppState> {
         .route("/booking-pages", get(booking_pages::list).post(booking_pages::create))
         .route("/booking-pages/{id}/enabled", post(booking_pages::toggle))
         .route("/me", get(me::page).post(me::save))
+        .route("/security", get(security::page).post(security::save))
+        .route("/security/require-change", post(security::require_change))
+        .route("/me/two-step", get(two_step::page).post(two_step::act))
+        .route("/password-change", get(security::change_page).post(security::change))
+        .route("/password-check", post(security::check))
+        .route("/password-reset", get(security::reset_request_page).post(security::reset_request))
+        .route("/password-reset/{token}", get(security::reset_link_page).post(security::reset_link))
         .route("/me/delete-account", get(account::show).post(account::delete))
         .route("/me/email", get(email::show).post(email::request))
         .route("/email-verifications/{token}", get(email::verification_page).post(email::verify))
@@ -58,7 +67,7 @@ pub struct Chrome {
     pub name: String,
     pub email: String,
     pub is_admin: bool,
-    /// The section the page belongs to, marked in the menu: `users`, `pages` or `me`.
+    /// The section the page belongs to, marked in the menu: `users`, `pages`, `security` or `me`.
     pub section: &'static str,
 }
 
@@ -190,7 +199,10 @@ impl FormState {
             }
             AppError::Rule { detail, .. } => self.alert = Some(detail),
             AppError::BadRequest(message) => self.alert = Some(message),
-            AppError::Unauthorized(message) | AppError::Forbidden(message) => self.alert = Some(message.to_owned()),
+            AppError::Unauthorized(message) | AppError::Forbidden(message) | AppError::Locked(message) | AppError::MfaRequired(message) => {
+                self.alert = Some(message.to_owned())
+            }
+            AppError::TooManyRequests(_) => self.alert = Some(error.to_string()),
             other => return Err(other),
         }
         Ok((status, self))

@@ -56,6 +56,11 @@ pub enum PageRejection {
     SignIn {
         htmx: bool,
     },
+    /// The session may only change its password or set up two-step verification, at `to`.
+    Restricted {
+        htmx: bool,
+        to: &'static str,
+    },
     Error(PageError),
 }
 
@@ -64,6 +69,8 @@ impl IntoResponse for PageRejection {
         match self {
             PageRejection::SignIn { htmx: true } => (StatusCode::UNAUTHORIZED, [("hx-redirect", "/signin")]).into_response(),
             PageRejection::SignIn { htmx: false } => super::see_other("/signin"),
+            PageRejection::Restricted { htmx: true, to } => (StatusCode::FORBIDDEN, [("hx-redirect", to)]).into_response(),
+            PageRejection::Restricted { htmx: false, to } => super::see_other(to),
             PageRejection::Error(e) => e.into_response(),
         }
     }
@@ -82,6 +89,10 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageRejection> {
         let state = AppState::from_ref(state);
         match from_cookie(parts, &state).await {
+            Ok(Some(user)) if !user.scope.allows(parts.uri.path()) => {
+                // A session that must change its password (or set up two-step verification) first goes where that is done.
+                Err(PageRejection::Restricted { htmx: wants_fragment(&parts.headers), to: super::auth::restricted_page(user.scope) })
+            }
             Ok(Some(user)) => {
                 parts.extensions.insert(user.clone());
                 Ok(PageUser(user))

@@ -1,12 +1,12 @@
 //! Creating, changing and deleting accounts: public sign-up, the CLI, account settings.
 
 use crate::error::{AppError, AppResult};
-use crate::extract::ClientMeta;
+use crate::extract::{ClientMeta, SessionScope};
 use crate::services::audit::{self, Actor, Change};
 use crate::services::auth::{SignedIn, open_session};
 use crate::services::{check_password, invitations, subscriptions, wake_outbox};
 use crate::state::AppState;
-use tenantry_domain::{AccountId, AccountName, EmailAddress, Password, PasswordPolicy, PersonName, Role, UserId, UserStatus};
+use tenantry_domain::{AccountId, AccountName, EmailAddress, Password, PasswordContext, PasswordPolicy, PersonName, Role, SessionPolicy, UserId, UserStatus};
 use tenantry_storage::accounts::{self, Account};
 use tenantry_storage::users::{self, NewUser};
 
@@ -23,7 +23,8 @@ pub async fn sign_up(state: &AppState, input: SignUp, meta: &ClientMeta) -> AppR
     if !state.config.signup_open {
         return Err(AppError::Forbidden("Sign-up is closed on this installation. Ask an administrator for an invitation."));
     }
-    check_password(&PasswordPolicy::default(), &input.password, "password")?;
+    let who = PasswordContext { email: input.email.as_str(), username: None };
+    check_password(&PasswordPolicy::default(), &input.password, &who, "password")?;
     let hash = state.hasher.hash(&input.password).await?;
     let now = state.now();
     let account_id = AccountId::generate();
@@ -46,9 +47,10 @@ pub async fn sign_up(state: &AppState, input: SignUp, meta: &ClientMeta) -> AppR
     )
     .await?;
     users::record_sign_in(&mut tx, &user_id, now).await?;
+    tenantry_storage::credentials::set_password(&mut tx, &user_id, &hash, input.password.profile(), false, now).await?;
     let account = accounts::get(&mut tx, &account_id).await?.ok_or_else(|| anyhow::anyhow!("account vanished inside its transaction"))?;
     let user = users::get(&mut tx, &account_id, &user_id).await?.ok_or_else(|| anyhow::anyhow!("user vanished inside its transaction"))?;
-    let signed_in = open_session(&mut tx, user, meta, now).await?;
+    let signed_in = open_session(&mut tx, user, meta, now, SessionScope::Full, &SessionPolicy::default()).await?;
     tenantry_storage::commit(tx).await?;
     Ok((account, signed_in))
 }

@@ -1,14 +1,14 @@
 //! Invitation links: issue, look up, accept.
 
 use crate::error::{AppError, AppResult};
-use crate::extract::ClientMeta;
+use crate::extract::{ClientMeta, SessionScope};
 use crate::services::auth::{SignedIn, open_session};
 use crate::services::{check_password, queue_email};
 use crate::state::AppState;
-use tenantry_domain::{INVITATION_TTL_MS, InvitationId, Password, PasswordPolicy, SecretToken, TokenHash};
+use tenantry_domain::{INVITATION_TTL_MS, InvitationId, Password, PasswordContext, SecretToken, TokenHash};
 use tenantry_storage::invitations::{self, OpenInvitation};
 use tenantry_storage::users::User;
-use tenantry_storage::{Conn, users};
+use tenantry_storage::{Conn, credentials, security, users};
 
 /// Issues a fresh link for an invited user (revoking earlier ones) and queues the email, in the
 /// caller's transaction. Answers the link, which only the email (and the CLI) ever shows.
@@ -32,7 +32,12 @@ pub async fn lookup(state: &AppState, token: &str) -> AppResult<OpenInvitation> 
 /// Accepts an invitation: sets the password, activates the user and signs them in, once.
 pub async fn accept(state: &AppState, token: &str, password: Password, meta: &ClientMeta) -> AppResult<SignedIn> {
     let invitation = lookup(state, token).await?;
-    check_password(&PasswordPolicy::default(), &password, "password")?;
+    let account_id = tenantry_domain::AccountId::from_trusted(invitation.account_id.clone());
+    let policies = {
+        let mut conn = state.db.conn().await?;
+        security::get(&mut conn, &account_id).await?
+    };
+    check_password(&policies.password, &password, &PasswordContext { email: &invitation.email, username: None }, "password")?;
     let hash = state.hasher.hash(&password).await?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
@@ -44,9 +49,10 @@ pub async fn accept(state: &AppState, token: &str, password: Password, meta: &Cl
     if !users::activate_with_password(&mut tx, &user_id, &hash, now).await? {
         return Err(AppError::NotFound);
     }
-    let account_id = tenantry_domain::AccountId::from_trusted(invitation.account_id.clone());
+    credentials::set_password(&mut tx, &user_id, &hash, password.profile(), false, now).await?;
     let user = users::get(&mut tx, &account_id, &user_id).await?.ok_or(AppError::NotFound)?;
-    let signed_in = open_session(&mut tx, user, meta, now).await?;
+    let scope = if policies.require_mfa { SessionScope::MfaSetup } else { SessionScope::Full };
+    let signed_in = open_session(&mut tx, user, meta, now, scope, &policies.session).await?;
     tenantry_storage::commit(tx).await?;
     Ok(signed_in)
 }

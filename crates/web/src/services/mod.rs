@@ -9,12 +9,17 @@ pub mod email_change;
 pub mod integrations;
 pub mod invitations;
 pub mod licenses;
+pub mod mfa;
+pub mod passwords;
+pub mod reset;
+pub mod security;
+pub mod sessions;
 pub mod subscriptions;
 pub mod users;
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use tenantry_domain::{OutgoingEmail, Password, PasswordPolicy, ValidationErrors};
+use tenantry_domain::{OutgoingEmail, OutgoingSms, Password, PasswordContext, PasswordPolicy, ValidationErrors};
 use tenantry_storage::{Conn, outbox};
 
 /// Queues an email in the caller's transaction; call [`wake_outbox`] after the commit.
@@ -24,11 +29,18 @@ pub async fn queue_email(conn: &mut Conn, account_id: Option<&str>, email: &Outg
     Ok(())
 }
 
-/// Checks a new password against the policy, every unmet rule under `field`.
-pub fn check_password(policy: &PasswordPolicy, password: &Password, field: &str) -> AppResult<()> {
+/// Queues a text message in the caller's transaction; call [`wake_outbox`] after the commit.
+pub async fn queue_sms(conn: &mut Conn, account_id: Option<&str>, sms: &OutgoingSms, now: i64) -> AppResult<()> {
+    let payload = serde_json::to_string(sms).map_err(anyhow::Error::from)?;
+    outbox::enqueue(conn, account_id, OutgoingSms::KIND, &payload, now).await?;
+    Ok(())
+}
+
+/// Checks a new password of a user who has no history yet against the policy, every unmet rule under `field`.
+pub fn check_password(policy: &PasswordPolicy, password: &Password, who: &PasswordContext<'_>, field: &str) -> AppResult<()> {
     let mut errors = ValidationErrors::new();
-    for v in policy.violations(password) {
-        errors.push(field, v);
+    for v in policy.violations(password, who) {
+        errors.push(field, v.to_string());
     }
     errors.into_result().map_err(AppError::Validation)
 }

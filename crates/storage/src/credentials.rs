@@ -1,0 +1,305 @@
+//! What proves who a user is: password (with history and profile), the lockout counter,
+//! password resets, TOTP and recovery codes, and the verified phone number.
+
+use crate::users::{User, UserRow, user_columns};
+use crate::{Result, changed_one, flag};
+use sqlx::AnyConnection;
+use tenantry_domain::{AccountId, EmailAddress, PasswordProfile, UserId};
+
+/// A user with what sign-in and password changes need.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: Option<String>,
+    pub password_changed_at: Option<i64>,
+    pub must_change_password: bool,
+    pub totp_enabled: bool,
+    pub totp_secret: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_verified: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct CredentialsRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: Option<String>,
+    password_changed_at: Option<i64>,
+    must_change_password: i64,
+    totp_enabled: i64,
+    totp_secret: Option<String>,
+    phone_number: Option<String>,
+    phone_verified: i64,
+}
+
+impl TryFrom<CredentialsRow> for Credentials {
+    type Error = crate::StoreError;
+    fn try_from(r: CredentialsRow) -> Result<Self> {
+        Ok(Credentials {
+            user: r.user.try_into()?,
+            password_hash: r.password_hash,
+            password_changed_at: r.password_changed_at,
+            must_change_password: r.must_change_password != 0,
+            totp_enabled: r.totp_enabled != 0,
+            totp_secret: r.totp_secret,
+            phone_number: r.phone_number,
+            phone_verified: r.phone_verified != 0,
+        })
+    }
+}
+
+macro_rules! credential_columns {
+    () => {
+        ", u.password_hash, u.password_changed_at, u.must_change_password, u.totp_enabled, u.totp_secret, u.phone_number, u.phone_verified FROM users u"
+    };
+}
+
+/// A user's credentials, found by email (any case).
+pub async fn by_email(conn: &mut AnyConnection, email: &EmailAddress) -> Result<Option<Credentials>> {
+    const Q: &str = concat!("SELECT ", user_columns!(), credential_columns!(), " WHERE u.email_normalized = $1");
+    let row: Option<CredentialsRow> = sqlx::query_as(Q).bind(email.normalized()).fetch_optional(conn).await?;
+    row.map(Credentials::try_from).transpose()
+}
+
+/// A user's credentials, by id.
+pub async fn by_id(conn: &mut AnyConnection, id: &UserId) -> Result<Option<Credentials>> {
+    const Q: &str = concat!("SELECT ", user_columns!(), credential_columns!(), " WHERE u.id = $1");
+    let row: Option<CredentialsRow> = sqlx::query_as(Q).bind(id.as_str()).fetch_optional(conn).await?;
+    row.map(Credentials::try_from).transpose()
+}
+
+/// Counts one failed sign-in of an active user in one conditional statement, locking them when the
+/// count reaches `threshold` (0: never lock). Answers the new count and whether the user is now
+/// locked; `None` when the user was not active (already locked), so nothing was counted.
+pub async fn record_failure(conn: &mut AnyConnection, id: &UserId, threshold: i64, now: i64) -> Result<Option<(i64, bool)>> {
+    const Q: &str = "UPDATE users SET failed_attempts = failed_attempts + 1, \
+         status = CASE WHEN $1 > 0 AND failed_attempts + 1 >= $1 THEN 'locked' ELSE status END, \
+         locked_at = CASE WHEN $1 > 0 AND failed_attempts + 1 >= $1 THEN $2 ELSE locked_at END \
+         WHERE id = $3 AND status = 'active' RETURNING failed_attempts, status";
+    let row: Option<(i64, String)> = sqlx::query_as(Q).bind(threshold).bind(now).bind(id.as_str()).fetch_optional(conn).await?;
+    Ok(row.map(|(n, status)| (n, status == "locked")))
+}
+
+/// Counts a failed sign-in for an email without an active user, never past `threshold`;
+/// `None` when the count had already reached it.
+pub async fn record_unknown_failure(conn: &mut AnyConnection, email_normalized: &str, threshold: i64, now: i64) -> Result<Option<i64>> {
+    const Q: &str = "INSERT INTO sign_in_failures (email_normalized, failed_attempts, updated_at) VALUES ($1, 1, $3) \
+         ON CONFLICT (email_normalized) DO UPDATE SET failed_attempts = sign_in_failures.failed_attempts + 1, updated_at = $3 \
+         WHERE sign_in_failures.failed_attempts < $2 RETURNING failed_attempts";
+    Ok(sqlx::query_scalar(Q).bind(email_normalized).bind(threshold).bind(now).fetch_optional(conn).await?)
+}
+
+/// Failed sign-ins counted for an email without an active user.
+pub async fn unknown_failures(conn: &mut AnyConnection, email_normalized: &str) -> Result<i64> {
+    let n: Option<i64> =
+        sqlx::query_scalar("SELECT failed_attempts FROM sign_in_failures WHERE email_normalized = $1").bind(email_normalized).fetch_optional(conn).await?;
+    Ok(n.unwrap_or(0))
+}
+
+/// Failed attempts counted for a user.
+pub async fn failures(conn: &mut AnyConnection, id: &UserId) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT failed_attempts FROM users WHERE id = $1").bind(id.as_str()).fetch_optional(conn).await?.unwrap_or(0))
+}
+
+/// A successful sign-in: resets the counter; `false` when the user was locked meanwhile.
+pub async fn record_success(conn: &mut AnyConnection, id: &UserId, now: i64) -> Result<bool> {
+    changed_one(conn, sqlx::query("UPDATE users SET failed_attempts = 0, last_sign_in_at = $1 WHERE id = $2 AND status = 'active'").bind(now).bind(id.as_str()))
+        .await
+}
+
+/// Unlocks a locked user of an account; `false` when they were not locked.
+pub async fn unlock(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId, now: i64) -> Result<bool> {
+    changed_one(
+        conn,
+        sqlx::query("UPDATE users SET status = 'active', failed_attempts = 0, locked_at = NULL, updated_at = $1 WHERE id = $2 AND account_id = $3 AND status = 'locked'")
+            .bind(now)
+            .bind(id.as_str())
+            .bind(account_id.as_str()),
+    )
+    .await
+}
+
+/// The hashes of the user's last `n` passwords, newest first (the current one included).
+pub async fn recent_password_hashes(conn: &mut AnyConnection, id: &UserId, n: u32) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
+        .bind(id.as_str())
+        .bind(i64::from(n))
+        .fetch_all(conn)
+        .await?)
+}
+
+/// How many passwords the history keeps per user (the most a policy may ask for).
+const HISTORY_KEPT: i64 = tenantry_domain::password::MAX_HISTORY as i64;
+
+/// Sets a user's password: the hash, its profile and time, into the history; clears the counter and
+/// any lock or pending change request. `must_change` asks for a new one at next sign-in (admin-set).
+pub async fn set_password(conn: &mut AnyConnection, id: &UserId, hash: &str, profile: PasswordProfile, must_change: bool, now: i64) -> Result<bool> {
+    let changed = changed_one(
+        conn,
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2, password_length = $3, password_classes = $4, \
+             must_change_password = $5, failed_attempts = 0, locked_at = NULL, \
+             status = CASE WHEN status = 'locked' THEN 'active' ELSE status END, updated_at = $2 WHERE id = $6",
+        )
+        .bind(hash)
+        .bind(now)
+        .bind(i64::try_from(profile.length).unwrap_or(i64::MAX))
+        .bind(i64::from(profile.classes))
+        .bind(flag(must_change))
+        .bind(id.as_str()),
+    )
+    .await?;
+    let history_id = format!("pwh_{}", tenantry_domain::token::random_hex(12));
+    sqlx::query("INSERT INTO password_history (id, user_id, password_hash, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(&history_id)
+        .bind(id.as_str())
+        .bind(hash)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "DELETE FROM password_history WHERE user_id = $1 AND id NOT IN \
+         (SELECT id FROM password_history WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2)",
+    )
+    .bind(id.as_str())
+    .bind(HISTORY_KEPT)
+    .execute(&mut *conn)
+    .await?;
+    Ok(changed)
+}
+
+/// Records the length and classes of a password that predates profiles (seen at sign-in).
+pub async fn fill_profile(conn: &mut AnyConnection, id: &UserId, profile: PasswordProfile) -> Result<()> {
+    sqlx::query("UPDATE users SET password_length = $1, password_classes = $2 WHERE id = $3 AND password_length IS NULL")
+        .bind(i64::try_from(profile.length).unwrap_or(i64::MAX))
+        .bind(i64::from(profile.classes))
+        .bind(id.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets the user's cell number and whether it is verified.
+pub async fn set_phone(conn: &mut AnyConnection, id: &UserId, number: Option<&str>, verified: bool) -> Result<bool> {
+    changed_one(conn, sqlx::query("UPDATE users SET phone_number = $1, phone_verified = $2 WHERE id = $3").bind(number).bind(flag(verified)).bind(id.as_str()))
+        .await
+}
+
+/// An open password reset.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Reset {
+    pub id: String,
+    pub user_id: String,
+    pub channel: String,
+    pub code_hash: String,
+    pub attempts: i64,
+}
+
+/// Attempts a reset code allows.
+pub const RESET_ATTEMPTS: i64 = 5;
+
+/// Starts a password reset, ending any earlier open one of the user.
+pub async fn insert_reset(conn: &mut AnyConnection, id: &str, user_id: &UserId, channel: &str, code_hash: &str, now: i64, expires_at: i64) -> Result<()> {
+    sqlx::query("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL").bind(now).bind(user_id.as_str()).execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO password_resets (id, user_id, channel, code_hash, attempts, created_at, expires_at) VALUES ($1, $2, $3, $4, 0, $5, $6)")
+        .bind(id)
+        .bind(user_id.as_str())
+        .bind(channel)
+        .bind(code_hash)
+        .bind(now)
+        .bind(expires_at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The user's open reset (unused, unexpired), if any.
+pub async fn open_reset(conn: &mut AnyConnection, user_id: &UserId, now: i64) -> Result<Option<Reset>> {
+    Ok(sqlx::query_as(
+        "SELECT id, user_id, channel, code_hash, attempts FROM password_resets WHERE user_id = $1 AND used_at IS NULL AND expires_at > $2 \
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(user_id.as_str())
+    .bind(now)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The open reset behind an emailed link (its token's hash).
+pub async fn reset_by_hash(conn: &mut AnyConnection, code_hash: &str, now: i64) -> Result<Option<Reset>> {
+    Ok(sqlx::query_as(
+        "SELECT id, user_id, channel, code_hash, attempts FROM password_resets WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 AND attempts < $3",
+    )
+    .bind(code_hash)
+    .bind(now)
+    .bind(RESET_ATTEMPTS)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Spends one attempt of a reset; `false` when none is left (or it was used), whatever the code.
+pub async fn spend_reset_attempt(conn: &mut AnyConnection, id: &str) -> Result<bool> {
+    changed_one(
+        conn,
+        sqlx::query("UPDATE password_resets SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2 AND used_at IS NULL").bind(id).bind(RESET_ATTEMPTS),
+    )
+    .await
+}
+
+/// Marks a reset used; `false` when it already was (single use under races).
+pub async fn use_reset(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
+    changed_one(conn, sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2 AND used_at IS NULL").bind(now).bind(id)).await
+}
+
+/// Stores a not-yet-confirmed TOTP seed (encrypted); refused (`false`) while one is enabled.
+pub async fn set_pending_totp(conn: &mut AnyConnection, id: &UserId, encrypted_secret: &str) -> Result<bool> {
+    changed_one(
+        conn,
+        sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE id = $2 AND totp_enabled = 0").bind(encrypted_secret).bind(id.as_str()),
+    )
+    .await
+}
+
+/// Turns TOTP on after the first code was checked.
+pub async fn enable_totp(conn: &mut AnyConnection, id: &UserId) -> Result<bool> {
+    changed_one(conn, sqlx::query("UPDATE users SET totp_enabled = 1 WHERE id = $1 AND totp_enabled = 0 AND totp_secret IS NOT NULL").bind(id.as_str())).await
+}
+
+/// Turns TOTP off and forgets the seed and the recovery codes.
+pub async fn disable_totp(conn: &mut AnyConnection, id: &UserId) -> Result<()> {
+    sqlx::query("UPDATE users SET totp_enabled = 0, totp_secret = NULL, totp_last_step = NULL WHERE id = $1").bind(id.as_str()).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(id.as_str()).execute(conn).await?;
+    Ok(())
+}
+
+/// Accepts a TOTP time step once: `false` when this step (or a later one) was already used.
+pub async fn accept_totp_step(conn: &mut AnyConnection, id: &UserId, step: i64) -> Result<bool> {
+    changed_one(
+        conn,
+        sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)").bind(step).bind(id.as_str()),
+    )
+    .await
+}
+
+/// Replaces the user's recovery codes with these hashes.
+pub async fn replace_recovery_codes(conn: &mut AnyConnection, id: &UserId, hashes: &[String]) -> Result<()> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(id.as_str()).execute(&mut *conn).await?;
+    for h in hashes {
+        sqlx::query("INSERT INTO recovery_codes (id, user_id, code_hash) VALUES ($1, $2, $3)")
+            .bind(format!("rcv_{}", tenantry_domain::token::random_hex(12)))
+            .bind(id.as_str())
+            .bind(h)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Uses a recovery code once; `false` when it is unknown or used.
+pub async fn use_recovery_code(conn: &mut AnyConnection, id: &UserId, hash: &str, now: i64) -> Result<bool> {
+    changed_one(
+        conn,
+        sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL").bind(now).bind(id.as_str()).bind(hash),
+    )
+    .await
+}

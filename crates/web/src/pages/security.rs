@@ -1,0 +1,260 @@
+//! Account settings › Security (Administrators): the password, lockout and session policies; and
+//! the pages where a user changes an expired password (rules listed live as they type) or resets a
+//! forgotten one from an emailed link.
+
+use super::session::clear_session_cookie;
+use super::{Chrome, FormState, PageAdmin, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
+use crate::error::AppError;
+use crate::extract::{ClientMeta, SessionScope};
+use crate::services::audit::Actor;
+use crate::services::security::{self, PolicyChange};
+use crate::services::{passwords, reset};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+use tenantry_domain::{LockoutPolicy, Password, PasswordContext, PasswordPolicy, SessionPolicy};
+use tenantry_storage::security::SecurityPolicies;
+
+#[derive(Template)]
+#[template(path = "security.html")]
+struct SecurityPage {
+    chrome: Option<Chrome>,
+    flash: Option<String>,
+    p: SecurityPolicies,
+    non_compliant: usize,
+    form: FormState,
+}
+
+/// `GET /security`.
+pub async fn page(State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar) -> Result<Response, PageError> {
+    let (jar, flash) = take_flash(jar);
+    let p = security::get(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
+    let non_compliant = security::non_compliant_count(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
+    let page = SecurityPage { chrome: Some(Chrome::new(&admin, "security")), flash, p, non_compliant, form: FormState::default() };
+    Ok((jar, render(StatusCode::OK, &page)).into_response())
+}
+
+/// The three policy forms post here; unchecked checkboxes are absent from the form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PolicyForm {
+    section: String,
+    min_length: String,
+    require_lowercase: Option<String>,
+    require_uppercase: Option<String>,
+    require_digit: Option<String>,
+    require_symbol: Option<String>,
+    expiration_days: String,
+    history_count: String,
+    lockout_enabled: Option<String>,
+    max_failed_attempts: String,
+    timeout_enabled: Option<String>,
+    timeout_minutes: String,
+    max_age_minutes: String,
+    require_mfa: Option<String>,
+}
+
+fn number(errors: &mut tenantry_domain::ValidationErrors, field: &str, value: &str) -> u32 {
+    errors.check(field, value.trim().parse::<u32>().map_err(|_| "must be a whole number")).unwrap_or(0)
+}
+
+fn change_of(f: &PolicyForm) -> Result<Vec<PolicyChange>, AppError> {
+    let mut e = tenantry_domain::ValidationErrors::new();
+    let changes = match f.section.as_str() {
+        "password" => vec![PolicyChange::Password(PasswordPolicy {
+            min_length: number(&mut e, "min_length", &f.min_length) as usize,
+            require_lowercase: f.require_lowercase.is_some(),
+            require_uppercase: f.require_uppercase.is_some(),
+            require_digit: f.require_digit.is_some(),
+            require_symbol: f.require_symbol.is_some(),
+            expiration_days: number(&mut e, "expiration_days", &f.expiration_days),
+            history_count: number(&mut e, "history_count", &f.history_count),
+        })],
+        "lockout" => vec![PolicyChange::Lockout(LockoutPolicy {
+            enabled: f.lockout_enabled.is_some(),
+            max_failed_attempts: number(&mut e, "max_failed_attempts", &f.max_failed_attempts),
+        })],
+        "session" => vec![
+            PolicyChange::Session(SessionPolicy {
+                timeout_enabled: f.timeout_enabled.is_some(),
+                timeout_minutes: number(&mut e, "timeout_minutes", &f.timeout_minutes),
+                max_age_minutes: number(&mut e, "max_age_minutes", &f.max_age_minutes),
+            }),
+            PolicyChange::RequireMfa(f.require_mfa.is_some()),
+        ],
+        _ => return Err(AppError::BadRequest("unknown settings section".to_owned())),
+    };
+    e.into_result()?;
+    Ok(changes)
+}
+
+/// `POST /security`: saves one section.
+pub async fn save(
+    State(state): State<AppState>,
+    PageAdmin(admin): PageAdmin,
+    meta: ClientMeta,
+    jar: CookieJar,
+    PageForm(f): PageForm<PolicyForm>,
+) -> Result<Response, PageError> {
+    let actor = Actor::user(&admin, &meta);
+    let result = async {
+        let mut outcome = None;
+        for change in change_of(&f)? {
+            outcome = Some(security::update(&state, &admin, &actor, change).await?);
+        }
+        Ok::<_, AppError>(outcome)
+    }
+    .await;
+    match result {
+        Ok(Some((_, n))) if f.section == "password" && n > 0 => {
+            let msg = format!("Password policy saved. {n} user(s) no longer comply.");
+            Ok((set_flash(&state, jar, &msg), see_other("/security")).into_response())
+        }
+        Ok(_) => Ok((set_flash(&state, jar, "Security settings saved."), see_other("/security")).into_response()),
+        Err(e) => {
+            let p = security::get(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
+            let non_compliant = security::non_compliant_count(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
+            let (status, form) = FormState::default().fail(e).map_err(|e| PageError::for_user(e, &admin, "security"))?;
+            Ok(render(status, &SecurityPage { chrome: Some(Chrome::new(&admin, "security")), flash: None, p, non_compliant, form }))
+        }
+    }
+}
+
+/// `POST /security/require-change`: asks the users who no longer comply for a new password.
+pub async fn require_change(State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar) -> Result<Response, PageError> {
+    let n = security::require_new_passwords(&state, &admin, &Actor::user(&admin, &meta)).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
+    let msg = format!("{n} user(s) will be asked for a new password at their next sign-in.");
+    Ok((set_flash(&state, jar, &msg), see_other("/security")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "password_change.html")]
+struct PasswordChangePage {
+    chrome: Option<Chrome>,
+    restricted: bool,
+    rules: Vec<String>,
+    form: FormState,
+}
+
+/// The unmet rules, as the live list shows them.
+#[derive(Template)]
+#[template(path = "password_change.html", block = "rules")]
+struct RulesFragment {
+    rules: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PasswordChangeForm {
+    current_password: String,
+    new_password: String,
+}
+
+fn unmet(policy: &PasswordPolicy, user: &tenantry_storage::users::User, password: &str) -> Vec<String> {
+    let who = PasswordContext { email: &user.email, username: user.username.as_deref() };
+    policy.violations(&Password::new(password.to_owned()), &who).into_iter().map(|r| r.to_string()).collect()
+}
+
+fn change_form() -> FormState {
+    FormState::with(vec![("current_password", String::new()), ("new_password", String::new())])
+}
+
+/// `GET /password-change`: also where a session with an expired password is sent.
+pub async fn change_page(State(state): State<AppState>, PageUser(me): PageUser) -> Result<Response, PageError> {
+    let policy = passwords::policy_of(&state, &me.user).await?;
+    let page = PasswordChangePage {
+        chrome: Some(Chrome::new(&me, "me")),
+        restricted: me.scope == SessionScope::PasswordChange,
+        rules: unmet(&policy, &me.user, ""),
+        form: change_form(),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// `POST /password-check` (htmx, on every keystroke): the rules the typed password does not meet yet.
+pub async fn check(State(state): State<AppState>, PageUser(me): PageUser, PageForm(f): PageForm<PasswordChangeForm>) -> Result<Response, PageError> {
+    let policy = passwords::policy_of(&state, &me.user).await?;
+    Ok(render(StatusCode::OK, &RulesFragment { rules: unmet(&policy, &me.user, &f.new_password) }))
+}
+
+/// `POST /password-change`.
+pub async fn change(
+    State(state): State<AppState>,
+    PageUser(me): PageUser,
+    meta: ClientMeta,
+    jar: CookieJar,
+    PageForm(f): PageForm<PasswordChangeForm>,
+) -> Result<Response, PageError> {
+    let policy = passwords::policy_of(&state, &me.user).await?;
+    let rules = unmet(&policy, &me.user, &f.new_password);
+    match passwords::change_own(&state, &me, &Actor::user(&me, &meta), Password::new(f.current_password), Password::new(f.new_password)).await {
+        Ok(()) => Ok((set_flash(&state, jar, "Your password has been changed."), see_other("/")).into_response()),
+        Err(e) => {
+            let (status, form) = change_form().fail(e).map_err(|e| PageError::for_user(e, &me, "me"))?;
+            let page = PasswordChangePage { chrome: Some(Chrome::new(&me, "me")), restricted: me.scope == SessionScope::PasswordChange, rules, form };
+            Ok(render(status, &page))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "password_reset.html")]
+struct ResetPage {
+    chrome: Option<Chrome>,
+    flash: Option<String>,
+    /// The email of an open link; `None` on the "send me a link" page.
+    email: Option<String>,
+    form: FormState,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ResetForm {
+    email: String,
+    new_password: String,
+}
+
+/// `GET /password-reset`: asks for the email to send a code or link to.
+pub async fn reset_request_page(jar: CookieJar) -> Response {
+    let (jar, flash) = take_flash(jar);
+    let page = ResetPage { chrome: None, flash, email: None, form: FormState::with(vec![("email", String::new())]) };
+    (jar, render(StatusCode::OK, &page)).into_response()
+}
+
+/// `POST /password-reset`: always the same answer.
+pub async fn reset_request(State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<ResetForm>) -> Result<Response, PageError> {
+    reset::request(&state, &f.email, &meta).await?;
+    let msg = "If that address has an account, we sent a reset link to it (or a code to its verified phone).";
+    Ok((set_flash(&state, jar, msg), see_other("/password-reset")).into_response())
+}
+
+/// `GET /password-reset/{token}`: the emailed link.
+pub async fn reset_link_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
+    let email = reset::link_email(&state, &token).await.map_err(|_| PageError::from(AppError::NotFound))?;
+    Ok(render(StatusCode::OK, &ResetPage { chrome: None, flash: None, email: Some(email), form: FormState::with(vec![("new_password", String::new())]) }))
+}
+
+/// `POST /password-reset/{token}`: sets the new password; the user signs in with it.
+pub async fn reset_link(
+    State(state): State<AppState>,
+    meta: ClientMeta,
+    jar: CookieJar,
+    Path(token): Path<String>,
+    PageForm(f): PageForm<ResetForm>,
+) -> Result<Response, PageError> {
+    let email = reset::link_email(&state, &token).await.map_err(|_| PageError::from(AppError::NotFound))?;
+    match reset::confirm(&state, &email, &token, Password::new(f.new_password), &meta).await {
+        Ok(()) => {
+            let jar = set_flash(&state, clear_session_cookie(jar), "Your password has been reset. Sign in with it.");
+            Ok((jar, see_other("/signin")).into_response())
+        }
+        Err(e) => {
+            let (status, form) = FormState::with(vec![("new_password", String::new())]).fail(e)?;
+            Ok(render(status, &ResetPage { chrome: None, flash: None, email: Some(email), form }))
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Password reset: a 6-digit code by SMS to a verified cell number, else a link by email. Codes
+//! expire in 10 minutes, allow 5 attempts (the 6th is refused even if right) and work once.
+//! Unknown emails get the same answers, so nothing tells which emails exist.
+
+use crate::error::{AppError, AppResult};
+use crate::extract::ClientMeta;
+use crate::rate_limit::per_account;
+use crate::services::audit::{self, Actor, Change};
+use crate::services::auth::limit_ip;
+use crate::services::{passwords, queue_email, queue_sms, wake_outbox};
+use crate::state::AppState;
+use tenantry_domain::{EmailAddress, OutgoingSms, Password, SecretToken, TokenHash, UserStatus};
+use tenantry_storage::credentials::{self, Reset};
+use tenantry_storage::sessions;
+
+/// How long a reset code or link works.
+pub const RESET_TTL_MS: i64 = 10 * 60 * 1000;
+
+fn sms_code_hash(reset_id: &str, code: &str) -> String {
+    TokenHash::of(&format!("{reset_id}:{code}")).as_str().to_owned()
+}
+
+fn six_digits() -> String {
+    let mut b = [0u8; 4];
+    if getrandom::fill(&mut b).is_err() {
+        std::process::abort();
+    }
+    format!("{:06}", u32::from_le_bytes(b) % 1_000_000)
+}
+
+/// `POST /auth/password-reset`: queues a code or a link when the email belongs to a user who has
+/// a password; does nothing visible otherwise.
+pub async fn request(state: &AppState, email: &str, meta: &ClientMeta) -> AppResult<()> {
+    let now = state.now();
+    limit_ip(state, meta, now)?;
+    let Ok(email) = EmailAddress::parse(email) else { return Ok(()) };
+    state.limits.check(&format!("reset:{}", email.normalized()), per_account::RESET_REQUEST, now)?;
+    let mut tx = state.db.begin().await?;
+    let Some(creds) = credentials::by_email(&mut tx, &email).await? else { return Ok(()) };
+    if creds.password_hash.is_none() || creds.user.status == UserStatus::Invited {
+        return Ok(());
+    }
+    let id = format!("rst_{}", tenantry_domain::token::random_hex(12));
+    let account = Some(creds.user.account_id.as_str());
+    let channel = if creds.phone_verified && creds.phone_number.is_some() { "sms" } else { "email" };
+    let change = Change::new("password.reset_requested", "user", creds.user.id.as_str()).after(serde_json::json!({ "channel": channel }));
+    audit::record(&mut tx, &actor_for(&creds.user, meta), change, now).await?;
+    match creds.phone_number.as_deref().filter(|_| creds.phone_verified) {
+        Some(phone) => {
+            let code = six_digits();
+            credentials::insert_reset(&mut tx, &id, &creds.user.id, "sms", &sms_code_hash(&id, &code), now, now + RESET_TTL_MS).await?;
+            let body = format!("Your Tenantry password reset code is {code}. It expires in 10 minutes. If you did not ask for it, ignore this message.");
+            queue_sms(&mut tx, account, &OutgoingSms { to: phone.to_owned(), body }, now).await?;
+        }
+        None => {
+            let token = SecretToken::generate("trs_");
+            credentials::insert_reset(&mut tx, &id, &creds.user.id, "email", token.hash().as_str(), now, now + RESET_TTL_MS).await?;
+            let link = format!("{}/password-reset/{}", state.config.public_url, token.expose());
+            queue_email(&mut tx, account, &crate::mail::password_reset(&creds.user.email, &creds.user.name, &link), now).await?;
+        }
+    }
+    tenantry_storage::commit(tx).await?;
+    wake_outbox(state);
+    Ok(())
+}
+
+/// The user acting on their own account from `meta`'s address (they are not signed in).
+pub fn actor_for(user: &tenantry_storage::users::User, meta: &ClientMeta) -> Actor {
+    Actor { account_id: user.account_id.clone(), user_id: Some(user.id.to_string()), ip: meta.ip.map(|i| i.to_string()) }
+}
+
+const BAD_CODE: &str = "is wrong or has expired; ask for a new one";
+
+/// Whether `code` opens `reset` (an SMS code, or the token of an emailed link).
+fn matches(reset: &Reset, code: &str) -> bool {
+    let presented = match reset.channel.as_str() {
+        "sms" => sms_code_hash(&reset.id, code.trim()),
+        _ => TokenHash::of(code.trim()).as_str().to_owned(),
+    };
+    subtle_eq(&presented, &reset.code_hash)
+}
+
+fn subtle_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+/// `POST /auth/password-reset/confirm`: every try spends one of the 5 attempts before the code is
+/// compared; a right code sets the password (policy and history checked), unlocks the user and
+/// ends their sessions.
+pub async fn confirm(state: &AppState, email: &str, code: &str, new_password: Password, meta: &ClientMeta) -> AppResult<()> {
+    let now = state.now();
+    limit_ip(state, meta, now)?;
+    let bad = || AppError::invalid("code", BAD_CODE);
+    let Ok(email) = EmailAddress::parse(email) else { return Err(bad()) };
+    state.limits.check(&format!("reset-confirm:{}", email.normalized()), per_account::RESET_CONFIRM, now)?;
+    let (creds, reset) = {
+        let mut conn = state.db.conn().await?;
+        let Some(creds) = credentials::by_email(&mut conn, &email).await? else { return Err(bad()) };
+        let Some(reset) = credentials::open_reset(&mut conn, &creds.user.id, now).await? else { return Err(bad()) };
+        if !credentials::spend_reset_attempt(&mut conn, &reset.id).await? {
+            return Err(bad());
+        }
+        (creds, reset)
+    };
+    if !matches(&reset, code) {
+        return Err(bad());
+    }
+    let hash = passwords::checked_hash(state, &creds.user, &new_password, "new_password").await?;
+    let mut tx = state.db.begin().await?;
+    if !credentials::use_reset(&mut tx, &reset.id, now).await? {
+        return Err(bad());
+    }
+    credentials::set_password(&mut tx, &creds.user.id, &hash, new_password.profile(), false, now).await?;
+    sessions::delete_for_user(&mut tx, &creds.user.id).await?;
+    let change =
+        Change::new("password.reset", "user", creds.user.id.as_str()).after(serde_json::json!({ "unlocked": creds.user.status == UserStatus::Locked }));
+    audit::record(&mut tx, &actor_for(&creds.user, meta), change, now).await?;
+    tenantry_storage::commit(tx).await?;
+    state.sessions.forget_user(&creds.user.id);
+    Ok(())
+}
+
+/// The email a reset link is for, if the link is open (the reset page shows it).
+pub async fn link_email(state: &AppState, token: &str) -> AppResult<String> {
+    let mut conn = state.db.conn().await?;
+    let reset = credentials::reset_by_hash(&mut conn, TokenHash::of(token).as_str(), state.now()).await?.ok_or(AppError::NotFound)?;
+    let id = tenantry_domain::UserId::from_trusted(reset.user_id);
+    let creds = credentials::by_id(&mut conn, &id).await?.ok_or(AppError::NotFound)?;
+    Ok(creds.user.email)
+}

@@ -1,0 +1,94 @@
+//! The account's security policies (Administrators): read, change, and who no longer complies.
+
+use crate::error::AppResult;
+use crate::extract::AuthUser;
+use crate::services::audit::{self, Actor, Change};
+use crate::state::AppState;
+use serde_json::{Value, json};
+use tenantry_domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
+use tenantry_storage::security::{self, SecurityPolicies};
+
+/// The account's policies.
+pub async fn get(state: &AppState, admin: &AuthUser) -> AppResult<SecurityPolicies> {
+    let mut conn = state.db.conn().await?;
+    Ok(security::get(&mut conn, &admin.user.account_id).await?)
+}
+
+/// A change to one part of the policies.
+pub enum PolicyChange {
+    Password(PasswordPolicy),
+    Lockout(LockoutPolicy),
+    Session(SessionPolicy),
+    RequireMfa(bool),
+}
+
+/// The policies as the audit log and webhooks show them.
+pub fn policies_json(p: &SecurityPolicies) -> Value {
+    json!({
+        "password": {
+            "min_length": p.password.min_length, "require_lowercase": p.password.require_lowercase,
+            "require_uppercase": p.password.require_uppercase, "require_digit": p.password.require_digit,
+            "require_symbol": p.password.require_symbol, "expiration_days": p.password.expiration_days,
+            "history_count": p.password.history_count,
+        },
+        "lockout": { "enabled": p.lockout.enabled, "max_failed_attempts": p.lockout.max_failed_attempts },
+        "session": {
+            "timeout_enabled": p.session.timeout_enabled, "timeout_minutes": p.session.timeout_minutes,
+            "max_age_minutes": p.session.max_age_minutes,
+        },
+        "require_mfa": p.require_mfa,
+    })
+}
+
+/// Validates and stores one part of the policies; answers them all and how many users' current
+/// passwords no longer meet the password policy.
+pub async fn update(state: &AppState, admin: &AuthUser, actor: &Actor, change: PolicyChange) -> AppResult<(SecurityPolicies, usize)> {
+    match &change {
+        PolicyChange::Password(p) => p.validate()?,
+        PolicyChange::Lockout(p) => p.validate()?,
+        PolicyChange::Session(p) => p.validate()?,
+        PolicyChange::RequireMfa(_) => {}
+    }
+    let now = state.now();
+    let account_id = &admin.user.account_id;
+    let mut tx = state.db.begin().await?;
+    let mut policies = security::get(&mut tx, account_id).await?;
+    let before = policies_json(&policies);
+    match change {
+        PolicyChange::Password(p) => policies.password = p,
+        PolicyChange::Lockout(p) => policies.lockout = p,
+        PolicyChange::Session(p) => policies.session = p,
+        PolicyChange::RequireMfa(on) => policies.require_mfa = on,
+    }
+    security::put(&mut tx, account_id, &policies, now).await?;
+    let after = policies_json(&policies);
+    if before != after {
+        audit::record(&mut tx, actor, Change::new("security_policy.updated", "account", account_id.as_str()).before(before).after(after.clone()), now).await?;
+        audit::emit(&mut tx, account_id, "security_policy.updated", after, now).await?;
+    }
+    let non_compliant = security::non_compliant_users(&mut tx, account_id, &policies.password, now).await?.len();
+    tenantry_storage::commit(tx).await?;
+    // Sessions cached on this node are checked against the new policy at their next request.
+    state.sessions.forget_account(account_id);
+    Ok((policies, non_compliant))
+}
+
+/// How many users' current passwords break the password policy.
+pub async fn non_compliant_count(state: &AppState, admin: &AuthUser) -> AppResult<usize> {
+    let mut conn = state.db.conn().await?;
+    let policies = security::get(&mut conn, &admin.user.account_id).await?;
+    Ok(security::non_compliant_users(&mut conn, &admin.user.account_id, &policies.password, state.now()).await?.len())
+}
+
+/// Asks every user whose password breaks the policy for a new one at their next sign-in; answers how many.
+pub async fn require_new_passwords(state: &AppState, admin: &AuthUser, actor: &Actor) -> AppResult<u64> {
+    let account_id = &admin.user.account_id;
+    let mut tx = state.db.begin().await?;
+    let policies = security::get(&mut tx, account_id).await?;
+    let ids = security::non_compliant_users(&mut tx, account_id, &policies.password, state.now()).await?;
+    let n = security::require_password_change(&mut tx, account_id, &ids).await?;
+    let change = Change::new("password.change_required", "account", account_id.as_str()).after(json!({ "user_ids": ids }));
+    audit::record(&mut tx, actor, change, state.now()).await?;
+    tenantry_storage::commit(tx).await?;
+    Ok(n)
+}
