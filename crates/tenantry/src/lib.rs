@@ -78,6 +78,8 @@ pub struct Running {
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
     worker: Option<tokio::task::JoinHandle<()>>,
+    /// Writes counted API requests; flushes once more when stopping.
+    flusher: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -85,6 +87,7 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         let _ = self.server.await;
+        let _ = self.flusher.await;
         if let Some(w) = self.worker {
             let _ = w.await;
         }
@@ -93,6 +96,7 @@ impl Running {
     /// Waits until the server ends (after a signal).
     pub async fn wait(self) {
         let _ = self.server.await;
+        let _ = self.flusher.await;
         if let Some(w) = self.worker {
             let _ = w.await;
         }
@@ -135,6 +139,7 @@ pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Run
         }
         None => None,
     };
+    let flusher = tokio::spawn(tenantry_web::usage::run_flusher(state.clone(), rx.clone()));
     let app = tenantry_web::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let mut rx_server = rx;
     let server = tokio::spawn(async move {
@@ -145,5 +150,5 @@ pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Run
             tracing::error!(error = %e, "server failed");
         }
     });
-    Ok(Running { addr, state, shutdown, server, worker })
+    Ok(Running { addr, state, shutdown, server, worker, flusher })
 }

@@ -181,6 +181,30 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<AuthUs
     Ok(Some(user))
 }
 
+/// Resolves a bearer token of the API: a personal API key (`tnt_…`) or a session token. A key
+/// works while its user is active; its last use is recorded at most once a minute.
+pub async fn authenticate_api(state: &AppState, token: &str) -> Result<Option<AuthUser>, AppError> {
+    if !token.starts_with(crate::services::api_keys::PREFIX) {
+        return authenticate(state, token).await;
+    }
+    let hash = TokenHash::of(token);
+    let now = state.now();
+    if let Some(user) = state.sessions.get(hash.as_str(), now) {
+        return Ok(Some(user));
+    }
+    let mut conn = state.db.conn().await?;
+    let Some(found) = tenantry_storage::api_keys::find_by_hash(&mut conn, &hash).await? else { return Ok(None) };
+    if !hash.matches(&found.key_hash) || found.user.status != tenantry_domain::UserStatus::Active {
+        return Ok(None);
+    }
+    if found.last_used_at.is_none_or(|t| now - t > 60_000) {
+        tenantry_storage::api_keys::touch(&mut conn, &found.key_id, now).await?;
+    }
+    let user = AuthUser { session_id: found.key_id, user: found.user, scope: SessionScope::Full };
+    state.sessions.put(found.key_hash, user.clone(), now);
+    Ok(Some(user))
+}
+
 impl<S> FromRequestParts<S> for AuthUser
 where
     AppState: FromRef<S>,
@@ -194,7 +218,9 @@ where
         }
         let state = AppState::from_ref(state);
         let token = bearer(parts).ok_or(AppError::Unauthorized("Sign in first: send Authorization: Bearer <token>."))?;
-        let user = authenticate(&state, token).await?.ok_or(AppError::Unauthorized("The token is invalid or has expired."))?;
+        let user = authenticate_api(&state, token).await?.ok_or(AppError::Unauthorized("The token is invalid or has expired."))?;
+        // Every authenticated API request counts towards the user's usage (in memory, flushed each second).
+        state.requests.count(&user.user.account_id, &user.user.id);
         if !user.scope.allows(parts.uri.path()) {
             return Err(AppError::Forbidden(user.scope.refusal()));
         }

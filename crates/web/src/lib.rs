@@ -14,6 +14,7 @@ pub mod services;
 pub mod session_cache;
 pub mod state;
 pub mod system;
+pub mod usage;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};

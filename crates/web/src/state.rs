@@ -71,6 +71,8 @@ pub struct Inner {
     pub secrets: crate::secrets::SecretBox,
     /// Attempts per IP and per account on sign-in, reset and verification endpoints.
     pub limits: crate::rate_limit::RateLimiter,
+    /// Authenticated API requests not yet written to the usage counters.
+    pub requests: crate::usage::RequestCounter,
 }
 
 impl std::ops::Deref for AppState {
@@ -93,7 +95,8 @@ impl AppState {
     ) -> Self {
         let sessions = crate::session_cache::SessionCache::new(config.session_cache_ms);
         let limits = crate::rate_limit::RateLimiter::new();
-        Self(Arc::new(Inner { db, config, hasher, clock, outbox_wake, metrics, sessions, secrets, limits }))
+        let requests = crate::usage::RequestCounter::default();
+        Self(Arc::new(Inner { db, config, hasher, clock, outbox_wake, metrics, sessions, secrets, limits, requests }))
     }
     /// Now, in Unix milliseconds.
     pub fn now(&self) -> i64 {

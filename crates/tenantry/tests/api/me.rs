@@ -1,11 +1,16 @@
-//! My settings: changing one's email through a link sent to the new address.
+//! My settings: email change through a link to the new address, the personal API key, plan and usage.
 
 use crate::db_tests;
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-db_tests!(email_changes_only_when_the_link_is_followed, email_change_refusals);
+db_tests!(
+    email_changes_only_when_the_link_is_followed,
+    email_change_refusals,
+    api_key_is_shown_once_works_counts_and_stops_when_revoked,
+    usage_reports_with_the_same_idempotency_key_count_once,
+);
 
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> StatusCode {
     app.call(Method::POST, "/api/v1/auth/sign-in", None, Some(json!({"email": email, "password": password}))).await.0
@@ -83,4 +88,117 @@ async fn email_change_refusals(b: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND, "expired");
     let (status, _) = app.call(Method::POST, "/api/v1/email-verifications/tec_garbage", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn api_key_is_shown_once_works_counts_and_stops_when_revoked(b: Backend) {
+    let mut app = spawn_app(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    let mut authenticated = 0; // authenticated /api/v1 requests made, every one of which must be counted
+
+    let (status, _) = app.call(Method::GET, "/api/v1/me/api-key", Some(&admin.token), None).await;
+    authenticated += 1;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no key yet");
+    let (status, created) = app.call(Method::POST, "/api/v1/me/api-key", Some(&admin.token), None).await;
+    authenticated += 1;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let key = created["key"].as_str().expect("key").to_owned();
+    assert!(key.starts_with("tnt_") && key.len() > 40, "{key}");
+    assert!(key.starts_with(created["prefix"].as_str().expect("prefix")));
+    let (status, info) = app.call(Method::GET, "/api/v1/me/api-key", Some(&key), None).await;
+    authenticated += 1;
+    assert_eq!(status, StatusCode::OK);
+    assert!(info.get("key").is_none() && !info.to_string().contains(&key), "shown once: {info}");
+    assert_eq!(info["prefix"], created["prefix"]);
+    assert!(info["last_used_at"].is_string(), "the key's use is recorded: {info}");
+    for _ in 0..5 {
+        let (status, me) = app.call(Method::GET, "/api/v1/me", Some(&key), None).await;
+        authenticated += 1;
+        assert_eq!((status, me["email"].as_str()), (StatusCode::OK, Some("ana@example.com")));
+    }
+    // Only the hash is stored.
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.database_url).await.expect("connect");
+    let stored: String = sqlx::query_scalar("SELECT key_hash FROM user_api_keys").fetch_one(&mut conn).await.expect("row");
+    assert!(stored != key && !stored.contains(&key[4..]), "stored as a hash");
+    // Failed credentials are not counted.
+    let (status, _) = app.call(Method::GET, "/api/v1/me", Some("tnt_not-a-real-key"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Replacing revokes the old key; revoking stops the new one at once.
+    let (status, replaced) = app.call(Method::POST, "/api/v1/me/api-key", Some(&key), None).await;
+    authenticated += 1;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = app.call(Method::GET, "/api/v1/me", Some(&key), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the replaced key no longer works");
+    let new_key = replaced["key"].as_str().expect("key").to_owned();
+    let (status, _) = app.call(Method::DELETE, "/api/v1/me/api-key", Some(&admin.token), None).await;
+    authenticated += 1;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.call(Method::GET, "/api/v1/me", Some(&new_key), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked");
+    let (_, log) = app.call(Method::GET, "/api/v1/audit-events?action=api_key.revoked", Some(&admin.token), None).await;
+    authenticated += 1;
+    assert_eq!(log["data"].as_array().expect("data").len(), 1);
+
+    // The counts reach the plan within a few seconds…
+    let mut seen = 0;
+    for _ in 0..50 {
+        let (_, plan) = app.call(Method::GET, "/api/v1/me/plan", Some(&admin.token), None).await;
+        authenticated += 1;
+        seen = plan["usage"]["api_requests"].as_i64().expect("count");
+        if seen >= 11 {
+            assert_eq!(plan["plan"], "trial");
+            assert!(plan["cycle_start"].is_string());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(seen >= 11, "counted requests reached the plan: {seen}");
+    // …and after the last flush at shutdown the stored count is exact.
+    app.stop().await;
+    let counted: i64 = sqlx::query_scalar("SELECT CAST(SUM(quantity) AS BIGINT) FROM usage_counters WHERE metric = 'api_requests'").fetch_one(&mut conn).await.expect("sum");
+    assert_eq!(counted, authenticated, "every authenticated request counted once, no failed one");
+    sqlx::Connection::close(conn).await.ok();
+}
+
+async fn usage_reports_with_the_same_idempotency_key_count_once(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    let (bruno, bruno_token) = app.invite_and_activate(&admin, "bruno@example.com", "Bruno", "member").await;
+    let report = |key: &str, body: serde_json::Value, token: &str| {
+        let req = app.client.post(format!("{}/api/v1/usage", app.url)).bearer_auth(token.to_owned()).json(&body);
+        let req = if key.is_empty() { req } else { req.header("Idempotency-Key", key) };
+        async move {
+            let res = req.send().await.expect("sent");
+            let replayed = res.headers().get("idempotent-replayed").is_some();
+            (res.status(), replayed, res.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    let minutes = json!({"user_id": bruno, "metric": "minutes", "quantity": 12});
+    let (status, replayed, _) = report("call-1", minutes.clone(), &admin.token).await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, false));
+    for _ in 0..3 {
+        let (status, replayed, body) = report("call-1", minutes.clone(), &admin.token).await;
+        assert_eq!((status, replayed, body["quantity"].as_i64()), (StatusCode::OK, true, Some(12)), "a retry counts nothing");
+    }
+    let (status, _, conflict) = report("call-1", json!({"user_id": bruno, "metric": "minutes", "quantity": 13}), &admin.token).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{conflict}");
+    report("msg-1", json!({"user_id": bruno, "metric": "messages", "quantity": 3}), &bruno_token).await;
+    report("", json!({"user_id": bruno, "metric": "groups", "quantity": 2}), &bruno_token).await;
+    report("", json!({"user_id": bruno, "metric": "groups", "quantity": 2}), &bruno_token).await;
+    let (status, _, _) = report("x", json!({"user_id": admin.user_id, "metric": "minutes", "quantity": 1}), &bruno_token).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a Member reports only their own usage");
+    let (status, _, bad) = report("y", json!({"user_id": bruno, "metric": "api_requests", "quantity": 0}), &admin.token).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = bad["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("field")).collect();
+    assert_eq!(fields, ["metric", "quantity"]);
+    let other = app.signup("Other", "olga@other.org").await;
+    let (status, _, _) = report("z", json!({"user_id": bruno, "metric": "minutes", "quantity": 1}), &other.token).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "another account's user is not a user of this account");
+    let (_, plan) = app.call(Method::GET, "/api/v1/me/plan", Some(&bruno_token), None).await;
+    assert_eq!(
+        (plan["usage"]["minutes"].as_i64(), plan["usage"]["messages"].as_i64(), plan["usage"]["groups"].as_i64()),
+        (Some(12), Some(3), Some(4)),
+        "{plan}"
+    );
 }

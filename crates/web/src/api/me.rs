@@ -1,13 +1,17 @@
-//! My settings beyond the profile: email change.
+//! My settings beyond the profile: email change, personal API key, plan and usage.
 
-use crate::error::{AppResult, Problem};
+use super::views::ts;
+use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{ApiJson, AuthUser, ClientMeta};
 use crate::services::audit::Actor;
-use crate::services::email_change;
+use crate::services::{api_keys, email_change, plan};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use serde::Deserialize;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tenantry_domain::usage::Metric;
 use tenantry_domain::{EmailAddress, ValidationErrors};
 use utoipa::ToSchema;
 
@@ -35,4 +39,113 @@ pub async fn change_email(State(state): State<AppState>, me: AuthUser, meta: Cli
 pub async fn verify_email(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<StatusCode> {
     email_change::confirm(&state, &token).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The personal API key, without the secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    /// The first characters of the key, to recognise it by.
+    pub prefix: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// A new personal API key: `key` is shown only in this answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewApiKeyView {
+    /// Send as `Authorization: Bearer …`. Shown once; only its hash is kept.
+    pub key: String,
+    pub prefix: String,
+    pub created_at: String,
+}
+
+/// My API key: its prefix, creation and last use (404 when I have none).
+#[utoipa::path(get, path = "/api/v1/me/api-key", tag = "me", security(("bearer" = [])), responses((status = 200, body = ApiKeyView), (status = 404, body = Problem)))]
+pub async fn get_api_key(State(state): State<AppState>, me: AuthUser) -> AppResult<Json<ApiKeyView>> {
+    let k = api_keys::get(&state, &me).await?;
+    Ok(Json(ApiKeyView { prefix: k.prefix, created_at: ts(k.created_at), last_used_at: k.last_used_at.map(ts) }))
+}
+
+/// Creates my API key, replacing (and revoking) the one I had. The key is shown only here.
+#[utoipa::path(post, path = "/api/v1/me/api-key", tag = "me", security(("bearer" = [])), responses((status = 201, body = NewApiKeyView)))]
+pub async fn create_api_key(State(state): State<AppState>, me: AuthUser, meta: ClientMeta) -> AppResult<(StatusCode, Json<NewApiKeyView>)> {
+    let new = api_keys::create(&state, &me, &Actor::user(&me, &meta)).await?;
+    Ok((StatusCode::CREATED, Json(NewApiKeyView { key: new.key.expose().to_owned(), prefix: new.info.prefix, created_at: ts(new.info.created_at) })))
+}
+
+/// Revokes my API key: it stops working at once.
+#[utoipa::path(delete, path = "/api/v1/me/api-key", tag = "me", security(("bearer" = [])), responses((status = 204), (status = 404, body = Problem)))]
+pub async fn revoke_api_key(State(state): State<AppState>, me: AuthUser, meta: ClientMeta) -> AppResult<StatusCode> {
+    api_keys::revoke(&state, &me, &Actor::user(&me, &meta)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Usage in the current billing cycle.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageView {
+    pub minutes: i64,
+    pub messages: i64,
+    pub groups: i64,
+    /// Authenticated API requests (counted by Tenantry; they reach this figure within a few seconds).
+    pub api_requests: i64,
+}
+
+/// My plan and usage.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanView {
+    pub plan: String,
+    /// Start of the current billing cycle (cycles are calendar months from the subscription's cycle start).
+    pub cycle_start: String,
+    pub usage: UsageView,
+}
+
+/// My account's plan and my usage in the current billing cycle.
+#[utoipa::path(get, path = "/api/v1/me/plan", tag = "me", security(("bearer" = [])), responses((status = 200, body = PlanView)))]
+pub async fn plan(State(state): State<AppState>, me: AuthUser) -> AppResult<Json<PlanView>> {
+    let p = plan::plan(&state, &me).await?;
+    Ok(Json(PlanView {
+        plan: p.plan,
+        cycle_start: ts(p.cycle_start),
+        usage: UsageView { minutes: p.minutes, messages: p.messages, groups: p.groups, api_requests: p.api_requests },
+    }))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UsageRequest {
+    pub user_id: String,
+    /// `minutes`, `messages` or `groups`.
+    pub metric: String,
+    /// 1–1,000,000.
+    pub quantity: i64,
+}
+
+/// Most usage one report may add.
+const MAX_QUANTITY: i64 = 1_000_000;
+
+/// A product reports a user's usage (Administrators for anyone of the account, users for
+/// themselves). With an `Idempotency-Key` header the same report counts once: a retry answers
+/// 200 with `Idempotent-Replayed: true`; the key reused for another report is 409.
+#[utoipa::path(post, path = "/api/v1/usage", tag = "me", request_body = UsageRequest, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "up to 255 characters; the same report under the same key counts once")),
+    responses((status = 201, body = UsageRequest), (status = 200, description = "replayed", body = UsageRequest), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn report_usage(State(state): State<AppState>, me: AuthUser, headers: HeaderMap, ApiJson(body): ApiJson<UsageRequest>) -> AppResult<Response> {
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str().map(str::trim) {
+            Ok(k) if (1..=255).contains(&k.len()) => Some(k.to_owned()),
+            _ => return Err(AppError::invalid("Idempotency-Key", "must be 1–255 visible characters")),
+        },
+    };
+    let mut e = ValidationErrors::new();
+    let metric = e.check("metric", body.metric.parse::<Metric>());
+    if !(1..=MAX_QUANTITY).contains(&body.quantity) {
+        e.push("quantity", format!("must be between 1 and {MAX_QUANTITY}"));
+    }
+    let Some(metric) = metric.filter(|_| e.is_empty()) else { return Err(e.into()) };
+    let report = plan::UsageReport { user_id: body.user_id.clone(), metric, quantity: body.quantity };
+    Ok(match plan::report(&state, &me, key.as_deref(), report).await? {
+        plan::Recorded::New => (StatusCode::CREATED, Json(body)).into_response(),
+        plan::Recorded::Replayed => (StatusCode::OK, [("idempotent-replayed", "true")], Json(body)).into_response(),
+    })
 }

@@ -73,5 +73,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(account::get, account::update, account::delete))
         .routes(routes!(me::change_email))
         .routes(routes!(me::verify_email))
+        .routes(routes!(me::get_api_key, me::create_api_key, me::revoke_api_key))
+        .routes(routes!(me::plan))
+        .routes(routes!(me::report_usage))
         .split_for_parts()
 }

@@ -2,6 +2,7 @@
 //! apply the rules, run the transaction and queue any message in it.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod booking_pages;
@@ -11,6 +12,7 @@ pub mod invitations;
 pub mod licenses;
 pub mod mfa;
 pub mod passwords;
+pub mod plan;
 pub mod reset;
 pub mod security;
 pub mod sessions;

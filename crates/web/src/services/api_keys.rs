@@ -1,0 +1,59 @@
+//! The personal API key: shown once when created, kept as a SHA-256 hash, replaceable, revocable.
+
+use crate::error::{AppError, AppResult};
+use crate::extract::AuthUser;
+use crate::services::audit::{self, Actor, Change};
+use crate::state::AppState;
+use serde_json::json;
+use tenantry_domain::SecretToken;
+use tenantry_storage::api_keys::{self, ApiKey};
+
+/// What every personal API key starts with (how the API tells keys from session tokens).
+pub const PREFIX: &str = "tnt_";
+
+/// How many characters of a key the owner sees again (`tnt_` and 8 more).
+const SHOWN: usize = 12;
+
+/// A new key: the secret is in `key`, shown this once.
+pub struct NewKey {
+    pub key: SecretToken,
+    pub info: ApiKey,
+}
+
+/// Creates `me`'s key, replacing (and so revoking) the one they had.
+pub async fn create(state: &AppState, me: &AuthUser, actor: &Actor) -> AppResult<NewKey> {
+    let key = SecretToken::generate(PREFIX);
+    let prefix: String = key.expose().chars().take(SHOWN).collect();
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let replaced = api_keys::of_user(&mut tx, &me.user.id).await?;
+    api_keys::replace(&mut tx, &me.user.account_id, &me.user.id, &prefix, &key.hash(), now).await?;
+    let info = api_keys::of_user(&mut tx, &me.user.id).await?.ok_or_else(|| AppError::Internal(anyhow::anyhow!("key vanished inside its transaction")))?;
+    let mut change = Change::new("api_key.created", "user", me.user.id.as_str()).after(json!({"prefix": prefix}));
+    if let Some(old) = replaced {
+        change = change.before(json!({"prefix": old.prefix}));
+    }
+    audit::record(&mut tx, actor, change, now).await?;
+    tenantry_storage::commit(tx).await?;
+    // The replaced key may sit in this node's cache of validated credentials.
+    state.sessions.forget_user(&me.user.id);
+    Ok(NewKey { key, info })
+}
+
+/// `me`'s key (never the secret); 404 when there is none.
+pub async fn get(state: &AppState, me: &AuthUser) -> AppResult<ApiKey> {
+    let mut conn = state.db.conn().await?;
+    api_keys::of_user(&mut conn, &me.user.id).await?.ok_or(AppError::NotFound)
+}
+
+/// Revokes `me`'s key; 404 when there is none.
+pub async fn revoke(state: &AppState, me: &AuthUser, actor: &Actor) -> AppResult<()> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let key = api_keys::of_user(&mut tx, &me.user.id).await?.ok_or(AppError::NotFound)?;
+    api_keys::delete(&mut tx, &me.user.id).await?;
+    audit::record(&mut tx, actor, Change::new("api_key.revoked", "user", me.user.id.as_str()).before(json!({"prefix": key.prefix})), now).await?;
+    tenantry_storage::commit(tx).await?;
+    state.sessions.forget_user(&me.user.id);
+    Ok(())
+}
