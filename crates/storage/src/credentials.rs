@@ -28,29 +28,28 @@ struct CredentialsRow {
     must_change_password: i64,
     totp_enabled: i64,
     totp_secret: Option<String>,
-    phone_number: Option<String>,
-    phone_verified: i64,
 }
 
 impl TryFrom<CredentialsRow> for Credentials {
     type Error = crate::StoreError;
     fn try_from(r: CredentialsRow) -> Result<Self> {
+        let user: User = r.user.try_into()?;
         Ok(Credentials {
-            user: r.user.try_into()?,
             password_hash: r.password_hash,
             password_changed_at: r.password_changed_at,
             must_change_password: r.must_change_password != 0,
             totp_enabled: r.totp_enabled != 0,
             totp_secret: r.totp_secret,
-            phone_number: r.phone_number,
-            phone_verified: r.phone_verified != 0,
+            phone_number: user.phone_number.clone(),
+            phone_verified: user.phone_verified,
+            user,
         })
     }
 }
 
 macro_rules! credential_columns {
     () => {
-        ", u.password_hash, u.password_changed_at, u.must_change_password, u.totp_enabled, u.totp_secret, u.phone_number, u.phone_verified FROM users u"
+        ", u.password_hash, u.password_changed_at, u.must_change_password, u.totp_enabled, u.totp_secret FROM users u"
     };
 }
 

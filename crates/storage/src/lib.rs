@@ -12,6 +12,7 @@ pub mod integrations;
 pub mod invitations;
 pub mod licenses;
 pub mod outbox;
+pub mod phones;
 pub mod security;
 pub mod sessions;
 pub mod subscriptions;

@@ -19,13 +19,17 @@ pub struct User {
     pub time_format: TimeFormat,
     pub last_sign_in_at: Option<i64>,
     pub created_at: i64,
+    /// The verified cell number (E.164), or one waiting for verification when `phone_verified` is false.
+    pub phone_number: Option<String>,
+    pub phone_verified: bool,
+    pub preferences: tenantry_domain::Preferences,
 }
 
 /// The columns [`UserRow`] reads, from a `users` table aliased `u`: one list for every query,
 /// spliced in with `concat!` because sqlx wants `&'static str` SQL.
 macro_rules! user_columns {
     () => {
-        "u.id, u.account_id, u.email, u.name, u.username, u.role, u.status, u.timezone, u.date_format, u.time_format, u.last_sign_in_at, u.created_at"
+        "u.id, u.account_id, u.email, u.name, u.username, u.role, u.status, u.timezone, u.date_format, u.time_format, u.last_sign_in_at, u.created_at, u.phone_number, u.phone_verified, u.preferences"
     };
 }
 pub(crate) use user_columns;
@@ -45,6 +49,9 @@ pub(crate) struct UserRow {
     time_format: String,
     last_sign_in_at: Option<i64>,
     created_at: i64,
+    phone_number: Option<String>,
+    phone_verified: i64,
+    preferences: String,
 }
 
 impl TryFrom<UserRow> for User {
@@ -64,6 +71,9 @@ impl TryFrom<UserRow> for User {
             timezone: r.timezone,
             last_sign_in_at: r.last_sign_in_at,
             created_at: r.created_at,
+            phone_number: r.phone_number,
+            phone_verified: r.phone_verified != 0,
+            preferences: serde_json::from_str(&r.preferences).map_err(|_| corrupt("preferences"))?,
         })
     }
 }
@@ -233,6 +243,8 @@ pub struct ProfileChange<'a> {
     pub date_format: Option<DateFormat>,
     pub time_format: Option<TimeFormat>,
     pub role: Option<Role>,
+    /// Replaces all preferences (the caller merges what changed).
+    pub preferences: Option<&'a tenantry_domain::Preferences>,
 }
 
 /// Applies a profile change; a taken username answers `Conflict { field: "username" }`.
@@ -242,7 +254,7 @@ pub async fn update_profile(conn: &mut AnyConnection, account_id: &AccountId, id
          name = COALESCE($1, name), name_sort = COALESCE($2, name_sort), \
          username = CASE WHEN $3 = 1 THEN $4 ELSE username END, \
          timezone = COALESCE($5, timezone), date_format = COALESCE($6, date_format), time_format = COALESCE($7, time_format), \
-         role = COALESCE($8, role), updated_at = $9 \
+         role = COALESCE($8, role), updated_at = $9, preferences = COALESCE($12, preferences) \
          WHERE id = $10 AND account_id = $11";
     changed_one(
         conn,
@@ -257,7 +269,8 @@ pub async fn update_profile(conn: &mut AnyConnection, account_id: &AccountId, id
             .bind(c.role.map(|r| r.as_str()))
             .bind(now)
             .bind(id.as_str())
-            .bind(account_id.as_str()),
+            .bind(account_id.as_str())
+            .bind(c.preferences.map(|p| serde_json::to_string(p).unwrap_or_else(|_| "{}".to_owned()))),
     )
     .await
 }

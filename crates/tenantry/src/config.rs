@@ -45,6 +45,8 @@ pub struct Config {
     pub signup: Signup,
     pub operator_token: Option<SecretString>,
     pub rate_limit_per_ip: u32,
+    /// Sign-in attempts allowed per email per minute (0: off; the lockout policy still applies).
+    pub rate_limit_sign_in_per_account: u32,
     /// Comma-separated addresses.
     pub trusted_proxies: String,
     pub log_format: LogFormat,
@@ -64,6 +66,7 @@ struct Defaults {
     mail_from: &'static str,
     signup: Signup,
     rate_limit_per_ip: u32,
+    rate_limit_sign_in_per_account: u32,
     trusted_proxies: &'static str,
     log_format: LogFormat,
     session_cache_ms: u32,
@@ -99,6 +102,7 @@ impl Config {
             mail_from: "Tenantry <no-reply@tenantry.localhost>",
             signup: Signup::Open,
             rate_limit_per_ip: 60,
+            rate_limit_sign_in_per_account: 60,
             trusted_proxies: "",
             log_format: LogFormat::Text,
             session_cache_ms: 2000,

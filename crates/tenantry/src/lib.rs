@@ -62,6 +62,7 @@ pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Ar
         trusted_proxies: config.trusted_proxy_ips()?,
         session_cache_ms: i64::from(config.session_cache_ms),
         rate_limit_per_ip: config.rate_limit_per_ip,
+        rate_limit_sign_in_per_account: config.rate_limit_sign_in_per_account,
         catalog: config.catalog()?,
         trial_seats: i64::from(config.trial_seats),
         operator_token_hash: config.operator_token.as_ref().map(|t| tenantry_domain::TokenHash::of(t.expose_secret())),

@@ -12,14 +12,16 @@ const MAX_KEYS: usize = 100_000;
 
 /// Per-account limits, per minute (per-IP limits come from configuration).
 pub mod per_account {
-    /// Sign-in attempts for one email (the lockout policy usually stops them first).
-    pub const SIGN_IN: u32 = 60;
     /// Password reset requests for one email.
     pub const RESET_REQUEST: u32 = 5;
     /// Password reset confirmations for one email.
     pub const RESET_CONFIRM: u32 = 10;
     /// Two-step verification codes checked for one user.
     pub const TOTP: u32 = 10;
+    /// Verification codes sent to cell numbers for one user.
+    pub const PHONE_CODE_SENT: u32 = 5;
+    /// Cell-number verification codes checked for one user.
+    pub const PHONE_CODE_CHECKED: u32 = 10;
 }
 
 /// Counters by key.

@@ -19,6 +19,8 @@ pub struct WebConfig {
     pub session_cache_ms: i64,
     /// Sign-in, reset and verification attempts allowed per client IP per minute (0: no limit).
     pub rate_limit_per_ip: u32,
+    /// Sign-in attempts allowed per email per minute (0: off).
+    pub rate_limit_sign_in_per_account: u32,
     /// The products sold per seat.
     pub catalog: tenantry_domain::Catalog,
     /// Seats of each product a new account's trial includes.

@@ -47,3 +47,32 @@ CREATE TABLE usage_reports (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (account_id, idempotency_key)
 );
+
+-- Notification, phone and message settings, as typed JSON (the domain's `Preferences`).
+ALTER TABLE users ADD COLUMN preferences TEXT NOT NULL DEFAULT '{}';
+
+-- A cell number waiting for its SMS code: the number in force stays until this is verified.
+CREATE TABLE phone_verifications (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    number TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    revoked_at BIGINT
+);
+CREATE INDEX phone_verifications_user_idx ON phone_verifications (user_id);
+
+-- Every SMS sent on an account's behalf.
+CREATE TABLE sms_log (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    user_id TEXT,
+    to_number TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX sms_log_account_idx ON sms_log (account_id, created_at, id);

@@ -76,6 +76,7 @@ pub fn test_config(data_dir: PathBuf, database_url: String) -> Config {
         signup: Signup::Open,
         operator_token: None,
         rate_limit_per_ip: 0,
+        rate_limit_sign_in_per_account: 60,
         trusted_proxies: String::new(),
         log_format: LogFormat::Text,
         session_cache_ms: 2000,
@@ -207,6 +208,21 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         panic!("no email to {to} arrived");
+    }
+
+    /// Waits until the file SMS transport has written a message to `to`, and answers its text.
+    pub async fn wait_for_sms_to(&self, to: &str) -> String {
+        for _ in 0..200 {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("sms"))
+                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "txt")).collect())
+                .unwrap_or_default();
+            files.sort();
+            if let Some(text) = files.iter().rev().map(|p| std::fs::read_to_string(p).unwrap_or_default()).find(|t| t.starts_with(&format!("To: {to}\n"))) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("no SMS to {to} arrived");
     }
 
     /// Invites a user, accepts the emailed link with a password, and answers their session token.

@@ -10,6 +10,8 @@ db_tests!(
     email_change_refusals,
     api_key_is_shown_once_works_counts_and_stops_when_revoked,
     usage_reports_with_the_same_idempotency_key_count_once,
+    a_new_cell_number_counts_once_its_sms_code_is_verified,
+    preferences_are_typed_and_validated,
 );
 
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> StatusCode {
@@ -156,7 +158,8 @@ async fn api_key_is_shown_once_works_counts_and_stops_when_revoked(b: Backend) {
     assert!(seen >= 11, "counted requests reached the plan: {seen}");
     // …and after the last flush at shutdown the stored count is exact.
     app.stop().await;
-    let counted: i64 = sqlx::query_scalar("SELECT CAST(SUM(quantity) AS BIGINT) FROM usage_counters WHERE metric = 'api_requests'").fetch_one(&mut conn).await.expect("sum");
+    let counted: i64 =
+        sqlx::query_scalar("SELECT CAST(SUM(quantity) AS BIGINT) FROM usage_counters WHERE metric = 'api_requests'").fetch_one(&mut conn).await.expect("sum");
     assert_eq!(counted, authenticated, "every authenticated request counted once, no failed one");
     sqlx::Connection::close(conn).await.ok();
 }
@@ -201,4 +204,105 @@ async fn usage_reports_with_the_same_idempotency_key_count_once(b: Backend) {
         (Some(12), Some(3), Some(4)),
         "{plan}"
     );
+}
+
+/// The 6-digit code in an SMS text.
+pub fn sms_code(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap_or_else(|| panic!("no code in {text}")).to_owned()
+}
+
+async fn a_new_cell_number_counts_once_its_sms_code_is_verified(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    let t = Some(admin.token.as_str());
+    let (status, pending) = app.call(Method::POST, "/api/v1/me/phone", t, Some(json!({"number": "(415) 555-2671", "country": "US"}))).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{pending}");
+    assert_eq!(pending["pending_number"], "+14155552671");
+    let (_, me) = app.call(Method::GET, "/api/v1/me", t, None).await;
+    assert_eq!(me["phone"], json!({"number": null, "verified": false}), "not in force before it is verified");
+    let code = sms_code(&app.wait_for_sms_to("+14155552671").await);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, body) = app.call(Method::POST, "/api/v1/me/phone/verify", t, Some(json!({"code": wrong}))).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("code")));
+    let (status, body) = app.call(Method::POST, "/api/v1/me/phone/verify", t, Some(json!({"code": code}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["phone"], json!({"number": "+14155552671", "verified": true}));
+    let (_, me) = app.call(Method::GET, "/api/v1/me", t, None).await;
+    assert_eq!(me["phone"], json!({"number": "+14155552671", "verified": true}));
+    let (status, _) = app.call(Method::POST, "/api/v1/me/phone/verify", t, Some(json!({"code": code}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "single use");
+
+    // A second number: the first stays in force until the new one is verified; 5 tries per code.
+    let (status, _) = app.call(Method::POST, "/api/v1/me/phone", t, Some(json!({"number": "+44 7911 123456"}))).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let code = sms_code(&app.wait_for_sms_to("+447911123456").await);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let (status, _) = app.call(Method::POST, "/api/v1/me/phone/verify", t, Some(json!({"code": wrong}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let (status, _) = app.call(Method::POST, "/api/v1/me/phone/verify", t, Some(json!({"code": code}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the 6th try is refused even when right");
+    let (_, me) = app.call(Method::GET, "/api/v1/me", t, None).await;
+    assert_eq!(me["phone"]["number"], "+14155552671", "the old number is still in force");
+    // Codes expire after 10 minutes.
+    app.call(Method::POST, "/api/v1/me/phone", t, Some(json!({"number": "+33 6 12 34 56 78"}))).await;
+    let code = sms_code(&app.wait_for_sms_to("+33612345678").await);
+    app.advance(10 * 60 * 1000 + 1);
+    let (status, _) = app.call(Method::POST, "/api/v1/me/phone/verify", t, Some(json!({"code": code}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "expired");
+
+    // Refusals name the field and say why.
+    for (body, field) in [
+        (json!({"number": "415 555 2671"}), "number"),
+        (json!({"number": "+1 555"}), "number"),
+        (json!({"number": "12345", "country": "ZZ"}), "country"),
+        (json!({"number": ""}), "number"),
+    ] {
+        let (status, answer) = app.call(Method::POST, "/api/v1/me/phone", t, Some(body.clone())).await;
+        assert_eq!((status, answer["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{body}: {answer}");
+    }
+    // Every SMS is in the account's SMS log.
+    let (_, log) = app.call(Method::GET, "/api/v1/billing/sms/log", t, None).await;
+    let to: Vec<&str> = log["data"].as_array().expect("data").iter().map(|e| e["to"].as_str().expect("to")).collect();
+    assert_eq!(to, ["+33612345678", "+447911123456", "+14155552671"]);
+    assert!(log["data"].as_array().expect("data").iter().all(|e| e["purpose"] == "phone_verification"));
+}
+
+async fn preferences_are_typed_and_validated(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    let t = Some(admin.token.as_str());
+    let (_, me) = app.call(Method::GET, "/api/v1/me", t, None).await;
+    assert_eq!(me["notifications"], json!({"missed_calls": true, "voicemails": true}));
+    assert_eq!(me["phone_settings"]["caller_id"], "number");
+    let patch = json!({
+        "notifications": {"missed_calls": false, "voicemails": true},
+        "phone_settings": {"caller_id": "withheld", "forwarding_number": "+44 20 7946 0958", "voicemail_greeting": "Hi, leave a message."},
+        "message_settings": {"signature": "— Ana", "auto_reply_enabled": true, "auto_reply_text": "Back on Monday."}
+    });
+    let (status, me) = app.call(Method::PATCH, "/api/v1/me", t, Some(patch)).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["notifications"]["missed_calls"], false);
+    assert_eq!(me["phone_settings"]["forwarding_number"], "+442079460958", "normalized to E.164");
+    assert_eq!(me["message_settings"]["auto_reply_text"], "Back on Monday.");
+    // Only what is sent changes; bad values are named; nothing is half-written.
+    let (_, me) = app.call(Method::PATCH, "/api/v1/me", t, Some(json!({"name": "Ana Lima"}))).await;
+    assert_eq!(me["phone_settings"]["caller_id"], "withheld");
+    let bad = json!({"name": "Changed", "phone_settings": {"forwarding_number": "12"}, "message_settings": {"auto_reply_enabled": true}});
+    let (status, answer) = app.call(Method::PATCH, "/api/v1/me", t, Some(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = answer["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("field")).collect();
+    assert_eq!(fields, ["phone_settings.forwarding_number", "message_settings.auto_reply_text"]);
+    let (status, answer) = app.call(Method::PATCH, "/api/v1/me", t, Some(json!({"phone_settings": {"caller_id": "secret"}}))).await;
+    assert_eq!((status, answer["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("phone_settings.caller_id")));
+    let (status, answer) = app.call(Method::PATCH, "/api/v1/me", t, Some(json!({"notifications": {"sms": true}}))).await;
+    assert_eq!((status, answer["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("notifications.sms")), "{answer}");
+    let (_, me) = app.call(Method::GET, "/api/v1/me", t, None).await;
+    assert_eq!((me["name"].as_str(), me["notifications"]["missed_calls"].as_bool()), (Some("Ana Lima"), Some(false)));
+    // An Administrator sets a user's notification settings.
+    let bruno = app.invite(&admin, "bruno@example.com", "Bruno", "member").await;
+    let (status, _) =
+        app.call(Method::PATCH, &format!("/api/v1/users/{bruno}"), t, Some(json!({"notifications": {"missed_calls": false, "voicemails": false}}))).await;
+    assert_eq!(status, StatusCode::OK);
 }

@@ -197,3 +197,39 @@ pub async fn set_subscription(
     let change = parse_change(&state, body)?;
     Ok(Json(subscriptions::set(&state, &account_id, change).await?.into()))
 }
+
+/// One SMS sent on the account's behalf.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SmsLogView {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub to: String,
+    /// `password_reset` or `phone_verification`.
+    pub purpose: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SmsLogList {
+    pub data: Vec<SmsLogView>,
+    pub next_cursor: Option<String>,
+}
+
+/// Every SMS sent for the account, newest first.
+#[utoipa::path(get, path = "/api/v1/billing/sms/log", tag = "billing", params(PageQuery), security(("bearer" = [])),
+    responses((status = 200, body = SmsLogList), (status = 403, body = Problem)))]
+pub async fn sms_log(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Json<SmsLogList>> {
+    let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let limit = limit_of(q.limit.as_deref())?;
+    let before: Option<(i64, String)> = q.cursor.as_deref().filter(|c| !c.is_empty()).map(cursor::decode).transpose()?;
+    let mut conn = state.db.conn().await?;
+    let rows = tenantry_storage::phones::sms_log(&mut conn, &admin.user.account_id, before, limit + 1).await?;
+    let (rows, next_cursor) = cursor::paginate(rows, limit, |e| (e.created_at, e.id.clone()));
+    let data =
+        rows.into_iter().map(|e| SmsLogView { id: e.id, user_id: e.user_id, to: e.to_number, purpose: e.purpose, created_at: ts(e.created_at) }).collect();
+    Ok(Json(SmsLogList { data, next_cursor }))
+}

@@ -4,7 +4,7 @@ use super::views::ts;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{ApiJson, AuthUser, ClientMeta};
 use crate::services::audit::Actor;
-use crate::services::{api_keys, email_change, plan};
+use crate::services::{api_keys, email_change, phone, plan};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -148,4 +148,66 @@ pub async fn report_usage(State(state): State<AppState>, me: AuthUser, headers: 
         plan::Recorded::New => (StatusCode::CREATED, Json(body)).into_response(),
         plan::Recorded::Replayed => (StatusCode::OK, [("idempotent-replayed", "true")], Json(body)).into_response(),
     })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneRequest {
+    /// In any common format: `+44 20 7946 0958`, `(415) 555-2671` with `country`, `0044 …`.
+    pub number: String,
+    /// Two-letter country (ISO 3166) for numbers written without their country code.
+    pub country: Option<String>,
+}
+
+/// The number a code was sent to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhonePendingView {
+    /// E.164.
+    pub pending_number: String,
+    pub expires_in_seconds: i64,
+}
+
+/// Sends a 6-digit code by SMS to a new cell number; the number in force stays until it is verified.
+#[utoipa::path(post, path = "/api/v1/me/phone", tag = "me", request_body = PhoneRequest, security(("bearer" = [])),
+    responses((status = 202, body = PhonePendingView), (status = 422, body = Problem), (status = 429, body = Problem)))]
+pub async fn request_phone(
+    State(state): State<AppState>,
+    me: AuthUser,
+    meta: ClientMeta,
+    ApiJson(body): ApiJson<PhoneRequest>,
+) -> AppResult<(StatusCode, Json<PhonePendingView>)> {
+    let number = match tenantry_domain::PhoneNumber::parse(&body.number, body.country.as_deref()) {
+        Ok(n) => n,
+        Err(tenantry_domain::phone::PhoneError::UnknownCountry) => {
+            return Err(AppError::invalid("country", tenantry_domain::phone::PhoneError::UnknownCountry.to_string()));
+        }
+        Err(e) => return Err(AppError::invalid("number", e.to_string())),
+    };
+    phone::request(&state, &me, &Actor::user(&me, &meta), number.clone()).await?;
+    Ok((StatusCode::ACCEPTED, Json(PhonePendingView { pending_number: number.to_string(), expires_in_seconds: phone::CODE_TTL_MS / 1000 })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneVerifyRequest {
+    pub code: String,
+}
+
+/// My verified cell number.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhoneVerifiedView {
+    pub phone: super::views::PhoneView,
+}
+
+/// Verifies the code sent by SMS: the new number is in force from now on. Five tries per code.
+#[utoipa::path(post, path = "/api/v1/me/phone/verify", tag = "me", request_body = PhoneVerifyRequest, security(("bearer" = [])),
+    responses((status = 200, body = PhoneVerifiedView), (status = 422, body = Problem), (status = 429, body = Problem)))]
+pub async fn verify_phone(
+    State(state): State<AppState>,
+    me: AuthUser,
+    meta: ClientMeta,
+    ApiJson(body): ApiJson<PhoneVerifyRequest>,
+) -> AppResult<Json<PhoneVerifiedView>> {
+    let number = phone::verify(&state, &me, &Actor::user(&me, &meta), &body.code).await?;
+    Ok(Json(PhoneVerifiedView { phone: super::views::PhoneView { number: Some(number), verified: true } }))
 }

@@ -76,5 +76,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(me::get_api_key, me::create_api_key, me::revoke_api_key))
         .routes(routes!(me::plan))
         .routes(routes!(me::report_usage))
+        .routes(routes!(me::request_phone))
+        .routes(routes!(me::verify_phone))
+        .routes(routes!(billing::sms_log))
         .split_for_parts()
 }

@@ -116,6 +116,15 @@ pub struct UserPatch {
     pub date_format: Option<String>,
     /// `24h` or `12h`.
     pub time_format: Option<String>,
+    /// `{missed_calls, voicemails}`: which emails about calls to get.
+    #[schema(value_type = Option<Object>)]
+    pub notifications: Option<tenantry_domain::settings::Notifications>,
+    /// `{caller_id: "number"|"withheld", forwarding_number, voicemail_greeting}` (replaces the current ones).
+    #[schema(value_type = Option<Object>)]
+    pub phone_settings: Option<tenantry_domain::settings::PhoneSettings>,
+    /// `{signature, auto_reply_enabled, auto_reply_text}` (replaces the current ones).
+    #[schema(value_type = Option<Object>)]
+    pub message_settings: Option<tenantry_domain::settings::MessageSettings>,
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -138,6 +147,9 @@ impl TryFrom<UserPatch> for ProfilePatch {
             timezone: p.timezone.and_then(|t| e.check("timezone", TimeZoneName::parse(&t))),
             date_format: p.date_format.and_then(|f| e.check("date_format", f.parse())),
             time_format: p.time_format.and_then(|f| e.check("time_format", f.parse())),
+            notifications: p.notifications,
+            phone_settings: p.phone_settings.map(|s| s.validated(&mut e)),
+            message_settings: p.message_settings.map(|s| s.validated(&mut e)),
         };
         e.into_result().map(|()| patch)
     }

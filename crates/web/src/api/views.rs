@@ -66,6 +66,14 @@ pub struct MeView {
     pub timezone: String,
     pub date_format: String,
     pub time_format: String,
+    /// The cell number in force (E.164) and whether it is verified; a new number counts once verified.
+    pub phone: PhoneView,
+    #[schema(value_type = Object)]
+    pub notifications: tenantry_domain::settings::Notifications,
+    #[schema(value_type = Object)]
+    pub phone_settings: tenantry_domain::settings::PhoneSettings,
+    #[schema(value_type = Object)]
+    pub message_settings: tenantry_domain::settings::MessageSettings,
 }
 
 impl From<User> for MeView {
@@ -80,8 +88,19 @@ impl From<User> for MeView {
             timezone: u.timezone,
             date_format: u.date_format.as_str().to_owned(),
             time_format: u.time_format.as_str().to_owned(),
+            phone: PhoneView { number: u.phone_number, verified: u.phone_verified },
+            notifications: u.preferences.notifications,
+            phone_settings: u.preferences.phone_settings,
+            message_settings: u.preferences.message_settings,
         }
     }
+}
+
+/// A cell number and whether it is verified.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhoneView {
+    pub number: Option<String>,
+    pub verified: bool,
 }
 
 /// An account.

@@ -34,6 +34,8 @@ struct MePage {
     role: &'static str,
     /// Administrators may delete the whole account from here.
     is_admin: bool,
+    /// The verified cell number.
+    phone: Option<String>,
     form: FormState,
     time_zones: &'static [String],
     date_formats: [&'static str; 4],
@@ -76,6 +78,7 @@ fn me_page(me: &AuthUser, flash: Option<String>, f: &ProfileForm) -> MePage {
         email: me.user.email.clone(),
         role: me.user.role.label(),
         is_admin: me.user.role == tenantry_domain::Role::Administrator,
+        phone: me.user.phone_number.clone().filter(|_| me.user.phone_verified),
         form,
         time_zones: TIME_ZONES.as_slice(),
         date_formats: DateFormat::ALL.map(DateFormat::as_str),
@@ -104,6 +107,7 @@ pub async fn save(
         timezone: Some(f.timezone.clone()),
         date_format: Some(f.date_format.clone()),
         time_format: Some(f.time_format.clone()),
+        ..UserPatch::default()
     };
     let result = match ProfilePatch::try_from(patch) {
         Ok(patch) => users::update_me(&state, &me, &Actor::user(&me, &meta), patch).await,

@@ -7,6 +7,7 @@ mod booking_pages;
 mod email;
 mod error;
 mod me;
+mod phone;
 mod security;
 mod session;
 mod two_step;
@@ -55,6 +56,8 @@ pub fn router() -> Router<AppState> {
         .route("/password-reset/{token}", get(security::reset_link_page).post(security::reset_link))
         .route("/me/delete-account", get(account::show).post(account::delete))
         .route("/me/email", get(email::show).post(email::request))
+        .route("/me/phone", get(phone::show).post(phone::request))
+        .route("/me/phone/verify", get(phone::verify_page).post(phone::verify))
         .route("/email-verifications/{token}", get(email::verification_page).post(email::verify))
         // Pages show personal data: never keep them in shared or browser caches.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))

@@ -146,6 +146,7 @@ pub async fn save(
         timezone: Some(f.timezone.clone()),
         date_format: Some(f.date_format.clone()),
         time_format: Some(f.time_format.clone()),
+        ..UserPatch::default()
     };
     let result = match ProfilePatch::try_from(patch) {
         Ok(patch) => users::update(&state, &Actor::user(&admin, &meta), &id, patch).await,

@@ -2,7 +2,6 @@
 
 use crate::error::{AppError, AppResult};
 use crate::extract::{ClientMeta, SessionScope};
-use crate::rate_limit::per_account;
 use crate::services::audit::{self, Change};
 use crate::services::reset::actor_for;
 use crate::services::{mfa, queue_email, wake_outbox};
@@ -69,7 +68,7 @@ pub async fn sign_in(state: &AppState, email: &str, password: Password, totp_cod
     limit_ip(state, meta, now)?;
     let parsed = EmailAddress::parse(email).ok();
     let key = parsed.as_ref().map(|e| e.normalized().to_owned()).unwrap_or_else(|| email.trim().to_lowercase());
-    state.limits.check(&format!("sign-in:{key}"), per_account::SIGN_IN, now)?;
+    state.limits.check(&format!("sign-in:{key}"), state.config.rate_limit_sign_in_per_account, now)?;
     let found = match &parsed {
         Some(e) => {
             let mut conn = state.db.conn().await?;

@@ -12,6 +12,7 @@ pub mod invitations;
 pub mod licenses;
 pub mod mfa;
 pub mod passwords;
+pub mod phone;
 pub mod plan;
 pub mod reset;
 pub mod security;
@@ -31,10 +32,13 @@ pub async fn queue_email(conn: &mut Conn, account_id: Option<&str>, email: &Outg
     Ok(())
 }
 
-/// Queues a text message in the caller's transaction; call [`wake_outbox`] after the commit.
-pub async fn queue_sms(conn: &mut Conn, account_id: Option<&str>, sms: &OutgoingSms, now: i64) -> AppResult<()> {
+/// Queues a text message for `user` of `account_id` in the caller's transaction and writes it to
+/// the account's SMS log (`purpose`: `password_reset`, `phone_verification`…); call
+/// [`wake_outbox`] after the commit.
+pub async fn queue_sms(conn: &mut Conn, account_id: &str, user_id: &str, purpose: &str, sms: &OutgoingSms, now: i64) -> AppResult<()> {
     let payload = serde_json::to_string(sms).map_err(anyhow::Error::from)?;
-    outbox::enqueue(conn, account_id, OutgoingSms::KIND, &payload, now).await?;
+    outbox::enqueue(conn, Some(account_id), OutgoingSms::KIND, &payload, now).await?;
+    tenantry_storage::phones::log_sms(conn, account_id, Some(user_id), &sms.to, purpose, now).await?;
     Ok(())
 }
 

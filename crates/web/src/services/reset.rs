@@ -16,11 +16,13 @@ use tenantry_storage::sessions;
 /// How long a reset code or link works.
 pub const RESET_TTL_MS: i64 = 10 * 60 * 1000;
 
-fn sms_code_hash(reset_id: &str, code: &str) -> String {
+/// The stored hash of a short code, bound to the id of what it opens (so equal codes hash apart).
+pub(crate) fn sms_code_hash(reset_id: &str, code: &str) -> String {
     TokenHash::of(&format!("{reset_id}:{code}")).as_str().to_owned()
 }
 
-fn six_digits() -> String {
+/// A random 6-digit code.
+pub(crate) fn six_digits() -> String {
     let mut b = [0u8; 4];
     if getrandom::fill(&mut b).is_err() {
         std::process::abort();
@@ -50,7 +52,8 @@ pub async fn request(state: &AppState, email: &str, meta: &ClientMeta) -> AppRes
             let code = six_digits();
             credentials::insert_reset(&mut tx, &id, &creds.user.id, "sms", &sms_code_hash(&id, &code), now, now + RESET_TTL_MS).await?;
             let body = format!("Your Tenantry password reset code is {code}. It expires in 10 minutes. If you did not ask for it, ignore this message.");
-            queue_sms(&mut tx, account, &OutgoingSms { to: phone.to_owned(), body }, now).await?;
+            queue_sms(&mut tx, creds.user.account_id.as_str(), creds.user.id.as_str(), "password_reset", &OutgoingSms { to: phone.to_owned(), body }, now)
+                .await?;
         }
         None => {
             let token = SecretToken::generate("trs_");
@@ -80,7 +83,8 @@ fn matches(reset: &Reset, code: &str) -> bool {
     subtle_eq(&presented, &reset.code_hash)
 }
 
-fn subtle_eq(a: &str, b: &str) -> bool {
+/// Compares two hashes in constant time.
+pub(crate) fn subtle_eq(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }

@@ -76,6 +76,7 @@ pub fn audit_view(u: &UserDetail) -> serde_json::Value {
         "id": u.user.id.as_str(), "name": u.user.name, "email": u.user.email, "username": u.user.username,
         "role": u.user.role.as_str(), "status": u.user.status.as_str(), "timezone": u.user.timezone,
         "date_format": u.user.date_format.as_str(), "time_format": u.user.time_format.as_str(), "licenses": u.licenses,
+        "preferences": u.user.preferences,
     })
 }
 
@@ -162,6 +163,9 @@ pub struct ProfilePatch {
     pub time_format: Option<TimeFormat>,
     /// Only Administrators may set this, and only on others' records through the users API.
     pub role: Option<Role>,
+    pub notifications: Option<tenantry_domain::settings::Notifications>,
+    pub phone_settings: Option<tenantry_domain::settings::PhoneSettings>,
+    pub message_settings: Option<tenantry_domain::settings::MessageSettings>,
 }
 
 /// Applies a change to a user of `actor`'s account and records it. Demoting is refused when it
@@ -175,6 +179,17 @@ async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch
         let sub = licenses::subscription(conn, account_id).await?;
         licenses::ensure_licensed_administrator_survives(conn, sub.status, &current).await?;
     }
+    let mut preferences = current.preferences.clone();
+    let touches_preferences = patch.notifications.is_some() || patch.phone_settings.is_some() || patch.message_settings.is_some();
+    if let Some(n) = patch.notifications {
+        preferences.notifications = n;
+    }
+    if let Some(p) = &patch.phone_settings {
+        preferences.phone_settings = p.clone();
+    }
+    if let Some(m) = &patch.message_settings {
+        preferences.message_settings = m.clone();
+    }
     let before = detail(conn, current).await?;
     let change = ProfileChange {
         name: patch.name.as_ref(),
@@ -183,6 +198,7 @@ async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch
         date_format: patch.date_format,
         time_format: patch.time_format,
         role: patch.role,
+        preferences: touches_preferences.then_some(&preferences),
     };
     users::update_profile(conn, account_id, id, &change, now).await?;
     let user = users::get(conn, account_id, id).await?.ok_or(AppError::NotFound)?;

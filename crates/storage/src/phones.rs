@@ -1,0 +1,114 @@
+//! Cell-number verification by SMS code, and the account's SMS log.
+
+use crate::{Result, changed_one};
+use sqlx::AnyConnection;
+use tenantry_domain::{AccountId, PhoneNumber, UserId};
+
+/// A verification to store.
+pub struct NewVerification<'a> {
+    pub id: &'a str,
+    pub account_id: &'a AccountId,
+    pub user_id: &'a UserId,
+    pub number: &'a PhoneNumber,
+    /// Hash of the code, bound to `id`.
+    pub code_hash: &'a str,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+/// Stores a pending verification, revoking the user's earlier ones (only the newest code works).
+pub async fn insert(conn: &mut AnyConnection, v: &NewVerification<'_>) -> Result<()> {
+    let NewVerification { id, account_id, user_id, number, code_hash, now, expires_at } = v;
+    sqlx::query("UPDATE phone_verifications SET revoked_at = $1 WHERE user_id = $2 AND used_at IS NULL AND revoked_at IS NULL")
+        .bind(*now)
+        .bind(user_id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO phone_verifications (id, account_id, user_id, number, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(*id)
+        .bind(account_id.as_str())
+        .bind(user_id.as_str())
+        .bind(number.as_str())
+        .bind(*code_hash)
+        .bind(*now)
+        .bind(*expires_at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A verification waiting for its code.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Pending {
+    pub id: String,
+    pub number: String,
+    pub code_hash: String,
+    pub attempts: i64,
+}
+
+/// The user's open verification (not used, revoked or expired).
+pub async fn open(conn: &mut AnyConnection, user_id: &UserId, now: i64) -> Result<Option<Pending>> {
+    Ok(sqlx::query_as(
+        "SELECT id, number, code_hash, attempts FROM phone_verifications \
+         WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(user_id.as_str())
+    .bind(now)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Spends one of the `max` attempts, atomically; `false` when none is left.
+pub async fn spend_attempt(conn: &mut AnyConnection, id: &str, max: i64) -> Result<bool> {
+    changed_one(
+        conn,
+        sqlx::query("UPDATE phone_verifications SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2 AND used_at IS NULL").bind(id).bind(max),
+    )
+    .await
+}
+
+/// Marks a verification used; `false` if it was used or replaced first.
+pub async fn mark_used(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
+    changed_one(conn, sqlx::query("UPDATE phone_verifications SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL").bind(now).bind(id))
+        .await
+}
+
+/// One SMS of the account's log.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SmsLogEntry {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub to_number: String,
+    pub purpose: String,
+    pub created_at: i64,
+}
+
+/// Records an SMS sent on the account's behalf.
+pub async fn log_sms(conn: &mut AnyConnection, account_id: &str, user_id: Option<&str>, to: &str, purpose: &str, now: i64) -> Result<()> {
+    sqlx::query("INSERT INTO sms_log (id, account_id, user_id, to_number, purpose, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(format!("sms_{}", tenantry_domain::token::random_hex(12)))
+        .bind(account_id)
+        .bind(user_id)
+        .bind(to)
+        .bind(purpose)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The account's SMS log, newest first, before the keyset position `before`.
+pub async fn sms_log(conn: &mut AnyConnection, account_id: &AccountId, before: Option<(i64, String)>, limit: i64) -> Result<Vec<SmsLogEntry>> {
+    let (at, id) = before.clone().unwrap_or_default();
+    Ok(sqlx::query_as(
+        "SELECT id, user_id, to_number, purpose, created_at FROM sms_log WHERE account_id = $1 \
+         AND ($2 = 0 OR created_at < $3 OR (created_at = $3 AND id < $4)) ORDER BY created_at DESC, id DESC LIMIT $5",
+    )
+    .bind(account_id.as_str())
+    .bind(crate::flag(before.is_some()))
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}

@@ -1,0 +1,99 @@
+//! Changing one's cell number: enter it in any common format, then the SMS code.
+
+use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
+use crate::error::AppError;
+use crate::extract::{AuthUser, ClientMeta};
+use crate::services::audit::Actor;
+use crate::services::phone;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+use tenantry_domain::PhoneNumber;
+use tenantry_domain::phone::PhoneError;
+
+#[derive(Template)]
+#[template(path = "phone.html")]
+struct PhonePage {
+    chrome: Option<Chrome>,
+    flash: Option<String>,
+    current: Option<String>,
+    /// Which step: enter the number, or enter the code.
+    verifying: bool,
+    form: FormState,
+}
+
+fn page(me: &AuthUser, flash: Option<String>, verifying: bool, form: FormState) -> PhonePage {
+    PhonePage { chrome: Some(Chrome::new(me, "me")), flash, current: me.user.phone_number.clone().filter(|_| me.user.phone_verified), verifying, form }
+}
+
+/// `GET /me/phone`.
+pub async fn show(PageUser(me): PageUser, jar: CookieJar) -> Response {
+    let (jar, flash) = take_flash(jar);
+    let form = FormState::with(vec![("number", String::new()), ("country", String::new())]);
+    (jar, render(StatusCode::OK, &page(&me, flash, false, form))).into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NumberForm {
+    number: String,
+    country: String,
+}
+
+/// `POST /me/phone`: sends the code, then asks for it.
+pub async fn request(
+    State(state): State<AppState>,
+    PageUser(me): PageUser,
+    meta: ClientMeta,
+    jar: CookieJar,
+    PageForm(f): PageForm<NumberForm>,
+) -> Result<Response, PageError> {
+    let country = Some(f.country.trim()).filter(|c| !c.is_empty());
+    let result = match PhoneNumber::parse(&f.number, country) {
+        Ok(n) => phone::request(&state, &me, &Actor::user(&me, &meta), n.clone()).await.map(|()| n),
+        Err(PhoneError::UnknownCountry) => Err(AppError::invalid("country", PhoneError::UnknownCountry.to_string())),
+        Err(e) => Err(AppError::invalid("number", e.to_string())),
+    };
+    match result {
+        Ok(n) => {
+            Ok((set_flash(&state, jar, &format!("We sent a 6-digit code to {n}. It works for 10 minutes.")), see_other("/me/phone/verify")).into_response())
+        }
+        Err(e) => {
+            let (status, form) = FormState::with(vec![("number", f.number), ("country", f.country)]).fail(e).map_err(|e| PageError::for_user(e, &me, "me"))?;
+            Ok(render(status, &page(&me, None, false, form)))
+        }
+    }
+}
+
+/// `GET /me/phone/verify`.
+pub async fn verify_page(PageUser(me): PageUser, jar: CookieJar) -> Response {
+    let (jar, flash) = take_flash(jar);
+    (jar, render(StatusCode::OK, &page(&me, flash, true, FormState::with(vec![("code", String::new())])))).into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CodeForm {
+    code: String,
+}
+
+/// `POST /me/phone/verify`: a right code puts the number in force.
+pub async fn verify(
+    State(state): State<AppState>,
+    PageUser(me): PageUser,
+    meta: ClientMeta,
+    jar: CookieJar,
+    PageForm(f): PageForm<CodeForm>,
+) -> Result<Response, PageError> {
+    match phone::verify(&state, &me, &Actor::user(&me, &meta), &f.code).await {
+        Ok(number) => Ok((set_flash(&state, jar, &format!("Your cell number is now {number} (verified).")), see_other("/me")).into_response()),
+        Err(e) => {
+            let (status, form) = FormState::with(vec![("code", String::new())]).fail(e).map_err(|e| PageError::for_user(e, &me, "me"))?;
+            Ok(render(status, &page(&me, None, true, form)))
+        }
+    }
+}

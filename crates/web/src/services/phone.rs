@@ -1,0 +1,80 @@
+//! The personal cell number: a new number gets a 6-digit SMS code (10 minutes, 5 attempts,
+//! single use, rate-limited); until it is verified the number in force stays.
+
+use crate::error::{AppError, AppResult};
+use crate::extract::AuthUser;
+use crate::rate_limit::per_account;
+use crate::services::audit::{self, Actor, Change};
+use crate::services::reset::{six_digits, sms_code_hash, subtle_eq};
+use crate::services::{queue_sms, wake_outbox};
+use crate::state::AppState;
+use serde_json::json;
+use tenantry_domain::{OutgoingSms, PhoneNumber};
+use tenantry_storage::phones::{self, NewVerification};
+use tenantry_storage::{credentials, users};
+
+/// How long a verification code works.
+pub const CODE_TTL_MS: i64 = 10 * 60 * 1000;
+/// Attempts a code allows: the 6th is refused even if right.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+const BAD_CODE: &str = "is wrong or has expired; ask for a new one";
+
+/// Sends a code to `number`; the number counts only once verified.
+pub async fn request(state: &AppState, me: &AuthUser, actor: &Actor, number: PhoneNumber) -> AppResult<()> {
+    let now = state.now();
+    state.limits.check(&format!("phone-send:{}", me.user.id), per_account::PHONE_CODE_SENT, now)?;
+    let id = format!("phv_{}", tenantry_domain::token::random_hex(12));
+    let code = six_digits();
+    let hash = sms_code_hash(&id, &code);
+    let mut tx = state.db.begin().await?;
+    let v = NewVerification {
+        id: &id,
+        account_id: &me.user.account_id,
+        user_id: &me.user.id,
+        number: &number,
+        code_hash: &hash,
+        now,
+        expires_at: now + CODE_TTL_MS,
+    };
+    phones::insert(&mut tx, &v).await?;
+    let body = format!("Your Tenantry verification code is {code}. It expires in 10 minutes.");
+    queue_sms(&mut tx, me.user.account_id.as_str(), me.user.id.as_str(), "phone_verification", &OutgoingSms { to: number.as_str().to_owned(), body }, now)
+        .await?;
+    audit::record(&mut tx, actor, Change::new("user.phone_verification_sent", "user", me.user.id.as_str()).after(json!({"number": number.as_str()})), now)
+        .await?;
+    tenantry_storage::commit(tx).await?;
+    wake_outbox(state);
+    Ok(())
+}
+
+/// Checks a code; a right one makes its number the user's verified cell number.
+pub async fn verify(state: &AppState, me: &AuthUser, actor: &Actor, code: &str) -> AppResult<String> {
+    let now = state.now();
+    state.limits.check(&format!("phone-check:{}", me.user.id), per_account::PHONE_CODE_CHECKED, now)?;
+    let bad = || AppError::invalid("code", BAD_CODE);
+    let pending = {
+        let mut conn = state.db.conn().await?;
+        let Some(pending) = phones::open(&mut conn, &me.user.id, now).await? else { return Err(bad()) };
+        // The attempt is spent before the code is compared, in its own statement: parallel guesses
+        // cannot get more than five tries.
+        if !phones::spend_attempt(&mut conn, &pending.id, MAX_ATTEMPTS).await? {
+            return Err(bad());
+        }
+        pending
+    };
+    if !subtle_eq(&sms_code_hash(&pending.id, code.trim()), &pending.code_hash) {
+        return Err(bad());
+    }
+    let mut tx = state.db.begin().await?;
+    if !phones::mark_used(&mut tx, &pending.id, now).await? {
+        return Err(bad());
+    }
+    let before = users::get(&mut tx, &me.user.account_id, &me.user.id).await?.and_then(|u| u.phone_number.filter(|_| u.phone_verified));
+    credentials::set_phone(&mut tx, &me.user.id, Some(&pending.number), true).await?;
+    let change = Change::new("user.phone_verified", "user", me.user.id.as_str()).before(json!({"number": before})).after(json!({"number": pending.number}));
+    audit::record(&mut tx, actor, change, now).await?;
+    tenantry_storage::commit(tx).await?;
+    state.sessions.forget_user(&me.user.id);
+    Ok(pending.number)
+}
