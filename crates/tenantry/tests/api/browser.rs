@@ -12,7 +12,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-db_tests!(users_lobby_in_a_real_browser, licenses_and_deletion_in_a_real_browser, tightened_policy_asks_for_a_new_password_in_a_real_browser);
+db_tests!(
+    users_lobby_in_a_real_browser,
+    licenses_and_deletion_in_a_real_browser,
+    tightened_policy_asks_for_a_new_password_in_a_real_browser,
+    cell_number_verified_in_a_real_browser,
+);
 
 /// A chromedriver we started; dropping it (also when the test fails) kills it by its id.
 /// The browser it drives is quit first through WebDriver (see the test).
@@ -119,6 +124,43 @@ async fn licenses_and_deletion_in_a_real_browser(b: Backend) {
     assert_eq!(status, reqwest::StatusCode::OK);
     let (url, email, ana) = (app.url.clone(), admin.email.clone(), admin.user_id.clone());
     in_browser(b, |c, prefix| licenses_scenario(c, url, email, ana, bruno, prefix)).await;
+}
+
+async fn cell_number_verified_in_a_real_browser(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    let (url, email, dir) = (app.url.clone(), admin.email.clone(), app.dir.path().to_path_buf());
+    in_browser(b, |c, prefix| phone_scenario(c, url, email, dir, prefix)).await;
+}
+
+/// Changes the cell number on My settings and verifies it with the code from the SMS folder.
+async fn phone_scenario(c: Client, url: String, email: String, data_dir: PathBuf, prefix: &'static str) {
+    let shots = screenshot_dir();
+    sign_in(&c, &url, &email).await;
+    c.goto(&format!("{url}/me")).await.unwrap();
+    assert!(text_of(&c, "cell-number").await.starts_with("None"));
+    c.find(Locator::Css("#cell-number a")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("number")).await.unwrap();
+    // A mistake first: no country for a national number.
+    c.find(Locator::Id("number")).await.unwrap().send_keys("(415) 555-2671").await.unwrap();
+    c.find(Locator::Css("form[action='/me/phone'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    let error = c.wait().for_element(Locator::Id("number-error")).await.unwrap();
+    assert!(error.text().await.unwrap().contains("needs its country"));
+    screenshot(&c, &shots, &format!("{prefix}-phone-1-needs-country.png")).await;
+    c.find(Locator::Id("country")).await.unwrap().send_keys("US").await.unwrap();
+    c.find(Locator::Css("form[action='/me/phone'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
+    assert!(notice.text().await.unwrap().contains("We sent a 6-digit code to +14155552671"));
+    screenshot(&c, &shots, &format!("{prefix}-phone-2-code-sent.png")).await;
+    let sms = crate::helpers::wait_for_sms_in(&data_dir, "+14155552671").await;
+    let code = crate::me::sms_code(&sms);
+    c.find(Locator::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
+    c.find(Locator::Css("form[action='/me/phone/verify'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
+    assert!(notice.text().await.unwrap().contains("Your cell number is now +14155552671 (verified)"));
+    assert_eq!(c.current_url().await.unwrap().path(), "/me");
+    assert_eq!(text_of(&c, "cell-number").await, "+14155552671 (verified) · Change");
+    screenshot(&c, &shots, &format!("{prefix}-phone-3-verified.png")).await;
 }
 
 /// Runs `scenario` in a fresh headless Chromium, quits it whatever happens, then reports a failure.

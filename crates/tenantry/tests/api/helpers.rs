@@ -212,17 +212,7 @@ impl TestApp {
 
     /// Waits until the file SMS transport has written a message to `to`, and answers its text.
     pub async fn wait_for_sms_to(&self, to: &str) -> String {
-        for _ in 0..200 {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("sms"))
-                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "txt")).collect())
-                .unwrap_or_default();
-            files.sort();
-            if let Some(text) = files.iter().rev().map(|p| std::fs::read_to_string(p).unwrap_or_default()).find(|t| t.starts_with(&format!("To: {to}\n"))) {
-                return text;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("no SMS to {to} arrived");
+        wait_for_sms_in(self.dir.path(), to).await
     }
 
     /// Invites a user, accepts the emailed link with a password, and answers their session token.
@@ -251,6 +241,21 @@ impl TestApp {
             r.stop().await;
         }
     }
+}
+
+/// Waits until the file SMS transport has written a message to `to` under the data folder `dir`.
+pub async fn wait_for_sms_in(dir: &std::path::Path, to: &str) -> String {
+    for _ in 0..200 {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("sms"))
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "txt")).collect())
+            .unwrap_or_default();
+        files.sort();
+        if let Some(text) = files.iter().rev().map(|p| std::fs::read_to_string(p).unwrap_or_default()).find(|t| t.starts_with(&format!("To: {to}\n"))) {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no SMS to {to} arrived");
 }
 
 /// The invitation token in an email's link.
