@@ -112,3 +112,11 @@ pub async fn sms_log(conn: &mut AnyConnection, account_id: &AccountId, before: O
     .fetch_all(conn)
     .await?)
 }
+
+/// The SMS sent to or for a user, newest first.
+pub async fn sms_of_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<Vec<SmsLogEntry>> {
+    Ok(sqlx::query_as("SELECT id, user_id, to_number, purpose, created_at FROM sms_log WHERE user_id = $1 ORDER BY created_at DESC, id DESC")
+        .bind(user_id.as_str())
+        .fetch_all(conn)
+        .await?)
+}

@@ -64,3 +64,11 @@ pub async fn record_report(conn: &mut AnyConnection, account_id: &AccountId, key
         .fetch_optional(conn)
         .await?)
 }
+
+/// Every counter of a user, oldest cycle first: (cycle start, metric, quantity).
+pub async fn history_of_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<Vec<(i64, String, i64)>> {
+    Ok(sqlx::query_as("SELECT cycle_start, metric, quantity FROM usage_counters WHERE user_id = $1 ORDER BY cycle_start, metric")
+        .bind(user_id.as_str())
+        .fetch_all(conn)
+        .await?)
+}

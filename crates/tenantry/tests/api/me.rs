@@ -12,6 +12,7 @@ db_tests!(
     usage_reports_with_the_same_idempotency_key_count_once,
     a_new_cell_number_counts_once_its_sms_code_is_verified,
     preferences_are_typed_and_validated,
+    my_data_export_holds_everything_about_me_and_no_secret,
 );
 
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> StatusCode {
@@ -305,4 +306,37 @@ async fn preferences_are_typed_and_validated(b: Backend) {
     let (status, _) =
         app.call(Method::PATCH, &format!("/api/v1/users/{bruno}"), t, Some(json!({"notifications": {"missed_calls": false, "voicemails": false}}))).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+async fn my_data_export_holds_everything_about_me_and_no_secret(b: Backend) {
+    let app = crate::licenses::spawn_with_operator(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    let t = Some(admin.token.as_str());
+    crate::licenses::license(&app, &admin.token, Method::PUT, &admin.user_id, "scheduling").await;
+    app.call(Method::POST, "/api/v1/booking-pages", t, Some(json!({"name": "Intro", "slug": "ana-intro"}))).await;
+    app.call(Method::PATCH, "/api/v1/me", t, Some(json!({"notifications": {"missed_calls": false, "voicemails": true}}))).await;
+    let (_, key) = app.call(Method::POST, "/api/v1/me/api-key", t, None).await;
+    app.call(Method::POST, "/api/v1/me/phone", t, Some(json!({"number": "+44 20 7946 0958"}))).await;
+    let other = app.signup("Other", "olga@other.org").await;
+    app.call(Method::POST, "/api/v1/booking-pages", Some(&other.token), Some(json!({"name": "Olga", "slug": "olga-intro"}))).await;
+
+    let res = app.request(Method::GET, "/api/v1/me/export", t, None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    let text = res.text().await.unwrap();
+    let data: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(data["profile"]["email"], "ana@example.com");
+    assert_eq!(data["account"]["name"], "Acme");
+    assert_eq!(data["settings"]["notifications"]["missed_calls"], false);
+    assert_eq!(data["licenses"], json!(["scheduling"]));
+    assert_eq!(data["booking_pages"][0]["slug"], "ana-intro");
+    assert_eq!(data["api_key"]["prefix"], key["prefix"]);
+    assert!(!data["sessions"].as_array().unwrap().is_empty());
+    assert_eq!(data["sms"][0]["to"], "+442079460958");
+    let actions: Vec<&str> = data["audit_events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"license.assigned") && actions.contains(&"api_key.created") && actions.contains(&"booking_page.created"), "{actions:?}");
+    // No secret, and nothing of another account.
+    for secret in [key["key"].as_str().unwrap(), admin.token.as_str(), "password_hash", "key_hash", "token_hash", "totp_secret", "olga"] {
+        assert!(!text.contains(secret), "the export holds {secret}");
+    }
 }

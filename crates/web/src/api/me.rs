@@ -211,3 +211,12 @@ pub async fn verify_phone(
     let number = phone::verify(&state, &me, &Actor::user(&me, &meta), &body.code).await?;
     Ok(Json(PhoneVerifiedView { phone: super::views::PhoneView { number: Some(number), verified: true } }))
 }
+
+/// Everything Tenantry stores about me (GDPR Articles 15 and 20): profile, settings, sessions,
+/// licenses, owned booking pages, API key (never the key), usage, SMS and audit events about me.
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "me", security(("bearer" = [])), responses((status = 200, description = "all my data", body = Object)))]
+pub async fn export(State(state): State<AppState>, me: AuthUser) -> AppResult<Response> {
+    let data = crate::services::export::export(&state, &me).await?;
+    let file = format!("attachment; filename=\"tenantry-export-{}.json\"", me.user.id);
+    Ok(([(axum::http::header::CONTENT_DISPOSITION, file)], Json(data)).into_response())
+}

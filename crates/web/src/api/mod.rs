@@ -78,6 +78,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(me::report_usage))
         .routes(routes!(me::request_phone))
         .routes(routes!(me::verify_phone))
+        .routes(routes!(me::export))
         .routes(routes!(billing::sms_log))
         .split_for_parts()
 }

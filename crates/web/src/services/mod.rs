@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod booking_pages;
 pub mod email_change;
+pub mod export;
 pub mod integrations;
 pub mod invitations;
 pub mod licenses;
