@@ -23,13 +23,15 @@ pub struct User {
     pub phone_number: Option<String>,
     pub phone_verified: bool,
     pub preferences: tenantry_domain::Preferences,
+    /// Version of the profile picture (none: initials are shown).
+    pub avatar_version: Option<i64>,
 }
 
 /// The columns [`UserRow`] reads, from a `users` table aliased `u`: one list for every query,
 /// spliced in with `concat!` because sqlx wants `&'static str` SQL.
 macro_rules! user_columns {
     () => {
-        "u.id, u.account_id, u.email, u.name, u.username, u.role, u.status, u.timezone, u.date_format, u.time_format, u.last_sign_in_at, u.created_at, u.phone_number, u.phone_verified, u.preferences"
+        "u.id, u.account_id, u.email, u.name, u.username, u.role, u.status, u.timezone, u.date_format, u.time_format, u.last_sign_in_at, u.created_at, u.phone_number, u.phone_verified, u.preferences, u.avatar_version"
     };
 }
 pub(crate) use user_columns;
@@ -52,6 +54,7 @@ pub(crate) struct UserRow {
     phone_number: Option<String>,
     phone_verified: i64,
     preferences: String,
+    avatar_version: Option<i64>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -74,6 +77,7 @@ impl TryFrom<UserRow> for User {
             phone_number: r.phone_number,
             phone_verified: r.phone_verified != 0,
             preferences: serde_json::from_str(&r.preferences).map_err(|_| corrupt("preferences"))?,
+            avatar_version: r.avatar_version,
         })
     }
 }
@@ -341,4 +345,19 @@ pub async fn set_email(conn: &mut AnyConnection, id: &UserId, email: &EmailAddre
 pub async fn email_taken(conn: &mut AnyConnection, email: &EmailAddress) -> Result<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email_normalized = $1").bind(email.normalized()).fetch_one(conn).await?;
     Ok(n > 0)
+}
+
+/// Sets (or clears) the profile picture's version; answers the version it replaced.
+pub async fn set_avatar_version(conn: &mut AnyConnection, id: &UserId, version: Option<i64>) -> Result<Option<i64>> {
+    let old: Option<Option<i64>> = sqlx::query_scalar("SELECT avatar_version FROM users WHERE id = $1").bind(id.as_str()).fetch_optional(&mut *conn).await?;
+    sqlx::query("UPDATE users SET avatar_version = $1 WHERE id = $2").bind(version).bind(id.as_str()).execute(conn).await?;
+    Ok(old.flatten())
+}
+
+/// The users of an account that have a profile picture, with its version.
+pub async fn avatars_of_account(conn: &mut AnyConnection, account_id: &AccountId) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as("SELECT id, avatar_version FROM users WHERE account_id = $1 AND avatar_version IS NOT NULL")
+        .bind(account_id.as_str())
+        .fetch_all(conn)
+        .await?)
 }

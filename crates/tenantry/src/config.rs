@@ -56,6 +56,8 @@ pub struct Config {
     pub products: String,
     /// Seats of every product a new account's trial includes.
     pub trial_seats: u32,
+    /// Where profile pictures go: `s3://bucket/prefix` (credentials from `AWS_*`); unset: `<data>/avatars`.
+    pub avatar_store: Option<String>,
 }
 
 #[derive(Serialize)]

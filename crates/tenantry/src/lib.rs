@@ -69,7 +69,20 @@ pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Ar
     };
     let secrets = tenantry_web::secrets::SecretBox::new(&config.secret_key().context("reading or creating the secret key")?);
     let parallelism = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    Ok(AppState::new(db, web, Hasher::new(parallelism)?, clock, wake, metrics_handle(), secrets))
+    let avatars = match config.avatar_store.as_deref().filter(|s| !s.is_empty()) {
+        Some(url) => tenantry_web::avatar::AvatarStore::s3(url).context("TENANTRY_AVATAR_STORE")?,
+        None => tenantry_web::avatar::AvatarStore::folder(&config.data_dir.join("avatars")).context("creating the avatars folder")?,
+    };
+    Ok(AppState::new(tenantry_web::state::Parts {
+        db,
+        config: web,
+        hasher: Hasher::new(parallelism)?,
+        clock,
+        outbox_wake: wake,
+        metrics: metrics_handle(),
+        secrets,
+        avatars,
+    }))
 }
 
 /// A server started by [`start`].

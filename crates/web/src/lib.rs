@@ -2,6 +2,7 @@
 //! (request ids, tracing, security headers, metrics, CSRF protection for pages).
 
 pub mod api;
+pub mod avatar;
 pub mod cursor;
 pub mod error;
 pub mod extract;
@@ -17,7 +18,7 @@ pub mod system;
 pub mod usage;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -34,7 +35,6 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = api::router();
-    let api = api.layer(DefaultBodyLimit::max(extract::MAX_JSON_BYTES));
     let routes = Router::new()
         .merge(api)
         .merge(system::router(openapi))

@@ -75,6 +75,8 @@ pub struct Inner {
     pub limits: crate::rate_limit::RateLimiter,
     /// Authenticated API requests not yet written to the usage counters.
     pub requests: crate::usage::RequestCounter,
+    /// Where profile pictures are kept.
+    pub avatars: crate::avatar::AvatarStore,
 }
 
 impl std::ops::Deref for AppState {
@@ -84,21 +86,26 @@ impl std::ops::Deref for AppState {
     }
 }
 
+/// What the binary hands over to build an [`AppState`]; the rest is made here.
+pub struct Parts {
+    pub db: Db,
+    pub config: WebConfig,
+    pub hasher: Hasher,
+    pub clock: Clock,
+    pub outbox_wake: Arc<Notify>,
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    pub secrets: crate::secrets::SecretBox,
+    pub avatars: crate::avatar::AvatarStore,
+}
+
 impl AppState {
     /// Builds the state.
-    pub fn new(
-        db: Db,
-        config: WebConfig,
-        hasher: Hasher,
-        clock: Clock,
-        outbox_wake: Arc<Notify>,
-        metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
-        secrets: crate::secrets::SecretBox,
-    ) -> Self {
+    pub fn new(parts: Parts) -> Self {
+        let Parts { db, config, hasher, clock, outbox_wake, metrics, secrets, avatars } = parts;
         let sessions = crate::session_cache::SessionCache::new(config.session_cache_ms);
         let limits = crate::rate_limit::RateLimiter::new();
         let requests = crate::usage::RequestCounter::default();
-        Self(Arc::new(Inner { db, config, hasher, clock, outbox_wake, metrics, sessions, secrets, limits, requests }))
+        Self(Arc::new(Inner { db, config, hasher, clock, outbox_wake, metrics, sessions, secrets, limits, requests, avatars }))
     }
     /// Now, in Unix milliseconds.
     pub fn now(&self) -> i64 {

@@ -76,3 +76,6 @@ CREATE TABLE sms_log (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX sms_log_account_idx ON sms_log (account_id, created_at, id);
+
+-- The profile picture's version (Unix ms of the upload): its files are `<user>/<version>-<size>.png`.
+ALTER TABLE users ADD COLUMN avatar_version BIGINT;

@@ -16,7 +16,7 @@ db_tests!(
     users_lobby_in_a_real_browser,
     licenses_and_deletion_in_a_real_browser,
     tightened_policy_asks_for_a_new_password_in_a_real_browser,
-    cell_number_verified_in_a_real_browser,
+    my_settings_picture_and_cell_number_in_a_real_browser,
 );
 
 /// A chromedriver we started; dropping it (also when the test fails) kills it by its id.
@@ -126,18 +126,32 @@ async fn licenses_and_deletion_in_a_real_browser(b: Backend) {
     in_browser(b, |c, prefix| licenses_scenario(c, url, email, ana, bruno, prefix)).await;
 }
 
-async fn cell_number_verified_in_a_real_browser(b: Backend) {
+async fn my_settings_picture_and_cell_number_in_a_real_browser(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
+    // A picture file to choose in the browser's file input.
+    let picture = app.dir.path().join("me.png");
+    image::RgbImage::from_fn(400, 300, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 160])).save(&picture).unwrap();
     let (url, email, dir) = (app.url.clone(), admin.email.clone(), app.dir.path().to_path_buf());
-    in_browser(b, |c, prefix| phone_scenario(c, url, email, dir, prefix)).await;
+    in_browser(b, |c, prefix| my_settings_scenario(c, url, email, dir, picture, prefix)).await;
 }
 
-/// Changes the cell number on My settings and verifies it with the code from the SMS folder.
-async fn phone_scenario(c: Client, url: String, email: String, data_dir: PathBuf, prefix: &'static str) {
+/// Uploads a picture and sees it in the top bar; changes the cell number and verifies it with the
+/// code from the SMS folder.
+async fn my_settings_scenario(c: Client, url: String, email: String, data_dir: PathBuf, picture: PathBuf, prefix: &'static str) {
     let shots = screenshot_dir();
     sign_in(&c, &url, &email).await;
     c.goto(&format!("{url}/me")).await.unwrap();
+    assert!(c.find(Locator::Css(".menu img.avatar")).await.is_err(), "initials before a picture");
+    c.find(Locator::Id("file")).await.unwrap().send_keys(&picture.display().to_string()).await.unwrap();
+    c.find(Locator::Css("form[action='/me/avatar'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
+    assert!(notice.text().await.unwrap().contains("Your profile picture has been updated"));
+    let top = c.find(Locator::Css(".menu img.avatar")).await.expect("the picture in the top bar");
+    assert!(top.attr("src").await.unwrap().unwrap_or_default().ends_with("/64.png"));
+    let loaded = c.execute("return document.querySelector('.menu img.avatar').naturalWidth", vec![]).await.unwrap();
+    assert_eq!(loaded, json!(64), "the 64 px picture loaded");
+    screenshot(&c, &shots, &format!("{prefix}-picture-1-top-bar.png")).await;
     assert!(text_of(&c, "cell-number").await.starts_with("None"));
     c.find(Locator::Css("#cell-number a")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Id("number")).await.unwrap();

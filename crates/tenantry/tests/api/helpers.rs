@@ -82,6 +82,7 @@ pub fn test_config(data_dir: PathBuf, database_url: String) -> Config {
         session_cache_ms: 2000,
         products: "scheduling:Scheduling,chat:Live chat,voice:Voice".to_owned(),
         trial_seats: 5,
+        avatar_store: None,
     }
 }
 

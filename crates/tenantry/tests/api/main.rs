@@ -5,6 +5,7 @@ mod helpers;
 
 mod account;
 mod auth;
+mod avatar;
 mod bad_input;
 mod browser;
 mod invariants;

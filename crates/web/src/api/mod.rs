@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod avatar;
 pub mod billing;
 pub mod booking_pages;
 pub mod licenses;
@@ -37,7 +38,7 @@ impl Modify for BearerAuth {
 
 /// The API routes and the OpenAPI document describing exactly them.
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::signup))
         .routes(routes!(auth::sign_in))
         .routes(routes!(auth::sign_out))
@@ -80,5 +81,15 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(me::verify_phone))
         .routes(routes!(me::export))
         .routes(routes!(billing::sms_log))
-        .split_for_parts()
+        .split_for_parts();
+    // The picture upload takes up to 5 MiB; every other API body stays under the JSON limit.
+    let (avatars, avatar_doc) = OpenApiRouter::new().routes(routes!(avatar::upload, avatar::remove)).split_for_parts();
+    let mut doc = doc;
+    doc.merge(avatar_doc);
+    use axum::extract::DefaultBodyLimit;
+    let router = router
+        .layer(DefaultBodyLimit::max(crate::extract::MAX_JSON_BYTES))
+        .merge(avatars.layer(DefaultBodyLimit::max(crate::avatar::MAX_UPLOAD + 64 * 1024)))
+        .route("/avatars/{user_id}/{version}/{size}", axum::routing::get(avatar::file));
+    (router, doc)
 }

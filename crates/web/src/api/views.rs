@@ -68,6 +68,8 @@ pub struct MeView {
     pub time_format: String,
     /// The cell number in force (E.164) and whether it is verified; a new number counts once verified.
     pub phone: PhoneView,
+    /// The 256 px profile picture; `null` when there is none (show initials).
+    pub avatar_url: Option<String>,
     #[schema(value_type = Object)]
     pub notifications: tenantry_domain::settings::Notifications,
     #[schema(value_type = Object)]
@@ -88,6 +90,7 @@ impl From<User> for MeView {
             timezone: u.timezone,
             date_format: u.date_format.as_str().to_owned(),
             time_format: u.time_format.as_str().to_owned(),
+            avatar_url: crate::services::avatar::url(u.id.as_str(), u.avatar_version, 256),
             phone: PhoneView { number: u.phone_number, verified: u.phone_verified },
             notifications: u.preferences.notifications,
             phone_settings: u.preferences.phone_settings,

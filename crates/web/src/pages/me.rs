@@ -36,6 +36,8 @@ struct MePage {
     is_admin: bool,
     /// The verified cell number.
     phone: Option<String>,
+    avatar_url: Option<String>,
+    initials: String,
     form: FormState,
     time_zones: &'static [String],
     date_formats: [&'static str; 4],
@@ -79,6 +81,8 @@ fn me_page(me: &AuthUser, flash: Option<String>, f: &ProfileForm) -> MePage {
         role: me.user.role.label(),
         is_admin: me.user.role == tenantry_domain::Role::Administrator,
         phone: me.user.phone_number.clone().filter(|_| me.user.phone_verified),
+        avatar_url: crate::services::avatar::url(me.user.id.as_str(), me.user.avatar_version, 256),
+        initials: Chrome::new(me, "me").initials,
         form,
         time_zones: TIME_ZONES.as_slice(),
         date_formats: DateFormat::ALL.map(DateFormat::as_str),
@@ -121,4 +125,39 @@ pub async fn save(
             Ok(render(status, &MePage { form, ..template }))
         }
     }
+}
+
+/// `POST /me/avatar`: uploads a new picture; a refusal is shown on the page.
+pub async fn upload_avatar(
+    State(state): State<AppState>,
+    PageUser(me): PageUser,
+    meta: ClientMeta,
+    jar: CookieJar,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, PageError> {
+    let result = async {
+        let multipart = multipart.map_err(|e| AppError::BadRequest(e.body_text()))?;
+        let bytes = crate::api::avatar::file_part(multipart).await?;
+        crate::services::avatar::upload(&state, &me, &Actor::user(&me, &meta), bytes).await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok((set_flash(&state, jar, "Your profile picture has been updated."), see_other("/me")).into_response()),
+        Err(e @ (AppError::Validation(_) | AppError::PayloadTooLarge(_) | AppError::BadRequest(_))) => {
+            let status = e.status();
+            let mut template = me_page(&me, None, &ProfileForm::from(&me));
+            template.form.alert = Some(match &e {
+                AppError::Validation(v) => v.0.iter().map(|f| format!("The picture {}.", f.message)).collect::<Vec<_>>().join(" "),
+                other => other.problem().detail,
+            });
+            Ok(render(status, &template))
+        }
+        Err(e) => Err(PageError::for_user(e, &me, "me")),
+    }
+}
+
+/// `POST /me/avatar/delete`: back to initials.
+pub async fn remove_avatar(State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar) -> Result<Response, PageError> {
+    crate::services::avatar::remove(&state, &me, &Actor::user(&me, &meta)).await.map_err(|e| PageError::for_user(e, &me, "me"))?;
+    Ok((set_flash(&state, jar, "Your profile picture has been removed."), see_other("/me")).into_response())
 }

@@ -57,6 +57,8 @@ pub fn router() -> Router<AppState> {
         .route("/me/delete-account", get(account::show).post(account::delete))
         .route("/me/email", get(email::show).post(email::request))
         .route("/me/phone", get(phone::show).post(phone::request))
+        .route("/me/avatar", post(me::upload_avatar).layer(axum::extract::DefaultBodyLimit::max(crate::avatar::MAX_UPLOAD + 64 * 1024)))
+        .route("/me/avatar/delete", post(me::remove_avatar))
         .route("/me/phone/verify", get(phone::verify_page).post(phone::verify))
         .route("/email-verifications/{token}", get(email::verification_page).post(email::verify))
         // Pages show personal data: never keep them in shared or browser caches.
@@ -70,13 +72,25 @@ pub struct Chrome {
     pub name: String,
     pub email: String,
     pub is_admin: bool,
+    /// The 64 px profile picture, if any (else the initials are shown).
+    pub avatar_url: Option<String>,
+    /// Initials for when there is no picture.
+    pub initials: String,
     /// The section the page belongs to, marked in the menu: `users`, `pages`, `security` or `me`.
     pub section: &'static str,
 }
 
 impl Chrome {
     fn new(user: &crate::extract::AuthUser, section: &'static str) -> Self {
-        Self { name: user.user.name.clone(), email: user.user.email.clone(), is_admin: user.user.role == tenantry_domain::Role::Administrator, section }
+        let initials: String = user.user.name.split_whitespace().filter_map(|w| w.chars().next()).take(2).flat_map(char::to_uppercase).collect();
+        Self {
+            name: user.user.name.clone(),
+            email: user.user.email.clone(),
+            is_admin: user.user.role == tenantry_domain::Role::Administrator,
+            avatar_url: crate::services::avatar::url(user.user.id.as_str(), user.user.avatar_version, 64),
+            initials,
+            section,
+        }
     }
 }
 

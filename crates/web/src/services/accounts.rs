@@ -126,7 +126,8 @@ pub async fn update(state: &AppState, actor: &Actor, patch: AccountPatch) -> App
 }
 
 /// Deletes the whole account, confirmed by typing its name exactly: every row that names it
-/// (users, sessions, licenses, pages, audit log, queued messages…) goes in one transaction.
+/// (users, sessions, licenses, pages, audit log, queued messages…) goes in one transaction, and
+/// its users' stored pictures after it.
 pub async fn delete(state: &AppState, actor: &Actor, confirm_name: &str) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
     let account = accounts::get(&mut tx, &actor.account_id).await?.ok_or(AppError::NotFound)?;
@@ -134,8 +135,13 @@ pub async fn delete(state: &AppState, actor: &Actor, confirm_name: &str) -> AppR
         return Err(AppError::invalid("confirm_name", "does not match the account's name: type it exactly as shown"));
     }
     let users = users::ids_of_account(&mut tx, &actor.account_id).await?;
+    let pictures = users::avatars_of_account(&mut tx, &actor.account_id).await?;
     accounts::delete(&mut tx, &actor.account_id).await?;
     tenantry_storage::commit(tx).await?;
+    // Stored files go too (after the commit: a failed deletion must not bring the rows back).
+    for (user_id, version) in pictures {
+        crate::services::avatar::remove_files(state, &user_id, version).await;
+    }
     for id in &users {
         state.sessions.forget_user(id);
     }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod avatar;
 pub mod booking_pages;
 pub mod email_change;
 pub mod export;

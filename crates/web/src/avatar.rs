@@ -1,0 +1,138 @@
+//! Profile pictures: decoded with limits (size, pixels, allocation), turned upright, cropped
+//! square and re-encoded as 256 px and 64 px PNG — re-encoding keeps no metadata (EXIF, GPS).
+//! Stored behind one interface (`object_store`): a folder by default, S3-compatible storage by URL.
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, imageops::FilterType};
+use object_store::path::Path as StorePath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use std::io::Cursor;
+use std::sync::Arc;
+
+/// Largest upload accepted, in bytes (5 MiB).
+pub const MAX_UPLOAD: usize = 5 * 1024 * 1024;
+/// Most pixels a picture may have (40 megapixels): larger ones are refused before decoding.
+pub const MAX_PIXELS: u64 = 40_000_000;
+/// The sizes kept, in pixels (square).
+pub const SIZES: [u32; 2] = [256, 64];
+
+/// Why a picture was refused; the message is for the person who uploaded it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AvatarError {
+    #[error("is empty: choose a picture file")]
+    Empty,
+    #[error("is not a JPEG, PNG, WebP or GIF picture")]
+    NotAPicture,
+    #[error("has {0} megapixels; at most 40 are accepted")]
+    TooManyPixels(u64),
+    #[error("could not be read as a picture (it may be damaged or cut off)")]
+    Damaged,
+}
+
+/// The two square PNGs made from an upload.
+pub struct Processed {
+    /// `(size, png bytes)` for each of [`SIZES`].
+    pub images: Vec<(u32, Vec<u8>)>,
+}
+
+/// Decodes `bytes` with limits, applies its orientation, crops the centre square and encodes each size.
+pub fn process(bytes: &[u8]) -> Result<Processed, AvatarError> {
+    if bytes.is_empty() {
+        return Err(AvatarError::Empty);
+    }
+    let format = image::guess_format(bytes).map_err(|_| AvatarError::NotAPicture)?;
+    if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP | ImageFormat::Gif) {
+        return Err(AvatarError::NotAPicture);
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(20_000);
+    limits.max_image_height = Some(20_000);
+    // Decompression bombs: no single allocation beyond what 40 MP of RGBA needs.
+    limits.max_alloc = Some(MAX_PIXELS * 4 + 16 * 1024 * 1024);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(|e| match e {
+        image::ImageError::Limits(_) => AvatarError::TooManyPixels(0),
+        _ => AvatarError::Damaged,
+    })?;
+    let (w, h) = decoder.dimensions();
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > MAX_PIXELS {
+        return Err(AvatarError::TooManyPixels(pixels.div_ceil(1_000_000)));
+    }
+    if w == 0 || h == 0 {
+        return Err(AvatarError::Damaged);
+    }
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+        image::ImageError::Limits(_) => AvatarError::TooManyPixels(pixels.div_ceil(1_000_000)),
+        _ => AvatarError::Damaged,
+    })?;
+    img.apply_orientation(orientation);
+    let side = img.width().min(img.height());
+    let square = img.crop_imm((img.width() - side) / 2, (img.height() - side) / 2, side, side);
+    let mut images = Vec::new();
+    for size in SIZES {
+        let resized = square.resize_exact(size, size, FilterType::Lanczos3).to_rgba8();
+        let mut out = Cursor::new(Vec::new());
+        resized.write_to(&mut out, ImageFormat::Png).map_err(|_| AvatarError::Damaged)?;
+        images.push((size, out.into_inner()));
+    }
+    Ok(Processed { images })
+}
+
+/// Where pictures are kept.
+#[derive(Clone, Debug)]
+pub struct AvatarStore {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl AvatarStore {
+    /// A folder on this machine (created if missing).
+    pub fn folder(dir: &std::path::Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        Ok(Self { store: Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir)?) })
+    }
+
+    /// S3-compatible storage: `s3://bucket[/prefix]`; credentials, region and endpoint come from
+    /// the usual `AWS_*` environment variables.
+    pub fn s3(url: &str) -> anyhow::Result<Self> {
+        let parsed = url::Url::parse(url)?;
+        let bucket = parsed.host_str().ok_or_else(|| anyhow::anyhow!("avatar store URL needs a bucket: s3://bucket/prefix"))?;
+        let s3 = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+        let prefix = StorePath::from(parsed.path().trim_matches('/'));
+        let store: Arc<dyn ObjectStore> = if prefix.as_ref().is_empty() { Arc::new(s3) } else { Arc::new(object_store::prefix::PrefixStore::new(s3, prefix)) };
+        Ok(Self { store })
+    }
+
+    fn key(user_id: &str, version: i64, size: u32) -> StorePath {
+        StorePath::from(format!("{user_id}/{version}-{size}.png"))
+    }
+
+    /// Stores every size of a processed picture as `version`.
+    pub async fn put(&self, user_id: &str, version: i64, p: &Processed) -> anyhow::Result<()> {
+        for (size, png) in &p.images {
+            self.store.put(&Self::key(user_id, version, *size), PutPayload::from(png.clone())).await?;
+        }
+        Ok(())
+    }
+
+    /// One stored size, if present.
+    pub async fn get(&self, user_id: &str, version: i64, size: u32) -> anyhow::Result<Option<Vec<u8>>> {
+        match self.store.get(&Self::key(user_id, version, size)).await {
+            Ok(found) => Ok(Some(found.bytes().await?.to_vec())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Removes every size of `version`; missing files are fine.
+    pub async fn delete(&self, user_id: &str, version: i64) -> anyhow::Result<()> {
+        for size in SIZES {
+            match self.store.delete(&Self::key(user_id, version, size)).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+}
