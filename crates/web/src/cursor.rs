@@ -2,8 +2,8 @@
 
 use crate::error::{AppError, AppResult};
 use base64::Engine as _;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// The cursor for a keyset position.
 pub fn encode<T: Serialize>(position: &T) -> String {
@@ -25,4 +25,28 @@ pub fn paginate<T, K: Serialize>(mut rows: Vec<T>, limit: i64, position: impl Fn
     rows.truncate(limit);
     let next = if more { rows.last().map(|r| encode(&position(r))) } else { None };
     (rows, next)
+}
+
+/// The `limit` and `cursor` of a list request, as received.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct PageQuery {
+    /// 1–200, default 50.
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// Reads a list request's `limit` (1–200, default 50) and `cursor` (a keyset position this API
+/// issued), each refusal naming its parameter.
+pub fn page_request<T: DeserializeOwned>(limit: Option<&str>, cursor: Option<&str>) -> AppResult<(i64, Option<T>)> {
+    let limit = match limit.filter(|l| !l.is_empty()) {
+        None => 50,
+        Some(l) => match l.parse::<i64>() {
+            Ok(n) if (1..=200).contains(&n) => n,
+            _ => return Err(AppError::invalid("limit", "must be a whole number between 1 and 200")),
+        },
+    };
+    let position = cursor.filter(|c| !c.is_empty()).map(decode).transpose()?;
+    Ok((limit, position))
 }

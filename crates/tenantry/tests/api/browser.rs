@@ -475,7 +475,7 @@ async fn policy_scenario(c: Client, url: String, email: String, prefix: &'static
     assert!(c.find(Locator::Css(".qr svg")).await.is_ok(), "the QR code is shown");
     screenshot(&c, &shots, &format!("{prefix}-security-6-totp-qr.png")).await;
     let now = jiff::Timestamp::now().as_second() as u64;
-    let code = crate::security::rfc6238(&crate::security::base32_decode(&secret), now, 6);
+    let code = crate::recovery::rfc6238(&crate::recovery::base32_decode(&secret), now, 6);
     c.find(Locator::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
     c.find(Locator::Css("form input[value=confirm] ~ button")).await.unwrap().click().await.unwrap();
     let codes = c.wait().for_element(Locator::Id("recovery-codes")).await.unwrap().text().await.unwrap();

@@ -302,6 +302,8 @@ async fn deleting_a_user_transfers_their_booking_pages(b: Backend) {
     }
 
     // The dry run tells what would happen and changes nothing.
+    let (status, bad) = app.call(Method::DELETE, &format!("/api/v1/users/{bruno}?dry_run=maybe"), Some(&carla_token), None).await;
+    assert_eq!((status, bad["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("dry_run")), "nothing deleted on a bad flag");
     let (status, plan) = app.call(Method::DELETE, &format!("/api/v1/users/{bruno}?dry_run=true"), Some(&carla_token), None).await;
     assert_eq!(status, StatusCode::OK, "{plan}");
     assert_eq!(plan["transfer_to"]["id"], carla.as_str(), "the acting Administrator inherits");
@@ -436,6 +438,8 @@ async fn the_operator_api_needs_its_token_and_keeps_seats_above_assignments(b: B
     let mut fields: Vec<&str> = bad["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("field")).collect();
     fields.sort();
     assert_eq!(fields, ["plan", "seats.chat", "seats.fax", "status"]);
+    let (status, bad) = set_subscription(&app, &admin.account_id, json!({"plan": "pro", "status": "paid", "cycle_start": "next week"})).await;
+    assert_eq!((status, bad["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("cycle_start")));
     let (status, _) = set_subscription(&app, "acc_000000000000000000000000", json!({"plan": "pro", "status": "trial"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, log) = app.call(Method::GET, "/api/v1/audit-events?action=subscription.updated", Some(&admin.token), None).await;
@@ -493,6 +497,14 @@ async fn the_audit_log_lists_changes_newest_first(b: Backend) {
     assert!(future["data"].as_array().expect("data").is_empty());
     let (status, bad) = app.call(Method::GET, "/api/v1/audit-events?since=yesterday", Some(&admin.token), None).await;
     assert_eq!((status, bad["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("since")));
+    for (query, status, field) in [
+        ("limit=0", StatusCode::UNPROCESSABLE_ENTITY, "limit"),
+        ("limit=x", StatusCode::UNPROCESSABLE_ENTITY, "limit"),
+        ("cursor=garbage!", StatusCode::BAD_REQUEST, "cursor"),
+    ] {
+        let (got, bad) = app.call(Method::GET, &format!("/api/v1/audit-events?{query}"), Some(&admin.token), None).await;
+        assert_eq!((got, bad["errors"][0]["field"].as_str()), (status, Some(field)), "{query}");
+    }
     let other = app.signup("Other", "olga@other.org").await;
     let (_, theirs) = app.call(Method::GET, "/api/v1/audit-events", Some(&other.token), None).await;
     assert!(theirs["data"].as_array().expect("data").iter().all(|e| e["target_id"] != bruno.as_str()), "another account's log is not visible");

@@ -14,6 +14,7 @@ mod licenses;
 mod me;
 mod outbox;
 mod pages;
+mod recovery;
 mod security;
 mod system;
 mod users;

@@ -1,6 +1,5 @@
 //! The audit log, for Administrators.
 
-use super::billing::limit_of;
 use super::views::ts;
 use crate::cursor;
 use crate::error::{AppError, AppResult, Problem};
@@ -79,12 +78,11 @@ pub async fn list(
     query: Result<Query<AuditListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<AuditEventList>> {
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let limit = limit_of(q.limit.as_deref())?;
+    let (limit, before): (i64, Option<(i64, String)>) = cursor::page_request(q.limit.as_deref(), q.cursor.as_deref())?;
     let since = match q.since.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(s.parse::<jiff::Timestamp>().map_err(|_| AppError::invalid("since", "must be an RFC 3339 time"))?.as_millisecond()),
         None => None,
     };
-    let before: Option<(i64, String)> = q.cursor.as_deref().filter(|c| !c.is_empty()).map(cursor::decode).transpose()?;
     let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
     let query = AuditQuery { actor_id: nonempty(q.actor), action: nonempty(q.action), target_id: nonempty(q.target), since, before, limit: limit + 1 };
     let mut conn = state.db.conn().await?;

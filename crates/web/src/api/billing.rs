@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tenantry_domain::{TokenHash, ValidationErrors};
 use tenantry_storage::subscriptions as stored;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 /// Seats of one product.
 #[derive(Debug, Serialize, ToSchema)]
@@ -101,25 +101,7 @@ pub struct OperatorAccountList {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(default)]
-pub struct PageQuery {
-    /// 1–200, default 50.
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
-}
-
-/// The limit of a list request: 1–200, default 50.
-pub fn limit_of(limit: Option<&str>) -> AppResult<i64> {
-    match limit.filter(|l| !l.is_empty()) {
-        None => Ok(50),
-        Some(l) => match l.parse::<i64>() {
-            Ok(n) if (1..=200).contains(&n) => Ok(n),
-            _ => Err(AppError::invalid("limit", "must be a whole number between 1 and 200")),
-        },
-    }
-}
+use crate::cursor::PageQuery;
 
 /// Every account with its plan, status and number of users.
 #[utoipa::path(get, path = "/api/v1/operator/accounts", tag = "operator", params(PageQuery), security(("bearer" = [])),
@@ -130,8 +112,7 @@ pub async fn operator_accounts(
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<OperatorAccountList>> {
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let limit = limit_of(q.limit.as_deref())?;
-    let after: Option<(i64, String)> = q.cursor.as_deref().filter(|c| !c.is_empty()).map(cursor::decode).transpose()?;
+    let (limit, after): (i64, Option<(i64, String)>) = cursor::page_request(q.limit.as_deref(), q.cursor.as_deref())?;
     let mut conn = state.db.conn().await?;
     let rows = stored::list_accounts(&mut conn, after, limit + 1).await?;
     let (rows, next_cursor) = cursor::paginate(rows, limit, |a| (a.created_at, a.id.clone()));
@@ -224,8 +205,7 @@ pub async fn sms_log(
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<SmsLogList>> {
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let limit = limit_of(q.limit.as_deref())?;
-    let before: Option<(i64, String)> = q.cursor.as_deref().filter(|c| !c.is_empty()).map(cursor::decode).transpose()?;
+    let (limit, before): (i64, Option<(i64, String)>) = cursor::page_request(q.limit.as_deref(), q.cursor.as_deref())?;
     let mut conn = state.db.conn().await?;
     let rows = tenantry_storage::phones::sms_log(&mut conn, &admin.user.account_id, before, limit + 1).await?;
     let (rows, next_cursor) = cursor::paginate(rows, limit, |e| (e.created_at, e.id.clone()));

@@ -67,8 +67,7 @@ pub async fn list(
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<BookingPageList>> {
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let limit = super::billing::limit_of(q.limit.as_deref())?;
-    let after: Option<(i64, String)> = q.cursor.as_deref().filter(|c| !c.is_empty()).map(cursor::decode).transpose()?;
+    let (limit, after): (i64, Option<(i64, String)>) = cursor::page_request(q.limit.as_deref(), q.cursor.as_deref())?;
     let pages = booking_pages::list(&state, &me, q.owner_id.as_deref().filter(|o| !o.is_empty()), after, limit + 1).await?;
     let (pages, next_cursor) = cursor::paginate(pages, limit, |p| (p.created_at, p.id.clone()));
     Ok(Json(BookingPageList { data: pages.into_iter().map(Into::into).collect(), next_cursor }))

@@ -176,13 +176,7 @@ pub async fn request_phone(
     meta: ClientMeta,
     ApiJson(body): ApiJson<PhoneRequest>,
 ) -> AppResult<(StatusCode, Json<PhonePendingView>)> {
-    let number = match tenantry_domain::PhoneNumber::parse(&body.number, body.country.as_deref()) {
-        Ok(n) => n,
-        Err(tenantry_domain::phone::PhoneError::UnknownCountry) => {
-            return Err(AppError::invalid("country", tenantry_domain::phone::PhoneError::UnknownCountry.to_string()));
-        }
-        Err(e) => return Err(AppError::invalid("number", e.to_string())),
-    };
+    let number = phone::parse_number(&body.number, body.country.as_deref())?;
     phone::request(&state, &me, &Actor::user(&me, &meta), number.clone()).await?;
     Ok((StatusCode::ACCEPTED, Json(PhonePendingView { pending_number: number.to_string(), expires_in_seconds: phone::CODE_TTL_MS / 1000 })))
 }

@@ -1,7 +1,6 @@
 //! Changing one's cell number: enter it in any common format, then the SMS code.
 
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
-use crate::error::AppError;
 use crate::extract::{AuthUser, ClientMeta};
 use crate::services::audit::Actor;
 use crate::services::phone;
@@ -12,8 +11,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
-use tenantry_domain::PhoneNumber;
-use tenantry_domain::phone::PhoneError;
 
 #[derive(Template)]
 #[template(path = "phone.html")]
@@ -52,11 +49,9 @@ pub async fn request(
     jar: CookieJar,
     PageForm(f): PageForm<NumberForm>,
 ) -> Result<Response, PageError> {
-    let country = Some(f.country.trim()).filter(|c| !c.is_empty());
-    let result = match PhoneNumber::parse(&f.number, country) {
+    let result = match phone::parse_number(&f.number, Some(&f.country)) {
         Ok(n) => phone::request(&state, &me, &Actor::user(&me, &meta), n.clone()).await.map(|()| n),
-        Err(PhoneError::UnknownCountry) => Err(AppError::invalid("country", PhoneError::UnknownCountry.to_string())),
-        Err(e) => Err(AppError::invalid("number", e.to_string())),
+        Err(e) => Err(e),
     };
     match result {
         Ok(n) => {

@@ -9,6 +9,7 @@ use crate::services::reset::{six_digits, sms_code_hash, subtle_eq};
 use crate::services::{queue_sms, wake_outbox};
 use crate::state::AppState;
 use serde_json::json;
+use tenantry_domain::phone::PhoneError;
 use tenantry_domain::{OutgoingSms, PhoneNumber};
 use tenantry_storage::phones::{self, NewVerification};
 use tenantry_storage::{credentials, users};
@@ -19,6 +20,16 @@ pub const CODE_TTL_MS: i64 = 10 * 60 * 1000;
 pub const MAX_ATTEMPTS: i64 = 5;
 
 const BAD_CODE: &str = "is wrong or has expired; ask for a new one";
+
+/// Reads a number as entered, with an optional default country; a refusal names the field it is
+/// about (`country` for an unknown country code, else `number`).
+pub fn parse_number(number: &str, country: Option<&str>) -> AppResult<PhoneNumber> {
+    let country = country.map(str::trim).filter(|c| !c.is_empty());
+    PhoneNumber::parse(number, country).map_err(|e| {
+        let field = if e == PhoneError::UnknownCountry { "country" } else { "number" };
+        AppError::invalid(field, e.to_string())
+    })
+}
 
 /// Sends a code to `number`; the number counts only once verified.
 pub async fn request(state: &AppState, me: &AuthUser, actor: &Actor, number: PhoneNumber) -> AppResult<()> {
