@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
-use tenantry_domain::{Role, UserId};
+use tenantry_domain::Role;
 use tenantry_storage::booking_pages::BookingPage;
 
 struct Row {
@@ -57,14 +57,8 @@ fn create_form(f: &CreateForm) -> FormState {
 
 async fn page(state: &AppState, me: &AuthUser, flash: Option<String>, form: FormState, alert: Option<String>) -> Result<PagesPage, PageError> {
     let fail = |e: AppError| PageError::for_user(e, me, "pages");
-    let pages = booking_pages::list(state, me, None, None, booking_pages::MAX_PAGE).await.map_err(fail)?;
-    let owners: Vec<UserId> = pages.iter().map(|p| UserId::from_trusted(p.owner_id.clone())).collect();
-    let names = {
-        let mut conn = state.db.conn().await.map_err(|e| fail(e.into()))?;
-        let refs: Vec<&UserId> = owners.iter().collect();
-        tenantry_storage::users::names_of(&mut conn, &me.user.account_id, &refs).await.map_err(|e| fail(e.into()))?
-    };
-    let rows = pages.into_iter().map(|page| Row { owner: names.get(&page.owner_id).cloned().unwrap_or_default(), page }).collect();
+    let rows = booking_pages::list_with_owner_names(state, me, booking_pages::MAX_PAGE).await.map_err(fail)?;
+    let rows = rows.into_iter().map(|(page, owner)| Row { page, owner }).collect();
     Ok(PagesPage { chrome: Some(Chrome::new(me, "pages")), flash, is_admin: me.user.role == Role::Administrator, rows, form, alert })
 }
 

@@ -76,6 +76,21 @@ pub async fn list(state: &AppState, me: &AuthUser, owner: Option<&str>, after: O
     Ok(booking_pages::list(&mut conn, &me.user.account_id, owner.as_ref(), after, limit).await?)
 }
 
+/// The first `limit` pages `me` may see, each with its owner's name.
+pub async fn list_with_owner_names(state: &AppState, me: &AuthUser, limit: i64) -> AppResult<Vec<(BookingPage, String)>> {
+    let pages = list(state, me, None, None, limit).await?;
+    let owners: Vec<UserId> = pages.iter().map(|p| UserId::from_trusted(p.owner_id.clone())).collect();
+    let mut conn = state.db.conn().await?;
+    let names = users::names_of(&mut conn, &me.user.account_id, &owners.iter().collect::<Vec<_>>()).await?;
+    Ok(pages
+        .into_iter()
+        .map(|p| {
+            let owner = names.get(&p.owner_id).cloned().unwrap_or_default();
+            (p, owner)
+        })
+        .collect())
+}
+
 /// One page `me` may see.
 pub async fn get(state: &AppState, me: &AuthUser, id: &str) -> AppResult<BookingPage> {
     let mut conn = state.db.conn().await?;
