@@ -5,7 +5,8 @@ use std::sync::LazyLock;
 
 static LIST: &str = include_str!("../data/common-passwords.txt");
 
-static SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| LIST.lines().map(str::trim).filter(|l| !l.is_empty()).collect());
+static SET: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| LIST.lines().map(str::trim).filter(|l| !l.is_empty()).collect());
 
 /// Whether `password` is on the list, ignoring case (and surrounding spaces).
 pub fn is_common(password: &str) -> bool {

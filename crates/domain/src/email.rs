@@ -73,9 +73,18 @@ mod tests {
 
     #[test]
     fn refuses_bad_addresses() {
-        for bad in
-            ["", "   ", "ana", "ana@", "@example.com", "ana@localhost", "a b@example.com", "ana@[127.0.0.1]", "Ana <ana@example.com>", "ana@example.com."]
-        {
+        for bad in [
+            "",
+            "   ",
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@localhost",
+            "a b@example.com",
+            "ana@[127.0.0.1]",
+            "Ana <ana@example.com>",
+            "ana@example.com.",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(EmailAddress::parse(&format!("{}@example.com", "a".repeat(250))), Err(EmailError::TooLong));

@@ -239,9 +239,15 @@ mod tests {
             p.violations(&Password::new("short".into()), &who()),
             vec![PasswordRule::TooShort(12), PasswordRule::Uppercase, PasswordRule::Digit, PasswordRule::Symbol]
         );
-        assert_eq!(p.violations(&Password::new("ABCDEFGHIJKLM".into()), &who()), vec![PasswordRule::Lowercase, PasswordRule::Digit, PasswordRule::Symbol]);
+        assert_eq!(
+            p.violations(&Password::new("ABCDEFGHIJKLM".into()), &who()),
+            vec![PasswordRule::Lowercase, PasswordRule::Digit, PasswordRule::Symbol]
+        );
         assert!(p.violations(&Password::new("Quiet-violet-teapot-7".into()), &who()).is_empty());
-        assert_eq!(PasswordPolicy::default().violations(&Password::new("x".repeat(129)), &who()), vec![PasswordRule::TooLong]);
+        assert_eq!(
+            PasswordPolicy::default().violations(&Password::new("x".repeat(129)), &who()),
+            vec![PasswordRule::TooLong]
+        );
         assert_eq!(format!("{:?}", Password::new("secret".into())), "Password(…)");
     }
 
@@ -259,8 +265,10 @@ mod tests {
         assert!(!p.is_expired(Some(0), 2 * 86_400_000 - 1));
         assert!(p.is_expired(Some(0), 2 * 86_400_000));
         assert!(!PasswordPolicy::default().is_expired(Some(0), i64::MAX));
-        let bad = PasswordPolicy { min_length: 7, expiration_days: 4000, history_count: 25, ..PasswordPolicy::default() };
-        let fields: Vec<String> = bad.validate().err().map(|e| e.0.into_iter().map(|f| f.field).collect()).unwrap_or_default();
+        let bad =
+            PasswordPolicy { min_length: 7, expiration_days: 4000, history_count: 25, ..PasswordPolicy::default() };
+        let fields: Vec<String> =
+            bad.validate().err().map(|e| e.0.into_iter().map(|f| f.field).collect()).unwrap_or_default();
         assert_eq!(fields, vec!["min_length", "expiration_days", "history_count"]);
         assert!(PasswordPolicy::default().validate().is_ok());
     }

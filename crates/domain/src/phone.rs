@@ -33,7 +33,9 @@ impl PhoneNumber {
             return Err(PhoneError::NotANumber);
         }
         let country = match default_country.map(str::trim).filter(|c| !c.is_empty()) {
-            Some(c) => Some(c.to_ascii_uppercase().parse::<phonenumber::country::Id>().map_err(|_| PhoneError::UnknownCountry)?),
+            Some(c) => Some(
+                c.to_ascii_uppercase().parse::<phonenumber::country::Id>().map_err(|_| PhoneError::UnknownCountry)?,
+            ),
             None => None,
         };
         // `00` is the international prefix in most of the world: read it as `+`.

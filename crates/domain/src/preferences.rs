@@ -71,7 +71,10 @@ impl DateFormat {
 impl FromStr for DateFormat {
     type Err = UnknownFormat;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DateFormat::ALL.into_iter().find(|f| f.as_str() == s).ok_or(UnknownFormat("YYYY-MM-DD, MM/DD/YYYY, DD/MM/YYYY, DD.MM.YYYY"))
+        DateFormat::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or(UnknownFormat("YYYY-MM-DD, MM/DD/YYYY, DD/MM/YYYY, DD.MM.YYYY"))
     }
 }
 

@@ -10,13 +10,19 @@ pub enum RuleViolation {
     #[error("An account must keep at least one Administrator: promote another user first.")]
     LastAdministrator,
     /// Every purchased seat of the product is taken.
-    #[error("No free {product} seat: all {purchased} purchased seats are assigned (0 free). Unassign a license or buy more seats.")]
+    #[error(
+        "No free {product} seat: all {purchased} purchased seats are assigned (0 free). Unassign a license or buy more seats."
+    )]
     NoFreeSeat { product: String, purchased: i64 },
     /// A paid account would have no Administrator holding a license.
-    #[error("A paid account must keep at least one Administrator with a license: assign a license to another Administrator first.")]
+    #[error(
+        "A paid account must keep at least one Administrator with a license: assign a license to another Administrator first."
+    )]
     LastLicensedAdministrator,
     /// Fewer seats than are assigned.
-    #[error("{product} has {assigned} assigned licenses: seats cannot go below that ({purchased} asked). Unassign licenses first.")]
+    #[error(
+        "{product} has {assigned} assigned licenses: seats cannot go below that ({purchased} asked). Unassign licenses first."
+    )]
     SeatsBelowAssigned { product: String, purchased: i64, assigned: i64 },
     /// A booking page cannot be enabled while its owner has no scheduling license.
     #[error("The owner of this booking page has no scheduling license: assign one before enabling the page.")]
@@ -39,18 +45,32 @@ impl RuleViolation {
 /// Rule 1: a license is assigned only while a purchased seat of its product is free.
 /// `assigned` is how many are assigned before this one.
 pub fn ensure_a_seat_is_free(product: &str, purchased: i64, assigned: i64) -> Result<(), RuleViolation> {
-    if assigned < purchased { Ok(()) } else { Err(RuleViolation::NoFreeSeat { product: product.to_owned(), purchased }) }
+    if assigned < purchased {
+        Ok(())
+    } else {
+        Err(RuleViolation::NoFreeSeat { product: product.to_owned(), purchased })
+    }
 }
 
 /// Rule 1, from the seller's side: purchased seats never drop below the licenses assigned.
 pub fn ensure_seats_cover_assignments(product: &str, purchased: i64, assigned: i64) -> Result<(), RuleViolation> {
-    if purchased >= assigned { Ok(()) } else { Err(RuleViolation::SeatsBelowAssigned { product: product.to_owned(), purchased, assigned }) }
+    if purchased >= assigned {
+        Ok(())
+    } else {
+        Err(RuleViolation::SeatsBelowAssigned { product: product.to_owned(), purchased, assigned })
+    }
 }
 
 /// Rule 2: with a paid subscription, at least one Administrator holds a license.
 /// `licensed_admins_after` is how many the change leaves.
-pub fn ensure_a_licensed_administrator_remains(status: SubscriptionStatus, licensed_admins_after: i64) -> Result<(), RuleViolation> {
-    if status != SubscriptionStatus::Paid || licensed_admins_after >= 1 { Ok(()) } else { Err(RuleViolation::LastLicensedAdministrator) }
+pub fn ensure_a_licensed_administrator_remains(
+    status: SubscriptionStatus, licensed_admins_after: i64,
+) -> Result<(), RuleViolation> {
+    if status != SubscriptionStatus::Paid || licensed_admins_after >= 1 {
+        Ok(())
+    } else {
+        Err(RuleViolation::LastLicensedAdministrator)
+    }
 }
 
 /// Rule 3: an account always keeps at least one Administrator: `admins_after` is how many the change leaves.
@@ -60,7 +80,9 @@ pub fn ensure_an_administrator_remains(admins_after: i64) -> Result<(), RuleViol
 
 /// Rule 4: who inherits a deleted user's booking pages — the acting Administrator, else the
 /// oldest remaining Administrator. `admins_oldest_first` may include the deleted user and the actor.
-pub fn heir_of_owned_resources<'a, T: PartialEq>(deleted: &T, actor: Option<(&'a T, bool)>, admins_oldest_first: &'a [T]) -> Option<&'a T> {
+pub fn heir_of_owned_resources<'a, T: PartialEq>(
+    deleted: &T, actor: Option<(&'a T, bool)>, admins_oldest_first: &'a [T],
+) -> Option<&'a T> {
     if let Some((actor, is_admin)) = actor
         && is_admin
         && actor != deleted
@@ -103,18 +125,38 @@ mod tests {
         type Case = (&'static str, Result<(), RuleViolation>, Option<&'static str>, &'static str);
         let cases: Vec<Case> = vec![
             ("seat free", ensure_a_seat_is_free("chat", 3, 2), None, ""),
-            ("no seat", ensure_a_seat_is_free("chat", 3, 3), Some("no_free_seat"), "all 3 purchased seats are assigned (0 free)"),
+            (
+                "no seat",
+                ensure_a_seat_is_free("chat", 3, 3),
+                Some("no_free_seat"),
+                "all 3 purchased seats are assigned (0 free)",
+            ),
             ("no seats bought", ensure_a_seat_is_free("voice", 0, 0), Some("no_free_seat"), "No free voice seat"),
             ("seats cover", ensure_seats_cover_assignments("chat", 2, 2), None, ""),
-            ("seats below", ensure_seats_cover_assignments("chat", 1, 2), Some("seats_below_assigned"), "chat has 2 assigned licenses"),
+            (
+                "seats below",
+                ensure_seats_cover_assignments("chat", 1, 2),
+                Some("seats_below_assigned"),
+                "chat has 2 assigned licenses",
+            ),
             ("paid, one left", ensure_a_licensed_administrator_remains(Paid, 1), None, ""),
-            ("paid, none left", ensure_a_licensed_administrator_remains(Paid, 0), Some("last_licensed_administrator"), "paid account"),
+            (
+                "paid, none left",
+                ensure_a_licensed_administrator_remains(Paid, 0),
+                Some("last_licensed_administrator"),
+                "paid account",
+            ),
             ("trial, none left", ensure_a_licensed_administrator_remains(Trial, 0), None, ""),
             ("canceled, none left", ensure_a_licensed_administrator_remains(Canceled, 0), None, ""),
             ("admin remains", ensure_an_administrator_remains(1), None, ""),
             ("no admin", ensure_an_administrator_remains(0), Some("last_administrator"), "at least one Administrator"),
             ("licensed owner", ensure_the_owner_may_have_enabled_pages(true), None, ""),
-            ("unlicensed owner", ensure_the_owner_may_have_enabled_pages(false), Some("owner_has_no_scheduling_license"), "scheduling license"),
+            (
+                "unlicensed owner",
+                ensure_the_owner_may_have_enabled_pages(false),
+                Some("owner_has_no_scheduling_license"),
+                "scheduling license",
+            ),
         ];
         for (name, result, code, phrase) in cases {
             match (result, code) {

@@ -74,10 +74,11 @@ fn text(errors: &mut ValidationErrors, field: &str, value: Option<String>) -> Op
 impl PhoneSettings {
     /// Checks the settings, normalizing the forwarding number to E.164; errors name `phone_settings.…`.
     pub fn validated(self, errors: &mut ValidationErrors) -> Self {
-        let forwarding_number = self
-            .forwarding_number
-            .filter(|n| !n.trim().is_empty())
-            .and_then(|n| errors.check("phone_settings.forwarding_number", PhoneNumber::parse(&n, None)).map(|p| p.as_str().to_owned()));
+        let forwarding_number = self.forwarding_number.filter(|n| !n.trim().is_empty()).and_then(|n| {
+            errors
+                .check("phone_settings.forwarding_number", PhoneNumber::parse(&n, None))
+                .map(|p| p.as_str().to_owned())
+        });
         let voicemail_greeting = text(errors, "phone_settings.voicemail_greeting", self.voicemail_greeting);
         Self { caller_id: self.caller_id, forwarding_number, voicemail_greeting }
     }
@@ -103,15 +104,35 @@ mod tests {
     #[test]
     fn settings_are_checked_and_normalized() {
         let mut e = ValidationErrors::new();
-        let p = PhoneSettings { caller_id: CallerId::Withheld, forwarding_number: Some("+44 20 7946 0958".into()), voicemail_greeting: Some("  Hi!  ".into()) }
-            .validated(&mut e);
+        let p = PhoneSettings {
+            caller_id: CallerId::Withheld,
+            forwarding_number: Some("+44 20 7946 0958".into()),
+            voicemail_greeting: Some("  Hi!  ".into()),
+        }
+        .validated(&mut e);
         assert!(e.is_empty());
-        assert_eq!((p.forwarding_number.as_deref(), p.voicemail_greeting.as_deref()), (Some("+442079460958"), Some("Hi!")));
+        assert_eq!(
+            (p.forwarding_number.as_deref(), p.voicemail_greeting.as_deref()),
+            (Some("+442079460958"), Some("Hi!"))
+        );
         let mut e = ValidationErrors::new();
-        PhoneSettings { forwarding_number: Some("12".into()), voicemail_greeting: Some("x".repeat(1001)), ..Default::default() }.validated(&mut e);
-        MessageSettings { auto_reply_enabled: true, auto_reply_text: Some("   ".into()), ..Default::default() }.validated(&mut e);
+        PhoneSettings {
+            forwarding_number: Some("12".into()),
+            voicemail_greeting: Some("x".repeat(1001)),
+            ..Default::default()
+        }
+        .validated(&mut e);
+        MessageSettings { auto_reply_enabled: true, auto_reply_text: Some("   ".into()), ..Default::default() }
+            .validated(&mut e);
         let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, ["phone_settings.forwarding_number", "phone_settings.voicemail_greeting", "message_settings.auto_reply_text"]);
+        assert_eq!(
+            fields,
+            [
+                "phone_settings.forwarding_number",
+                "phone_settings.voicemail_greeting",
+                "message_settings.auto_reply_text"
+            ]
+        );
     }
 
     #[test]

@@ -46,7 +46,9 @@ impl FromStr for Metric {
 /// The start of the billing cycle that contains `now`: cycles are calendar months (UTC) counted
 /// from `anchor`, the subscription's cycle start. A day the month lacks (the 31st) falls on its last day.
 pub fn current_cycle_start(anchor_ms: i64, now_ms: i64) -> i64 {
-    let (Ok(anchor), Ok(now)) = (Timestamp::from_millisecond(anchor_ms), Timestamp::from_millisecond(now_ms)) else { return anchor_ms };
+    let (Ok(anchor), Ok(now)) = (Timestamp::from_millisecond(anchor_ms), Timestamp::from_millisecond(now_ms)) else {
+        return anchor_ms;
+    };
     if now <= anchor {
         return anchor_ms;
     }
@@ -74,11 +76,23 @@ mod tests {
     #[test]
     fn cycles_are_calendar_months_from_the_anchor() {
         let anchor = ms("2026-01-31T10:00:00Z");
-        assert_eq!(current_cycle_start(anchor, ms("2026-01-31T09:00:00Z")), anchor, "before the anchor: the first cycle");
+        assert_eq!(
+            current_cycle_start(anchor, ms("2026-01-31T09:00:00Z")),
+            anchor,
+            "before the anchor: the first cycle"
+        );
         assert_eq!(current_cycle_start(anchor, ms("2026-02-15T00:00:00Z")), anchor);
-        assert_eq!(current_cycle_start(anchor, ms("2026-02-28T10:00:00Z")), ms("2026-02-28T10:00:00Z"), "the 31st falls on February's last day");
+        assert_eq!(
+            current_cycle_start(anchor, ms("2026-02-28T10:00:00Z")),
+            ms("2026-02-28T10:00:00Z"),
+            "the 31st falls on February's last day"
+        );
         assert_eq!(current_cycle_start(anchor, ms("2026-03-30T00:00:00Z")), ms("2026-02-28T10:00:00Z"));
-        assert_eq!(current_cycle_start(anchor, ms("2026-03-31T10:00:00Z")), ms("2026-03-31T10:00:00Z"), "back on the 31st: no drift");
+        assert_eq!(
+            current_cycle_start(anchor, ms("2026-03-31T10:00:00Z")),
+            ms("2026-03-31T10:00:00Z"),
+            "back on the 31st: no drift"
+        );
         assert_eq!(current_cycle_start(anchor, ms("2027-01-31T10:00:01Z")), ms("2027-01-31T10:00:00Z"));
         assert_eq!("api_requests".parse::<Metric>().ok(), None, "products cannot report API requests");
         assert_eq!("minutes".parse::<Metric>(), Ok(Metric::Minutes));

@@ -120,11 +120,13 @@ impl Worker {
     async fn deliver(&self, kind: &str, payload: &str) -> Result<(), MailError> {
         match kind {
             OutgoingEmail::KIND => {
-                let email: OutgoingEmail = serde_json::from_str(payload).map_err(|e| MailError::Permanent(format!("unreadable payload: {e}")))?;
+                let email: OutgoingEmail = serde_json::from_str(payload)
+                    .map_err(|e| MailError::Permanent(format!("unreadable payload: {e}")))?;
                 self.mailer.send(&email).await
             }
             OutgoingSms::KIND => {
-                let sms: OutgoingSms = serde_json::from_str(payload).map_err(|e| MailError::Permanent(format!("unreadable payload: {e}")))?;
+                let sms: OutgoingSms = serde_json::from_str(payload)
+                    .map_err(|e| MailError::Permanent(format!("unreadable payload: {e}")))?;
                 match &self.sms {
                     Some(sender) => sender.send(&sms).await,
                     None => Err(MailError::Permanent("no SMS transport configured".to_owned())),

@@ -87,7 +87,11 @@ impl Mailer {
         let message = self.build(email)?;
         match self {
             Mailer::Files { dir, .. } => {
-                let name = format!("{}-{}.eml", jiff::Timestamp::now().as_millisecond(), tenantry_domain::token::random_hex(6));
+                let name = format!(
+                    "{}-{}.eml",
+                    jiff::Timestamp::now().as_millisecond(),
+                    tenantry_domain::token::random_hex(6)
+                );
                 let tmp = dir.join(format!(".{name}.tmp"));
                 // Written aside then renamed, so a reader never sees half a message.
                 tokio::fs::write(&tmp, message.formatted()).await.map_err(|e| MailError::Transient(e.to_string()))?;
@@ -108,7 +112,8 @@ impl Mailer {
 fn readable_body(text: &str) -> Body {
     let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
     if crlf.split("\r\n").all(|line| line.len() < 998) {
-        let encoding = if crlf.is_ascii() { ContentTransferEncoding::SevenBit } else { ContentTransferEncoding::EightBit };
+        let encoding =
+            if crlf.is_ascii() { ContentTransferEncoding::SevenBit } else { ContentTransferEncoding::EightBit };
         Body::dangerous_pre_encoded(crlf.into_bytes(), encoding)
     } else {
         Body::new(crlf)
@@ -126,9 +131,14 @@ mod tests {
 
     #[test]
     fn long_links_stay_whole_and_lines_end_in_crlf() {
-        let mailer = Mailer::Files { dir: PathBuf::from("/nonexistent"), from: parse_from("T <t@example.com>").expect("from") };
+        let mailer =
+            Mailer::Files { dir: PathBuf::from("/nonexistent"), from: parse_from("T <t@example.com>").expect("from") };
         let link = format!("https://accounts.example.com/invitations/tiv_{}", "a".repeat(64));
-        let email = OutgoingEmail { to: "José <jose@example.com>".into(), subject: "Olá".into(), text: format!("Olá José,\n{link}\n") };
+        let email = OutgoingEmail {
+            to: "José <jose@example.com>".into(),
+            subject: "Olá".into(),
+            text: format!("Olá José,\n{link}\n"),
+        };
         let formatted = String::from_utf8(mailer.build(&email).expect("builds").formatted()).expect("utf-8");
         assert!(formatted.contains(&format!("{link}\r\n")), "{formatted}");
         assert!(formatted.contains("Content-Transfer-Encoding: 8bit"));

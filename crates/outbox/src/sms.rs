@@ -36,7 +36,12 @@ impl SmsSender {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err("sms_url must start with http:// or https://".to_owned());
         }
-        Ok(SmsSender::Http { client, url: url.to_owned(), authorization, template: template.unwrap_or_else(|| DEFAULT_TEMPLATE.to_owned()) })
+        Ok(SmsSender::Http {
+            client,
+            url: url.to_owned(),
+            authorization,
+            template: template.unwrap_or_else(|| DEFAULT_TEMPLATE.to_owned()),
+        })
     }
 
     /// A short description for the start-up log (never the URL, which may hold credentials).
@@ -51,7 +56,11 @@ impl SmsSender {
     pub async fn send(&self, sms: &OutgoingSms) -> Result<(), MailError> {
         match self {
             SmsSender::Files { dir } => {
-                let name = format!("{}-{}.txt", jiff::Timestamp::now().as_millisecond(), tenantry_domain::token::random_hex(6));
+                let name = format!(
+                    "{}-{}.txt",
+                    jiff::Timestamp::now().as_millisecond(),
+                    tenantry_domain::token::random_hex(6)
+                );
                 let tmp = dir.join(format!(".{name}.tmp"));
                 let text = format!("To: {}\n\n{}\n", sms.to, sms.body);
                 tokio::fs::write(&tmp, text).await.map_err(|e| MailError::Transient(e.to_string()))?;

@@ -28,10 +28,12 @@ pub async fn insert(conn: &mut AnyConnection, id: &AccountId, name: &AccountName
 
 /// Reads one account.
 pub async fn get(conn: &mut AnyConnection, id: &AccountId) -> Result<Option<Account>> {
-    Ok(sqlx::query_as("SELECT id, name, compliance_bcc_email, partner_referral_code, created_at FROM accounts WHERE id = $1")
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT id, name, compliance_bcc_email, partner_referral_code, created_at FROM accounts WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// Takes the account's row lock for the rest of the transaction, so concurrent changes that check

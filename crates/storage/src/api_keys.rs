@@ -15,7 +15,9 @@ pub struct ApiKey {
 }
 
 /// Stores a user's key, replacing the one they had.
-pub async fn replace(conn: &mut AnyConnection, account_id: &AccountId, user_id: &UserId, prefix: &str, hash: &TokenHash, now: i64) -> Result<String> {
+pub async fn replace(
+    conn: &mut AnyConnection, account_id: &AccountId, user_id: &UserId, prefix: &str, hash: &TokenHash, now: i64,
+) -> Result<String> {
     let id = format!("key_{}", tenantry_domain::token::random_hex(12));
     sqlx::query("DELETE FROM user_api_keys WHERE user_id = $1").bind(user_id.as_str()).execute(&mut *conn).await?;
     sqlx::query("INSERT INTO user_api_keys (id, account_id, user_id, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -33,12 +35,20 @@ pub async fn replace(conn: &mut AnyConnection, account_id: &AccountId, user_id: 
 
 /// The user's key, if they have one.
 pub async fn of_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<Option<ApiKey>> {
-    Ok(sqlx::query_as("SELECT id, prefix, created_at, last_used_at FROM user_api_keys WHERE user_id = $1").bind(user_id.as_str()).fetch_optional(conn).await?)
+    Ok(sqlx::query_as("SELECT id, prefix, created_at, last_used_at FROM user_api_keys WHERE user_id = $1")
+        .bind(user_id.as_str())
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// Revokes the user's key; `false` when there was none.
 pub async fn delete(conn: &mut AnyConnection, user_id: &UserId) -> Result<bool> {
-    Ok(sqlx::query("DELETE FROM user_api_keys WHERE user_id = $1").bind(user_id.as_str()).execute(conn).await?.rows_affected() == 1)
+    Ok(sqlx::query("DELETE FROM user_api_keys WHERE user_id = $1")
+        .bind(user_id.as_str())
+        .execute(conn)
+        .await?
+        .rows_affected()
+        == 1)
 }
 
 /// A key found by its hash, with its user.
@@ -68,11 +78,18 @@ const FIND_BY_HASH: &str = concat!(
 /// The key whose secret hashes to `hash`.
 pub async fn find_by_hash(conn: &mut AnyConnection, hash: &TokenHash) -> Result<Option<KeyUser>> {
     let row: Option<KeyUserRow> = sqlx::query_as(FIND_BY_HASH).bind(hash.as_str()).fetch_optional(conn).await?;
-    row.map(|r| Ok(KeyUser { key_id: r.key_id, key_hash: r.key_hash, last_used_at: r.last_used_at, user: r.user.try_into()? })).transpose()
+    row.map(|r| {
+        Ok(KeyUser { key_id: r.key_id, key_hash: r.key_hash, last_used_at: r.last_used_at, user: r.user.try_into()? })
+    })
+    .transpose()
 }
 
 /// Records a use; callers throttle this.
 pub async fn touch(conn: &mut AnyConnection, key_id: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE user_api_keys SET last_used_at = $1 WHERE id = $2").bind(now).bind(key_id).execute(conn).await?;
+    sqlx::query("UPDATE user_api_keys SET last_used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(key_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }

@@ -95,7 +95,9 @@ pub async fn list(conn: &mut AnyConnection, account_id: &AccountId, q: &AuditQue
 }
 
 /// Every event a user made or that is about them, newest first (at most `limit`).
-pub async fn about_user(conn: &mut AnyConnection, account_id: &AccountId, user_id: &str, limit: i64) -> Result<Vec<AuditEvent>> {
+pub async fn about_user(
+    conn: &mut AnyConnection, account_id: &AccountId, user_id: &str, limit: i64,
+) -> Result<Vec<AuditEvent>> {
     Ok(sqlx::query_as(
         "SELECT id, actor_id, action, target_type, target_id, before_json, after_json, ip, created_at FROM audit_events \
          WHERE account_id = $1 AND (actor_id = $2 OR target_id = $2) ORDER BY created_at DESC, id DESC LIMIT $3",

@@ -82,11 +82,7 @@ pub async fn get(conn: &mut AnyConnection, account_id: &AccountId, id: &str) -> 
 
 /// An account's pages (only `owner`'s when given), oldest first, after the keyset position `after`.
 pub async fn list(
-    conn: &mut AnyConnection,
-    account_id: &AccountId,
-    owner: Option<&UserId>,
-    after: Option<(i64, String)>,
-    limit: i64,
+    conn: &mut AnyConnection, account_id: &AccountId, owner: Option<&UserId>, after: Option<(i64, String)>, limit: i64,
 ) -> Result<Vec<BookingPage>> {
     const Q: &str = "SELECT id, owner_id, name, slug, enabled, disabled_reason, created_at FROM booking_pages \
          WHERE account_id = $1 AND ($2 = '' OR owner_id = $2) AND ($3 = 0 OR created_at > $4 OR (created_at = $4 AND id > $5)) \
@@ -124,7 +120,9 @@ pub struct PageChange<'a> {
 }
 
 /// Applies a change; a taken slug answers `Conflict { field: "slug" }`.
-pub async fn update(conn: &mut AnyConnection, account_id: &AccountId, id: &str, c: &PageChange<'_>, now: i64) -> Result<bool> {
+pub async fn update(
+    conn: &mut AnyConnection, account_id: &AccountId, id: &str, c: &PageChange<'_>, now: i64,
+) -> Result<bool> {
     const Q: &str = "UPDATE booking_pages SET name = COALESCE($1, name), slug = COALESCE($2, slug), \
          enabled = CASE WHEN $3 = 1 THEN $4 ELSE enabled END, \
          disabled_reason = CASE WHEN $3 = 1 THEN $5 ELSE disabled_reason END, updated_at = $6 \
@@ -133,16 +131,34 @@ pub async fn update(conn: &mut AnyConnection, account_id: &AccountId, id: &str, 
         Some((e, r)) => (1, crate::flag(e), r),
         None => (0, 0, None),
     };
-    changed_one(conn, sqlx::query(Q).bind(c.name).bind(c.slug).bind(set_enabled).bind(enabled).bind(reason).bind(now).bind(id).bind(account_id.as_str())).await
+    changed_one(
+        conn,
+        sqlx::query(Q)
+            .bind(c.name)
+            .bind(c.slug)
+            .bind(set_enabled)
+            .bind(enabled)
+            .bind(reason)
+            .bind(now)
+            .bind(id)
+            .bind(account_id.as_str()),
+    )
+    .await
 }
 
 /// Deletes a page of an account.
 pub async fn delete(conn: &mut AnyConnection, account_id: &AccountId, id: &str) -> Result<bool> {
-    changed_one(conn, sqlx::query("DELETE FROM booking_pages WHERE id = $1 AND account_id = $2").bind(id).bind(account_id.as_str())).await
+    changed_one(
+        conn,
+        sqlx::query("DELETE FROM booking_pages WHERE id = $1 AND account_id = $2").bind(id).bind(account_id.as_str()),
+    )
+    .await
 }
 
 /// Disables every enabled page of `owner` with `reason`; answers the pages it disabled.
-pub async fn disable_all_of(conn: &mut AnyConnection, owner: &UserId, reason: &str, now: i64) -> Result<Vec<BookingPage>> {
+pub async fn disable_all_of(
+    conn: &mut AnyConnection, owner: &UserId, reason: &str, now: i64,
+) -> Result<Vec<BookingPage>> {
     let pages: Vec<BookingPage> = of_owner(conn, owner).await?.into_iter().filter(|p| p.enabled).collect();
     sqlx::query("UPDATE booking_pages SET enabled = 0, disabled_reason = $1, updated_at = $2 WHERE owner_id = $3 AND enabled = 1")
         .bind(reason)

@@ -70,18 +70,23 @@ pub async fn by_id(conn: &mut AnyConnection, id: &UserId) -> Result<Option<Crede
 /// Counts one failed sign-in of an active user in one conditional statement, locking them when the
 /// count reaches `threshold` (0: never lock). Answers the new count and whether the user is now
 /// locked; `None` when the user was not active (already locked), so nothing was counted.
-pub async fn record_failure(conn: &mut AnyConnection, id: &UserId, threshold: i64, now: i64) -> Result<Option<(i64, bool)>> {
+pub async fn record_failure(
+    conn: &mut AnyConnection, id: &UserId, threshold: i64, now: i64,
+) -> Result<Option<(i64, bool)>> {
     const Q: &str = "UPDATE users SET failed_attempts = failed_attempts + 1, \
          status = CASE WHEN $1 > 0 AND failed_attempts + 1 >= $1 THEN 'locked' ELSE status END, \
          locked_at = CASE WHEN $1 > 0 AND failed_attempts + 1 >= $1 THEN $2 ELSE locked_at END \
          WHERE id = $3 AND status = 'active' RETURNING failed_attempts, status";
-    let row: Option<(i64, String)> = sqlx::query_as(Q).bind(threshold).bind(now).bind(id.as_str()).fetch_optional(conn).await?;
+    let row: Option<(i64, String)> =
+        sqlx::query_as(Q).bind(threshold).bind(now).bind(id.as_str()).fetch_optional(conn).await?;
     Ok(row.map(|(n, status)| (n, status == "locked")))
 }
 
 /// Counts a failed sign-in for an email without an active user, never past `threshold`;
 /// `None` when the count had already reached it.
-pub async fn record_unknown_failure(conn: &mut AnyConnection, email_normalized: &str, threshold: i64, now: i64) -> Result<Option<i64>> {
+pub async fn record_unknown_failure(
+    conn: &mut AnyConnection, email_normalized: &str, threshold: i64, now: i64,
+) -> Result<Option<i64>> {
     const Q: &str = "INSERT INTO sign_in_failures (email_normalized, failed_attempts, updated_at) VALUES ($1, 1, $3) \
          ON CONFLICT (email_normalized) DO UPDATE SET failed_attempts = sign_in_failures.failed_attempts + 1, updated_at = $3 \
          WHERE sign_in_failures.failed_attempts < $2 RETURNING failed_attempts";
@@ -90,20 +95,31 @@ pub async fn record_unknown_failure(conn: &mut AnyConnection, email_normalized: 
 
 /// Failed sign-ins counted for an email without an active user.
 pub async fn unknown_failures(conn: &mut AnyConnection, email_normalized: &str) -> Result<i64> {
-    let n: Option<i64> =
-        sqlx::query_scalar("SELECT failed_attempts FROM sign_in_failures WHERE email_normalized = $1").bind(email_normalized).fetch_optional(conn).await?;
+    let n: Option<i64> = sqlx::query_scalar("SELECT failed_attempts FROM sign_in_failures WHERE email_normalized = $1")
+        .bind(email_normalized)
+        .fetch_optional(conn)
+        .await?;
     Ok(n.unwrap_or(0))
 }
 
 /// Failed attempts counted for a user.
 pub async fn failures(conn: &mut AnyConnection, id: &UserId) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT failed_attempts FROM users WHERE id = $1").bind(id.as_str()).fetch_optional(conn).await?.unwrap_or(0))
+    Ok(sqlx::query_scalar("SELECT failed_attempts FROM users WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?
+        .unwrap_or(0))
 }
 
 /// A successful sign-in: resets the counter; `false` when the user was locked meanwhile.
 pub async fn record_success(conn: &mut AnyConnection, id: &UserId, now: i64) -> Result<bool> {
-    changed_one(conn, sqlx::query("UPDATE users SET failed_attempts = 0, last_sign_in_at = $1 WHERE id = $2 AND status = 'active'").bind(now).bind(id.as_str()))
-        .await
+    changed_one(
+        conn,
+        sqlx::query("UPDATE users SET failed_attempts = 0, last_sign_in_at = $1 WHERE id = $2 AND status = 'active'")
+            .bind(now)
+            .bind(id.as_str()),
+    )
+    .await
 }
 
 /// Unlocks a locked user of an account; `false` when they were not locked.
@@ -120,11 +136,13 @@ pub async fn unlock(conn: &mut AnyConnection, account_id: &AccountId, id: &UserI
 
 /// The hashes of the user's last `n` passwords, newest first (the current one included).
 pub async fn recent_password_hashes(conn: &mut AnyConnection, id: &UserId, n: u32) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar("SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
-        .bind(id.as_str())
-        .bind(i64::from(n))
-        .fetch_all(conn)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+    )
+    .bind(id.as_str())
+    .bind(i64::from(n))
+    .fetch_all(conn)
+    .await?)
 }
 
 /// How many passwords the history keeps per user (the most a policy may ask for).
@@ -132,7 +150,9 @@ const HISTORY_KEPT: i64 = tenantry_domain::password::MAX_HISTORY as i64;
 
 /// Sets a user's password: the hash, its profile and time, into the history; clears the counter and
 /// any lock or pending change request. `must_change` asks for a new one at next sign-in (admin-set).
-pub async fn set_password(conn: &mut AnyConnection, id: &UserId, hash: &str, profile: PasswordProfile, must_change: bool, now: i64) -> Result<bool> {
+pub async fn set_password(
+    conn: &mut AnyConnection, id: &UserId, hash: &str, profile: PasswordProfile, must_change: bool, now: i64,
+) -> Result<bool> {
     let changed = changed_one(
         conn,
         sqlx::query(
@@ -169,19 +189,27 @@ pub async fn set_password(conn: &mut AnyConnection, id: &UserId, hash: &str, pro
 
 /// Records the length and classes of a password that predates profiles (seen at sign-in).
 pub async fn fill_profile(conn: &mut AnyConnection, id: &UserId, profile: PasswordProfile) -> Result<()> {
-    sqlx::query("UPDATE users SET password_length = $1, password_classes = $2 WHERE id = $3 AND password_length IS NULL")
-        .bind(i64::try_from(profile.length).unwrap_or(i64::MAX))
-        .bind(i64::from(profile.classes))
-        .bind(id.as_str())
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET password_length = $1, password_classes = $2 WHERE id = $3 AND password_length IS NULL",
+    )
+    .bind(i64::try_from(profile.length).unwrap_or(i64::MAX))
+    .bind(i64::from(profile.classes))
+    .bind(id.as_str())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Sets the user's cell number and whether it is verified.
 pub async fn set_phone(conn: &mut AnyConnection, id: &UserId, number: Option<&str>, verified: bool) -> Result<bool> {
-    changed_one(conn, sqlx::query("UPDATE users SET phone_number = $1, phone_verified = $2 WHERE id = $3").bind(number).bind(flag(verified)).bind(id.as_str()))
-        .await
+    changed_one(
+        conn,
+        sqlx::query("UPDATE users SET phone_number = $1, phone_verified = $2 WHERE id = $3")
+            .bind(number)
+            .bind(flag(verified))
+            .bind(id.as_str()),
+    )
+    .await
 }
 
 /// An open password reset.
@@ -198,8 +226,14 @@ pub struct Reset {
 pub const RESET_ATTEMPTS: i64 = 5;
 
 /// Starts a password reset, ending any earlier open one of the user.
-pub async fn insert_reset(conn: &mut AnyConnection, id: &str, user_id: &UserId, channel: &str, code_hash: &str, now: i64, expires_at: i64) -> Result<()> {
-    sqlx::query("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL").bind(now).bind(user_id.as_str()).execute(&mut *conn).await?;
+pub async fn insert_reset(
+    conn: &mut AnyConnection, id: &str, user_id: &UserId, channel: &str, code_hash: &str, now: i64, expires_at: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(user_id.as_str())
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("INSERT INTO password_resets (id, user_id, channel, code_hash, attempts, created_at, expires_at) VALUES ($1, $2, $3, $4, 0, $5, $6)")
         .bind(id)
         .bind(user_id.as_str())
@@ -240,33 +274,51 @@ pub async fn reset_by_hash(conn: &mut AnyConnection, code_hash: &str, now: i64) 
 pub async fn spend_reset_attempt(conn: &mut AnyConnection, id: &str) -> Result<bool> {
     changed_one(
         conn,
-        sqlx::query("UPDATE password_resets SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2 AND used_at IS NULL").bind(id).bind(RESET_ATTEMPTS),
+        sqlx::query(
+            "UPDATE password_resets SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2 AND used_at IS NULL",
+        )
+        .bind(id)
+        .bind(RESET_ATTEMPTS),
     )
     .await
 }
 
 /// Marks a reset used; `false` when it already was (single use under races).
 pub async fn use_reset(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
-    changed_one(conn, sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2 AND used_at IS NULL").bind(now).bind(id)).await
+    changed_one(
+        conn,
+        sqlx::query("UPDATE password_resets SET used_at = $1 WHERE id = $2 AND used_at IS NULL").bind(now).bind(id),
+    )
+    .await
 }
 
 /// Stores a not-yet-confirmed TOTP seed (encrypted); refused (`false`) while one is enabled.
 pub async fn set_pending_totp(conn: &mut AnyConnection, id: &UserId, encrypted_secret: &str) -> Result<bool> {
     changed_one(
         conn,
-        sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE id = $2 AND totp_enabled = 0").bind(encrypted_secret).bind(id.as_str()),
+        sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE id = $2 AND totp_enabled = 0")
+            .bind(encrypted_secret)
+            .bind(id.as_str()),
     )
     .await
 }
 
 /// Turns TOTP on after the first code was checked.
 pub async fn enable_totp(conn: &mut AnyConnection, id: &UserId) -> Result<bool> {
-    changed_one(conn, sqlx::query("UPDATE users SET totp_enabled = 1 WHERE id = $1 AND totp_enabled = 0 AND totp_secret IS NOT NULL").bind(id.as_str())).await
+    changed_one(
+        conn,
+        sqlx::query("UPDATE users SET totp_enabled = 1 WHERE id = $1 AND totp_enabled = 0 AND totp_secret IS NOT NULL")
+            .bind(id.as_str()),
+    )
+    .await
 }
 
 /// Turns TOTP off and forgets the seed and the recovery codes.
 pub async fn disable_totp(conn: &mut AnyConnection, id: &UserId) -> Result<()> {
-    sqlx::query("UPDATE users SET totp_enabled = 0, totp_secret = NULL, totp_last_step = NULL WHERE id = $1").bind(id.as_str()).execute(&mut *conn).await?;
+    sqlx::query("UPDATE users SET totp_enabled = 0, totp_secret = NULL, totp_last_step = NULL WHERE id = $1")
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(id.as_str()).execute(conn).await?;
     Ok(())
 }
@@ -275,7 +327,11 @@ pub async fn disable_totp(conn: &mut AnyConnection, id: &UserId) -> Result<()> {
 pub async fn accept_totp_step(conn: &mut AnyConnection, id: &UserId, step: i64) -> Result<bool> {
     changed_one(
         conn,
-        sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)").bind(step).bind(id.as_str()),
+        sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(id.as_str()),
     )
     .await
 }
@@ -298,7 +354,10 @@ pub async fn replace_recovery_codes(conn: &mut AnyConnection, id: &UserId, hashe
 pub async fn use_recovery_code(conn: &mut AnyConnection, id: &UserId, hash: &str, now: i64) -> Result<bool> {
     changed_one(
         conn,
-        sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL").bind(now).bind(id.as_str()).bind(hash),
+        sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
+            .bind(now)
+            .bind(id.as_str())
+            .bind(hash),
     )
     .await
 }

@@ -6,20 +6,17 @@ use tenantry_domain::{AccountId, EmailAddress, TokenHash, UserId};
 
 /// Stores a pending change, revoking the user's earlier ones (only the newest link works).
 pub async fn insert(
-    conn: &mut AnyConnection,
-    account_id: &AccountId,
-    user_id: &UserId,
-    new_email: &EmailAddress,
-    hash: &TokenHash,
-    now: i64,
-    expires_at: i64,
+    conn: &mut AnyConnection, account_id: &AccountId, user_id: &UserId, new_email: &EmailAddress, hash: &TokenHash,
+    now: i64, expires_at: i64,
 ) -> Result<String> {
     let id = format!("emc_{}", tenantry_domain::token::random_hex(12));
-    sqlx::query("UPDATE email_changes SET revoked_at = $1 WHERE user_id = $2 AND used_at IS NULL AND revoked_at IS NULL")
-        .bind(now)
-        .bind(user_id.as_str())
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE email_changes SET revoked_at = $1 WHERE user_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id.as_str())
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("INSERT INTO email_changes (id, account_id, user_id, new_email, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&id)
         .bind(account_id.as_str())
@@ -55,5 +52,11 @@ pub async fn find_open(conn: &mut AnyConnection, hash: &TokenHash, now: i64) -> 
 
 /// Marks a change used; `false` if it was used (or replaced) first.
 pub async fn mark_used(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
-    changed_one(conn, sqlx::query("UPDATE email_changes SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL").bind(now).bind(id)).await
+    changed_one(
+        conn,
+        sqlx::query("UPDATE email_changes SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id),
+    )
+    .await
 }

@@ -6,7 +6,9 @@ use sqlx::AnyConnection;
 use tenantry_domain::{AccountId, EventId};
 
 /// Appends an event of `event_type` with its `data`.
-pub async fn insert(conn: &mut AnyConnection, account_id: &AccountId, event_type: &str, data: &serde_json::Value, now: i64) -> Result<EventId> {
+pub async fn insert(
+    conn: &mut AnyConnection, account_id: &AccountId, event_type: &str, data: &serde_json::Value, now: i64,
+) -> Result<EventId> {
     let id = EventId::generate();
     sqlx::query("INSERT INTO events (id, account_id, type, data, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(id.as_str())
@@ -30,7 +32,9 @@ pub struct Event {
 }
 
 /// An account's events of `event_type` (all types when empty), oldest first.
-pub async fn list(conn: &mut AnyConnection, account_id: &AccountId, event_type: &str, limit: i64) -> Result<Vec<Event>> {
+pub async fn list(
+    conn: &mut AnyConnection, account_id: &AccountId, event_type: &str, limit: i64,
+) -> Result<Vec<Event>> {
     Ok(sqlx::query_as("SELECT id, type, data, created_at FROM events WHERE account_id = $1 AND ($2 = '' OR type = $2) ORDER BY created_at, id LIMIT $3")
         .bind(account_id.as_str())
         .bind(event_type)

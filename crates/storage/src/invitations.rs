@@ -6,12 +6,7 @@ use tenantry_domain::{AccountId, InvitationId, TokenHash, UserId};
 
 /// Stores a new invitation for an invited user.
 pub async fn insert(
-    conn: &mut AnyConnection,
-    id: &InvitationId,
-    account_id: &AccountId,
-    user_id: &UserId,
-    hash: &TokenHash,
-    now: i64,
+    conn: &mut AnyConnection, id: &InvitationId, account_id: &AccountId, user_id: &UserId, hash: &TokenHash, now: i64,
     expires_at: i64,
 ) -> Result<()> {
     sqlx::query("INSERT INTO invitations (id, account_id, user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -59,5 +54,11 @@ pub async fn find_open(conn: &mut AnyConnection, hash: &TokenHash, now: i64) -> 
 
 /// Marks an invitation used; `false` if someone else used it first (single use under races).
 pub async fn mark_used(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
-    changed_one(conn, sqlx::query("UPDATE invitations SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL").bind(now).bind(id)).await
+    changed_one(
+        conn,
+        sqlx::query("UPDATE invitations SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id),
+    )
+    .await
 }

@@ -180,7 +180,9 @@ pub(crate) fn flag(b: bool) -> i64 {
 }
 
 /// Runs a statement that must change exactly one row; `false` when it changed none.
-pub(crate) async fn changed_one(conn: &mut AnyConnection, q: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>) -> Result<bool> {
+pub(crate) async fn changed_one(
+    conn: &mut AnyConnection, q: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+) -> Result<bool> {
     let done = q.execute(&mut *conn).await.map_err(StoreError::classify)?;
     Ok(done.rows_affected() == 1)
 }
@@ -194,9 +196,7 @@ pub async fn commit(tx: Tx) -> Result<()> {
 /// Runs `sql`, whose `{ids}` stands for the list of user ids, with `$1` bound to the account.
 /// Only placeholders are spliced into the text; every value is bound.
 pub(crate) async fn fetch_for_ids<T>(
-    conn: &mut AnyConnection,
-    sql: &'static str,
-    account_id: &tenantry_domain::AccountId,
+    conn: &mut AnyConnection, sql: &'static str, account_id: &tenantry_domain::AccountId,
     ids: &[&tenantry_domain::UserId],
 ) -> Result<Vec<T>>
 where

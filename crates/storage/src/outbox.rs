@@ -5,7 +5,9 @@ use crate::{Backend, Db, Result};
 use sqlx::AnyConnection;
 
 /// Queues a message (`kind` tells the worker how to send `payload`).
-pub async fn enqueue(conn: &mut AnyConnection, account_id: Option<&str>, kind: &str, payload: &str, now: i64) -> Result<String> {
+pub async fn enqueue(
+    conn: &mut AnyConnection, account_id: Option<&str>, kind: &str, payload: &str, now: i64,
+) -> Result<String> {
     let id = format!("msg_{}", tenantry_domain::token::random_hex(12));
     sqlx::query("INSERT INTO outbox (id, account_id, kind, payload, status, attempts, run_at, created_at) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5)")
         .bind(&id)
@@ -82,11 +84,16 @@ pub async fn mark_failed(db: &Db, id: &str, error: &str, retry_at: Option<i64>) 
 /// How many messages still hold a payload in `status`.
 pub async fn payloads_kept(db: &Db, status: &str) -> Result<i64> {
     let mut conn = db.conn().await?;
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = $1 AND payload <> ''").bind(status).fetch_one(&mut *conn).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = $1 AND payload <> ''")
+        .bind(status)
+        .fetch_one(&mut *conn)
+        .await?)
 }
 
 /// How many messages are in each state (for metrics and tests).
 pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
     let mut conn = db.conn().await?;
-    Ok(sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status").fetch_all(&mut *conn).await?)
+    Ok(sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status")
+        .fetch_all(&mut *conn)
+        .await?)
 }

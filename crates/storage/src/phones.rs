@@ -19,11 +19,13 @@ pub struct NewVerification<'a> {
 /// Stores a pending verification, revoking the user's earlier ones (only the newest code works).
 pub async fn insert(conn: &mut AnyConnection, v: &NewVerification<'_>) -> Result<()> {
     let NewVerification { id, account_id, user_id, number, code_hash, now, expires_at } = v;
-    sqlx::query("UPDATE phone_verifications SET revoked_at = $1 WHERE user_id = $2 AND used_at IS NULL AND revoked_at IS NULL")
-        .bind(*now)
-        .bind(user_id.as_str())
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE phone_verifications SET revoked_at = $1 WHERE user_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(*now)
+    .bind(user_id.as_str())
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("INSERT INTO phone_verifications (id, account_id, user_id, number, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(*id)
         .bind(account_id.as_str())
@@ -69,8 +71,15 @@ pub async fn spend_attempt(conn: &mut AnyConnection, id: &str, max: i64) -> Resu
 
 /// Marks a verification used; `false` if it was used or replaced first.
 pub async fn mark_used(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
-    changed_one(conn, sqlx::query("UPDATE phone_verifications SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL").bind(now).bind(id))
-        .await
+    changed_one(
+        conn,
+        sqlx::query(
+            "UPDATE phone_verifications SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id),
+    )
+    .await
 }
 
 /// One SMS of the account's log.
@@ -84,21 +93,27 @@ pub struct SmsLogEntry {
 }
 
 /// Records an SMS sent on the account's behalf.
-pub async fn log_sms(conn: &mut AnyConnection, account_id: &str, user_id: Option<&str>, to: &str, purpose: &str, now: i64) -> Result<()> {
-    sqlx::query("INSERT INTO sms_log (id, account_id, user_id, to_number, purpose, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(format!("sms_{}", tenantry_domain::token::random_hex(12)))
-        .bind(account_id)
-        .bind(user_id)
-        .bind(to)
-        .bind(purpose)
-        .bind(now)
-        .execute(conn)
-        .await?;
+pub async fn log_sms(
+    conn: &mut AnyConnection, account_id: &str, user_id: Option<&str>, to: &str, purpose: &str, now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sms_log (id, account_id, user_id, to_number, purpose, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(format!("sms_{}", tenantry_domain::token::random_hex(12)))
+    .bind(account_id)
+    .bind(user_id)
+    .bind(to)
+    .bind(purpose)
+    .bind(now)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// The account's SMS log, newest first, before the keyset position `before`.
-pub async fn sms_log(conn: &mut AnyConnection, account_id: &AccountId, before: Option<(i64, String)>, limit: i64) -> Result<Vec<SmsLogEntry>> {
+pub async fn sms_log(
+    conn: &mut AnyConnection, account_id: &AccountId, before: Option<(i64, String)>, limit: i64,
+) -> Result<Vec<SmsLogEntry>> {
     let (at, id) = before.clone().unwrap_or_default();
     Ok(sqlx::query_as(
         "SELECT id, user_id, to_number, purpose, created_at FROM sms_log WHERE account_id = $1 \

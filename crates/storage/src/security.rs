@@ -105,7 +105,9 @@ pub async fn put(conn: &mut AnyConnection, account_id: &AccountId, p: &SecurityP
 
 /// Active users of the account whose stored password profile breaks `policy` (too short, a
 /// missing character class, or expired at `now`); their ids.
-pub async fn non_compliant_users(conn: &mut AnyConnection, account_id: &AccountId, policy: &PasswordPolicy, now: i64) -> Result<Vec<String>> {
+pub async fn non_compliant_users(
+    conn: &mut AnyConnection, account_id: &AccountId, policy: &PasswordPolicy, now: i64,
+) -> Result<Vec<String>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: String,
@@ -139,7 +141,9 @@ pub async fn non_compliant_users(conn: &mut AnyConnection, account_id: &AccountI
 }
 
 /// Asks these users for a new password at their next sign-in.
-pub async fn require_password_change(conn: &mut AnyConnection, account_id: &AccountId, user_ids: &[String]) -> Result<u64> {
+pub async fn require_password_change(
+    conn: &mut AnyConnection, account_id: &AccountId, user_ids: &[String],
+) -> Result<u64> {
     let mut n = 0;
     for id in user_ids {
         n += sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = $1 AND account_id = $2")

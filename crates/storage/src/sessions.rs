@@ -96,7 +96,11 @@ pub async fn find_by_hash(conn: &mut AnyConnection, hash: &TokenHash, now: i64) 
             created_at: r.session_created_at,
             last_seen_at: r.last_seen_at,
             scope: r.scope,
-            policy: SessionPolicy { timeout_enabled: r.timeout_enabled != 0, timeout_minutes: n(r.timeout_minutes), max_age_minutes: n(r.max_age_minutes) },
+            policy: SessionPolicy {
+                timeout_enabled: r.timeout_enabled != 0,
+                timeout_minutes: n(r.timeout_minutes),
+                max_age_minutes: n(r.max_age_minutes),
+            },
             user: r.user.try_into()?,
         })
     })
@@ -126,12 +130,21 @@ pub async fn list_for_user(conn: &mut AnyConnection, user_id: &UserId, now: i64)
 
 /// Ends one session of a user; `false` when the user has no such session.
 pub async fn delete_of_user(conn: &mut AnyConnection, user_id: &UserId, session_id: &str) -> Result<bool> {
-    crate::changed_one(conn, sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2").bind(session_id).bind(user_id.as_str())).await
+    crate::changed_one(
+        conn,
+        sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2").bind(session_id).bind(user_id.as_str()),
+    )
+    .await
 }
 
 /// Ends every session of a user but `keep`.
 pub async fn delete_others(conn: &mut AnyConnection, user_id: &UserId, keep: &str) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2").bind(user_id.as_str()).bind(keep).execute(conn).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user_id.as_str())
+        .bind(keep)
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 /// Gives a restricted session full rights (its password was just changed).
@@ -154,5 +167,9 @@ pub async fn delete(conn: &mut AnyConnection, session_id: &str) -> Result<()> {
 
 /// Ends every session of a user.
 pub async fn delete_for_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id.as_str()).execute(conn).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id.as_str())
+        .execute(conn)
+        .await?
+        .rows_affected())
 }

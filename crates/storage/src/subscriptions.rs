@@ -21,14 +21,19 @@ impl Subscription {
 }
 
 /// Creates the subscription of a new account.
-pub async fn insert(conn: &mut AnyConnection, account_id: &AccountId, plan: &str, status: SubscriptionStatus, seats: &[(&str, i64)], now: i64) -> Result<()> {
-    sqlx::query("INSERT INTO subscriptions (account_id, plan, status, cycle_start, updated_at) VALUES ($1, $2, $3, $4, $4)")
-        .bind(account_id.as_str())
-        .bind(plan)
-        .bind(status.as_str())
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+pub async fn insert(
+    conn: &mut AnyConnection, account_id: &AccountId, plan: &str, status: SubscriptionStatus, seats: &[(&str, i64)],
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO subscriptions (account_id, plan, status, cycle_start, updated_at) VALUES ($1, $2, $3, $4, $4)",
+    )
+    .bind(account_id.as_str())
+    .bind(plan)
+    .bind(status.as_str())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     for (product, n) in seats {
         set_seats(conn, account_id, product, *n).await?;
     }
@@ -37,29 +42,38 @@ pub async fn insert(conn: &mut AnyConnection, account_id: &AccountId, plan: &str
 
 /// The account's subscription.
 pub async fn get(conn: &mut AnyConnection, account_id: &AccountId) -> Result<Option<Subscription>> {
-    let row: Option<(String, String, i64)> = sqlx::query_as("SELECT plan, status, cycle_start FROM subscriptions WHERE account_id = $1")
-        .bind(account_id.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row: Option<(String, String, i64)> =
+        sqlx::query_as("SELECT plan, status, cycle_start FROM subscriptions WHERE account_id = $1")
+            .bind(account_id.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
     let Some((plan, status, cycle_start)) = row else { return Ok(None) };
-    let status = status.parse().map_err(|_| StoreError::Database(sqlx::Error::Decode("subscriptions.status holds an unknown value".into())))?;
-    let seats = sqlx::query_as("SELECT product, purchased FROM subscription_seats WHERE account_id = $1 ORDER BY product")
-        .bind(account_id.as_str())
-        .fetch_all(&mut *conn)
-        .await?;
+    let status = status
+        .parse()
+        .map_err(|_| StoreError::Database(sqlx::Error::Decode("subscriptions.status holds an unknown value".into())))?;
+    let seats =
+        sqlx::query_as("SELECT product, purchased FROM subscription_seats WHERE account_id = $1 ORDER BY product")
+            .bind(account_id.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
     Ok(Some(Subscription { plan, status, cycle_start, seats }))
 }
 
 /// Changes plan, status and cycle start.
-pub async fn update(conn: &mut AnyConnection, account_id: &AccountId, plan: &str, status: SubscriptionStatus, cycle_start: i64, now: i64) -> Result<bool> {
+pub async fn update(
+    conn: &mut AnyConnection, account_id: &AccountId, plan: &str, status: SubscriptionStatus, cycle_start: i64,
+    now: i64,
+) -> Result<bool> {
     crate::changed_one(
         conn,
-        sqlx::query("UPDATE subscriptions SET plan = $1, status = $2, cycle_start = $3, updated_at = $4 WHERE account_id = $5")
-            .bind(plan)
-            .bind(status.as_str())
-            .bind(cycle_start)
-            .bind(now)
-            .bind(account_id.as_str()),
+        sqlx::query(
+            "UPDATE subscriptions SET plan = $1, status = $2, cycle_start = $3, updated_at = $4 WHERE account_id = $5",
+        )
+        .bind(plan)
+        .bind(status.as_str())
+        .bind(cycle_start)
+        .bind(now)
+        .bind(account_id.as_str()),
     )
     .await
 }
@@ -90,7 +104,9 @@ pub struct AccountSummary {
 }
 
 /// Accounts by creation, after the keyset position `after` (created_at, id).
-pub async fn list_accounts(conn: &mut AnyConnection, after: Option<(i64, String)>, limit: i64) -> Result<Vec<AccountSummary>> {
+pub async fn list_accounts(
+    conn: &mut AnyConnection, after: Option<(i64, String)>, limit: i64,
+) -> Result<Vec<AccountSummary>> {
     let (at, id) = after.clone().unwrap_or_default();
     Ok(sqlx::query_as(
         "SELECT a.id, a.name, COALESCE(s.plan, 'trial') AS plan, COALESCE(s.status, 'trial') AS status, \

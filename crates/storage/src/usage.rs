@@ -6,7 +6,9 @@ use tenantry_domain::{AccountId, UserId};
 
 /// Adds `quantity` to a user's counter of `metric` in the cycle starting at `cycle_start`.
 /// A user deleted meanwhile is skipped (their counters went with them).
-pub async fn add(conn: &mut AnyConnection, account_id: &str, user_id: &str, cycle_start: i64, metric: &str, quantity: i64) -> Result<()> {
+pub async fn add(
+    conn: &mut AnyConnection, account_id: &str, user_id: &str, cycle_start: i64, metric: &str, quantity: i64,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO usage_counters (account_id, user_id, cycle_start, metric, quantity) \
          SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND account_id = $1) \
@@ -41,7 +43,9 @@ pub struct Report {
 }
 
 /// Records a report under `key`; `None` when it is new, else the report first stored under it.
-pub async fn record_report(conn: &mut AnyConnection, account_id: &AccountId, key: &str, request_hash: &str, r: &Report, now: i64) -> Result<Option<Report>> {
+pub async fn record_report(
+    conn: &mut AnyConnection, account_id: &AccountId, key: &str, request_hash: &str, r: &Report, now: i64,
+) -> Result<Option<Report>> {
     let done = sqlx::query(
         "INSERT INTO usage_reports (account_id, idempotency_key, request_hash, user_id, metric, quantity, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (account_id, idempotency_key) DO NOTHING",
@@ -67,8 +71,10 @@ pub async fn record_report(conn: &mut AnyConnection, account_id: &AccountId, key
 
 /// Every counter of a user, oldest cycle first: (cycle start, metric, quantity).
 pub async fn history_of_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<Vec<(i64, String, i64)>> {
-    Ok(sqlx::query_as("SELECT cycle_start, metric, quantity FROM usage_counters WHERE user_id = $1 ORDER BY cycle_start, metric")
-        .bind(user_id.as_str())
-        .fetch_all(conn)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT cycle_start, metric, quantity FROM usage_counters WHERE user_id = $1 ORDER BY cycle_start, metric",
+    )
+    .bind(user_id.as_str())
+    .fetch_all(conn)
+    .await?)
 }

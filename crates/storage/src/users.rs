@@ -2,7 +2,9 @@
 
 use crate::{Backend, Result, StoreError, changed_one};
 use sqlx::AnyConnection;
-use tenantry_domain::{AccountId, DateFormat, EmailAddress, PersonName, Role, TimeFormat, UserId, UserStatus, Username};
+use tenantry_domain::{
+    AccountId, DateFormat, EmailAddress, PersonName, Role, TimeFormat, UserId, UserStatus, Username,
+};
 
 /// A user as stored (without secrets).
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +62,9 @@ pub(crate) struct UserRow {
 impl TryFrom<UserRow> for User {
     type Error = StoreError;
     fn try_from(r: UserRow) -> Result<Self> {
-        let corrupt = |what: &str| StoreError::Database(sqlx::Error::Decode(format!("users.{what} holds an unknown value").into()));
+        let corrupt = |what: &str| {
+            StoreError::Database(sqlx::Error::Decode(format!("users.{what} holds an unknown value").into()))
+        };
         Ok(User {
             role: r.role.parse().map_err(|_| corrupt("role"))?,
             status: r.status.parse().map_err(|_| corrupt("status"))?,
@@ -119,12 +123,15 @@ pub async fn insert(conn: &mut AnyConnection, u: NewUser<'_>) -> Result<()> {
 /// One user of one account; another account's user is `None`, exactly like a missing one.
 pub async fn get(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId) -> Result<Option<User>> {
     const Q: &str = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = $1 AND u.account_id = $2");
-    let row: Option<UserRow> = sqlx::query_as(Q).bind(id.as_str()).bind(account_id.as_str()).fetch_optional(conn).await?;
+    let row: Option<UserRow> =
+        sqlx::query_as(Q).bind(id.as_str()).bind(account_id.as_str()).fetch_optional(conn).await?;
     row.map(User::try_from).transpose()
 }
 
 /// A user and their password hash, found by email (any case), for sign-in.
-pub async fn find_credentials(conn: &mut AnyConnection, email: &EmailAddress) -> Result<Option<(User, Option<String>)>> {
+pub async fn find_credentials(
+    conn: &mut AnyConnection, email: &EmailAddress,
+) -> Result<Option<(User, Option<String>)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -196,7 +203,9 @@ const LIST_SEARCH_POSTGRES: &str = concat!(
 );
 
 /// One page of users sorted by name, then id; also answers the sort key of the last row for the next cursor.
-pub async fn list(conn: &mut AnyConnection, backend: Backend, account_id: &AccountId, query: &ListQuery) -> Result<Vec<(User, String)>> {
+pub async fn list(
+    conn: &mut AnyConnection, backend: Backend, account_id: &AccountId, query: &ListQuery,
+) -> Result<Vec<(User, String)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -252,7 +261,9 @@ pub struct ProfileChange<'a> {
 }
 
 /// Applies a profile change; a taken username answers `Conflict { field: "username" }`.
-pub async fn update_profile(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId, c: &ProfileChange<'_>, now: i64) -> Result<bool> {
+pub async fn update_profile(
+    conn: &mut AnyConnection, account_id: &AccountId, id: &UserId, c: &ProfileChange<'_>, now: i64,
+) -> Result<bool> {
     // COALESCE keeps unchanged columns; the username needs a flag because NULL is a legal new value.
     const Q: &str = "UPDATE users SET \
          name = COALESCE($1, name), name_sort = COALESCE($2, name_sort), \
@@ -280,7 +291,9 @@ pub async fn update_profile(conn: &mut AnyConnection, account_id: &AccountId, id
 }
 
 /// Sets the password of an invited user and makes them active (accepting an invitation).
-pub async fn activate_with_password(conn: &mut AnyConnection, id: &UserId, password_hash: &str, now: i64) -> Result<bool> {
+pub async fn activate_with_password(
+    conn: &mut AnyConnection, id: &UserId, password_hash: &str, now: i64,
+) -> Result<bool> {
     changed_one(
         conn,
         sqlx::query("UPDATE users SET password_hash = $1, status = 'active', last_sign_in_at = $2, updated_at = $2 WHERE id = $3 AND status = 'invited'")
@@ -293,38 +306,62 @@ pub async fn activate_with_password(conn: &mut AnyConnection, id: &UserId, passw
 
 /// Records a successful sign-in.
 pub async fn record_sign_in(conn: &mut AnyConnection, id: &UserId, now: i64) -> Result<()> {
-    sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2").bind(now).bind(id.as_str()).execute(conn).await?;
+    sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id.as_str())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Deletes a user of an account (sessions and invitations go with it).
 pub async fn delete(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId) -> Result<bool> {
-    changed_one(conn, sqlx::query("DELETE FROM users WHERE id = $1 AND account_id = $2").bind(id.as_str()).bind(account_id.as_str())).await
+    changed_one(
+        conn,
+        sqlx::query("DELETE FROM users WHERE id = $1 AND account_id = $2").bind(id.as_str()).bind(account_id.as_str()),
+    )
+    .await
 }
 
 /// How many Administrators the account has.
 pub async fn count_administrators(conn: &mut AnyConnection, account_id: &AccountId) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE account_id = $1 AND role = 'administrator'").bind(account_id.as_str()).fetch_one(conn).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE account_id = $1 AND role = 'administrator'")
+        .bind(account_id.as_str())
+        .fetch_one(conn)
+        .await?)
 }
 
 /// The account's Administrators, oldest first (who inherits a deleted user's resources).
 pub async fn administrators_oldest_first(conn: &mut AnyConnection, account_id: &AccountId) -> Result<Vec<UserId>> {
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE account_id = $1 AND role = 'administrator' ORDER BY created_at, id")
-        .bind(account_id.as_str())
-        .fetch_all(conn)
-        .await?;
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE account_id = $1 AND role = 'administrator' ORDER BY created_at, id",
+    )
+    .bind(account_id.as_str())
+    .fetch_all(conn)
+    .await?;
     Ok(ids.into_iter().map(UserId::from_trusted).collect())
 }
 
 /// The names of `ids` (users of `account_id`), by id.
-pub async fn names_of(conn: &mut AnyConnection, account_id: &AccountId, ids: &[&UserId]) -> Result<std::collections::HashMap<String, String>> {
-    let rows: Vec<(String, String)> = crate::fetch_for_ids(conn, "SELECT id, name FROM users WHERE account_id = $1 AND id IN ({ids})", account_id, ids).await?;
+pub async fn names_of(
+    conn: &mut AnyConnection, account_id: &AccountId, ids: &[&UserId],
+) -> Result<std::collections::HashMap<String, String>> {
+    let rows: Vec<(String, String)> = crate::fetch_for_ids(
+        conn,
+        "SELECT id, name FROM users WHERE account_id = $1 AND id IN ({ids})",
+        account_id,
+        ids,
+    )
+    .await?;
     Ok(rows.into_iter().collect())
 }
 
 /// Every user id of an account.
 pub async fn ids_of_account(conn: &mut AnyConnection, account_id: &AccountId) -> Result<Vec<UserId>> {
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE account_id = $1").bind(account_id.as_str()).fetch_all(conn).await?;
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE account_id = $1")
+        .bind(account_id.as_str())
+        .fetch_all(conn)
+        .await?;
     Ok(ids.into_iter().map(UserId::from_trusted).collect())
 }
 
@@ -343,14 +380,24 @@ pub async fn set_email(conn: &mut AnyConnection, id: &UserId, email: &EmailAddre
 
 /// Whether another user already signs in with `email`.
 pub async fn email_taken(conn: &mut AnyConnection, email: &EmailAddress) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email_normalized = $1").bind(email.normalized()).fetch_one(conn).await?;
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email_normalized = $1")
+        .bind(email.normalized())
+        .fetch_one(conn)
+        .await?;
     Ok(n > 0)
 }
 
 /// Sets (or clears) the profile picture's version; answers the version it replaced.
 pub async fn set_avatar_version(conn: &mut AnyConnection, id: &UserId, version: Option<i64>) -> Result<Option<i64>> {
-    let old: Option<Option<i64>> = sqlx::query_scalar("SELECT avatar_version FROM users WHERE id = $1").bind(id.as_str()).fetch_optional(&mut *conn).await?;
-    sqlx::query("UPDATE users SET avatar_version = $1 WHERE id = $2").bind(version).bind(id.as_str()).execute(conn).await?;
+    let old: Option<Option<i64>> = sqlx::query_scalar("SELECT avatar_version FROM users WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE users SET avatar_version = $1 WHERE id = $2")
+        .bind(version)
+        .bind(id.as_str())
+        .execute(conn)
+        .await?;
     Ok(old.flatten())
 }
 

@@ -77,7 +77,8 @@ struct Defaults {
 }
 
 /// Keys that hold secrets: accepted from the environment only, never from a file.
-const SECRET_KEYS: &[&str] = &["database_url", "smtp_url", "sms_url", "sms_authorization", "secret_key", "operator_token"];
+const SECRET_KEYS: &[&str] =
+    &["database_url", "smtp_url", "sms_url", "sms_authorization", "secret_key", "operator_token"];
 
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -136,7 +137,12 @@ impl Config {
 
     /// The parsed proxy list.
     pub fn trusted_proxy_ips(&self) -> Result<Vec<IpAddr>, ConfigError> {
-        self.trusted_proxies.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().map_err(|_| ConfigError::Proxy(s.to_owned()))).collect()
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().map_err(|_| ConfigError::Proxy(s.to_owned())))
+            .collect()
     }
 
     /// The product catalog.
@@ -203,7 +209,8 @@ mod tests {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                let mode = std::fs::metadata(Path::new("data/secret.key")).map_err(|e| e.to_string())?.permissions().mode();
+                let mode =
+                    std::fs::metadata(Path::new("data/secret.key")).map_err(|e| e.to_string())?.permissions().mode();
                 assert_eq!(mode & 0o777, 0o600);
             }
             c.secret_key = Some("from the environment".to_owned().into());

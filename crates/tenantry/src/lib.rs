@@ -29,8 +29,11 @@ pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle>
 
 /// Opens the database named by the configuration, creating the data folder, and migrates it.
 pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
-    let db = Db::connect(&config.database_url(), config.database_max_connections).await.context("connecting to the database")?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data folder {}", config.data_dir.display()))?;
+    let db = Db::connect(&config.database_url(), config.database_max_connections)
+        .await
+        .context("connecting to the database")?;
     db.migrate().await.context("applying migrations")?;
     Ok(db)
 }
@@ -46,10 +49,12 @@ pub fn mailer(config: &Config) -> anyhow::Result<Mailer> {
 /// The SMS transport the configuration asks for.
 pub fn sms_sender(config: &Config) -> anyhow::Result<SmsSender> {
     Ok(match &config.sms_url {
-        Some(url) => {
-            SmsSender::http(url.expose_secret(), config.sms_authorization.as_ref().map(|a| a.expose_secret().to_owned()), config.sms_body_template.clone())
-                .map_err(anyhow::Error::msg)?
-        }
+        Some(url) => SmsSender::http(
+            url.expose_secret(),
+            config.sms_authorization.as_ref().map(|a| a.expose_secret().to_owned()),
+            config.sms_body_template.clone(),
+        )
+        .map_err(anyhow::Error::msg)?,
         None => SmsSender::files(config.data_dir.join("sms")).context("creating the SMS folder")?,
     })
 }
@@ -67,11 +72,13 @@ pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Ar
         trial_seats: i64::from(config.trial_seats),
         operator_token_hash: config.operator_token.as_ref().map(|t| tenantry_domain::TokenHash::of(t.expose_secret())),
     };
-    let secrets = tenantry_web::secrets::SecretBox::new(&config.secret_key().context("reading or creating the secret key")?);
+    let secrets =
+        tenantry_web::secrets::SecretBox::new(&config.secret_key().context("reading or creating the secret key")?);
     let parallelism = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let avatars = match config.avatar_store.as_deref().filter(|s| !s.is_empty()) {
         Some(url) => tenantry_web::avatar::AvatarStore::s3(url).context("TENANTRY_AVATAR_STORE")?,
-        None => tenantry_web::avatar::AvatarStore::folder(&config.data_dir.join("avatars")).context("creating the avatars folder")?,
+        None => tenantry_web::avatar::AvatarStore::folder(&config.data_dir.join("avatars"))
+            .context("creating the avatars folder")?,
     };
     Ok(AppState::new(tenantry_web::state::Parts {
         db,
@@ -136,7 +143,8 @@ impl Default for StartOptions {
 
 /// Opens the database, migrates, and serves the API, the pages and (unless off) the outbox worker.
 pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Running> {
-    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let db = open_db(config).await?;
     let wake = Arc::new(Notify::new());

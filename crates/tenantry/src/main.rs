@@ -81,10 +81,16 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => {
             if config.smtp_url.is_none() {
-                println!("Email is written to {} (set TENANTRY_SMTP_URL to send over SMTP)", config.data_dir.join("mail").display());
+                println!(
+                    "Email is written to {} (set TENANTRY_SMTP_URL to send over SMTP)",
+                    config.data_dir.join("mail").display()
+                );
             }
             let running = start(&config, StartOptions::default()).await?;
-            println!("Tenantry is listening on http://{} (public URL {})", running.addr, running.state.config.public_url);
+            println!(
+                "Tenantry is listening on http://{} (public URL {})",
+                running.addr, running.state.config.public_url
+            );
             let stop = running.shutdown_handle();
             tokio::spawn(async move {
                 shutdown_signal().await;
@@ -100,20 +106,24 @@ async fn main() -> anyhow::Result<()> {
             let name = AccountName::parse(&name).map_err(|e| anyhow::anyhow!("--name {e}"))?;
             let email = EmailAddress::parse(&admin_email).map_err(|e| anyhow::anyhow!("--admin-email {e}"))?;
             let default_name = email.as_str().split('@').next().unwrap_or("Administrator").to_owned();
-            let admin_name = PersonName::parse(admin_name.as_deref().unwrap_or(&default_name)).map_err(|e| anyhow::anyhow!("--admin-name {e}"))?;
+            let admin_name = PersonName::parse(admin_name.as_deref().unwrap_or(&default_name))
+                .map_err(|e| anyhow::anyhow!("--admin-name {e}"))?;
             let db = tenantry::open_db(&config).await?;
             let state = tenantry::state(&config, config.public_url(), db, Clock::default(), Default::default())?;
-            let (account, link) = tenantry_web::services::accounts::create_with_invited_admin(&state, name, email, admin_name)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
+            let (account, link) =
+                tenantry_web::services::accounts::create_with_invited_admin(&state, name, email, admin_name)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
             println!("Created account {} ({}).", account.name, account.id);
             println!("One-time sign-in link for the Administrator (also queued as an email):\n{link}");
         }
         Command::Account { command: AccountCommand::Subscription { account, plan, status, cycle_start, seats } } => {
             let mut merged = std::collections::BTreeMap::new();
             for s in seats {
-                let (product, n) = s.split_once('=').ok_or_else(|| anyhow::anyhow!("--seats {s:?}: write it as product=n"))?;
-                let n: i64 = n.trim().parse().map_err(|_| anyhow::anyhow!("--seats {s:?}: n must be a whole number"))?;
+                let (product, n) =
+                    s.split_once('=').ok_or_else(|| anyhow::anyhow!("--seats {s:?}: write it as product=n"))?;
+                let n: i64 =
+                    n.trim().parse().map_err(|_| anyhow::anyhow!("--seats {s:?}: n must be a whole number"))?;
                 merged.insert(product.trim().to_owned(), n);
             }
             let db = tenantry::open_db(&config).await?;
@@ -122,7 +132,11 @@ async fn main() -> anyhow::Result<()> {
             let fail = |e: tenantry_web::AppError| {
                 let p = e.problem();
                 let fields: Vec<String> = p.errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
-                anyhow::anyhow!("{}{}", p.detail, if fields.is_empty() { String::new() } else { format!(" ({})", fields.join("; ")) })
+                anyhow::anyhow!(
+                    "{}{}",
+                    p.detail,
+                    if fields.is_empty() { String::new() } else { format!(" ({})", fields.join("; ")) }
+                )
             };
             let change = tenantry_web::api::billing::parse_change(&state, request).map_err(|e| fail(e.into()))?;
             let sub = tenantry_web::services::subscriptions::set(&state, &account, change).await.map_err(fail)?;

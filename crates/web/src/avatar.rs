@@ -97,10 +97,15 @@ impl AvatarStore {
     /// the usual `AWS_*` environment variables.
     pub fn s3(url: &str) -> anyhow::Result<Self> {
         let parsed = url::Url::parse(url)?;
-        let bucket = parsed.host_str().ok_or_else(|| anyhow::anyhow!("avatar store URL needs a bucket: s3://bucket/prefix"))?;
+        let bucket =
+            parsed.host_str().ok_or_else(|| anyhow::anyhow!("avatar store URL needs a bucket: s3://bucket/prefix"))?;
         let s3 = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
         let prefix = StorePath::from(parsed.path().trim_matches('/'));
-        let store: Arc<dyn ObjectStore> = if prefix.as_ref().is_empty() { Arc::new(s3) } else { Arc::new(object_store::prefix::PrefixStore::new(s3, prefix)) };
+        let store: Arc<dyn ObjectStore> = if prefix.as_ref().is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(object_store::prefix::PrefixStore::new(s3, prefix))
+        };
         Ok(Self { store })
     }
 

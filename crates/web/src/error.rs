@@ -57,9 +57,10 @@ pub enum AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict { field } => {
-                AppError::Conflict { detail: format!("{field} is already taken"), errors: vec![FieldError::new(field, "is already taken")] }
-            }
+            StoreError::Conflict { field } => AppError::Conflict {
+                detail: format!("{field} is already taken"),
+                errors: vec![FieldError::new(field, "is already taken")],
+            },
             other => AppError::Internal(other.into()),
         }
     }
@@ -115,7 +116,9 @@ impl AppError {
             AppError::BadField(field, msg) => ("bad-request", msg.clone(), vec![FieldError::new(*field, msg.clone())]),
             AppError::Conflict { detail, errors } => ("conflict", detail.clone(), errors.clone()),
             AppError::Rule { detail, .. } => ("conflict", detail.clone(), Vec::new()),
-            AppError::Internal(_) => ("internal", "Something went wrong on our side. It has been logged.".to_owned(), Vec::new()),
+            AppError::Internal(_) => {
+                ("internal", "Something went wrong on our side. It has been logged.".to_owned(), Vec::new())
+            }
             AppError::NotFound => ("not-found", "The resource does not exist.".to_owned(), Vec::new()),
             other => (slug(status), other.to_string(), Vec::new()),
         };

@@ -26,10 +26,15 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let is_json = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).is_some_and(|m| {
-            let m = m.trim();
-            m.eq_ignore_ascii_case("application/json") || (m.starts_with("application/") && m.ends_with("+json"))
-        });
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| {
+                let m = m.trim();
+                m.eq_ignore_ascii_case("application/json") || (m.starts_with("application/") && m.ends_with("+json"))
+            });
         if !is_json {
             return Err(AppError::UnsupportedMediaType);
         }
@@ -73,7 +78,9 @@ fn strip_position(msg: &str) -> String {
 /// The JSON name of the field an error is about: the path, or the name serde put in backticks
 /// for unknown and missing fields (whose path is their parent).
 fn field_of(path: &str, message: &str) -> String {
-    let named = (message.starts_with("unknown field") || message.starts_with("missing field")).then(|| message.split('`').nth(1)).flatten();
+    let named = (message.starts_with("unknown field") || message.starts_with("missing field"))
+        .then(|| message.split('`').nth(1))
+        .flatten();
     match (path, named) {
         (".", Some(n)) => n.to_owned(),
         (".", None) => "body".to_owned(),
@@ -127,7 +134,9 @@ impl SessionScope {
         match self {
             SessionScope::Full => true,
             _ if ALWAYS.contains(&path) => true,
-            SessionScope::PasswordChange => matches!(path, "/api/v1/me/password" | "/password-change" | "/password-check"),
+            SessionScope::PasswordChange => {
+                matches!(path, "/api/v1/me/password" | "/password-change" | "/password-check")
+            }
             SessionScope::MfaSetup => path.starts_with("/api/v1/me/mfa/") || path == "/me/two-step",
         }
     }
@@ -135,7 +144,9 @@ impl SessionScope {
     /// Why a restricted session was refused.
     pub fn refusal(self) -> &'static str {
         match self {
-            SessionScope::MfaSetup => "Your account requires two-step verification: set it up first (POST /api/v1/me/mfa/totp).",
+            SessionScope::MfaSetup => {
+                "Your account requires two-step verification: set it up first (POST /api/v1/me/mfa/totp)."
+            }
             _ => "Your password has expired or must be changed: change it first (POST /api/v1/me/password).",
         }
     }
@@ -161,7 +172,8 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<AuthUs
         return Ok(Some(user));
     }
     let mut conn = state.db.conn().await?;
-    let Some(SessionUser { session_id, token_hash, created_at, last_seen_at, scope, policy, user }) = sessions::find_by_hash(&mut conn, &hash, now).await?
+    let Some(SessionUser { session_id, token_hash, created_at, last_seen_at, scope, policy, user }) =
+        sessions::find_by_hash(&mut conn, &hash, now).await?
     else {
         return Ok(None);
     };
@@ -217,8 +229,11 @@ where
             return Ok(user.clone());
         }
         let state = AppState::from_ref(state);
-        let token = bearer(parts).ok_or(AppError::Unauthorized("Sign in first: send Authorization: Bearer <token>."))?;
-        let user = authenticate_api(&state, token).await?.ok_or(AppError::Unauthorized("The token is invalid or has expired."))?;
+        let token =
+            bearer(parts).ok_or(AppError::Unauthorized("Sign in first: send Authorization: Bearer <token>."))?;
+        let user = authenticate_api(&state, token)
+            .await?
+            .ok_or(AppError::Unauthorized("The token is invalid or has expired."))?;
         // Every authenticated API request counts towards the user's usage (in memory, flushed each second).
         state.requests.count(&user.user.account_id, &user.user.id);
         if !user.scope.allows(parts.uri.path()) {
@@ -272,7 +287,8 @@ where
                 .or(Some(p)),
             other => other,
         };
-        let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(256).collect());
+        let user_agent =
+            parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(256).collect());
         Ok(ClientMeta { ip, user_agent })
     }
 }

@@ -54,7 +54,9 @@ pub fn app(state: AppState) -> Router {
 /// Headers every response carries (unless a handler set its own).
 fn security_headers(router: Router<AppState>) -> Router<AppState> {
     use axum::http::header;
-    let h = |name: HeaderName, value: &'static str| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
+    let h = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
     router.layer(h(header::X_CONTENT_TYPE_OPTIONS, "nosniff")).layer(h(header::X_FRAME_OPTIONS, "DENY")).layer(h(header::REFERRER_POLICY, "same-origin")).layer(
         h(
             header::CONTENT_SECURITY_POLICY,
@@ -67,10 +69,12 @@ fn security_headers(router: Router<AppState>) -> Router<AppState> {
 async fn record_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().as_str().to_owned();
-    let path = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
+    let path =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
     metrics::counter!("tenantry_http_requests_total", "method" => method.clone(), "path" => path.clone(), "status" => status).increment(1);
-    metrics::histogram!("tenantry_http_request_duration_seconds", "method" => method, "path" => path).record(start.elapsed().as_secs_f64());
+    metrics::histogram!("tenantry_http_request_duration_seconds", "method" => method, "path" => path)
+        .record(start.elapsed().as_secs_f64());
     res
 }

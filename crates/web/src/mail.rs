@@ -3,8 +3,12 @@
 use tenantry_domain::OutgoingEmail;
 
 /// The invitation email with its single-use link.
-pub fn invitation(to: &str, name: &str, account_name: &str, inviter: Option<&str>, link: &str, expires_at: i64) -> OutgoingEmail {
-    let expires = jiff::Timestamp::from_millisecond(expires_at).map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default();
+pub fn invitation(
+    to: &str, name: &str, account_name: &str, inviter: Option<&str>, link: &str, expires_at: i64,
+) -> OutgoingEmail {
+    let expires = jiff::Timestamp::from_millisecond(expires_at)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
     let by = inviter.map(|i| format!("{i} invited you")).unwrap_or_else(|| "You have been invited".to_owned());
     OutgoingEmail {
         to: to.to_owned(),

@@ -46,7 +46,10 @@ impl Hasher {
             Some(h) => (h, true),
             None => (self.decoy.as_str().to_owned(), false),
         };
-        let ok = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> { Ok(argon2()?.verify_password(pw.as_bytes(), phc.as_str()).is_ok()) }).await??;
+        let ok = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+            Ok(argon2()?.verify_password(pw.as_bytes(), phc.as_str()).is_ok())
+        })
+        .await??;
         Ok(ok && real)
     }
 }

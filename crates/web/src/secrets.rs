@@ -44,7 +44,9 @@ impl SecretBox {
         }
         let (nonce, ct) = bytes.split_at(12);
         let nonce: [u8; 12] = nonce.try_into()?;
-        self.cipher.decrypt(&Nonce::from(nonce), ct).map_err(|_| anyhow::anyhow!("decryption failed (wrong TENANTRY_SECRET_KEY?)"))
+        self.cipher
+            .decrypt(&Nonce::from(nonce), ct)
+            .map_err(|_| anyhow::anyhow!("decryption failed (wrong TENANTRY_SECRET_KEY?)"))
     }
 }
 

@@ -105,7 +105,19 @@ impl AppState {
         let sessions = crate::session_cache::SessionCache::new(config.session_cache_ms);
         let limits = crate::rate_limit::RateLimiter::new();
         let requests = crate::usage::RequestCounter::default();
-        Self(Arc::new(Inner { db, config, hasher, clock, outbox_wake, metrics, sessions, secrets, limits, requests, avatars }))
+        Self(Arc::new(Inner {
+            db,
+            config,
+            hasher,
+            clock,
+            outbox_wake,
+            metrics,
+            sessions,
+            secrets,
+            limits,
+            requests,
+            avatars,
+        }))
     }
     /// Now, in Unix milliseconds.
     pub fn now(&self) -> i64 {

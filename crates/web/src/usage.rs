@@ -63,7 +63,9 @@ async fn write(state: &AppState, counts: &HashMap<(String, String), i64>) -> App
         let cycle = match cycles.get(account.as_str()) {
             Some(c) => *c,
             None => {
-                let anchor = subscriptions::get(&mut tx, &AccountId::from_trusted(account.clone())).await?.map(|s| s.cycle_start);
+                let anchor = subscriptions::get(&mut tx, &AccountId::from_trusted(account.clone()))
+                    .await?
+                    .map(|s| s.cycle_start);
                 // An account deleted meanwhile has no subscription: its counts are dropped with it.
                 let Some(anchor) = anchor else { continue };
                 let c = current_cycle_start(anchor, now);

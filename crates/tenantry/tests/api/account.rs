@@ -18,9 +18,17 @@ async fn administrators_change_the_account_settings(b: Backend) {
     let patch = json!({"name": "Acme Ltd", "compliance_bcc_email": "Archive@Acme.example", "partner_referral_code": "PARTNER-42"});
     let (status, account) = app.call(Method::PATCH, "/api/v1/account", Some(&admin.token), Some(patch)).await;
     assert_eq!(status, StatusCode::OK, "{account}");
-    assert_eq!((account["name"].as_str(), account["partner_referral_code"].as_str()), (Some("Acme Ltd"), Some("PARTNER-42")));
-    let (_, cleared) = app.call(Method::PATCH, "/api/v1/account", Some(&admin.token), Some(json!({"compliance_bcc_email": null}))).await;
-    assert_eq!((cleared["compliance_bcc_email"].clone(), cleared["name"].as_str()), (serde_json::Value::Null, Some("Acme Ltd")));
+    assert_eq!(
+        (account["name"].as_str(), account["partner_referral_code"].as_str()),
+        (Some("Acme Ltd"), Some("PARTNER-42"))
+    );
+    let (_, cleared) = app
+        .call(Method::PATCH, "/api/v1/account", Some(&admin.token), Some(json!({"compliance_bcc_email": null})))
+        .await;
+    assert_eq!(
+        (cleared["compliance_bcc_email"].clone(), cleared["name"].as_str()),
+        (serde_json::Value::Null, Some("Acme Ltd"))
+    );
     let (status, bad) = app
         .call(
             Method::PATCH,
@@ -30,9 +38,14 @@ async fn administrators_change_the_account_settings(b: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = bad["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("field")).collect();
+    let fields: Vec<&str> =
+        bad["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("field")).collect();
     assert_eq!(fields, ["name", "compliance_bcc_email", "partner_referral_code"]);
-    for (method, body) in [(Method::GET, None), (Method::PATCH, Some(json!({"name": "Mine"}))), (Method::DELETE, Some(json!({"confirm_name": "Acme Ltd"})))] {
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(json!({"name": "Mine"}))),
+        (Method::DELETE, Some(json!({"confirm_name": "Acme Ltd"}))),
+    ] {
         let (status, _) = app.call(method.clone(), "/api/v1/account", Some(&member), body).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method}");
     }
@@ -67,13 +80,16 @@ async fn tables(conn: &mut sqlx::AnyConnection, b: Backend) -> Vec<(String, Vec<
 }
 
 /// How many rows of any table hold one of `values` in any text column.
-async fn rows_naming(conn: &mut sqlx::AnyConnection, tables: &[(String, Vec<String>)], values: &[String]) -> Vec<(String, i64)> {
+async fn rows_naming(
+    conn: &mut sqlx::AnyConnection, tables: &[(String, Vec<String>)], values: &[String],
+) -> Vec<(String, i64)> {
     let mut found = Vec::new();
     for (table, columns) in tables {
         for column in columns {
             for value in values {
                 let sql = format!("SELECT COUNT(*) FROM \"{table}\" WHERE CAST(\"{column}\" AS TEXT) = $1");
-                let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(value).fetch_one(&mut *conn).await.unwrap_or(0);
+                let n: i64 =
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(value).fetch_one(&mut *conn).await.unwrap_or(0);
                 if n > 0 {
                     found.push((format!("{table}.{column} = {value}"), n));
                 }
@@ -92,26 +108,55 @@ async fn deleting_the_account_leaves_no_row_behind(b: Backend) {
     let carla = app.invite(&admin, "carla@example.com", "Carla", "administrator").await;
     license(&app, &admin.token, Method::PUT, &bruno, "scheduling").await;
     license(&app, &admin.token, Method::PUT, &carla, "chat").await;
-    app.call(Method::POST, "/api/v1/booking-pages", Some(&bruno_token), Some(json!({"name": "Intro", "slug": "bruno-intro"}))).await;
-    app.call(Method::PUT, &format!("/api/v1/users/{bruno}/integrations/google_calendar"), Some(&admin.token), None).await;
+    app.call(
+        Method::POST,
+        "/api/v1/booking-pages",
+        Some(&bruno_token),
+        Some(json!({"name": "Intro", "slug": "bruno-intro"})),
+    )
+    .await;
+    app.call(Method::PUT, &format!("/api/v1/users/{bruno}/integrations/google_calendar"), Some(&admin.token), None)
+        .await;
     app.call(Method::DELETE, &format!("/api/v1/users/{carla}"), Some(&admin.token), None).await;
-    app.call(Method::POST, "/api/v1/booking-pages", Some(&other.token), Some(json!({"name": "Olga", "slug": "olga-intro"}))).await;
+    app.call(
+        Method::POST,
+        "/api/v1/booking-pages",
+        Some(&other.token),
+        Some(json!({"name": "Olga", "slug": "olga-intro"})),
+    )
+    .await;
 
-    let (status, bad) = app.call(Method::DELETE, "/api/v1/account", Some(&admin.token), Some(json!({"confirm_name": "acme"}))).await;
-    assert_eq!((status, bad["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("confirm_name")), "the name must match exactly");
-    let (status, _) = app.call(Method::DELETE, "/api/v1/account", Some(&admin.token), Some(json!({"confirm_name": "Acme"}))).await;
+    let (status, bad) =
+        app.call(Method::DELETE, "/api/v1/account", Some(&admin.token), Some(json!({"confirm_name": "acme"}))).await;
+    assert_eq!(
+        (status, bad["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("confirm_name")),
+        "the name must match exactly"
+    );
+    let (status, _) =
+        app.call(Method::DELETE, "/api/v1/account", Some(&admin.token), Some(json!({"confirm_name": "Acme"}))).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
     sqlx::any::install_default_drivers();
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.database_url).await.expect("connect");
     let tables = tables(&mut conn, b).await;
     assert!(tables.len() >= 12, "{tables:?}");
-    let gone =
-        vec![admin.account_id.clone(), admin.user_id.clone(), bruno.clone(), carla.clone(), "ana@example.com".to_owned(), "bruno@example.com".to_owned()];
+    let gone = vec![
+        admin.account_id.clone(),
+        admin.user_id.clone(),
+        bruno.clone(),
+        carla.clone(),
+        "ana@example.com".to_owned(),
+        "bruno@example.com".to_owned(),
+    ];
     let left = rows_naming(&mut conn, &tables, &gone).await;
     assert!(left.is_empty(), "rows still name the deleted account or its users: {left:?}");
     let kept = rows_naming(&mut conn, &tables, std::slice::from_ref(&other.account_id)).await;
-    assert!(kept.iter().any(|(w, _)| w.starts_with("users.account_id")) && kept.iter().any(|(w, _)| w.starts_with("booking_pages.account_id")), "{kept:?}");
+    assert!(
+        kept.iter().any(|(w, _)| w.starts_with("users.account_id"))
+            && kept.iter().any(|(w, _)| w.starts_with("booking_pages.account_id")),
+        "{kept:?}"
+    );
     sqlx::Connection::close(conn).await.ok();
 
     // Its users are signed out at once and cannot sign in.

@@ -31,8 +31,14 @@ async fn signup_signs_in_the_first_administrator(b: Backend) {
     assert_eq!(users["data"][0]["status"], "active");
     assert!(users["data"][0]["last_sign_in_at"].is_string());
 
-    let (status, body) =
-        app.call(Method::POST, "/api/v1/auth/sign-in", None, Some(json!({"email": "ANA@example.com", "password": "correct horse battery"}))).await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            None,
+            Some(json!({"email": "ANA@example.com", "password": "correct horse battery"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "sign-in is case-insensitive in the email: {body}");
     assert_eq!(body["password_expired"], false);
     assert!(body["expires_at"].as_str().is_some_and(|t| t.ends_with('Z')));
@@ -54,7 +60,14 @@ async fn closed_signup_is_refused(b: Backend) {
 
 async fn timed_sign_in(app: &TestApp, email: &str) -> (StatusCode, serde_json::Value, Duration) {
     let start = Instant::now();
-    let (status, body) = app.call(Method::POST, "/api/v1/auth/sign-in", None, Some(json!({"email": email, "password": "wrong password here"}))).await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            None,
+            Some(json!({"email": email, "password": "wrong password here"})),
+        )
+        .await;
     (status, body, start.elapsed())
 }
 
@@ -106,16 +119,35 @@ async fn invitation_over_smtp_is_accepted_and_user_signs_in(b: Backend) {
     assert_eq!(info["account_name"], "Acme");
     assert_eq!(info["email"], "bruno@example.com");
 
-    let (status, accepted) =
-        app.call(Method::POST, &format!("/api/v1/invitations/{token}/accept"), None, Some(json!({"password": "bruno's good passphrase"}))).await;
+    let (status, accepted) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/invitations/{token}/accept"),
+            None,
+            Some(json!({"password": "bruno's good passphrase"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{accepted}");
     assert_eq!(accepted["user"]["id"], id.as_str());
 
-    let (status, again) = app.call(Method::POST, &format!("/api/v1/invitations/{token}/accept"), None, Some(json!({"password": "another passphrase!"}))).await;
+    let (status, again) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/invitations/{token}/accept"),
+            None,
+            Some(json!({"password": "another passphrase!"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "single use: {again}");
 
-    let (status, signed_in) =
-        app.call(Method::POST, "/api/v1/auth/sign-in", None, Some(json!({"email": "bruno@example.com", "password": "bruno's good passphrase"}))).await;
+    let (status, signed_in) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            None,
+            Some(json!({"email": "bruno@example.com", "password": "bruno's good passphrase"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{signed_in}");
     let (_, user) = app.call(Method::GET, &format!("/api/v1/users/{id}"), Some(&admin.token), None).await;
     assert_eq!(user["status"], "active");
@@ -143,9 +175,17 @@ async fn resending_an_invitation_invalidates_the_old_link(b: Backend) {
     assert_eq!(status, StatusCode::OK);
 
     // Once accepted, there is nothing to re-send.
-    let (status, _) = app.call(Method::POST, &format!("/api/v1/invitations/{second}/accept"), None, Some(json!({"password": "a fine passphrase"}))).await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/invitations/{second}/accept"),
+            None,
+            Some(json!({"password": "a fine passphrase"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = app.call(Method::POST, &format!("/api/v1/users/{id}/invitation"), Some(&admin.token), None).await;
+    let (status, body) =
+        app.call(Method::POST, &format!("/api/v1/users/{id}/invitation"), Some(&admin.token), None).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
 }
 
@@ -160,7 +200,14 @@ async fn expired_invitation_links_are_404(b: Backend) {
     app.advance(120_000);
     let (status, body) = app.call(Method::GET, &format!("/api/v1/invitations/{token}"), None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    let (status, _) = app.call(Method::POST, &format!("/api/v1/invitations/{token}/accept"), None, Some(json!({"password": "a fine passphrase"}))).await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/invitations/{token}/accept"),
+            None,
+            Some(json!({"password": "a fine passphrase"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = app.call(Method::GET, "/api/v1/invitations/tiv_unknown", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -171,7 +218,9 @@ async fn invitation_password_is_checked_against_the_policy(b: Backend) {
     let admin = app.signup("Acme", "ana@example.com").await;
     app.invite(&admin, "bruno@example.com", "Bruno", "member").await;
     let token = invitation_token(&app.wait_for_mail_to("bruno@example.com").await);
-    let (status, body) = app.call(Method::POST, &format!("/api/v1/invitations/{token}/accept"), None, Some(json!({"password": "short"}))).await;
+    let (status, body) = app
+        .call(Method::POST, &format!("/api/v1/invitations/{token}/accept"), None, Some(json!({"password": "short"})))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"][0]["field"], "password");
     let (status, _) = app.call(Method::GET, &format!("/api/v1/invitations/{token}"), None, None).await;
@@ -191,8 +240,14 @@ async fn emails_are_unique_regardless_of_case(b: Backend) {
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["errors"][0]["field"], "email");
-    let (status, body) =
-        app.call(Method::POST, "/api/v1/users", Some(&a.token), Some(json!({"email": "Ana@EXAMPLE.com", "name": "Dup", "role": "member"}))).await;
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(&a.token),
+            Some(json!({"email": "Ana@EXAMPLE.com", "name": "Dup", "role": "member"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["errors"][0]["field"], "email");
 }

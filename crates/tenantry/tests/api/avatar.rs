@@ -26,7 +26,9 @@ fn multipart(filename: &str, content_type: &str, bytes: &[u8]) -> Vec<u8> {
     body
 }
 
-async fn upload(app: &TestApp, token: &str, filename: &str, content_type: &str, bytes: &[u8]) -> (StatusCode, serde_json::Value) {
+async fn upload(
+    app: &TestApp, token: &str, filename: &str, content_type: &str, bytes: &[u8],
+) -> (StatusCode, serde_json::Value) {
     let res = app
         .client
         .put(format!("{}/api/v1/me/avatar", app.url))
@@ -48,7 +50,9 @@ fn picture(w: u32, h: u32) -> RgbImage {
 fn encode(img: &RgbImage, format: ImageFormat) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     match format {
-        ImageFormat::Gif | ImageFormat::WebP => image::DynamicImage::ImageRgb8(img.clone()).to_rgba8().write_to(&mut out, format).expect("encode"),
+        ImageFormat::Gif | ImageFormat::WebP => {
+            image::DynamicImage::ImageRgb8(img.clone()).to_rgba8().write_to(&mut out, format).expect("encode")
+        }
         _ => img.write_to(&mut out, format).expect("encode"),
     }
     out.into_inner()
@@ -79,12 +83,18 @@ async fn each_format_is_accepted_and_served_square(b: Backend) {
         assert!(res.headers()["cache-control"].to_str().unwrap().contains("immutable"));
         let stored = image::load_from_memory(&res.bytes().await.unwrap()).expect("a picture");
         assert_eq!((stored.width(), stored.height()), (256, 256), "{name}");
-        let small = image::load_from_memory(&fetch(&app, &url.replace("/256.png", "/64.png")).await.bytes().await.unwrap()).expect("small");
+        let small =
+            image::load_from_memory(&fetch(&app, &url.replace("/256.png", "/64.png")).await.bytes().await.unwrap())
+                .expect("small");
         assert_eq!((small.width(), small.height()), (64, 64));
     }
     assert_eq!(fetch(&app, "/avatars/usr_000000000000000000000000/1/256.png").await.status(), StatusCode::NOT_FOUND);
     let (_, me) = app.call(Method::GET, "/api/v1/me", Some(&admin.token), None).await;
-    assert_eq!(fetch(&app, &me["avatar_url"].as_str().unwrap().replace("/256.png", "/128.png")).await.status(), StatusCode::NOT_FOUND, "only the kept sizes");
+    assert_eq!(
+        fetch(&app, &me["avatar_url"].as_str().unwrap().replace("/256.png", "/128.png")).await.status(),
+        StatusCode::NOT_FOUND,
+        "only the kept sizes"
+    );
 }
 
 fn crc32(bytes: &[u8]) -> u32 {
@@ -126,7 +136,12 @@ async fn bad_pictures_are_refused_clearly(b: Backend) {
     let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
         ("empty.png", Vec::new(), StatusCode::UNPROCESSABLE_ENTITY, "is empty"),
         ("truncated.png", png[..png.len() / 2].to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "could not be read"),
-        ("notes.png", b"just some text, not a picture at all".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "is not a JPEG, PNG, WebP or GIF"),
+        (
+            "notes.png",
+            b"just some text, not a picture at all".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "is not a JPEG, PNG, WebP or GIF",
+        ),
         ("huge.png", huge_png(10_000, 6_000), StatusCode::UNPROCESSABLE_ENTITY, "60 megapixels"),
         ("big.png", vec![0u8; 5 * 1024 * 1024 + 1], StatusCode::PAYLOAD_TOO_LARGE, "larger than"),
     ];
@@ -185,7 +200,11 @@ async fn metadata_is_stripped_and_orientation_applied(b: Backend) {
     let url = body["avatar_url"].as_str().unwrap();
     let stored = fetch(&app, url).await.bytes().await.unwrap().to_vec();
     for marker in [&b"Exif"[..], b"GPS", b"MM\x00\x2a", b"eXIf", b"tEXt", b"iTXt"] {
-        assert!(!stored.windows(marker.len()).any(|w| w == marker), "{:?} is in the stored file", String::from_utf8_lossy(marker));
+        assert!(
+            !stored.windows(marker.len()).any(|w| w == marker),
+            "{:?} is in the stored file",
+            String::from_utf8_lossy(marker)
+        );
     }
     // Turned 90° clockwise: the red left half is now on top.
     let img = image::load_from_memory(&stored).unwrap().to_rgb8();
@@ -215,11 +234,15 @@ async fn removing_and_account_deletion_erase_the_files(b: Backend) {
     assert!(third["avatar_url"].is_string());
     let files = |dir: &std::path::Path| walk(&dir.join("avatars"));
     assert_eq!(files(app.dir.path()), 2, "two sizes stored");
-    let (status, _) = app.call(Method::DELETE, "/api/v1/account", Some(&admin.token), Some(serde_json::json!({"confirm_name": "Acme"}))).await;
+    let (status, _) = app
+        .call(Method::DELETE, "/api/v1/account", Some(&admin.token), Some(serde_json::json!({"confirm_name": "Acme"})))
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(files(app.dir.path()), 0, "deleting the account erases its stored pictures");
 }
 
 fn walk(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir).map(|d| d.filter_map(Result::ok).map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum()).unwrap_or(0)
+    std::fs::read_dir(dir)
+        .map(|d| d.filter_map(Result::ok).map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum())
+        .unwrap_or(0)
 }

@@ -7,9 +7,18 @@ use serde_json::{Value, json};
 
 db_tests!(bad_bodies_get_problem_documents, bad_query_parameters_get_problem_documents);
 
-async fn raw(app: &TestApp, token: &str, content_type: &str, body: impl Into<reqwest::Body>) -> (StatusCode, String, Value) {
-    let res =
-        app.client.post(format!("{}/api/v1/users", app.url)).bearer_auth(token).header("content-type", content_type).body(body).send().await.expect("sent");
+async fn raw(
+    app: &TestApp, token: &str, content_type: &str, body: impl Into<reqwest::Body>,
+) -> (StatusCode, String, Value) {
+    let res = app
+        .client
+        .post(format!("{}/api/v1/users", app.url))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
     let status = res.status();
     let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap_or_default().to_owned()).unwrap_or_default();
     let body = res.json::<Value>().await.unwrap_or(Value::Null);
@@ -17,7 +26,10 @@ async fn raw(app: &TestApp, token: &str, content_type: &str, body: impl Into<req
 }
 
 fn fields(problem: &Value) -> Vec<String> {
-    problem["errors"].as_array().map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect()).unwrap_or_default()
+    problem["errors"]
+        .as_array()
+        .map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect())
+        .unwrap_or_default()
 }
 
 async fn bad_bodies_get_problem_documents(b: Backend) {
@@ -33,8 +45,13 @@ async fn bad_bodies_get_problem_documents(b: Backend) {
     let (status, _, p) = raw(&app, t, json_ct, r#"{"email": 42, "name": "X", "role": "member"}"#).await;
     assert_eq!((status, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["email".to_owned()]), "wrong type: {p}");
 
-    let (status, _, p) = raw(&app, t, json_ct, r#"{"email": "x@example.com", "name": "X", "role": "member", "is_owner": true}"#).await;
-    assert_eq!((status, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["is_owner".to_owned()]), "unknown field: {p}");
+    let (status, _, p) =
+        raw(&app, t, json_ct, r#"{"email": "x@example.com", "name": "X", "role": "member", "is_owner": true}"#).await;
+    assert_eq!(
+        (status, fields(&p)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["is_owner".to_owned()]),
+        "unknown field: {p}"
+    );
 
     let (status, _, p) = raw(&app, t, json_ct, r#"{"email": "x@example.com", "role": "member"}"#).await;
     assert_eq!((status, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["name".to_owned()]), "missing field: {p}");
@@ -43,27 +60,62 @@ async fn bad_bodies_get_problem_documents(b: Backend) {
     let (status, ct, p) = raw(&app, t, json_ct, big).await;
     assert_eq!((status, ct.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "application/problem+json"), "oversized: {p}");
 
-    let (status, _, p) = raw(&app, t, "text/plain", r#"{"email": "x@example.com", "name": "X", "role": "member"}"#).await;
+    let (status, _, p) =
+        raw(&app, t, "text/plain", r#"{"email": "x@example.com", "name": "X", "role": "member"}"#).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{p}");
 
-    let (status, p) = app.call(Method::POST, "/api/v1/users", Some(t), Some(json!({"email": "not-an-email", "name": "X", "role": "member"}))).await;
-    assert_eq!((status, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["email".to_owned()]), "invalid email: {p}");
+    let (status, p) = app
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(t),
+            Some(json!({"email": "not-an-email", "name": "X", "role": "member"})),
+        )
+        .await;
+    assert_eq!(
+        (status, fields(&p)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["email".to_owned()]),
+        "invalid email: {p}"
+    );
     assert_eq!(p["errors"][0]["message"], "is not a valid email address");
 
-    let (status, p) = app.call(Method::POST, "/api/v1/users", Some(t), Some(json!({"email": "y@example.com", "name": "   ", "role": "member"}))).await;
+    let (status, p) = app
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(t),
+            Some(json!({"email": "y@example.com", "name": "   ", "role": "member"})),
+        )
+        .await;
     assert_eq!((status, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["name".to_owned()]), "empty name: {p}");
 
-    let (status, p) = app.call(Method::POST, "/api/v1/users", Some(t), Some(json!({"email": "ana@example.com", "name": "Again", "role": "member"}))).await;
+    let (status, p) = app
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(t),
+            Some(json!({"email": "ana@example.com", "name": "Again", "role": "member"})),
+        )
+        .await;
     assert_eq!((status, fields(&p)), (StatusCode::CONFLICT, vec!["email".to_owned()]), "duplicate email: {p}");
 
     let (status, p) = app
-        .call(Method::POST, "/api/v1/signup", None, Some(json!({"account_name": "", "name": "", "email": "bad", "password": "correct horse battery"})))
+        .call(
+            Method::POST,
+            "/api/v1/signup",
+            None,
+            Some(json!({"account_name": "", "name": "", "email": "bad", "password": "correct horse battery"})),
+        )
         .await;
     let mut f = fields(&p);
     f.sort();
-    assert_eq!((status, f), (StatusCode::UNPROCESSABLE_ENTITY, vec!["account_name".to_owned(), "email".to_owned(), "name".to_owned()]));
+    assert_eq!(
+        (status, f),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["account_name".to_owned(), "email".to_owned(), "name".to_owned()])
+    );
 
-    let (status, p) = app.call(Method::POST, "/api/v1/auth/sign-in", None, Some(json!({"email": "ana@example.com"}))).await;
+    let (status, p) =
+        app.call(Method::POST, "/api/v1/auth/sign-in", None, Some(json!({"email": "ana@example.com"}))).await;
     assert_eq!((status, fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["password".to_owned()]));
 
     // Nothing of the refused requests was written.

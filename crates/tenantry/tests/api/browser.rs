@@ -73,7 +73,9 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
 }
 
 fn screenshot_dir() -> PathBuf {
-    let dir = std::env::var_os("TEST_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"));
+    let dir = std::env::var_os("TEST_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"));
     std::fs::create_dir_all(&dir).expect("create the screenshot folder");
     dir
 }
@@ -118,9 +120,15 @@ async fn licenses_and_deletion_in_a_real_browser(b: Backend) {
     let bruno = app.invite(&admin, "bruno@example.com", "Bruno Costa", "member").await;
     app.invite(&admin, "carla@example.com", "Carla Dias", "administrator").await;
     // A paid account whose only licensed Administrator is Ana (Carla holds no license).
-    let (status, _) = crate::licenses::license(&app, &admin.token, reqwest::Method::PUT, &admin.user_id, "scheduling").await;
+    let (status, _) =
+        crate::licenses::license(&app, &admin.token, reqwest::Method::PUT, &admin.user_id, "scheduling").await;
     assert_eq!(status, reqwest::StatusCode::OK);
-    let (status, _) = crate::licenses::set_subscription(&app, &admin.account_id, json!({"plan": "team", "status": "paid", "seats": {"chat": 3}})).await;
+    let (status, _) = crate::licenses::set_subscription(
+        &app,
+        &admin.account_id,
+        json!({"plan": "team", "status": "paid", "seats": {"chat": 3}}),
+    )
+    .await;
     assert_eq!(status, reqwest::StatusCode::OK);
     let (url, email, ana) = (app.url.clone(), admin.email.clone(), admin.user_id.clone());
     in_browser(b, |c, prefix| licenses_scenario(c, url, email, ana, bruno, prefix)).await;
@@ -131,14 +139,18 @@ async fn my_settings_picture_and_cell_number_in_a_real_browser(b: Backend) {
     let admin = app.signup("Acme", "ana@example.com").await;
     // A picture file to choose in the browser's file input.
     let picture = app.dir.path().join("me.png");
-    image::RgbImage::from_fn(400, 300, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 160])).save(&picture).unwrap();
+    image::RgbImage::from_fn(400, 300, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 160]))
+        .save(&picture)
+        .unwrap();
     let (url, email, dir) = (app.url.clone(), admin.email.clone(), app.dir.path().to_path_buf());
     in_browser(b, |c, prefix| my_settings_scenario(c, url, email, dir, picture, prefix)).await;
 }
 
 /// Uploads a picture and sees it in the top bar; changes the cell number and verifies it with the
 /// code from the SMS folder.
-async fn my_settings_scenario(c: Client, url: String, email: String, data_dir: PathBuf, picture: PathBuf, prefix: &'static str) {
+async fn my_settings_scenario(
+    c: Client, url: String, email: String, data_dir: PathBuf, picture: PathBuf, prefix: &'static str,
+) {
     let shots = screenshot_dir();
     sign_in(&c, &url, &email).await;
     c.goto(&format!("{url}/me")).await.unwrap();
@@ -206,7 +218,12 @@ where
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".to_owned(), json!("chrome"));
     caps.insert("goog:chromeOptions".to_owned(), options);
-    let c = ClientBuilder::rustls().expect("TLS connector").capabilities(caps).connect(&driver.url()).await.expect("a browser session");
+    let c = ClientBuilder::rustls()
+        .expect("TLS connector")
+        .capabilities(caps)
+        .connect(&driver.url())
+        .await
+        .expect("a browser session");
     let prefix = match b {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
@@ -343,7 +360,8 @@ async fn lobby_scenario(c: Client, url: String, email: String, prefix: &'static 
     c.find(Locator::Css("form.inline-form button[type=submit]")).await.unwrap().click().await.unwrap();
     let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
     assert!(notice.text().await.unwrap().contains("Invitation sent to Carla Dias"));
-    let row = c.find(Locator::XPath("//tbody[@id='users-rows']/tr[contains(., 'Carla Dias')]")).await.expect("Carla's row");
+    let row =
+        c.find(Locator::XPath("//tbody[@id='users-rows']/tr[contains(., 'Carla Dias')]")).await.expect("Carla's row");
     assert!(row.text().await.unwrap().contains("Invited (Pending)"));
     screenshot(&c, &shots, &format!("{prefix}-4-invited.png")).await;
 
@@ -352,7 +370,10 @@ async fn lobby_scenario(c: Client, url: String, email: String, prefix: &'static 
     let menu = c.find(Locator::Css(".menu-panel")).await.unwrap();
     assert!(menu.is_displayed().await.unwrap());
     let items = menu.text().await.unwrap();
-    assert!(items.contains("Account settings") && items.contains("My settings") && items.contains("Sign out"), "{items}");
+    assert!(
+        items.contains("Account settings") && items.contains("My settings") && items.contains("Sign out"),
+        "{items}"
+    );
     screenshot(&c, &shots, &format!("{prefix}-5-menu.png")).await;
     c.execute("document.querySelector('details.menu').open = false", vec![]).await.unwrap();
 
@@ -360,7 +381,9 @@ async fn lobby_scenario(c: Client, url: String, email: String, prefix: &'static 
     c.set_window_size(375, 812).await.unwrap();
     eventually("the phone layout", || {
         let c = c.clone();
-        async move { c.execute("return window.innerWidth", vec![]).await.is_ok_and(|w| w.as_u64().is_some_and(|w| w <= 400)) }
+        async move {
+            c.execute("return window.innerWidth", vec![]).await.is_ok_and(|w| w.as_u64().is_some_and(|w| w <= 400))
+        }
     })
     .await;
     let overflow = c.execute("return document.documentElement.scrollWidth - window.innerWidth", vec![]).await.unwrap();
@@ -409,7 +432,12 @@ async fn policy_scenario(c: Client, url: String, email: String, prefix: &'static
     // Both passwords so far are 21 and 23 characters long (spaces count as symbols).
     min.send_keys("24").await.unwrap();
     c.find(Locator::Id("require_symbol")).await.unwrap().click().await.unwrap();
-    c.find(Locator::Css("section[aria-labelledby=password-policy] form button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("section[aria-labelledby=password-policy] form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let notice = c.wait().for_element(Locator::Id("non-compliant")).await.unwrap();
     assert!(notice.text().await.unwrap().contains("2 user(s)"), "both passwords are now too weak");
     screenshot(&c, &shots, &format!("{prefix}-security-1-tightened.png")).await;

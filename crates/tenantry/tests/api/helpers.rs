@@ -51,8 +51,12 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> String {
         Backend::Sqlite => format!("sqlite://{}", dir.join("test.db").display()),
         Backend::Postgres => {
             let name = format!("tenantry_test_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = sqlx::PgConnection::connect(&format!("{}/postgres", postgres_base())).await.expect("connect to PostgreSQL");
-            sqlx::Executor::execute(&mut admin, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
+            let mut admin = sqlx::PgConnection::connect(&format!("{}/postgres", postgres_base()))
+                .await
+                .expect("connect to PostgreSQL");
+            sqlx::Executor::execute(&mut admin, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .await
+                .expect("create database");
             admin.close().await.ok();
             format!("{}/{name}", postgres_base())
         }
@@ -91,14 +95,21 @@ pub fn init_tracing() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         if let Ok(filter) = std::env::var("TEST_LOG") {
-            let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).with_test_writer().try_init();
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
         }
     });
 }
 
 /// Fast worker pacing for tests.
 pub fn test_worker() -> WorkerConfig {
-    WorkerConfig { poll_interval: Duration::from_millis(50), base_backoff: Duration::from_millis(100), ..WorkerConfig::default() }
+    WorkerConfig {
+        poll_interval: Duration::from_millis(50),
+        base_backoff: Duration::from_millis(100),
+        ..WorkerConfig::default()
+    }
 }
 
 /// A running server and a client for it.
@@ -157,11 +168,14 @@ impl TestApp {
     }
 
     /// Sends a request and answers the status and the JSON body (`Null` when empty).
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self, method: Method, path: &str, token: Option<&str>, body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let res = self.request(method, path, token, body).await;
         let status = res.status();
         let text = res.text().await.expect("body");
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         (status, value)
     }
 
@@ -186,7 +200,14 @@ impl TestApp {
 
     /// Invites a user and answers their id.
     pub async fn invite(&self, admin: &Admin, email: &str, name: &str, role: &str) -> String {
-        let (status, body) = self.call(Method::POST, "/api/v1/users", Some(&admin.token), Some(json!({"email": email, "name": name, "role": role}))).await;
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/users",
+                Some(&admin.token),
+                Some(json!({"email": email, "name": name, "role": role})),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["id"].as_str().expect("id").to_owned()
     }
@@ -194,7 +215,11 @@ impl TestApp {
     /// The `.eml` files the file mailer wrote, oldest first.
     pub fn mail_files(&self) -> Vec<String> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("mail"))
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
             .unwrap_or_default();
         files.sort();
         files.iter().map(|p| std::fs::read_to_string(p).expect("read eml")).collect()
@@ -203,7 +228,12 @@ impl TestApp {
     /// Waits until an email to `to` has been written, and answers it.
     pub async fn wait_for_mail_to(&self, to: &str) -> String {
         for _ in 0..200 {
-            if let Some(m) = self.mail_files().into_iter().rev().find(|m| m.lines().any(|l| l.eq_ignore_ascii_case(&format!("To: {to}")))) {
+            if let Some(m) = self
+                .mail_files()
+                .into_iter()
+                .rev()
+                .find(|m| m.lines().any(|l| l.eq_ignore_ascii_case(&format!("To: {to}"))))
+            {
                 return m;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
@@ -222,11 +252,20 @@ impl TestApp {
     }
 
     /// [`TestApp::invite_and_activate`] with a chosen password.
-    pub async fn invite_and_activate_with(&self, admin: &Admin, email: &str, name: &str, role: &str, password: &str) -> (String, String) {
+    pub async fn invite_and_activate_with(
+        &self, admin: &Admin, email: &str, name: &str, role: &str, password: &str,
+    ) -> (String, String) {
         let id = self.invite(admin, email, name, role).await;
         let mail = self.wait_for_mail_to(email).await;
         let token = invitation_token(&mail);
-        let (status, body) = self.call(Method::POST, &format!("/api/v1/invitations/{token}/accept"), None, Some(json!({"password": password}))).await;
+        let (status, body) = self
+            .call(
+                Method::POST,
+                &format!("/api/v1/invitations/{token}/accept"),
+                None,
+                Some(json!({"password": password})),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         (id, body["token"].as_str().expect("token").to_owned())
     }
@@ -248,10 +287,19 @@ impl TestApp {
 pub async fn wait_for_sms_in(dir: &std::path::Path, to: &str) -> String {
     for _ in 0..200 {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("sms"))
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "txt")).collect())
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+                    .collect()
+            })
             .unwrap_or_default();
         files.sort();
-        if let Some(text) = files.iter().rev().map(|p| std::fs::read_to_string(p).unwrap_or_default()).find(|t| t.starts_with(&format!("To: {to}\n"))) {
+        if let Some(text) = files
+            .iter()
+            .rev()
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .find(|t| t.starts_with(&format!("To: {to}\n")))
+        {
             return text;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -301,7 +349,8 @@ impl mailin_embedded::Handler for Collect {
         Ok(())
     }
     fn data_end(&mut self) -> mailin_embedded::Response {
-        let message = Received { to: std::mem::take(&mut self.to), data: String::from_utf8_lossy(&self.data).into_owned() };
+        let message =
+            Received { to: std::mem::take(&mut self.to), data: String::from_utf8_lossy(&self.data).into_owned() };
         self.received.lock().expect("lock").push(message);
         mailin_embedded::response::OK
     }
@@ -330,7 +379,14 @@ impl SmtpServer {
     /// Waits for a message to `to`.
     pub async fn wait_for(&self, to: &str) -> Received {
         for _ in 0..400 {
-            if let Some(m) = self.received.lock().expect("lock").iter().find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to))).cloned() {
+            if let Some(m) = self
+                .received
+                .lock()
+                .expect("lock")
+                .iter()
+                .find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
+                .cloned()
+            {
                 return m;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;

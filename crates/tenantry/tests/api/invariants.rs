@@ -44,8 +44,12 @@ async fn run_case(app: &TestApp, case: usize, ops: &[Op]) -> Result<(), TestCase
         let role = if i == 1 { "administrator" } else { "member" };
         users.push(app.invite(&admin, &format!("u{i}-case{case}@example.com"), &format!("User {i}"), role).await);
     }
-    let (status, _) =
-        set_subscription(app, &admin.account_id, json!({"plan": "team", "status": "trial", "seats": {"scheduling": 2, "chat": 2, "voice": 1}})).await;
+    let (status, _) = set_subscription(
+        app,
+        &admin.account_id,
+        json!({"plan": "team", "status": "trial", "seats": {"scheduling": 2, "chat": 2, "voice": 1}}),
+    )
+    .await;
     prop_assert_eq!(status, StatusCode::OK);
     let mut pages = Vec::new();
     for (i, owner) in [0, 2, 3].into_iter().enumerate() {
@@ -59,14 +63,20 @@ async fn run_case(app: &TestApp, case: usize, ops: &[Op]) -> Result<(), TestCase
     let t = Some(admin.token.as_str());
     for op in ops {
         let (method, path, body, token) = match op {
-            Op::Assign(u, p) => (Method::PUT, format!("/api/v1/users/{}/licenses/{}", users[*u], PRODUCTS[*p]), None, t),
-            Op::Unassign(u, p) => (Method::DELETE, format!("/api/v1/users/{}/licenses/{}", users[*u], PRODUCTS[*p]), None, t),
+            Op::Assign(u, p) => {
+                (Method::PUT, format!("/api/v1/users/{}/licenses/{}", users[*u], PRODUCTS[*p]), None, t)
+            }
+            Op::Unassign(u, p) => {
+                (Method::DELETE, format!("/api/v1/users/{}/licenses/{}", users[*u], PRODUCTS[*p]), None, t)
+            }
             Op::Role(u, admin) => {
                 let role = if *admin { "administrator" } else { "member" };
                 (Method::PATCH, format!("/api/v1/users/{}", users[*u]), Some(json!({"role": role})), t)
             }
             Op::Delete(u) => (Method::DELETE, format!("/api/v1/users/{}", users[*u]), None, t),
-            Op::EnablePage(p, on) => (Method::PATCH, format!("/api/v1/booking-pages/{}", pages[*p]), Some(json!({"enabled": on})), t),
+            Op::EnablePage(p, on) => {
+                (Method::PATCH, format!("/api/v1/booking-pages/{}", pages[*p]), Some(json!({"enabled": on})), t)
+            }
             Op::Paid(paid) => {
                 let status = if *paid { "paid" } else { "trial" };
                 (
@@ -78,7 +88,14 @@ async fn run_case(app: &TestApp, case: usize, ops: &[Op]) -> Result<(), TestCase
             }
         };
         let (status, answer) = app.call(method.clone(), &path, token, body).await;
-        let expected = [StatusCode::OK, StatusCode::NO_CONTENT, StatusCode::CONFLICT, StatusCode::NOT_FOUND, StatusCode::FORBIDDEN, StatusCode::UNAUTHORIZED];
+        let expected = [
+            StatusCode::OK,
+            StatusCode::NO_CONTENT,
+            StatusCode::CONFLICT,
+            StatusCode::NOT_FOUND,
+            StatusCode::FORBIDDEN,
+            StatusCode::UNAUTHORIZED,
+        ];
         prop_assert!(expected.contains(&status), "{:?}: {} {} answered {}: {}", op, method, path, status, answer);
         if status == StatusCode::CONFLICT {
             prop_assert!(answer["rule"].is_string(), "a 409 names its rule: {}", answer);
@@ -92,7 +109,8 @@ async fn random_changes_keep_every_invariant(b: Backend) {
     let app = spawn_with_operator(b).await;
     let handle = tokio::runtime::Handle::current();
     let cases = AtomicUsize::new(0);
-    let mut runner = TestRunner::new(Config { cases: 16, max_shrink_iters: 32, failure_persistence: None, ..Config::default() });
+    let mut runner =
+        TestRunner::new(Config { cases: 16, max_shrink_iters: 32, failure_persistence: None, ..Config::default() });
     let result = tokio::task::block_in_place(|| {
         runner.run(&prop::collection::vec(op(), 1..30), |ops| {
             let case = cases.fetch_add(1, Ordering::SeqCst);

@@ -34,7 +34,8 @@ async fn other_accounts_users_are_404(b: Backend) {
     }
     let (_, list) = app.call(Method::GET, "/api/v1/users?q=b", Some(&a.token), None).await;
     assert!(list["data"].as_array().expect("data").iter().all(|u| u["email"] != "member-b@example.com"));
-    let (status, untouched) = app.call(Method::GET, &format!("/api/v1/users/{b_member}"), Some(&b_admin.token), None).await;
+    let (status, untouched) =
+        app.call(Method::GET, &format!("/api/v1/users/{b_member}"), Some(&b_admin.token), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(untouched["name"], "Member of B", "nothing changed in B");
     // A malformed id is just as absent.
@@ -48,7 +49,11 @@ async fn members_get_403_on_admin_endpoints(b: Backend) {
     let (member_id, member) = app.invite_and_activate(&admin, "bruno@example.com", "Bruno", "member").await;
     let mut endpoints = vec![
         (Method::GET, "/api/v1/users".to_owned(), None),
-        (Method::POST, "/api/v1/users".to_owned(), Some(json!({"email": "x@example.com", "name": "X", "role": "administrator"}))),
+        (
+            Method::POST,
+            "/api/v1/users".to_owned(),
+            Some(json!({"email": "x@example.com", "name": "X", "role": "administrator"})),
+        ),
         (Method::GET, "/api/v1/billing/subscription".to_owned(), None),
         (Method::GET, "/api/v1/audit-events".to_owned(), None),
     ];
@@ -78,6 +83,12 @@ async fn anonymous_requests_get_401(b: Backend) {
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
         assert_eq!(res.headers()["content-type"], "application/problem+json");
     }
-    let res = app.client.get(format!("{}/api/v1/me", app.url)).header("authorization", "Basic YTpi").send().await.expect("sent");
+    let res = app
+        .client
+        .get(format!("{}/api/v1/me", app.url))
+        .header("authorization", "Basic YTpi")
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }

@@ -23,7 +23,9 @@ async fn email_changes_only_when_the_link_is_followed(b: Backend) {
     let smtp = SmtpServer::start();
     let app = spawn_app_with(b, |c| c.smtp_url = Some(smtp.url().into())).await;
     let admin = app.signup("Acme", "ana@example.com").await;
-    let (status, _) = app.call(Method::POST, "/api/v1/me/email", Some(&admin.token), Some(json!({"new_email": "Ana.Lima@New.example"}))).await;
+    let (status, _) = app
+        .call(Method::POST, "/api/v1/me/email", Some(&admin.token), Some(json!({"new_email": "Ana.Lima@New.example"})))
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED);
 
     // The link goes to the new address over SMTP; until it is followed nothing changes.
@@ -35,7 +37,10 @@ async fn email_changes_only_when_the_link_is_followed(b: Backend) {
     assert_eq!(me["email"], "ana@example.com");
     assert_eq!(sign_in(&app, "ana@example.com", "correct horse battery").await, StatusCode::OK);
     assert_eq!(sign_in(&app, "ana.lima@new.example", "correct horse battery").await, StatusCode::UNAUTHORIZED);
-    assert!(smtp.received.lock().unwrap().iter().all(|m| !m.to.iter().any(|t| t == "ana@example.com")), "the old address hears nothing yet");
+    assert!(
+        smtp.received.lock().unwrap().iter().all(|m| !m.to.iter().any(|t| t == "ana@example.com")),
+        "the old address hears nothing yet"
+    );
 
     // The page the link opens asks to confirm; a GET changes nothing.
     let page = app.client.get(format!("{}/email-verifications/{token}", app.url)).send().await.unwrap();
@@ -55,7 +60,8 @@ async fn email_changes_only_when_the_link_is_followed(b: Backend) {
     assert!(notice.data.contains("Ana.Lima@New.example"));
     let (status, _) = app.call(Method::POST, &format!("/api/v1/email-verifications/{token}"), None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "single use");
-    let (_, log) = app.call(Method::GET, "/api/v1/audit-events?action=user.email_changed", Some(&admin.token), None).await;
+    let (_, log) =
+        app.call(Method::GET, "/api/v1/audit-events?action=user.email_changed", Some(&admin.token), None).await;
     assert_eq!(
         (log["data"][0]["before"]["email"].as_str(), log["data"][0]["after"]["email"].as_str()),
         (Some("ana@example.com"), Some("Ana.Lima@New.example"))
@@ -67,11 +73,20 @@ async fn email_change_refusals(b: Backend) {
     let admin = app.signup("Acme", "ana@example.com").await;
     app.signup("Other", "olga@other.org").await;
     let change = |email: &str| json!({"new_email": email});
-    let (status, body) = app.call(Method::POST, "/api/v1/me/email", Some(&admin.token), Some(change("OLGA@other.org"))).await;
-    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::CONFLICT, Some("new_email")), "taken, even in another account");
+    let (status, body) =
+        app.call(Method::POST, "/api/v1/me/email", Some(&admin.token), Some(change("OLGA@other.org"))).await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (StatusCode::CONFLICT, Some("new_email")),
+        "taken, even in another account"
+    );
     for bad in ["not-an-email", "ANA@example.com"] {
         let (status, body) = app.call(Method::POST, "/api/v1/me/email", Some(&admin.token), Some(change(bad))).await;
-        assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("new_email")), "{bad}: {body}");
+        assert_eq!(
+            (status, body["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("new_email")),
+            "{bad}: {body}"
+        );
     }
     let (status, _) = app.call(Method::POST, "/api/v1/me/email", None, Some(change("x@example.com"))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -121,7 +136,8 @@ async fn api_key_is_shown_once_works_counts_and_stops_when_revoked(b: Backend) {
     // Only the hash is stored.
     sqlx::any::install_default_drivers();
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.database_url).await.expect("connect");
-    let stored: String = sqlx::query_scalar("SELECT key_hash FROM user_api_keys").fetch_one(&mut conn).await.expect("row");
+    let stored: String =
+        sqlx::query_scalar("SELECT key_hash FROM user_api_keys").fetch_one(&mut conn).await.expect("row");
     assert!(stored != key && !stored.contains(&key[4..]), "stored as a hash");
     // Failed credentials are not counted.
     let (status, _) = app.call(Method::GET, "/api/v1/me", Some("tnt_not-a-real-key"), None).await;
@@ -160,7 +176,10 @@ async fn api_key_is_shown_once_works_counts_and_stops_when_revoked(b: Backend) {
     // …and after the last flush at shutdown the stored count is exact.
     app.stop().await;
     let counted: i64 =
-        sqlx::query_scalar("SELECT CAST(SUM(quantity) AS BIGINT) FROM usage_counters WHERE metric = 'api_requests'").fetch_one(&mut conn).await.expect("sum");
+        sqlx::query_scalar("SELECT CAST(SUM(quantity) AS BIGINT) FROM usage_counters WHERE metric = 'api_requests'")
+            .fetch_one(&mut conn)
+            .await
+            .expect("sum");
     assert_eq!(counted, authenticated, "every authenticated request counted once, no failed one");
     sqlx::Connection::close(conn).await.ok();
 }
@@ -183,18 +202,26 @@ async fn usage_reports_with_the_same_idempotency_key_count_once(b: Backend) {
     assert_eq!((status, replayed), (StatusCode::CREATED, false));
     for _ in 0..3 {
         let (status, replayed, body) = report("call-1", minutes.clone(), &admin.token).await;
-        assert_eq!((status, replayed, body["quantity"].as_i64()), (StatusCode::OK, true, Some(12)), "a retry counts nothing");
+        assert_eq!(
+            (status, replayed, body["quantity"].as_i64()),
+            (StatusCode::OK, true, Some(12)),
+            "a retry counts nothing"
+        );
     }
-    let (status, _, conflict) = report("call-1", json!({"user_id": bruno, "metric": "minutes", "quantity": 13}), &admin.token).await;
+    let (status, _, conflict) =
+        report("call-1", json!({"user_id": bruno, "metric": "minutes", "quantity": 13}), &admin.token).await;
     assert_eq!(status, StatusCode::CONFLICT, "{conflict}");
     report("msg-1", json!({"user_id": bruno, "metric": "messages", "quantity": 3}), &bruno_token).await;
     report("", json!({"user_id": bruno, "metric": "groups", "quantity": 2}), &bruno_token).await;
     report("", json!({"user_id": bruno, "metric": "groups", "quantity": 2}), &bruno_token).await;
-    let (status, _, _) = report("x", json!({"user_id": admin.user_id, "metric": "minutes", "quantity": 1}), &bruno_token).await;
+    let (status, _, _) =
+        report("x", json!({"user_id": admin.user_id, "metric": "minutes", "quantity": 1}), &bruno_token).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a Member reports only their own usage");
-    let (status, _, bad) = report("y", json!({"user_id": bruno, "metric": "api_requests", "quantity": 0}), &admin.token).await;
+    let (status, _, bad) =
+        report("y", json!({"user_id": bruno, "metric": "api_requests", "quantity": 0}), &admin.token).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = bad["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("field")).collect();
+    let fields: Vec<&str> =
+        bad["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("field")).collect();
     assert_eq!(fields, ["metric", "quantity"]);
     let other = app.signup("Other", "olga@other.org").await;
     let (status, _, _) = report("z", json!({"user_id": bruno, "metric": "minutes", "quantity": 1}), &other.token).await;
@@ -209,14 +236,18 @@ async fn usage_reports_with_the_same_idempotency_key_count_once(b: Backend) {
 
 /// The 6-digit code in an SMS text.
 pub fn sms_code(text: &str) -> String {
-    text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap_or_else(|| panic!("no code in {text}")).to_owned()
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap_or_else(|| panic!("no code in {text}"))
+        .to_owned()
 }
 
 async fn a_new_cell_number_counts_once_its_sms_code_is_verified(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
     let t = Some(admin.token.as_str());
-    let (status, pending) = app.call(Method::POST, "/api/v1/me/phone", t, Some(json!({"number": "(415) 555-2671", "country": "US"}))).await;
+    let (status, pending) =
+        app.call(Method::POST, "/api/v1/me/phone", t, Some(json!({"number": "(415) 555-2671", "country": "US"}))).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{pending}");
     assert_eq!(pending["pending_number"], "+14155552671");
     let (_, me) = app.call(Method::GET, "/api/v1/me", t, None).await;
@@ -261,7 +292,11 @@ async fn a_new_cell_number_counts_once_its_sms_code_is_verified(b: Backend) {
         (json!({"number": ""}), "number"),
     ] {
         let (status, answer) = app.call(Method::POST, "/api/v1/me/phone", t, Some(body.clone())).await;
-        assert_eq!((status, answer["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{body}: {answer}");
+        assert_eq!(
+            (status, answer["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{body}: {answer}"
+        );
     }
     // Every SMS is in the account's SMS log.
     let (_, log) = app.call(Method::GET, "/api/v1/billing/sms/log", t, None).await;
@@ -293,18 +328,34 @@ async fn preferences_are_typed_and_validated(b: Backend) {
     let bad = json!({"name": "Changed", "phone_settings": {"forwarding_number": "12"}, "message_settings": {"auto_reply_enabled": true}});
     let (status, answer) = app.call(Method::PATCH, "/api/v1/me", t, Some(bad)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = answer["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("field")).collect();
+    let fields: Vec<&str> =
+        answer["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("field")).collect();
     assert_eq!(fields, ["phone_settings.forwarding_number", "message_settings.auto_reply_text"]);
-    let (status, answer) = app.call(Method::PATCH, "/api/v1/me", t, Some(json!({"phone_settings": {"caller_id": "secret"}}))).await;
-    assert_eq!((status, answer["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("phone_settings.caller_id")));
-    let (status, answer) = app.call(Method::PATCH, "/api/v1/me", t, Some(json!({"notifications": {"sms": true}}))).await;
-    assert_eq!((status, answer["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("notifications.sms")), "{answer}");
+    let (status, answer) =
+        app.call(Method::PATCH, "/api/v1/me", t, Some(json!({"phone_settings": {"caller_id": "secret"}}))).await;
+    assert_eq!(
+        (status, answer["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("phone_settings.caller_id"))
+    );
+    let (status, answer) =
+        app.call(Method::PATCH, "/api/v1/me", t, Some(json!({"notifications": {"sms": true}}))).await;
+    assert_eq!(
+        (status, answer["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("notifications.sms")),
+        "{answer}"
+    );
     let (_, me) = app.call(Method::GET, "/api/v1/me", t, None).await;
     assert_eq!((me["name"].as_str(), me["notifications"]["missed_calls"].as_bool()), (Some("Ana Lima"), Some(false)));
     // An Administrator sets a user's notification settings.
     let bruno = app.invite(&admin, "bruno@example.com", "Bruno", "member").await;
-    let (status, _) =
-        app.call(Method::PATCH, &format!("/api/v1/users/{bruno}"), t, Some(json!({"notifications": {"missed_calls": false, "voicemails": false}}))).await;
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{bruno}"),
+            t,
+            Some(json!({"notifications": {"missed_calls": false, "voicemails": false}})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -314,11 +365,23 @@ async fn my_data_export_holds_everything_about_me_and_no_secret(b: Backend) {
     let t = Some(admin.token.as_str());
     crate::licenses::license(&app, &admin.token, Method::PUT, &admin.user_id, "scheduling").await;
     app.call(Method::POST, "/api/v1/booking-pages", t, Some(json!({"name": "Intro", "slug": "ana-intro"}))).await;
-    app.call(Method::PATCH, "/api/v1/me", t, Some(json!({"notifications": {"missed_calls": false, "voicemails": true}}))).await;
+    app.call(
+        Method::PATCH,
+        "/api/v1/me",
+        t,
+        Some(json!({"notifications": {"missed_calls": false, "voicemails": true}})),
+    )
+    .await;
     let (_, key) = app.call(Method::POST, "/api/v1/me/api-key", t, None).await;
     app.call(Method::POST, "/api/v1/me/phone", t, Some(json!({"number": "+44 20 7946 0958"}))).await;
     let other = app.signup("Other", "olga@other.org").await;
-    app.call(Method::POST, "/api/v1/booking-pages", Some(&other.token), Some(json!({"name": "Olga", "slug": "olga-intro"}))).await;
+    app.call(
+        Method::POST,
+        "/api/v1/booking-pages",
+        Some(&other.token),
+        Some(json!({"name": "Olga", "slug": "olga-intro"})),
+    )
+    .await;
 
     let res = app.request(Method::GET, "/api/v1/me/export", t, None).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -333,10 +396,24 @@ async fn my_data_export_holds_everything_about_me_and_no_secret(b: Backend) {
     assert_eq!(data["api_key"]["prefix"], key["prefix"]);
     assert!(!data["sessions"].as_array().unwrap().is_empty());
     assert_eq!(data["sms"][0]["to"], "+442079460958");
-    let actions: Vec<&str> = data["audit_events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert!(actions.contains(&"license.assigned") && actions.contains(&"api_key.created") && actions.contains(&"booking_page.created"), "{actions:?}");
+    let actions: Vec<&str> =
+        data["audit_events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(
+        actions.contains(&"license.assigned")
+            && actions.contains(&"api_key.created")
+            && actions.contains(&"booking_page.created"),
+        "{actions:?}"
+    );
     // No secret, and nothing of another account.
-    for secret in [key["key"].as_str().unwrap(), admin.token.as_str(), "password_hash", "key_hash", "token_hash", "totp_secret", "olga"] {
+    for secret in [
+        key["key"].as_str().unwrap(),
+        admin.token.as_str(),
+        "password_hash",
+        "key_hash",
+        "token_hash",
+        "totp_secret",
+        "olga",
+    ] {
         assert!(!text.contains(secret), "the export holds {secret}");
     }
 }

@@ -25,8 +25,14 @@ async fn two_workers_deliver_500_emails_exactly_once(b: Backend) {
     let mut tx = db.begin().await.expect("begin");
     let now = jiff::Timestamp::now().as_millisecond();
     for i in 0..500 {
-        let email = OutgoingEmail { to: format!("r{i}@example.com"), subject: format!("Message {i}"), text: "hello".to_owned() };
-        outbox::enqueue(&mut tx, None, OutgoingEmail::KIND, &serde_json::to_string(&email).expect("json"), now).await.expect("enqueue");
+        let email = OutgoingEmail {
+            to: format!("r{i}@example.com"),
+            subject: format!("Message {i}"),
+            text: "hello".to_owned(),
+        };
+        outbox::enqueue(&mut tx, None, OutgoingEmail::KIND, &serde_json::to_string(&email).expect("json"), now)
+            .await
+            .expect("enqueue");
     }
     tenantry_storage::commit(tx).await.expect("commit");
 
@@ -57,7 +63,11 @@ async fn two_workers_deliver_500_emails_exactly_once(b: Backend) {
     let recipients: HashSet<String> = received.iter().flat_map(|m| m.to.clone()).collect();
     assert_eq!(recipients.len(), 500);
     assert_eq!(outbox::counts(&db).await.expect("counts"), vec![("sent".to_owned(), 500)]);
-    assert_eq!(outbox::payloads_kept(&db, "sent").await.expect("count"), 0, "sent bodies (and the links in them) are erased");
+    assert_eq!(
+        outbox::payloads_kept(&db, "sent").await.expect("count"),
+        0,
+        "sent bodies (and the links in them) are erased"
+    );
 }
 
 async fn failing_messages_back_off_and_end_dead(b: Backend) {
@@ -66,14 +76,23 @@ async fn failing_messages_back_off_and_end_dead(b: Backend) {
     let mut conn = db.conn().await.expect("conn");
     let email = OutgoingEmail { to: "r@example.com".to_owned(), subject: "s".to_owned(), text: "t".to_owned() };
     let now = jiff::Timestamp::now().as_millisecond();
-    outbox::enqueue(&mut conn, None, OutgoingEmail::KIND, &serde_json::to_string(&email).expect("json"), now).await.expect("enqueue");
+    outbox::enqueue(&mut conn, None, OutgoingEmail::KIND, &serde_json::to_string(&email).expect("json"), now)
+        .await
+        .expect("enqueue");
     drop(conn);
     // Nothing listens on the discard port: every attempt fails with a temporary error.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = closed.local_addr().expect("addr").port();
     drop(closed);
-    let mailer = Arc::new(Mailer::smtp(&format!("smtp://127.0.0.1:{port}"), "Tenantry <no-reply@tenantry.localhost>").expect("mailer"));
-    let config = WorkerConfig { max_attempts: 3, base_backoff: Duration::from_millis(200), max_backoff: Duration::from_secs(1), ..WorkerConfig::default() };
+    let mailer = Arc::new(
+        Mailer::smtp(&format!("smtp://127.0.0.1:{port}"), "Tenantry <no-reply@tenantry.localhost>").expect("mailer"),
+    );
+    let config = WorkerConfig {
+        max_attempts: 3,
+        base_backoff: Duration::from_millis(200),
+        max_backoff: Duration::from_secs(1),
+        ..WorkerConfig::default()
+    };
     let worker = Worker::new(db.clone(), mailer, config, Arc::new(Notify::new()));
 
     assert!(worker.run_once().await.expect("run"), "first attempt");
@@ -91,5 +110,9 @@ async fn failing_messages_back_off_and_end_dead(b: Backend) {
     }
     assert_eq!(attempts, 3);
     assert_eq!(outbox::counts(&db).await.expect("counts"), vec![("dead".to_owned(), 1)], "dead after max attempts");
-    assert_eq!(outbox::payloads_kept(&db, "dead").await.expect("count"), 1, "a dead message keeps its body for a retry");
+    assert_eq!(
+        outbox::payloads_kept(&db, "dead").await.expect("count"),
+        1,
+        "a dead message keeps its body for a retry"
+    );
 }

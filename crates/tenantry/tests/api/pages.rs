@@ -51,7 +51,11 @@ fn location(res: &Response) -> &str {
 
 /// The `Set-Cookie` header that sets `name`.
 fn set_cookie<'a>(res: &'a Response, name: &str) -> Option<&'a str> {
-    res.headers().get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find(|v| v.starts_with(&format!("{name}=")))
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
 }
 
 fn cookie_value(header: &str) -> String {
@@ -144,7 +148,14 @@ async fn cross_site_form_posts_are_refused(b: Backend) {
     let (_, users) = app.call(Method::GET, "/api/v1/users", Some(&admin.token), None).await;
     assert_eq!(users["data"].as_array().unwrap().len(), 1, "the forged invitation was not sent");
     // The API authenticates with bearer tokens, which a browser never adds by itself: not CSRF-checked.
-    let res = app.client.get(format!("{}/api/v1/me", app.url)).bearer_auth(&admin.token).header("sec-fetch-site", "cross-site").send().await.unwrap();
+    let res = app
+        .client
+        .get(format!("{}/api/v1/me", app.url))
+        .bearer_auth(&admin.token)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -167,7 +178,9 @@ async fn members_get_403_on_the_users_lobby(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
     app.invite_and_activate(&admin, "max@example.com", "Max Moser", "member").await;
-    let res = post_form(&app, "/signin", None, &[("email", "max@example.com"), ("password", "another good passphrase")]).await;
+    let res =
+        post_form(&app, "/signin", None, &[("email", "max@example.com"), ("password", "another good passphrase")])
+            .await;
     assert_eq!(location(&res), "/me", "Members land on their settings");
     let cookie = cookie_value(set_cookie(&res, "tenantry_session").unwrap());
 
@@ -175,8 +188,13 @@ async fn members_get_403_on_the_users_lobby(b: Backend) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let html = res.text().await.unwrap();
     assert!(html.contains("You do not have access to this page"), "{html}");
-    assert!(html.contains("My settings") && !html.contains("Account settings"), "the menu offers Members only their own settings");
-    let res = post_form(&app, "/users", Some(&cookie), &[("email", "x@example.com"), ("name", "X"), ("role", "member")]).await;
+    assert!(
+        html.contains("My settings") && !html.contains("Account settings"),
+        "the menu offers Members only their own settings"
+    );
+    let res =
+        post_form(&app, "/users", Some(&cookie), &[("email", "x@example.com"), ("name", "X"), ("role", "member")])
+            .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     assert_eq!(location(&get(&app, "/", Some(&cookie)).await), "/me");

@@ -57,7 +57,8 @@ async fn reset_by_sms_over_http_allows_five_attempts(b: Backend) {
         assert!(tenantry_storage::credentials::set_phone(&mut conn, &id, Some("+15555550123"), true).await.unwrap());
     }
     db.close().await;
-    let reset = || app.call(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({"email": "bruno@example.com"})));
+    let reset =
+        || app.call(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({"email": "bruno@example.com"})));
     assert_eq!(reset().await.0, StatusCode::ACCEPTED);
     let code = wait_for_sms(&received, 1).await;
     let (auth, body) = received.lock().unwrap()[0].clone();
@@ -100,7 +101,9 @@ async fn wait_for_sms(received: &Inbox, n: usize) -> String {
             let text = body["body"].as_str().unwrap_or_default().to_owned();
             let code: String = text
                 .split_whitespace()
-                .find(|w| w.trim_end_matches('.').len() == 6 && w.trim_end_matches('.').chars().all(|c| c.is_ascii_digit()))
+                .find(|w| {
+                    w.trim_end_matches('.').len() == 6 && w.trim_end_matches('.').chars().all(|c| c.is_ascii_digit())
+                })
                 .unwrap_or_default()
                 .trim_end_matches('.')
                 .to_owned();
@@ -115,13 +118,22 @@ async fn wait_for_sms(received: &Inbox, n: usize) -> String {
 async fn reset_by_email_link_unlocks_the_user(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
-    app.call(Method::PUT, "/api/v1/security/lockout-policy", Some(&admin.token), Some(json!({"enabled": true, "max_failed_attempts": 3}))).await;
+    app.call(
+        Method::PUT,
+        "/api/v1/security/lockout-policy",
+        Some(&admin.token),
+        Some(json!({"enabled": true, "max_failed_attempts": 3})),
+    )
+    .await;
     for _ in 0..4 {
         sign_in(&app, "ana@example.com", "wrong password here").await;
     }
     assert_eq!(sign_in(&app, "ana@example.com", PW).await.0, StatusCode::LOCKED);
     let before = app.mail_files().len();
-    assert_eq!(app.call(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({"email": "ana@example.com"}))).await.0, StatusCode::ACCEPTED);
+    assert_eq!(
+        app.call(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({"email": "ana@example.com"}))).await.0,
+        StatusCode::ACCEPTED
+    );
     let mut mail = String::new();
     for _ in 0..200 {
         if let Some(m) = app.mail_files().into_iter().skip(before).find(|m| m.contains("/password-reset/")) {
@@ -132,7 +144,12 @@ async fn reset_by_email_link_unlocks_the_user(b: Backend) {
     }
     let token = link_token(&mail, "/password-reset/");
     let (s, body) = app
-        .call(Method::POST, "/api/v1/auth/password-reset/confirm", None, Some(json!({"email": "ana@example.com", "code": token, "new_password": "short"})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/password-reset/confirm",
+            None,
+            Some(json!({"email": "ana@example.com", "code": token, "new_password": "short"})),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"][0]["field"], "new_password", "{body}");
@@ -145,7 +162,11 @@ async fn reset_by_email_link_unlocks_the_user(b: Backend) {
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
-    assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&admin.token), None).await.0, StatusCode::UNAUTHORIZED, "sessions ended");
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/me", Some(&admin.token), None).await.0,
+        StatusCode::UNAUTHORIZED,
+        "sessions ended"
+    );
     assert_eq!(sign_in(&app, "ana@example.com", "a fine new passphrase").await.0, StatusCode::OK, "unlocked");
 }
 
@@ -156,7 +177,8 @@ pub fn rfc6238(secret: &[u8], unix_secs: u64, digits: u32) -> String {
     mac.update(&(unix_secs / 30).to_be_bytes());
     let h = mac.finalize().into_bytes();
     let o = (h[h.len() - 1] & 0x0f) as usize;
-    let bin = (u32::from(h[o] & 0x7f) << 24) | (u32::from(h[o + 1]) << 16) | (u32::from(h[o + 2]) << 8) | u32::from(h[o + 3]);
+    let bin =
+        (u32::from(h[o] & 0x7f) << 24) | (u32::from(h[o + 1]) << 16) | (u32::from(h[o + 2]) << 8) | u32::from(h[o + 3]);
     format!("{:0width$}", bin % 10u32.pow(digits), width = digits as usize)
 }
 
@@ -186,25 +208,47 @@ async fn totp_matches_rfc6238_and_codes_are_not_replayed(b: Backend) {
     assert_eq!(s, StatusCode::OK, "{e}");
     let secret = e["secret"].as_str().unwrap();
     let uri = e["otpauth_uri"].as_str().unwrap();
-    assert!(uri.starts_with("otpauth://totp/Tenantry:ana%40example.com?") && uri.contains(&format!("secret={secret}")), "{uri}");
+    assert!(
+        uri.starts_with("otpauth://totp/Tenantry:ana%40example.com?") && uri.contains(&format!("secret={secret}")),
+        "{uri}"
+    );
     assert!(e["qr_svg"].as_str().unwrap().contains("<svg"));
     let seed = base32_decode(secret);
-    let now = || (jiff::Timestamp::now().as_millisecond() + app.time_offset.load(std::sync::atomic::Ordering::SeqCst)) as u64 / 1000;
+    let now = || {
+        (jiff::Timestamp::now().as_millisecond() + app.time_offset.load(std::sync::atomic::Ordering::SeqCst)) as u64
+            / 1000
+    };
 
     assert_eq!(
-        app.call(Method::POST, "/api/v1/me/mfa/totp/confirm", Some(&admin.token), Some(json!({"code": "000000"}))).await.0,
+        app.call(Method::POST, "/api/v1/me/mfa/totp/confirm", Some(&admin.token), Some(json!({"code": "000000"})))
+            .await
+            .0,
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    let (s, body) = app.call(Method::POST, "/api/v1/me/mfa/totp/confirm", Some(&admin.token), Some(json!({"code": rfc6238(&seed, now(), 6)}))).await;
+    let (s, body) = app
+        .call(
+            Method::POST,
+            "/api/v1/me/mfa/totp/confirm",
+            Some(&admin.token),
+            Some(json!({"code": rfc6238(&seed, now(), 6)})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{body}");
-    let recovery: Vec<String> = body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    let recovery: Vec<String> =
+        body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
     assert_eq!(recovery.len(), 10);
 
     // Sign-in now needs a code; the one just used in this step cannot be replayed.
     let (s, body) = sign_in(&app, "ana@example.com", PW).await;
     assert_eq!((s, &body["mfa_required"]), (StatusCode::UNAUTHORIZED, &json!(true)));
-    let with =
-        |code: String| app.call(Method::POST, "/api/v1/auth/sign-in", None, Some(json!({"email": "ana@example.com", "password": PW, "totp_code": code})));
+    let with = |code: String| {
+        app.call(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            None,
+            Some(json!({"email": "ana@example.com", "password": PW, "totp_code": code})),
+        )
+    };
     assert_eq!(with(rfc6238(&seed, now(), 6)).await.0, StatusCode::UNAUTHORIZED, "replay of the confirmed code");
     app.advance(30_000);
     let code = rfc6238(&seed, now(), 6);
@@ -215,9 +259,19 @@ async fn totp_matches_rfc6238_and_codes_are_not_replayed(b: Backend) {
     assert_eq!(with(recovery[0].clone()).await.0, StatusCode::UNAUTHORIZED);
     // Turning it off needs a code.
     app.advance(30_000);
-    assert_eq!(app.call(Method::DELETE, "/api/v1/me/mfa/totp", Some(&admin.token), Some(json!({"code": "123"}))).await.0, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        app.call(Method::DELETE, "/api/v1/me/mfa/totp", Some(&admin.token), Some(json!({"code": rfc6238(&seed, now(), 6)}))).await.0,
+        app.call(Method::DELETE, "/api/v1/me/mfa/totp", Some(&admin.token), Some(json!({"code": "123"}))).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            "/api/v1/me/mfa/totp",
+            Some(&admin.token),
+            Some(json!({"code": rfc6238(&seed, now(), 6)}))
+        )
+        .await
+        .0,
         StatusCode::NO_CONTENT
     );
     assert_eq!(sign_in(&app, "ana@example.com", PW).await.0, StatusCode::OK);
@@ -242,10 +296,18 @@ async fn required_two_step_verification_limits_the_session_to_its_setup(b: Backe
     let (s, e) = app.call(Method::POST, "/api/v1/me/mfa/totp", Some(&token), None).await;
     assert_eq!(s, StatusCode::OK);
     let seed = base32_decode(e["secret"].as_str().unwrap());
-    let now = (jiff::Timestamp::now().as_millisecond() + app.time_offset.load(std::sync::atomic::Ordering::SeqCst)) as u64 / 1000;
-    let (s, _) = app.call(Method::POST, "/api/v1/me/mfa/totp/confirm", Some(&token), Some(json!({"code": rfc6238(&seed, now, 6)}))).await;
+    let now = (jiff::Timestamp::now().as_millisecond() + app.time_offset.load(std::sync::atomic::Ordering::SeqCst))
+        as u64
+        / 1000;
+    let (s, _) = app
+        .call(Method::POST, "/api/v1/me/mfa/totp/confirm", Some(&token), Some(json!({"code": rfc6238(&seed, now, 6)})))
+        .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(app.call(Method::GET, "/api/v1/users", Some(&token), None).await.0, StatusCode::OK, "set up: full rights");
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/users", Some(&token), None).await.0,
+        StatusCode::OK,
+        "set up: full rights"
+    );
     let enabled = audit_actions(&app, &token, "mfa.totp_enabled").await;
     assert_eq!(enabled.len(), 1);
 }

@@ -27,11 +27,15 @@ pub(crate) async fn sign_in(app: &TestApp, email: &str, password: &str) -> (Stat
 }
 
 pub(crate) fn messages(body: &Value) -> Vec<String> {
-    body["errors"].as_array().map(|a| a.iter().map(|e| e["message"].as_str().unwrap_or_default().to_owned()).collect()).unwrap_or_default()
+    body["errors"]
+        .as_array()
+        .map(|a| a.iter().map(|e| e["message"].as_str().unwrap_or_default().to_owned()).collect())
+        .unwrap_or_default()
 }
 
 pub(crate) async fn put_password_policy(app: &TestApp, admin: &Admin, policy: Value) -> Value {
-    let (status, body) = app.call(Method::PUT, "/api/v1/security/password-policy", Some(&admin.token), Some(policy)).await;
+    let (status, body) =
+        app.call(Method::PUT, "/api/v1/security/password-policy", Some(&admin.token), Some(policy)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
@@ -41,7 +45,13 @@ pub(crate) fn strict() -> Value {
 }
 
 pub(crate) async fn change(app: &TestApp, token: &str, current: &str, new: &str) -> (StatusCode, Value) {
-    app.call(Method::POST, "/api/v1/me/password", Some(token), Some(json!({"current_password": current, "new_password": new}))).await
+    app.call(
+        Method::POST,
+        "/api/v1/me/password",
+        Some(token),
+        Some(json!({"current_password": current, "new_password": new})),
+    )
+    .await
 }
 
 async fn password_policy_rules_each_refused_and_all_listed(b: Backend) {
@@ -57,14 +67,20 @@ async fn password_policy_rules_each_refused_and_all_listed(b: Backend) {
 
     let body = put_password_policy(&app, &admin, strict()).await;
     assert_eq!(body["non_compliant_users"], 1, "the admin's own password has no uppercase, digit or symbol: {body}");
-    let (_, member) = app.invite_and_activate_with(&admin, "bruno@example.com", "Bruno", "member", "Strong-enough-pass-1").await;
+    let (_, member) =
+        app.invite_and_activate_with(&admin, "bruno@example.com", "Bruno", "member", "Strong-enough-pass-1").await;
 
     // Every unmet rule at once, one entry each.
     let (status, body) = change(&app, &member, "Strong-enough-pass-1", "short").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         messages(&body),
-        vec!["must be at least 12 characters", "must contain an uppercase letter", "must contain a digit", "must contain a symbol (not a letter or digit)"]
+        vec![
+            "must be at least 12 characters",
+            "must contain an uppercase letter",
+            "must contain a digit",
+            "must contain a symbol (not a letter or digit)"
+        ]
     );
     // Each rule alone.
     let cases = [
@@ -95,10 +111,19 @@ async fn password_policy_rules_each_refused_and_all_listed(b: Backend) {
     assert_eq!(messages(&body), vec!["is one of the most common passwords; choose another"]);
     // A wrong current password is its own field.
     let (status, body) = change(&app, &member, "not it", "Another-good-one-2").await;
-    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("current_password")));
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("current_password"))
+    );
     // The policy is used by the admin-set path too.
-    let (status, body) =
-        app.call(Method::PUT, &format!("/api/v1/users/{}/password", admin.user_id), Some(&admin.token), Some(json!({"password": "qwerty123"}))).await;
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/users/{}/password", admin.user_id),
+            Some(&admin.token),
+            Some(json!({"password": "qwerty123"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"][0]["field"], "password");
 }
@@ -127,10 +152,23 @@ async fn password_history_refuses_the_last_n_and_accepts_older(b: Backend) {
 async fn lockout_race_counts_exactly_the_allowed_failures(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
-    let (s, _) = app.call(Method::PUT, "/api/v1/security/lockout-policy", Some(&admin.token), Some(json!({"enabled": true, "max_failed_attempts": 2}))).await;
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/security/lockout-policy",
+            Some(&admin.token),
+            Some(json!({"enabled": true, "max_failed_attempts": 2})),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, body) =
-        app.call(Method::PUT, "/api/v1/security/lockout-policy", Some(&admin.token), Some(json!({"enabled": true, "max_failed_attempts": 5}))).await;
+    let (s, body) = app
+        .call(
+            Method::PUT,
+            "/api/v1/security/lockout-policy",
+            Some(&admin.token),
+            Some(json!({"enabled": true, "max_failed_attempts": 5})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     let (member_id, _) = app.invite_and_activate(&admin, "bruno@example.com", "Bruno", "member").await;
 
@@ -161,7 +199,8 @@ async fn lockout_race_counts_exactly_the_allowed_failures(b: Backend) {
     assert!(lock_mail.contains("/password-reset") && lock_mail.contains("Administrator"), "{lock_mail}");
     let (s, users) = app.call(Method::GET, "/api/v1/users?status=locked", Some(&admin.token), None).await;
     assert_eq!((s, users["data"][0]["id"].as_str()), (StatusCode::OK, Some(member_id.as_str())));
-    let (s, user) = app.call(Method::POST, &format!("/api/v1/users/{member_id}/unlock"), Some(&admin.token), None).await;
+    let (s, user) =
+        app.call(Method::POST, &format!("/api/v1/users/{member_id}/unlock"), Some(&admin.token), None).await;
     assert_eq!((s, user["status"].as_str()), (StatusCode::OK, Some("active")));
     // Unlocked: a wrong password counts from zero again, and a right one signs in and resets the counter.
     assert_eq!(sign_in(&app, "bruno@example.com", "wrong password here").await.0, StatusCode::UNAUTHORIZED);
@@ -171,7 +210,13 @@ async fn lockout_race_counts_exactly_the_allowed_failures(b: Backend) {
 async fn unknown_emails_lock_alike_and_reset_answers_alike(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
-    app.call(Method::PUT, "/api/v1/security/lockout-policy", Some(&admin.token), Some(json!({"enabled": true, "max_failed_attempts": 5}))).await;
+    app.call(
+        Method::PUT,
+        "/api/v1/security/lockout-policy",
+        Some(&admin.token),
+        Some(json!({"enabled": true, "max_failed_attempts": 5})),
+    )
+    .await;
     app.invite_and_activate(&admin, "bruno@example.com", "Bruno", "member").await;
     for i in 0..7 {
         let known = sign_in(&app, "bruno@example.com", "wrong password here").await;
@@ -179,8 +224,10 @@ async fn unknown_emails_lock_alike_and_reset_answers_alike(b: Backend) {
         assert_eq!(known, unknown, "attempt {i}: same status and body");
         assert_eq!(known.0, if i < 5 { StatusCode::UNAUTHORIZED } else { StatusCode::LOCKED });
     }
-    let known = app.call(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({"email": "bruno@example.com"}))).await;
-    let unknown = app.call(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({"email": "nobody@example.com"}))).await;
+    let known =
+        app.call(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({"email": "bruno@example.com"}))).await;
+    let unknown =
+        app.call(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({"email": "nobody@example.com"}))).await;
     assert_eq!(known, unknown);
     assert_eq!(known.0, StatusCode::ACCEPTED);
     let bad = |email: &str| {
@@ -226,15 +273,21 @@ async fn session_idle_timeout_and_absolute_age_follow_the_policy(b: Backend) {
         assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&token), None).await.0, StatusCode::OK);
     }
     app.advance(7 * minute);
-    assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&token), None).await.0, StatusCode::UNAUTHORIZED, "61 minutes after sign-in");
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/me", Some(&token), None).await.0,
+        StatusCode::UNAUTHORIZED,
+        "61 minutes after sign-in"
+    );
 }
 
 async fn sessions_list_revoke_and_sign_out_everywhere(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
     let (member_id, m1) = app.invite_and_activate(&admin, "bruno@example.com", "Bruno", "member").await;
-    let m2 = sign_in(&app, "bruno@example.com", "another good passphrase").await.1["token"].as_str().unwrap().to_owned();
-    let m3 = sign_in(&app, "bruno@example.com", "another good passphrase").await.1["token"].as_str().unwrap().to_owned();
+    let m2 =
+        sign_in(&app, "bruno@example.com", "another good passphrase").await.1["token"].as_str().unwrap().to_owned();
+    let m3 =
+        sign_in(&app, "bruno@example.com", "another good passphrase").await.1["token"].as_str().unwrap().to_owned();
     let (s, list) = app.call(Method::GET, "/api/v1/me/sessions", Some(&m1), None).await;
     assert_eq!(s, StatusCode::OK);
     let data = list["data"].as_array().unwrap();
@@ -242,16 +295,28 @@ async fn sessions_list_revoke_and_sign_out_everywhere(b: Backend) {
     assert_eq!(data.iter().filter(|s| s["current"] == true).count(), 1);
     let other = data.iter().find(|s| s["current"] == false).unwrap()["id"].as_str().unwrap().to_owned();
     // Another user's session id is 404.
-    assert_eq!(app.call(Method::DELETE, &format!("/api/v1/me/sessions/{other}"), Some(&admin.token), None).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(app.call(Method::DELETE, &format!("/api/v1/me/sessions/{other}"), Some(&m1), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/api/v1/me/sessions/{other}"), Some(&admin.token), None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/api/v1/me/sessions/{other}"), Some(&m1), None).await.0,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(app.call(Method::DELETE, "/api/v1/me/sessions", Some(&m1), None).await.0, StatusCode::NO_CONTENT);
     for t in [&m2, &m3] {
         assert_eq!(app.call(Method::GET, "/api/v1/me", Some(t), None).await.0, StatusCode::UNAUTHORIZED);
     }
     assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&m1), None).await.0, StatusCode::OK);
     // A Member may not sign others out; an Administrator signs the member out everywhere.
-    assert_eq!(app.call(Method::DELETE, &format!("/api/v1/users/{}/sessions", admin.user_id), Some(&m1), None).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(app.call(Method::DELETE, &format!("/api/v1/users/{member_id}/sessions"), Some(&admin.token), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/api/v1/users/{}/sessions", admin.user_id), Some(&m1), None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/api/v1/users/{member_id}/sessions"), Some(&admin.token), None).await.0,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&m1), None).await.0, StatusCode::UNAUTHORIZED);
     // A password change ends the other sessions and keeps this one.
     let a2 = sign_in(&app, "ana@example.com", PW).await.1["token"].as_str().unwrap().to_owned();
@@ -272,7 +337,11 @@ async fn expired_passwords_get_a_token_that_can_only_change_it(b: Backend) {
     let (s, body) = app.call(Method::GET, "/api/v1/users", Some(&token), None).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(change(&app, &token, PW, "a renewed passphrase").await.0, StatusCode::NO_CONTENT);
-    assert_eq!(app.call(Method::GET, "/api/v1/users", Some(&token), None).await.0, StatusCode::OK, "the same token now has full rights");
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/users", Some(&token), None).await.0,
+        StatusCode::OK,
+        "the same token now has full rights"
+    );
     assert_eq!(sign_in(&app, "ana@example.com", "a renewed passphrase").await.1["password_expired"], false);
 
     // Tightening the policy reports who no longer complies and can require a new password
@@ -280,7 +349,8 @@ async fn expired_passwords_get_a_token_that_can_only_change_it(b: Backend) {
     let admin = Admin { token, ..admin };
     let body = put_password_policy(&app, &admin, strict()).await;
     assert_eq!(body["non_compliant_users"], 1);
-    let (s, body) = app.call(Method::POST, "/api/v1/security/password-policy/require-change", Some(&admin.token), None).await;
+    let (s, body) =
+        app.call(Method::POST, "/api/v1/security/password-policy/require-change", Some(&admin.token), None).await;
     assert_eq!((s, body["users"].as_u64()), (StatusCode::OK, Some(1)));
     assert_eq!(sign_in(&app, "ana@example.com", "a renewed passphrase").await.1["password_expired"], true);
 }
@@ -290,11 +360,19 @@ async fn sign_in_is_rate_limited_per_ip(b: Backend) {
     for _ in 0..3 {
         assert_eq!(sign_in(&app, "nobody@example.com", "wrong password here").await.0, StatusCode::UNAUTHORIZED);
     }
-    let res = app.request(Method::POST, "/api/v1/auth/sign-in", None, Some(json!({"email": "other@example.com", "password": "x"}))).await;
+    let res = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            None,
+            Some(json!({"email": "other@example.com", "password": "x"})),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry));
-    let res = app.request(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({"email": "x@example.com"}))).await;
+    let res =
+        app.request(Method::POST, "/api/v1/auth/password-reset", None, Some(json!({"email": "x@example.com"}))).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "reset shares the per-IP budget");
 }
 
@@ -307,7 +385,14 @@ pub(crate) async fn audit_actions(app: &TestApp, token: &str, action: &str) -> V
 async fn security_changes_are_audited_and_emitted(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
-    let (s, _) = app.call(Method::PUT, "/api/v1/security/lockout-policy", Some(&admin.token), Some(json!({"enabled": true, "max_failed_attempts": 3}))).await;
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/security/lockout-policy",
+            Some(&admin.token),
+            Some(json!({"enabled": true, "max_failed_attempts": 3})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     let (member_id, _) = app.invite_and_activate(&admin, "bruno@example.com", "Bruno", "member").await;
     for _ in 0..3 {
@@ -320,7 +405,10 @@ async fn security_changes_are_audited_and_emitted(b: Backend) {
     let policy = audit_actions(&app, &admin.token, "security_policy.updated").await;
     assert_eq!(policy.len(), 1);
     assert_eq!(
-        (policy[0]["before"]["lockout"]["max_failed_attempts"].as_u64(), policy[0]["after"]["lockout"]["max_failed_attempts"].as_u64()),
+        (
+            policy[0]["before"]["lockout"]["max_failed_attempts"].as_u64(),
+            policy[0]["after"]["lockout"]["max_failed_attempts"].as_u64()
+        ),
         (Some(5), Some(3))
     );
     assert_eq!(audit_actions(&app, &admin.token, "auth.sign_in_failed").await.len(), 3);
@@ -328,7 +416,9 @@ async fn security_changes_are_audited_and_emitted(b: Backend) {
     assert_eq!(locked[0]["target_id"], member_id.as_str());
     let unlocked = audit_actions(&app, &admin.token, "user.unlocked").await;
     assert_eq!(unlocked[0]["actor_id"], admin.user_id.as_str(), "{unlocked:?}");
-    assert!(audit_actions(&app, &admin.token, "auth.sign_in").await.iter().any(|e| e["target_id"] == member_id.as_str()));
+    assert!(
+        audit_actions(&app, &admin.token, "auth.sign_in").await.iter().any(|e| e["target_id"] == member_id.as_str())
+    );
 
     // The webhook events are recorded for delivery.
     let db = tenantry_storage::Db::connect(&app.database_url, 1).await.unwrap();

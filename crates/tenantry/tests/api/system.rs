@@ -16,7 +16,13 @@ async fn health_metrics_and_request_ids(b: Backend) {
         assert!(res.headers().contains_key("x-request-id"), "request id echoed");
         assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     }
-    let res = app.client.get(format!("{}/healthz", app.url)).header("x-request-id", "trace-me-42").send().await.expect("sent");
+    let res = app
+        .client
+        .get(format!("{}/healthz", app.url))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(res.headers()["x-request-id"], "trace-me-42", "a caller's request id is kept");
 
     let admin = app.signup("Acme", "private-person@example.com").await;
@@ -55,10 +61,16 @@ async fn openapi_describes_every_endpoint(b: Backend) {
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     let docs = app.request(Method::GET, "/api/docs", None, None).await.text().await.expect("docs");
-    assert!(docs.contains("/assets/vendor/swagger-ui/swagger-ui-bundle.js") && !docs.contains("https://"), "docs use vendored assets only");
-    for asset in
-        ["/assets/vendor/swagger-ui/swagger-ui-bundle.js", "/assets/vendor/swagger-ui/swagger-ui.css", "/assets/docs.js", "/assets/vendor/htmx/htmx.min.js"]
-    {
+    assert!(
+        docs.contains("/assets/vendor/swagger-ui/swagger-ui-bundle.js") && !docs.contains("https://"),
+        "docs use vendored assets only"
+    );
+    for asset in [
+        "/assets/vendor/swagger-ui/swagger-ui-bundle.js",
+        "/assets/vendor/swagger-ui/swagger-ui.css",
+        "/assets/docs.js",
+        "/assets/vendor/htmx/htmx.min.js",
+    ] {
         let res = app.request(Method::GET, asset, None, None).await;
         assert_eq!(res.status(), StatusCode::OK, "{asset}");
     }
@@ -121,20 +133,32 @@ async fn cli_migrates_and_creates_an_account_with_a_sign_in_link() {
     let out = tenantry(dir.path(), port).arg("migrate").output().expect("migrate runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let out = tenantry(dir.path(), port).args(["account", "create", "--name", "Acme", "--admin-email", "boss@example.com"]).output().expect("runs");
+    let out = tenantry(dir.path(), port)
+        .args(["account", "create", "--name", "Acme", "--admin-email", "boss@example.com"])
+        .output()
+        .expect("runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let token = link_token(&stdout, "/invitations/");
 
-    let bad = tenantry(dir.path(), port).args(["account", "create", "--name", "X", "--admin-email", "not-an-email"]).output().expect("runs");
+    let bad = tenantry(dir.path(), port)
+        .args(["account", "create", "--name", "X", "--admin-email", "not-an-email"])
+        .output()
+        .expect("runs");
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--admin-email"));
 
     let _child = Child(tenantry(dir.path(), port).arg("serve").stdout(Stdio::null()).spawn().expect("serve"));
     wait_ready(port, Duration::from_secs(10)).await.expect("ready");
     let client = reqwest::Client::new();
-    let info: serde_json::Value =
-        client.get(format!("http://127.0.0.1:{port}/api/v1/invitations/{token}")).send().await.expect("sent").json().await.expect("json");
+    let info: serde_json::Value = client
+        .get(format!("http://127.0.0.1:{port}/api/v1/invitations/{token}"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(info["account_name"], "Acme");
     assert_eq!(info["email"], "boss@example.com");
     let res = client

@@ -38,17 +38,36 @@ async fn list_filters_by_name_email_role_and_status(b: Backend) {
     assert_eq!(names(&underscore), ["100% Sure_Name"]);
     let (_, admins) = app.call(Method::GET, "/api/v1/users?role=administrator", Some(&admin.token), None).await;
     assert_eq!(names(&admins), ["Admin of Acme", "Carla Dias"]);
-    let (_, invited) = app.call(Method::GET, "/api/v1/users?status=invited&role=member", Some(&admin.token), None).await;
+    let (_, invited) =
+        app.call(Method::GET, "/api/v1/users?status=invited&role=member", Some(&admin.token), None).await;
     assert_eq!(names(&invited), ["100% Sure_Name", "Bruno Costa"]);
     let user = &by_name["data"][0];
-    for field in ["id", "name", "email", "username", "role", "status", "licenses", "integrations", "last_sign_in_at", "created_at"] {
+    for field in [
+        "id",
+        "name",
+        "email",
+        "username",
+        "role",
+        "status",
+        "licenses",
+        "integrations",
+        "last_sign_in_at",
+        "created_at",
+    ] {
         assert!(user.get(field).is_some(), "list entries carry {field}");
     }
     assert_eq!(user["status"], "invited");
 
     // The search index follows renames and deletions, and odd input is just text.
     let bruno = user["id"].as_str().expect("id").to_owned();
-    let (status, _) = app.call(Method::PATCH, &format!("/api/v1/users/{bruno}"), Some(&admin.token), Some(json!({"name": "Bruno Silva"}))).await;
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{bruno}"),
+            Some(&admin.token),
+            Some(json!({"name": "Bruno Silva"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (_, old) = app.call(Method::GET, "/api/v1/users?q=costa", Some(&admin.token), None).await;
     assert!(names(&old).is_empty(), "old name no longer matches");
@@ -88,7 +107,11 @@ async fn list_paginates_with_a_keyset_cursor(b: Backend) {
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(page["data"].as_array().expect("data").len() <= 3);
         seen.extend(
-            page["data"].as_array().expect("data").iter().map(|u| (u["name"].as_str().expect("n").to_lowercase(), u["id"].as_str().expect("id").to_owned())),
+            page["data"]
+                .as_array()
+                .expect("data")
+                .iter()
+                .map(|u| (u["name"].as_str().expect("n").to_lowercase(), u["id"].as_str().expect("id").to_owned())),
         );
         match page["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
@@ -107,7 +130,9 @@ async fn walk_pages(app: &TestApp, token: &str, query: &str, limit: usize) -> Ve
     let mut ids = Vec::new();
     let mut cursor = String::new();
     for _ in 0..50 {
-        let (status, page) = app.call(Method::GET, &format!("/api/v1/users?{query}&limit={limit}&cursor={cursor}"), Some(token), None).await;
+        let (status, page) = app
+            .call(Method::GET, &format!("/api/v1/users?{query}&limit={limit}&cursor={cursor}"), Some(token), None)
+            .await;
         assert_eq!(status, StatusCode::OK, "{page}");
         let data = page["data"].as_array().expect("data");
         assert!(data.len() <= limit);
@@ -124,7 +149,10 @@ async fn search_pages_walk_to_the_end_like_one_big_page(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
     // Matches by name (some names twice, so the id breaks ties), by email only, and non-matches.
-    for (i, name) in ["Ann Smith", "Bob Smith", "Ann Smith", "Cy Goldsmith", "Bob Smith", "Di Smithers", "Ed Smith"].iter().enumerate() {
+    for (i, name) in ["Ann Smith", "Bob Smith", "Ann Smith", "Cy Goldsmith", "Bob Smith", "Di Smithers", "Ed Smith"]
+        .iter()
+        .enumerate()
+    {
         let role = if i % 3 == 0 { "administrator" } else { "member" };
         app.invite(&admin, &format!("s{i}@example.com"), name, role).await;
     }
@@ -136,10 +164,12 @@ async fn search_pages_walk_to_the_end_like_one_big_page(b: Backend) {
     app.invite(&other, "zed@other.org", "Zed Smith", "member").await;
 
     for query in ["q=smith", "q=SMITH&role=member", "q=smith&role=administrator&status=invited", "q=sm", "q=example"] {
-        let (status, one) = app.call(Method::GET, &format!("/api/v1/users?{query}&limit=200"), Some(&admin.token), None).await;
+        let (status, one) =
+            app.call(Method::GET, &format!("/api/v1/users?{query}&limit=200"), Some(&admin.token), None).await;
         assert_eq!(status, StatusCode::OK, "{one}");
         assert!(one["next_cursor"].is_null());
-        let expected: Vec<String> = one["data"].as_array().expect("data").iter().map(|u| u["id"].as_str().expect("id").to_owned()).collect();
+        let expected: Vec<String> =
+            one["data"].as_array().expect("data").iter().map(|u| u["id"].as_str().expect("id").to_owned()).collect();
         for limit in [1, 2, 3] {
             assert_eq!(walk_pages(&app, &admin.token, query, limit).await, expected, "{query}, pages of {limit}");
         }
@@ -147,7 +177,17 @@ async fn search_pages_walk_to_the_end_like_one_big_page(b: Backend) {
     let (_, all) = app.call(Method::GET, "/api/v1/users?q=smith&limit=200", Some(&admin.token), None).await;
     assert_eq!(
         names(&all),
-        ["Ann Smith", "Ann Smith", "Bob Smith", "Bob Smith", "Cy Goldsmith", "Di Smithers", "Ed Smith", "Flo Jones", "Gus Brown"],
+        [
+            "Ann Smith",
+            "Ann Smith",
+            "Bob Smith",
+            "Bob Smith",
+            "Cy Goldsmith",
+            "Di Smithers",
+            "Ed Smith",
+            "Flo Jones",
+            "Gus Brown"
+        ],
         "name and email matches of this account only, sorted by name"
     );
 }
@@ -160,13 +200,23 @@ async fn administrators_edit_users(b: Backend) {
     let patch = json!({"name": "Bruno Costa", "role": "administrator", "username": "Bruno.C", "timezone": "Europe/Lisbon", "date_format": "DD/MM/YYYY", "time_format": "12h"});
     let (status, user) = app.call(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin.token), Some(patch)).await;
     assert_eq!(status, StatusCode::OK, "{user}");
-    assert_eq!((user["name"].as_str(), user["role"].as_str(), user["username"].as_str()), (Some("Bruno Costa"), Some("administrator"), Some("bruno.c")));
+    assert_eq!(
+        (user["name"].as_str(), user["role"].as_str(), user["username"].as_str()),
+        (Some("Bruno Costa"), Some("administrator"), Some("bruno.c"))
+    );
     assert_eq!(
         (user["timezone"].as_str(), user["date_format"].as_str(), user["time_format"].as_str()),
         (Some("Europe/Lisbon"), Some("DD/MM/YYYY"), Some("12h"))
     );
 
-    let (status, body) = app.call(Method::PATCH, &format!("/api/v1/users/{other}"), Some(&admin.token), Some(json!({"username": "BRUNO.c"}))).await;
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{other}"),
+            Some(&admin.token),
+            Some(json!({"username": "BRUNO.c"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "usernames are unique regardless of case: {body}");
     assert_eq!(body["errors"][0]["field"], "username");
 
@@ -179,13 +229,16 @@ async fn administrators_edit_users(b: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let mut fields: Vec<&str> = body["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("f")).collect();
+    let mut fields: Vec<&str> =
+        body["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("f")).collect();
     fields.sort();
     assert_eq!(fields, ["date_format", "name", "role", "timezone"], "every invalid field at once");
     let (_, unchanged) = app.call(Method::GET, &format!("/api/v1/users/{other}"), Some(&admin.token), None).await;
     assert_eq!(unchanged["name"], "Carla", "nothing written when a field is invalid");
 
-    let (status, user) = app.call(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin.token), Some(json!({"username": null}))).await;
+    let (status, user) = app
+        .call(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin.token), Some(json!({"username": null})))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(user["username"].is_null(), "null clears the username");
     assert_eq!(user["name"], "Bruno Costa", "absent fields stay");
@@ -194,15 +247,30 @@ async fn administrators_edit_users(b: Backend) {
 async fn the_last_administrator_cannot_be_demoted_or_deleted(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
-    let (status, body) = app.call(Method::PATCH, &format!("/api/v1/users/{}", admin.user_id), Some(&admin.token), Some(json!({"role": "member"}))).await;
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", admin.user_id),
+            Some(&admin.token),
+            Some(json!({"role": "member"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body["detail"].as_str().is_some_and(|d| d.contains("at least one Administrator")), "{body}");
-    let (status, _) = app.call(Method::DELETE, &format!("/api/v1/users/{}", admin.user_id), Some(&admin.token), None).await;
+    let (status, _) =
+        app.call(Method::DELETE, &format!("/api/v1/users/{}", admin.user_id), Some(&admin.token), None).await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     // With a second Administrator, the first may step down.
     let second = app.invite(&admin, "carla@example.com", "Carla", "administrator").await;
-    let (status, _) = app.call(Method::PATCH, &format!("/api/v1/users/{}", admin.user_id), Some(&admin.token), Some(json!({"role": "member"}))).await;
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", admin.user_id),
+            Some(&admin.token),
+            Some(json!({"role": "member"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = app.call(Method::GET, "/api/v1/users", Some(&admin.token), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a demoted user loses admin rights at once");
@@ -236,17 +304,24 @@ async fn everyone_edits_their_own_profile(b: Backend) {
             Method::PATCH,
             "/api/v1/me",
             Some(&token),
-            Some(json!({"name": "Bruno C.", "username": "bruno", "timezone": "America/Sao_Paulo", "time_format": "12h"})),
+            Some(
+                json!({"name": "Bruno C.", "username": "bruno", "timezone": "America/Sao_Paulo", "time_format": "12h"}),
+            ),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{me}");
-    assert_eq!((me["name"].as_str(), me["username"].as_str(), me["timezone"].as_str()), (Some("Bruno C."), Some("bruno"), Some("America/Sao_Paulo")));
-    let (status, body) = app.call(Method::PATCH, "/api/v1/me", Some(&token), Some(json!({"role": "administrator"}))).await;
+    assert_eq!(
+        (me["name"].as_str(), me["username"].as_str(), me["timezone"].as_str()),
+        (Some("Bruno C."), Some("bruno"), Some("America/Sao_Paulo"))
+    );
+    let (status, body) =
+        app.call(Method::PATCH, "/api/v1/me", Some(&token), Some(json!({"role": "administrator"}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["errors"][0]["field"], "role");
     let (_, me) = app.call(Method::GET, "/api/v1/me", Some(&token), None).await;
     assert_eq!(me["role"], "member");
-    let (status, body) = app.call(Method::PATCH, "/api/v1/me", Some(&admin.token), Some(json!({"username": "bruno"}))).await;
+    let (status, body) =
+        app.call(Method::PATCH, "/api/v1/me", Some(&admin.token), Some(json!({"username": "bruno"}))).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["errors"][0]["field"], "username");
 }

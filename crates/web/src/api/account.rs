@@ -36,7 +36,8 @@ pub struct AccountPatchRequest {
 
 fn referral_code(code: &str) -> Result<String, &'static str> {
     let code = code.trim();
-    let ok = (1..=64).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let ok =
+        (1..=64).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok { Ok(code.to_owned()) } else { Err("must be 1–64 characters of A-Z, a-z, 0-9, _ and -") }
 }
 
@@ -65,9 +66,7 @@ impl TryFrom<AccountPatchRequest> for AccountPatch {
 #[utoipa::path(patch, path = "/api/v1/account", tag = "account", request_body = AccountPatchRequest, security(("bearer" = [])),
     responses((status = 200, body = AccountView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    meta: ClientMeta,
+    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
     ApiJson(body): ApiJson<AccountPatchRequest>,
 ) -> AppResult<Json<AccountView>> {
     Ok(Json(accounts::update(&state, &Actor::user(&admin, &meta), body.try_into()?).await?.into()))
@@ -84,9 +83,7 @@ pub struct DeleteAccountRequest {
 #[utoipa::path(delete, path = "/api/v1/account", tag = "account", request_body = DeleteAccountRequest, security(("bearer" = [])),
     responses((status = 204), (status = 403, body = Problem), (status = 422, description = "the name does not match", body = Problem)))]
 pub async fn delete(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    meta: ClientMeta,
+    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
     ApiJson(body): ApiJson<DeleteAccountRequest>,
 ) -> AppResult<StatusCode> {
     accounts::delete(&state, &Actor::user(&admin, &meta), &body.confirm_name).await?;

@@ -73,18 +73,28 @@ pub struct AuditListQuery {
 #[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", params(AuditListQuery), security(("bearer" = [])),
     responses((status = 200, body = AuditEventList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
+    State(state): State<AppState>, AdminUser(admin): AdminUser,
     query: Result<Query<AuditListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<AuditEventList>> {
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let (limit, before): (i64, Option<(i64, String)>) = cursor::page_request(q.limit.as_deref(), q.cursor.as_deref())?;
     let since = match q.since.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(s.parse::<jiff::Timestamp>().map_err(|_| AppError::invalid("since", "must be an RFC 3339 time"))?.as_millisecond()),
+        Some(s) => Some(
+            s.parse::<jiff::Timestamp>()
+                .map_err(|_| AppError::invalid("since", "must be an RFC 3339 time"))?
+                .as_millisecond(),
+        ),
         None => None,
     };
     let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
-    let query = AuditQuery { actor_id: nonempty(q.actor), action: nonempty(q.action), target_id: nonempty(q.target), since, before, limit: limit + 1 };
+    let query = AuditQuery {
+        actor_id: nonempty(q.actor),
+        action: nonempty(q.action),
+        target_id: nonempty(q.target),
+        since,
+        before,
+        limit: limit + 1,
+    };
     let mut conn = state.db.conn().await?;
     let rows = audit::list(&mut conn, &admin.user.account_id, &query).await?;
     let (rows, next_cursor) = cursor::paginate(rows, limit, |e| (e.created_at, e.id.clone()));

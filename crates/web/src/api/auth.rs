@@ -48,10 +48,19 @@ pub struct SignUpResponse {
 /// Creates an account and its first Administrator, and signs them in.
 #[utoipa::path(post, path = "/api/v1/signup", tag = "auth", request_body = SignUpRequest,
     responses((status = 201, body = SignUpResponse), (status = 403, description = "sign-up closed", body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn signup(State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<SignUpRequest>) -> AppResult<(StatusCode, Json<SignUpResponse>)> {
+pub async fn signup(
+    State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<SignUpRequest>,
+) -> AppResult<(StatusCode, Json<SignUpResponse>)> {
     let input = accounts::SignUp::try_from(body)?;
     let (account, signed_in) = accounts::sign_up(&state, input, &meta).await?;
-    Ok((StatusCode::CREATED, Json(SignUpResponse { account: account.into(), token: signed_in.token.expose().to_owned(), user: signed_in.user.into() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(SignUpResponse {
+            account: account.into(),
+            token: signed_in.token.expose().to_owned(),
+            user: signed_in.user.into(),
+        }),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -91,8 +100,11 @@ impl From<auth::SignedIn> for SignInResponse {
 #[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "auth", request_body = SignInRequest,
     responses((status = 200, body = SignInResponse), (status = 401, description = "wrong credentials, or `mfa_required: true`", body = Problem),
         (status = 422, body = Problem), (status = 423, body = Problem), (status = 429, body = Problem)))]
-pub async fn sign_in(State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<SignInRequest>) -> AppResult<Json<SignInResponse>> {
-    let signed_in = auth::sign_in(&state, &body.email, Password::new(body.password), body.totp_code.as_deref(), &meta).await?;
+pub async fn sign_in(
+    State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<SignInRequest>,
+) -> AppResult<Json<SignInResponse>> {
+    let signed_in =
+        auth::sign_in(&state, &body.email, Password::new(body.password), body.totp_code.as_deref(), &meta).await?;
     Ok(Json(signed_in.into()))
 }
 
@@ -105,7 +117,9 @@ pub struct PasswordResetRequest {
 /// Sends a reset code by SMS to the user's verified cell number, else a link by email. Always 202.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = PasswordResetRequest,
     responses((status = 202), (status = 429, body = Problem)))]
-pub async fn password_reset(State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<PasswordResetRequest>) -> AppResult<StatusCode> {
+pub async fn password_reset(
+    State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<PasswordResetRequest>,
+) -> AppResult<StatusCode> {
     reset::request(&state, &body.email, &meta).await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -122,7 +136,9 @@ pub struct PasswordResetConfirm {
 /// Sets a new password with a reset code (5 attempts, 10 minutes, once); unlocks the user and ends their sessions.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = PasswordResetConfirm,
     responses((status = 204), (status = 422, body = Problem), (status = 429, body = Problem)))]
-pub async fn password_reset_confirm(State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<PasswordResetConfirm>) -> AppResult<StatusCode> {
+pub async fn password_reset_confirm(
+    State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<PasswordResetConfirm>,
+) -> AppResult<StatusCode> {
     reset::confirm(&state, &body.email, &body.code, Password::new(body.new_password), &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -146,9 +162,16 @@ pub struct InvitationView {
 /// What an invitation link is for; unknown, used and expired links are 404.
 #[utoipa::path(get, path = "/api/v1/invitations/{token}", tag = "auth", params(("token" = String, Path)),
     responses((status = 200, body = InvitationView), (status = 404, body = Problem)))]
-pub async fn get_invitation(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Json<InvitationView>> {
+pub async fn get_invitation(
+    State(state): State<AppState>, Path(token): Path<String>,
+) -> AppResult<Json<InvitationView>> {
     let i = invitations::lookup(&state, &token).await?;
-    Ok(Json(InvitationView { account_name: i.account_name, email: i.email, name: i.name, expires_at: ts(i.expires_at) }))
+    Ok(Json(InvitationView {
+        account_name: i.account_name,
+        email: i.email,
+        name: i.name,
+        expires_at: ts(i.expires_at),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -167,9 +190,7 @@ pub struct AcceptInvitationResponse {
 #[utoipa::path(post, path = "/api/v1/invitations/{token}/accept", tag = "auth", params(("token" = String, Path)), request_body = AcceptInvitationRequest,
     responses((status = 200, body = AcceptInvitationResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn accept_invitation(
-    State(state): State<AppState>,
-    meta: ClientMeta,
-    Path(token): Path<String>,
+    State(state): State<AppState>, meta: ClientMeta, Path(token): Path<String>,
     ApiJson(body): ApiJson<AcceptInvitationRequest>,
 ) -> AppResult<Json<AcceptInvitationResponse>> {
     let s = invitations::accept(&state, &token, Password::new(body.password), &meta).await?;

@@ -51,13 +51,15 @@ pub async fn file_part(mut multipart: Multipart) -> AppResult<Vec<u8>> {
     request_body(content_type = "multipart/form-data", description = "the picture in the part named `file`"),
     responses((status = 200, body = AvatarView), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn upload(
-    State(state): State<AppState>,
-    me: AuthUser,
-    meta: ClientMeta,
+    State(state): State<AppState>, me: AuthUser, meta: ClientMeta,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> AppResult<Json<AvatarView>> {
-    let multipart =
-        multipart.map_err(|e| AppError::BadRequest(format!("expected multipart/form-data with the picture in the part named file: {}", e.body_text())))?;
+    let multipart = multipart.map_err(|e| {
+        AppError::BadRequest(format!(
+            "expected multipart/form-data with the picture in the part named file: {}",
+            e.body_text()
+        ))
+    })?;
     let bytes = file_part(multipart).await?;
     let avatar_url = avatar::upload(&state, &me, &Actor::user(&me, &meta), bytes).await?;
     Ok(Json(AvatarView { avatar_url }))
@@ -71,7 +73,9 @@ pub async fn remove(State(state): State<AppState>, me: AuthUser, meta: ClientMet
 }
 
 /// A picture file. Its address changes with every upload, so it may be cached for a year.
-pub async fn file(State(state): State<AppState>, Path((user_id, version, size)): Path<(String, String, String)>) -> AppResult<Response> {
+pub async fn file(
+    State(state): State<AppState>, Path((user_id, version, size)): Path<(String, String, String)>,
+) -> AppResult<Response> {
     let png = avatar::file(&state, &user_id, &version, &size).await?;
     let mut res = png.into_response();
     let h = res.headers_mut();

@@ -40,7 +40,11 @@ impl From<SubscriptionSummary> for SubscriptionView {
             plan: s.plan,
             status: s.status.as_str().to_owned(),
             cycle_start: ts(s.cycle_start),
-            seats: s.seats.into_iter().map(|(k, v)| (k, SeatsView { purchased: v.purchased, assigned: v.assigned })).collect(),
+            seats: s
+                .seats
+                .into_iter()
+                .map(|(k, v)| (k, SeatsView { purchased: v.purchased, assigned: v.assigned }))
+                .collect(),
         }
     }
 }
@@ -48,7 +52,9 @@ impl From<SubscriptionSummary> for SubscriptionView {
 /// The account's plan, status, cycle start and seats per product.
 #[utoipa::path(get, path = "/api/v1/billing/subscription", tag = "billing", security(("bearer" = [])),
     responses((status = 200, body = SubscriptionView), (status = 403, body = Problem)))]
-pub async fn subscription(State(state): State<AppState>, AdminUser(admin): AdminUser) -> AppResult<Json<SubscriptionView>> {
+pub async fn subscription(
+    State(state): State<AppState>, AdminUser(admin): AdminUser,
+) -> AppResult<Json<SubscriptionView>> {
     Ok(Json(subscriptions::get(&state, &admin.user.account_id).await?.into()))
 }
 
@@ -62,7 +68,15 @@ pub struct ProductView {
 /// The products this installation sells per seat.
 #[utoipa::path(get, path = "/api/v1/products", tag = "billing", security(("bearer" = [])), responses((status = 200, body = Vec<ProductView>)))]
 pub async fn products(State(state): State<AppState>, _me: AuthUser) -> Json<Vec<ProductView>> {
-    Json(state.config.catalog.products().iter().map(|p| ProductView { key: p.key.to_string(), name: p.name.clone() }).collect())
+    Json(
+        state
+            .config
+            .catalog
+            .products()
+            .iter()
+            .map(|p| ProductView { key: p.key.to_string(), name: p.name.clone() })
+            .collect(),
+    )
 }
 
 /// The operator: a request bearing `TENANTRY_OPERATOR_TOKEN`. With no token configured the
@@ -79,8 +93,13 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let state = AppState::from_ref(state);
         let Some(expected) = &state.config.operator_token_hash else { return Err(AppError::NotFound) };
-        let presented = crate::extract::bearer(parts).ok_or(AppError::Unauthorized("Send Authorization: Bearer <operator token>."))?;
-        if TokenHash::of(presented).matches(expected.as_str()) { Ok(Operator) } else { Err(AppError::Unauthorized("The operator token is not valid.")) }
+        let presented = crate::extract::bearer(parts)
+            .ok_or(AppError::Unauthorized("Send Authorization: Bearer <operator token>."))?;
+        if TokenHash::of(presented).matches(expected.as_str()) {
+            Ok(Operator)
+        } else {
+            Err(AppError::Unauthorized("The operator token is not valid."))
+        }
     }
 }
 
@@ -107,8 +126,7 @@ use crate::cursor::PageQuery;
 #[utoipa::path(get, path = "/api/v1/operator/accounts", tag = "operator", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = OperatorAccountList), (status = 401, body = Problem), (status = 404, description = "operator API off", body = Problem)))]
 pub async fn operator_accounts(
-    State(state): State<AppState>,
-    _op: Operator,
+    State(state): State<AppState>, _op: Operator,
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<OperatorAccountList>> {
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
@@ -118,7 +136,14 @@ pub async fn operator_accounts(
     let (rows, next_cursor) = cursor::paginate(rows, limit, |a| (a.created_at, a.id.clone()));
     let data = rows
         .into_iter()
-        .map(|a| OperatorAccountView { id: a.id, name: a.name, plan: a.plan, status: a.status, users: a.users, created_at: ts(a.created_at) })
+        .map(|a| OperatorAccountView {
+            id: a.id,
+            name: a.name,
+            plan: a.plan,
+            status: a.status,
+            users: a.users,
+            created_at: ts(a.created_at),
+        })
         .collect();
     Ok(Json(OperatorAccountList { data, next_cursor }))
 }
@@ -147,8 +172,12 @@ pub fn parse_change(state: &AppState, r: SubscriptionRequest) -> Result<Subscrip
         e.push("plan", "must be 1–64 characters");
     }
     let status = e.check("status", r.status.parse());
-    let cycle_start =
-        r.cycle_start.and_then(|c| e.check("cycle_start", c.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).map_err(|_| "must be an RFC 3339 time")));
+    let cycle_start = r.cycle_start.and_then(|c| {
+        e.check(
+            "cycle_start",
+            c.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).map_err(|_| "must be an RFC 3339 time"),
+        )
+    });
     let mut seats = Vec::new();
     for (product, n) in r.seats {
         let field = format!("seats.{product}");
@@ -170,9 +199,7 @@ pub fn parse_change(state: &AppState, r: SubscriptionRequest) -> Result<Subscrip
     request_body = SubscriptionRequest, security(("bearer" = [])),
     responses((status = 200, body = SubscriptionView), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_subscription(
-    State(state): State<AppState>,
-    _op: Operator,
-    Path(account_id): Path<String>,
+    State(state): State<AppState>, _op: Operator, Path(account_id): Path<String>,
     ApiJson(body): ApiJson<SubscriptionRequest>,
 ) -> AppResult<Json<SubscriptionView>> {
     let change = parse_change(&state, body)?;
@@ -200,8 +227,7 @@ pub struct SmsLogList {
 #[utoipa::path(get, path = "/api/v1/billing/sms/log", tag = "billing", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = SmsLogList), (status = 403, body = Problem)))]
 pub async fn sms_log(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
+    State(state): State<AppState>, AdminUser(admin): AdminUser,
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<SmsLogList>> {
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
@@ -209,7 +235,15 @@ pub async fn sms_log(
     let mut conn = state.db.conn().await?;
     let rows = tenantry_storage::phones::sms_log(&mut conn, &admin.user.account_id, before, limit + 1).await?;
     let (rows, next_cursor) = cursor::paginate(rows, limit, |e| (e.created_at, e.id.clone()));
-    let data =
-        rows.into_iter().map(|e| SmsLogView { id: e.id, user_id: e.user_id, to: e.to_number, purpose: e.purpose, created_at: ts(e.created_at) }).collect();
+    let data = rows
+        .into_iter()
+        .map(|e| SmsLogView {
+            id: e.id,
+            user_id: e.user_id,
+            to: e.to_number,
+            purpose: e.purpose,
+            created_at: ts(e.created_at),
+        })
+        .collect();
     Ok(Json(SmsLogList { data, next_cursor }))
 }

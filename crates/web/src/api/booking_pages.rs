@@ -62,13 +62,13 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/api/v1/booking-pages", tag = "booking pages", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = BookingPageList), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
-    State(state): State<AppState>,
-    me: AuthUser,
+    State(state): State<AppState>, me: AuthUser,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<BookingPageList>> {
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let (limit, after): (i64, Option<(i64, String)>) = cursor::page_request(q.limit.as_deref(), q.cursor.as_deref())?;
-    let pages = booking_pages::list(&state, &me, q.owner_id.as_deref().filter(|o| !o.is_empty()), after, limit + 1).await?;
+    let pages =
+        booking_pages::list(&state, &me, q.owner_id.as_deref().filter(|o| !o.is_empty()), after, limit + 1).await?;
     let (pages, next_cursor) = cursor::paginate(pages, limit, |p| (p.created_at, p.id.clone()));
     Ok(Json(BookingPageList { data: pages.into_iter().map(Into::into).collect(), next_cursor }))
 }
@@ -102,10 +102,7 @@ impl TryFrom<CreateRequest> for NewPage {
 #[utoipa::path(post, path = "/api/v1/booking-pages", tag = "booking pages", request_body = CreateRequest, security(("bearer" = [])),
     responses((status = 201, body = BookingPageView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
-    State(state): State<AppState>,
-    me: AuthUser,
-    meta: ClientMeta,
-    ApiJson(body): ApiJson<CreateRequest>,
+    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<CreateRequest>,
 ) -> AppResult<(StatusCode, Json<BookingPageView>)> {
     let page = booking_pages::create(&state, &me, &Actor::user(&me, &meta), body.try_into()?).await?;
     Ok((StatusCode::CREATED, Json(page.into())))
@@ -114,7 +111,9 @@ pub async fn create(
 /// One page (another user's is 404 for a Member).
 #[utoipa::path(get, path = "/api/v1/booking-pages/{id}", tag = "booking pages", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = BookingPageView), (status = 404, body = Problem)))]
-pub async fn get(State(state): State<AppState>, me: AuthUser, Path(id): Path<String>) -> AppResult<Json<BookingPageView>> {
+pub async fn get(
+    State(state): State<AppState>, me: AuthUser, Path(id): Path<String>,
+) -> AppResult<Json<BookingPageView>> {
     Ok(Json(booking_pages::get(&state, &me, &id).await?.into()))
 }
 
@@ -143,10 +142,7 @@ impl TryFrom<PatchRequest> for PagePatch {
 #[utoipa::path(patch, path = "/api/v1/booking-pages/{id}", tag = "booking pages", params(("id" = String, Path)), request_body = PatchRequest,
     security(("bearer" = [])), responses((status = 200, body = BookingPageView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
-    State(state): State<AppState>,
-    me: AuthUser,
-    meta: ClientMeta,
-    Path(id): Path<String>,
+    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchRequest>,
 ) -> AppResult<Json<BookingPageView>> {
     Ok(Json(booking_pages::update(&state, &me, &Actor::user(&me, &meta), &id, body.try_into()?).await?.into()))
@@ -155,7 +151,9 @@ pub async fn update(
 /// Deletes a page.
 #[utoipa::path(delete, path = "/api/v1/booking-pages/{id}", tag = "booking pages", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete(State(state): State<AppState>, me: AuthUser, meta: ClientMeta, Path(id): Path<String>) -> AppResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, Path(id): Path<String>,
+) -> AppResult<StatusCode> {
     booking_pages::delete(&state, &me, &Actor::user(&me, &meta), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

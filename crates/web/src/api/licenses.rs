@@ -13,9 +13,7 @@ use axum::extract::{Path, State};
 #[utoipa::path(put, path = "/api/v1/users/{id}/licenses/{product}", tag = "licenses", params(("id" = String, Path), ("product" = String, Path)),
     security(("bearer" = [])), responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn assign(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    meta: ClientMeta,
+    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
     Path((id, product)): Path<(String, String)>,
 ) -> AppResult<Json<UserView>> {
     Ok(Json(licenses::assign(&state, &Actor::user(&admin, &meta), &id, &product).await?.into()))
@@ -26,9 +24,7 @@ pub async fn assign(
 #[utoipa::path(delete, path = "/api/v1/users/{id}/licenses/{product}", tag = "licenses", params(("id" = String, Path), ("product" = String, Path)),
     security(("bearer" = [])), responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn unassign(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    meta: ClientMeta,
+    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
     Path((id, product)): Path<(String, String)>,
 ) -> AppResult<Json<UserView>> {
     Ok(Json(licenses::unassign(&state, &Actor::user(&admin, &meta), &id, &product).await?.into()))
@@ -37,13 +33,17 @@ pub async fn unassign(
 /// A product reports that the user connected `name` (e.g. `google_calendar`); the user themself or an Administrator.
 #[utoipa::path(put, path = "/api/v1/users/{id}/integrations/{name}", tag = "licenses", params(("id" = String, Path), ("name" = String, Path)),
     security(("bearer" = [])), responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn connect(State(state): State<AppState>, me: AuthUser, meta: ClientMeta, Path((id, name)): Path<(String, String)>) -> AppResult<Json<UserView>> {
+pub async fn connect(
+    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, Path((id, name)): Path<(String, String)>,
+) -> AppResult<Json<UserView>> {
     Ok(Json(integrations::set(&state, &me, &Actor::user(&me, &meta), &id, &name, true).await?.into()))
 }
 
 /// A product reports that the user disconnected `name`.
 #[utoipa::path(delete, path = "/api/v1/users/{id}/integrations/{name}", tag = "licenses", params(("id" = String, Path), ("name" = String, Path)),
     security(("bearer" = [])), responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn disconnect(State(state): State<AppState>, me: AuthUser, meta: ClientMeta, Path((id, name)): Path<(String, String)>) -> AppResult<Json<UserView>> {
+pub async fn disconnect(
+    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, Path((id, name)): Path<(String, String)>,
+) -> AppResult<Json<UserView>> {
     Ok(Json(integrations::set(&state, &me, &Actor::user(&me, &meta), &id, &name, false).await?.into()))
 }

@@ -25,7 +25,9 @@ pub struct EmailChangeRequest {
 /// 409 when another user signs in with that address.
 #[utoipa::path(post, path = "/api/v1/me/email", tag = "me", request_body = EmailChangeRequest, security(("bearer" = [])),
     responses((status = 202), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn change_email(State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<EmailChangeRequest>) -> AppResult<StatusCode> {
+pub async fn change_email(
+    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<EmailChangeRequest>,
+) -> AppResult<StatusCode> {
     let mut e = ValidationErrors::new();
     let email = e.check("new_email", EmailAddress::parse(&body.new_email));
     let Some(email) = email else { return Err(e.into()) };
@@ -68,9 +70,18 @@ pub async fn get_api_key(State(state): State<AppState>, me: AuthUser) -> AppResu
 
 /// Creates my API key, replacing (and revoking) the one I had. The key is shown only here.
 #[utoipa::path(post, path = "/api/v1/me/api-key", tag = "me", security(("bearer" = [])), responses((status = 201, body = NewApiKeyView)))]
-pub async fn create_api_key(State(state): State<AppState>, me: AuthUser, meta: ClientMeta) -> AppResult<(StatusCode, Json<NewApiKeyView>)> {
+pub async fn create_api_key(
+    State(state): State<AppState>, me: AuthUser, meta: ClientMeta,
+) -> AppResult<(StatusCode, Json<NewApiKeyView>)> {
     let new = api_keys::create(&state, &me, &Actor::user(&me, &meta)).await?;
-    Ok((StatusCode::CREATED, Json(NewApiKeyView { key: new.key.expose().to_owned(), prefix: new.info.prefix, created_at: ts(new.info.created_at) })))
+    Ok((
+        StatusCode::CREATED,
+        Json(NewApiKeyView {
+            key: new.key.expose().to_owned(),
+            prefix: new.info.prefix,
+            created_at: ts(new.info.created_at),
+        }),
+    ))
 }
 
 /// Revokes my API key: it stops working at once.
@@ -129,7 +140,9 @@ const MAX_QUANTITY: i64 = 1_000_000;
 #[utoipa::path(post, path = "/api/v1/usage", tag = "me", request_body = UsageRequest, security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "up to 255 characters; the same report under the same key counts once")),
     responses((status = 201, body = UsageRequest), (status = 200, description = "replayed", body = UsageRequest), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn report_usage(State(state): State<AppState>, me: AuthUser, headers: HeaderMap, ApiJson(body): ApiJson<UsageRequest>) -> AppResult<Response> {
+pub async fn report_usage(
+    State(state): State<AppState>, me: AuthUser, headers: HeaderMap, ApiJson(body): ApiJson<UsageRequest>,
+) -> AppResult<Response> {
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => match v.to_str().map(str::trim) {
@@ -171,14 +184,14 @@ pub struct PhonePendingView {
 #[utoipa::path(post, path = "/api/v1/me/phone", tag = "me", request_body = PhoneRequest, security(("bearer" = [])),
     responses((status = 202, body = PhonePendingView), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn request_phone(
-    State(state): State<AppState>,
-    me: AuthUser,
-    meta: ClientMeta,
-    ApiJson(body): ApiJson<PhoneRequest>,
+    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<PhoneRequest>,
 ) -> AppResult<(StatusCode, Json<PhonePendingView>)> {
     let number = phone::parse_number(&body.number, body.country.as_deref())?;
     phone::request(&state, &me, &Actor::user(&me, &meta), number.clone()).await?;
-    Ok((StatusCode::ACCEPTED, Json(PhonePendingView { pending_number: number.to_string(), expires_in_seconds: phone::CODE_TTL_MS / 1000 })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(PhonePendingView { pending_number: number.to_string(), expires_in_seconds: phone::CODE_TTL_MS / 1000 }),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -197,10 +210,7 @@ pub struct PhoneVerifiedView {
 #[utoipa::path(post, path = "/api/v1/me/phone/verify", tag = "me", request_body = PhoneVerifyRequest, security(("bearer" = [])),
     responses((status = 200, body = PhoneVerifiedView), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn verify_phone(
-    State(state): State<AppState>,
-    me: AuthUser,
-    meta: ClientMeta,
-    ApiJson(body): ApiJson<PhoneVerifyRequest>,
+    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<PhoneVerifyRequest>,
 ) -> AppResult<Json<PhoneVerifiedView>> {
     let number = phone::verify(&state, &me, &Actor::user(&me, &meta), &body.code).await?;
     Ok(Json(PhoneVerifiedView { phone: super::views::PhoneView { number: Some(number), verified: true } }))

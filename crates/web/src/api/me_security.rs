@@ -25,12 +25,16 @@ pub struct ChangePasswordRequest {
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn change_password(
-    State(state): State<AppState>,
-    me: AuthUser,
-    meta: ClientMeta,
-    ApiJson(body): ApiJson<ChangePasswordRequest>,
+    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> AppResult<StatusCode> {
-    passwords::change_own(&state, &me, &Actor::user(&me, &meta), Password::new(body.current_password), Password::new(body.new_password)).await?;
+    passwords::change_own(
+        &state,
+        &me,
+        &Actor::user(&me, &meta),
+        Password::new(body.current_password),
+        Password::new(body.new_password),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -79,7 +83,9 @@ pub async fn revoke_other_sessions(State(state): State<AppState>, me: AuthUser) 
 /// Signs out one of my sessions.
 #[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "me", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn revoke_session(State(state): State<AppState>, me: AuthUser, Path(id): Path<String>) -> AppResult<StatusCode> {
+pub async fn revoke_session(
+    State(state): State<AppState>, me: AuthUser, Path(id): Path<String>,
+) -> AppResult<StatusCode> {
     sessions::revoke_mine(&state, &me, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -118,14 +124,18 @@ pub struct RecoveryCodes {
 /// Confirms the setup with a first code; answers ten recovery codes, shown once.
 #[utoipa::path(post, path = "/api/v1/me/mfa/totp/confirm", tag = "me", security(("bearer" = [])), request_body = TotpCode,
     responses((status = 200, body = RecoveryCodes), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
-pub async fn confirm_totp(State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<TotpCode>) -> AppResult<Json<RecoveryCodes>> {
+pub async fn confirm_totp(
+    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<TotpCode>,
+) -> AppResult<Json<RecoveryCodes>> {
     Ok(Json(RecoveryCodes { recovery_codes: mfa::confirm(&state, &me, &Actor::user(&me, &meta), &body.code).await? }))
 }
 
 /// Turns two-step verification off (needs a current code or a recovery code).
 #[utoipa::path(delete, path = "/api/v1/me/mfa/totp", tag = "me", security(("bearer" = [])), request_body = TotpCode,
     responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn disable_totp(State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<TotpCode>) -> AppResult<StatusCode> {
+pub async fn disable_totp(
+    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<TotpCode>,
+) -> AppResult<StatusCode> {
     mfa::disable(&state, &me, &Actor::user(&me, &meta), &body.code).await?;
     Ok(StatusCode::NO_CONTENT)
 }

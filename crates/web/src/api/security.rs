@@ -103,7 +103,9 @@ fn session_body(p: &SecurityPolicies) -> SessionPolicyBody {
 /// The account's password policy.
 #[utoipa::path(get, path = "/api/v1/security/password-policy", tag = "security", security(("bearer" = [])),
     responses((status = 200, body = PasswordPolicyView), (status = 403, body = Problem)))]
-pub async fn get_password(State(state): State<AppState>, AdminUser(admin): AdminUser) -> AppResult<Json<PasswordPolicyView>> {
+pub async fn get_password(
+    State(state): State<AppState>, AdminUser(admin): AdminUser,
+) -> AppResult<Json<PasswordPolicyView>> {
     let p = security::get(&state, &admin).await?;
     let n = security::non_compliant_count(&state, &admin).await?;
     Ok(Json(PasswordPolicyView { policy: password_body(&p.password), non_compliant_users: n }))
@@ -113,12 +115,11 @@ pub async fn get_password(State(state): State<AppState>, AdminUser(admin): Admin
 #[utoipa::path(put, path = "/api/v1/security/password-policy", tag = "security", security(("bearer" = [])), request_body = PasswordPolicyBody,
     responses((status = 200, body = PasswordPolicyView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_password(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    meta: ClientMeta,
+    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
     ApiJson(body): ApiJson<PasswordPolicyBody>,
 ) -> AppResult<Json<PasswordPolicyView>> {
-    let (p, n) = security::update(&state, &admin, &Actor::user(&admin, &meta), PolicyChange::Password(body.into())).await?;
+    let (p, n) =
+        security::update(&state, &admin, &Actor::user(&admin, &meta), PolicyChange::Password(body.into())).await?;
     Ok(Json(PasswordPolicyView { policy: password_body(&p.password), non_compliant_users: n }))
 }
 
@@ -131,14 +132,20 @@ pub struct RequireChangeView {
 /// Asks every user whose current password breaks the policy for a new one at their next sign-in.
 #[utoipa::path(post, path = "/api/v1/security/password-policy/require-change", tag = "security", security(("bearer" = [])),
     responses((status = 200, body = RequireChangeView), (status = 403, body = Problem)))]
-pub async fn require_change(State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta) -> AppResult<Json<RequireChangeView>> {
-    Ok(Json(RequireChangeView { users: security::require_new_passwords(&state, &admin, &Actor::user(&admin, &meta)).await? }))
+pub async fn require_change(
+    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
+) -> AppResult<Json<RequireChangeView>> {
+    Ok(Json(RequireChangeView {
+        users: security::require_new_passwords(&state, &admin, &Actor::user(&admin, &meta)).await?,
+    }))
 }
 
 /// The account's lockout policy.
 #[utoipa::path(get, path = "/api/v1/security/lockout-policy", tag = "security", security(("bearer" = [])),
     responses((status = 200, body = LockoutPolicyBody), (status = 403, body = Problem)))]
-pub async fn get_lockout(State(state): State<AppState>, AdminUser(admin): AdminUser) -> AppResult<Json<LockoutPolicyBody>> {
+pub async fn get_lockout(
+    State(state): State<AppState>, AdminUser(admin): AdminUser,
+) -> AppResult<Json<LockoutPolicyBody>> {
     let p = security::get(&state, &admin).await?.lockout;
     Ok(Json(LockoutPolicyBody { enabled: p.enabled, max_failed_attempts: p.max_failed_attempts }))
 }
@@ -147,20 +154,21 @@ pub async fn get_lockout(State(state): State<AppState>, AdminUser(admin): AdminU
 #[utoipa::path(put, path = "/api/v1/security/lockout-policy", tag = "security", security(("bearer" = [])), request_body = LockoutPolicyBody,
     responses((status = 200, body = LockoutPolicyBody), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_lockout(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    meta: ClientMeta,
+    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
     ApiJson(body): ApiJson<LockoutPolicyBody>,
 ) -> AppResult<Json<LockoutPolicyBody>> {
     let change = LockoutPolicy { enabled: body.enabled, max_failed_attempts: body.max_failed_attempts };
-    let p = security::update(&state, &admin, &Actor::user(&admin, &meta), PolicyChange::Lockout(change)).await?.0.lockout;
+    let p =
+        security::update(&state, &admin, &Actor::user(&admin, &meta), PolicyChange::Lockout(change)).await?.0.lockout;
     Ok(Json(LockoutPolicyBody { enabled: p.enabled, max_failed_attempts: p.max_failed_attempts }))
 }
 
 /// The account's session policy (and whether two-step verification is required).
 #[utoipa::path(get, path = "/api/v1/security/session-policy", tag = "security", security(("bearer" = [])),
     responses((status = 200, body = SessionPolicyBody), (status = 403, body = Problem)))]
-pub async fn get_session(State(state): State<AppState>, AdminUser(admin): AdminUser) -> AppResult<Json<SessionPolicyBody>> {
+pub async fn get_session(
+    State(state): State<AppState>, AdminUser(admin): AdminUser,
+) -> AppResult<Json<SessionPolicyBody>> {
     Ok(Json(session_body(&security::get(&state, &admin).await?)))
 }
 
@@ -168,12 +176,14 @@ pub async fn get_session(State(state): State<AppState>, AdminUser(admin): AdminU
 #[utoipa::path(put, path = "/api/v1/security/session-policy", tag = "security", security(("bearer" = [])), request_body = SessionPolicyBody,
     responses((status = 200, body = SessionPolicyBody), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_session(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    meta: ClientMeta,
+    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
     ApiJson(body): ApiJson<SessionPolicyBody>,
 ) -> AppResult<Json<SessionPolicyBody>> {
-    let change = SessionPolicy { timeout_enabled: body.timeout_enabled, timeout_minutes: body.timeout_minutes, max_age_minutes: body.max_age_minutes };
+    let change = SessionPolicy {
+        timeout_enabled: body.timeout_enabled,
+        timeout_minutes: body.timeout_minutes,
+        max_age_minutes: body.max_age_minutes,
+    };
     let mut p = security::update(&state, &admin, &Actor::user(&admin, &meta), PolicyChange::Session(change)).await?.0;
     if let Some(on) = body.require_mfa {
         p = security::update(&state, &admin, &Actor::user(&admin, &meta), PolicyChange::RequireMfa(on)).await?.0;

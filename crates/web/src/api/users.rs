@@ -34,7 +34,10 @@ impl TryFrom<ListUsersQuery> for ListParams {
         let mut e = ValidationErrors::new();
         let role = q.role.filter(|s| !s.is_empty()).and_then(|r| e.check("role", r.parse::<Role>()));
         let status = q.status.filter(|s| !s.is_empty()).and_then(|s| e.check("status", s.parse::<UserStatus>()));
-        let limit = q.limit.filter(|s| !s.is_empty()).and_then(|l| e.check("limit", l.parse::<i64>().map_err(|_| "must be a whole number")));
+        let limit = q
+            .limit
+            .filter(|s| !s.is_empty())
+            .and_then(|l| e.check("limit", l.parse::<i64>().map_err(|_| "must be a whole number")));
         e.into_result()?;
         Ok(ListParams { q: q.q, role, status, limit, cursor: q.cursor })
     }
@@ -44,8 +47,7 @@ impl TryFrom<ListUsersQuery> for ListParams {
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListUsersQuery), security(("bearer" = [])),
     responses((status = 200, body = UserList), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
+    State(state): State<AppState>, AdminUser(admin): AdminUser,
     query: Result<Query<ListUsersQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<UserList>> {
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
@@ -83,10 +85,7 @@ impl TryFrom<InviteRequest> for Invite {
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = InviteRequest, security(("bearer" = [])),
     responses((status = 201, body = UserView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn invite(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    meta: ClientMeta,
-    ApiJson(body): ApiJson<InviteRequest>,
+    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, ApiJson(body): ApiJson<InviteRequest>,
 ) -> AppResult<(StatusCode, Json<UserView>)> {
     let user = users::invite(&state, &admin, &Actor::user(&admin, &meta), body.try_into()?).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
@@ -95,7 +94,9 @@ pub async fn invite(
 /// One user of the account.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn get(State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>) -> AppResult<Json<UserView>> {
+pub async fn get(
+    State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>,
+) -> AppResult<Json<UserView>> {
     Ok(Json(users::get(&state, &admin.user.account_id, &id).await?.into()))
 }
 
@@ -159,10 +160,7 @@ impl TryFrom<UserPatch> for ProfilePatch {
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserPatch, security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    meta: ClientMeta,
-    Path(id): Path<String>,
+    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> AppResult<Json<UserView>> {
     Ok(Json(users::update(&state, &Actor::user(&admin, &meta), &id, body.try_into()?).await?.into()))
@@ -208,7 +206,11 @@ impl From<users::DeletionPlan> for DeletionView {
         let to = p.heir.as_ref().map(|h| h.id.to_string()).unwrap_or_default();
         Self {
             user_id: p.user.user.id.to_string(),
-            booking_pages: p.pages.into_iter().map(|b| TransferView { id: b.id, name: b.name, slug: b.slug, to_user_id: to.clone() }).collect(),
+            booking_pages: p
+                .pages
+                .into_iter()
+                .map(|b| TransferView { id: b.id, name: b.name, slug: b.slug, to_user_id: to.clone() })
+                .collect(),
             transfer_to: p.heir.map(|h| HeirView { id: h.id.to_string(), name: h.name, email: h.email }),
             licenses_freed: p.licenses_freed,
             pages_disabled: p.pages_disabled,
@@ -222,10 +224,7 @@ impl From<users::DeletionPlan> for DeletionView {
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path), DeleteQuery), security(("bearer" = [])),
     responses((status = 204), (status = 200, description = "dry run", body = DeletionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn delete(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    meta: ClientMeta,
-    Path(id): Path<String>,
+    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>,
     query: Result<Query<DeleteQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<axum::response::Response> {
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
@@ -241,7 +240,9 @@ pub async fn delete(
 /// Sends a new invitation link; the previous one stops working.
 #[utoipa::path(post, path = "/api/v1/users/{id}/invitation", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 202), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn resend_invitation(State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>) -> AppResult<StatusCode> {
+pub async fn resend_invitation(
+    State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>,
+) -> AppResult<StatusCode> {
     users::resend_invitation(&state, &admin, &id).await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -255,7 +256,9 @@ pub async fn me(me: AuthUser) -> Json<MeView> {
 /// Changes the signed-in user's profile (a `role` here is refused).
 #[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = UserPatch, security(("bearer" = [])),
     responses((status = 200, body = MeView), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_me(State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<UserPatch>) -> AppResult<Json<MeView>> {
+pub async fn update_me(
+    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<UserPatch>,
+) -> AppResult<Json<MeView>> {
     if body.role.is_some() {
         return Err(AppError::invalid("role", "cannot be changed here; an Administrator changes roles"));
     }
@@ -265,14 +268,18 @@ pub async fn update_me(State(state): State<AppState>, me: AuthUser, meta: Client
 /// Unlocks a user locked by the lockout policy.
 #[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn unlock(State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>) -> AppResult<Json<UserView>> {
+pub async fn unlock(
+    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>,
+) -> AppResult<Json<UserView>> {
     Ok(Json(crate::services::sessions::unlock(&state, &admin, &Actor::user(&admin, &meta), &id).await?.into()))
 }
 
 /// Signs a user out everywhere.
 #[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn revoke_sessions(State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>) -> AppResult<StatusCode> {
+pub async fn revoke_sessions(
+    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>,
+) -> AppResult<StatusCode> {
     crate::services::sessions::revoke_all_of_user(&state, &admin, &Actor::user(&admin, &meta), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -290,10 +297,7 @@ pub struct SetPasswordRequest {
 #[utoipa::path(put, path = "/api/v1/users/{id}/password", tag = "users", params(("id" = String, Path)), security(("bearer" = [])), request_body = SetPasswordRequest,
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_password(
-    State(state): State<AppState>,
-    AdminUser(admin): AdminUser,
-    meta: ClientMeta,
-    Path(id): Path<String>,
+    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>,
     ApiJson(body): ApiJson<SetPasswordRequest>,
 ) -> AppResult<Json<UserView>> {
     let user = crate::services::passwords::admin_set(

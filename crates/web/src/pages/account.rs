@@ -34,7 +34,10 @@ async fn page(state: &AppState, admin: &crate::extract::AuthUser, form: FormStat
     let account = accounts::get(state, &admin.user.account_id).await.map_err(fail)?;
     let users = {
         let mut conn = state.db.conn().await.map_err(|e| fail(e.into()))?;
-        tenantry_storage::users::ids_of_account(&mut conn, &admin.user.account_id).await.map_err(|e| fail(e.into()))?.len()
+        tenantry_storage::users::ids_of_account(&mut conn, &admin.user.account_id)
+            .await
+            .map_err(|e| fail(e.into()))?
+            .len()
     };
     let confirm_hint = format!("Type “{}” to confirm.", account.name);
     Ok(DeletePage { chrome: Some(Chrome::new(admin, "me")), account_name: account.name, users, confirm_hint, form })
@@ -48,19 +51,22 @@ pub async fn show(State(state): State<AppState>, PageAdmin(admin): PageAdmin) ->
 
 /// `POST /me/delete-account`: deletes everything and signs out.
 pub async fn delete(
-    State(state): State<AppState>,
-    PageAdmin(admin): PageAdmin,
-    meta: ClientMeta,
-    jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
     PageForm(f): PageForm<DeleteForm>,
 ) -> Result<Response, PageError> {
     match accounts::delete(&state, &Actor::user(&admin, &meta), &f.confirm_name).await {
         Ok(()) => {
-            let jar = set_flash(&state, clear_session_cookie(jar), &format!("The account {} and all its data have been deleted.", f.confirm_name.trim()));
+            let jar = set_flash(
+                &state,
+                clear_session_cookie(jar),
+                &format!("The account {} and all its data have been deleted.", f.confirm_name.trim()),
+            );
             Ok((jar, see_other("/signin")).into_response())
         }
         Err(e) => {
-            let (status, form) = FormState::with(vec![("confirm_name", f.confirm_name)]).fail(e).map_err(|e| PageError::for_user(e, &admin, "me"))?;
+            let (status, form) = FormState::with(vec![("confirm_name", f.confirm_name)])
+                .fail(e)
+                .map_err(|e| PageError::for_user(e, &admin, "me"))?;
             Ok(render(status, &page(&state, &admin, form).await?))
         }
     }

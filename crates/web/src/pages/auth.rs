@@ -1,7 +1,9 @@
 //! The way in and out: home redirect, sign-in, sign-up, sign-out, and invitation links.
 
 use super::session::{clear_session_cookie, session_cookie};
-use super::{Chrome, FormState, MaybePageUser, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
+use super::{
+    Chrome, FormState, MaybePageUser, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash,
+};
 use crate::api::auth::SignUpRequest;
 use crate::error::AppError;
 use crate::extract::{AuthUser, ClientMeta, SessionScope};
@@ -98,7 +100,9 @@ pub struct SignInForm {
     totp_code: String,
 }
 
-pub async fn sign_in_page(State(state): State<AppState>, MaybePageUser(user): MaybePageUser, jar: CookieJar) -> Response {
+pub async fn sign_in_page(
+    State(state): State<AppState>, MaybePageUser(user): MaybePageUser, jar: CookieJar,
+) -> Response {
     if let Some(user) = user {
         return see_other(start_page(&user));
     }
@@ -113,8 +117,11 @@ pub async fn sign_in_page(State(state): State<AppState>, MaybePageUser(user): Ma
     (jar, render(StatusCode::OK, &page)).into_response()
 }
 
-pub async fn sign_in(State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<SignInForm>) -> Result<Response, PageError> {
-    let form = FormState::with(vec![("email", f.email.clone()), ("password", String::new()), ("totp_code", String::new())]);
+pub async fn sign_in(
+    State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<SignInForm>,
+) -> Result<Response, PageError> {
+    let form =
+        FormState::with(vec![("email", f.email.clone()), ("password", String::new()), ("totp_code", String::new())]);
     let code = Some(f.totp_code.as_str()).filter(|c| !c.trim().is_empty());
     match auth::sign_in(&state, &f.email, tenantry_domain::Password::new(f.password), code, &meta).await {
         Ok(signed_in) => {
@@ -127,7 +134,10 @@ pub async fn sign_in(State(state): State<AppState>, meta: ClientMeta, jar: Cooki
         Err(e) => {
             let mfa = matches!(e, AppError::MfaRequired(_));
             let (status, form) = form.fail(e)?;
-            Ok(render(status, &SignInPage { chrome: None, flash: None, form, signup_open: state.config.signup_open, mfa }))
+            Ok(render(
+                status,
+                &SignInPage { chrome: None, flash: None, form, signup_open: state.config.signup_open, mfa },
+            ))
         }
     }
 }
@@ -151,16 +161,24 @@ pub struct SignUpForm {
 }
 
 fn sign_up_form(f: &SignUpForm) -> FormState {
-    FormState::with(vec![("account_name", f.account_name.clone()), ("name", f.name.clone()), ("email", f.email.clone()), ("password", String::new())])
+    FormState::with(vec![
+        ("account_name", f.account_name.clone()),
+        ("name", f.name.clone()),
+        ("email", f.email.clone()),
+        ("password", String::new()),
+    ])
 }
 
 pub async fn sign_up_page(State(state): State<AppState>) -> Response {
     let open = state.config.signup_open;
-    let page = SignUpPage { chrome: None, open, form: sign_up_form(&SignUpForm::default()), password_hint: password_hint() };
+    let page =
+        SignUpPage { chrome: None, open, form: sign_up_form(&SignUpForm::default()), password_hint: password_hint() };
     render(if open { StatusCode::OK } else { StatusCode::FORBIDDEN }, &page)
 }
 
-pub async fn sign_up(State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<SignUpForm>) -> Result<Response, PageError> {
+pub async fn sign_up(
+    State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<SignUpForm>,
+) -> Result<Response, PageError> {
     let form = sign_up_form(&f);
     let request = SignUpRequest { account_name: f.account_name, name: f.name, email: f.email, password: f.password };
     let result = match accounts::SignUp::try_from(request) {
@@ -169,7 +187,11 @@ pub async fn sign_up(State(state): State<AppState>, meta: ClientMeta, jar: Cooki
     };
     match result {
         Ok((account, signed_in)) => {
-            let jar = set_flash(&state, jar.add(session_cookie(&state, &signed_in)), &format!("Welcome! Your account {} is ready.", account.name));
+            let jar = set_flash(
+                &state,
+                jar.add(session_cookie(&state, &signed_in)),
+                &format!("Welcome! Your account {} is ready.", account.name),
+            );
             Ok((jar, see_other("/users")).into_response())
         }
         Err(e) => {
@@ -181,7 +203,9 @@ pub async fn sign_up(State(state): State<AppState>, meta: ClientMeta, jar: Cooki
 }
 
 /// Ends the browser's session and forgets the cookie.
-pub async fn sign_out(State(state): State<AppState>, PageUser(user): PageUser, jar: CookieJar) -> Result<Response, PageError> {
+pub async fn sign_out(
+    State(state): State<AppState>, PageUser(user): PageUser, jar: CookieJar,
+) -> Result<Response, PageError> {
     auth::sign_out(&state, &user.session_id).await?;
     let jar = set_flash(&state, clear_session_cookie(jar), "You have signed out.");
     Ok((jar, see_other("/signin")).into_response())
@@ -214,21 +238,24 @@ async fn open_invitation(state: &AppState, token: &str) -> Result<OpenInvitation
 pub async fn invitation_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
     let invitation = open_invitation(&state, &token).await?;
     let password_hint = invitation_hint(&state, &invitation).await;
-    let page = InvitationPage { chrome: None, invitation, form: FormState::with(vec![("password", String::new())]), password_hint };
+    let page = InvitationPage {
+        chrome: None,
+        invitation,
+        form: FormState::with(vec![("password", String::new())]),
+        password_hint,
+    };
     Ok(render(StatusCode::OK, &page))
 }
 
 pub async fn accept_invitation(
-    State(state): State<AppState>,
-    meta: ClientMeta,
-    jar: CookieJar,
-    Path(token): Path<String>,
+    State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, Path(token): Path<String>,
     PageForm(f): PageForm<AcceptForm>,
 ) -> Result<Response, PageError> {
     let invitation = open_invitation(&state, &token).await?;
     match invitations::accept(&state, &token, tenantry_domain::Password::new(f.password), &meta).await {
         Ok(signed_in) => {
-            let welcome = format!("Welcome to {}! Your password is set and you are signed in.", invitation.account_name);
+            let welcome =
+                format!("Welcome to {}! Your password is set and you are signed in.", invitation.account_name);
             let jar = set_flash(&state, jar.add(session_cookie(&state, &signed_in)), &welcome);
             Ok((jar, see_other("/")).into_response())
         }

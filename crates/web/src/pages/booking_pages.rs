@@ -55,15 +55,26 @@ fn create_form(f: &CreateForm) -> FormState {
     FormState::with(vec![("name", f.name.clone()), ("slug", f.slug.clone())])
 }
 
-async fn page(state: &AppState, me: &AuthUser, flash: Option<String>, form: FormState, alert: Option<String>) -> Result<PagesPage, PageError> {
+async fn page(
+    state: &AppState, me: &AuthUser, flash: Option<String>, form: FormState, alert: Option<String>,
+) -> Result<PagesPage, PageError> {
     let fail = |e: AppError| PageError::for_user(e, me, "pages");
     let rows = booking_pages::list_with_owner_names(state, me, booking_pages::MAX_PAGE).await.map_err(fail)?;
     let rows = rows.into_iter().map(|(page, owner)| Row { page, owner }).collect();
-    Ok(PagesPage { chrome: Some(Chrome::new(me, "pages")), flash, is_admin: me.user.role == Role::Administrator, rows, form, alert })
+    Ok(PagesPage {
+        chrome: Some(Chrome::new(me, "pages")),
+        flash,
+        is_admin: me.user.role == Role::Administrator,
+        rows,
+        form,
+        alert,
+    })
 }
 
 /// `GET /booking-pages`.
-pub async fn list(State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar) -> Result<Response, PageError> {
+pub async fn list(
+    State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar,
+) -> Result<Response, PageError> {
     let (jar, flash) = take_flash(jar);
     let page = page(&state, &me, flash, create_form(&CreateForm::default()), None).await?;
     Ok((jar, render(StatusCode::OK, &page)).into_response())
@@ -71,10 +82,7 @@ pub async fn list(State(state): State<AppState>, PageUser(me): PageUser, jar: Co
 
 /// `POST /booking-pages`: creates a page of the signed-in user.
 pub async fn create(
-    State(state): State<AppState>,
-    PageUser(me): PageUser,
-    meta: ClientMeta,
-    jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
     PageForm(f): PageForm<CreateForm>,
 ) -> Result<Response, PageError> {
     let request = CreateRequest { name: f.name.clone(), slug: f.slug.clone(), owner_id: None, enabled: None };
@@ -83,7 +91,9 @@ pub async fn create(
         Err(errors) => Err(AppError::Validation(errors)),
     };
     match result {
-        Ok(p) => Ok((set_flash(&state, jar, &format!("Created {}.", p.name)), see_other("/booking-pages")).into_response()),
+        Ok(p) => {
+            Ok((set_flash(&state, jar, &format!("Created {}.", p.name)), see_other("/booking-pages")).into_response())
+        }
         Err(e) => {
             let (status, form) = create_form(&f).fail(e).map_err(|e| PageError::for_user(e, &me, "pages"))?;
             Ok(render(status, &page(&state, &me, None, form, None).await?))
@@ -100,11 +110,7 @@ pub struct ToggleForm {
 
 /// `POST /booking-pages/{id}/enabled`: switches a page on or off.
 pub async fn toggle(
-    State(state): State<AppState>,
-    PageUser(me): PageUser,
-    meta: ClientMeta,
-    jar: CookieJar,
-    Path(id): Path<String>,
+    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar, Path(id): Path<String>,
     PageForm(f): PageForm<ToggleForm>,
 ) -> Result<Response, PageError> {
     let patch = PagePatch { enabled: Some(f.enabled == "on"), ..PagePatch::default() };
@@ -115,7 +121,10 @@ pub async fn toggle(
         }
         Err(e @ AppError::Rule { .. }) => {
             let status = e.status();
-            Ok(render(status, &page(&state, &me, None, create_form(&CreateForm::default()), Some(e.problem().detail)).await?))
+            Ok(render(
+                status,
+                &page(&state, &me, None, create_form(&CreateForm::default()), Some(e.problem().detail)).await?,
+            ))
         }
         Err(e) => Err(PageError::for_user(e, &me, "pages")),
     }

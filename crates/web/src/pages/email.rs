@@ -31,16 +31,17 @@ pub struct RequestForm {
 
 /// `GET /me/email`.
 pub async fn show(PageUser(me): PageUser) -> Response {
-    let page = RequestPage { chrome: Some(Chrome::new(&me, "me")), current: me.user.email.clone(), form: FormState::with(vec![("new_email", String::new())]) };
+    let page = RequestPage {
+        chrome: Some(Chrome::new(&me, "me")),
+        current: me.user.email.clone(),
+        form: FormState::with(vec![("new_email", String::new())]),
+    };
     render(StatusCode::OK, &page)
 }
 
 /// `POST /me/email`: sends the link to the new address.
 pub async fn request(
-    State(state): State<AppState>,
-    PageUser(me): PageUser,
-    meta: ClientMeta,
-    jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
     PageForm(f): PageForm<RequestForm>,
 ) -> Result<Response, PageError> {
     let result = match EmailAddress::parse(&f.new_email) {
@@ -49,12 +50,18 @@ pub async fn request(
     };
     match result {
         Ok(email) => {
-            let message = format!("We sent a link to {email}. Your email changes when you follow it (within 24 hours).");
+            let message =
+                format!("We sent a link to {email}. Your email changes when you follow it (within 24 hours).");
             Ok((set_flash(&state, jar, &message), see_other("/me")).into_response())
         }
         Err(e) => {
-            let (status, form) = FormState::with(vec![("new_email", f.new_email)]).fail(e).map_err(|e| PageError::for_user(e, &me, "me"))?;
-            Ok(render(status, &RequestPage { chrome: Some(Chrome::new(&me, "me")), current: me.user.email.clone(), form }))
+            let (status, form) = FormState::with(vec![("new_email", f.new_email)])
+                .fail(e)
+                .map_err(|e| PageError::for_user(e, &me, "me"))?;
+            Ok(render(
+                status,
+                &RequestPage { chrome: Some(Chrome::new(&me, "me")), current: me.user.email.clone(), form },
+            ))
         }
     }
 }
@@ -75,15 +82,21 @@ fn gone() -> PageError {
 }
 
 /// `GET /email-verifications/{token}`: what following the link will do.
-pub async fn verification_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
-    let change = email_change::lookup(&state, &token).await.map_err(|e| if matches!(e, AppError::NotFound) { gone() } else { e.into() })?;
+pub async fn verification_page(
+    State(state): State<AppState>, Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let change = email_change::lookup(&state, &token)
+        .await
+        .map_err(|e| if matches!(e, AppError::NotFound) { gone() } else { e.into() })?;
     Ok(render(StatusCode::OK, &VerificationPage { chrome: None, new_email: change.new_email, done: false }))
 }
 
 /// `POST /email-verifications/{token}`: completes the change.
 pub async fn verify(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
     match email_change::confirm(&state, &token).await {
-        Ok(change) => Ok(render(StatusCode::OK, &VerificationPage { chrome: None, new_email: change.new_email, done: true })),
+        Ok(change) => {
+            Ok(render(StatusCode::OK, &VerificationPage { chrome: None, new_email: change.new_email, done: true }))
+        }
         Err(AppError::NotFound) => Err(gone()),
         Err(e) => Err(e.into()),
     }

@@ -82,7 +82,9 @@ impl IntoResponse for PageError {
         let problem = self.error.problem();
         let (heading, message) = match self.custom {
             Some((h, m)) => (h.to_owned(), m.to_owned()),
-            None if status == StatusCode::NOT_FOUND => (headline(status).to_owned(), "The page you asked for does not exist, or you cannot see it.".to_owned()),
+            None if status == StatusCode::NOT_FOUND => {
+                (headline(status).to_owned(), "The page you asked for does not exist, or you cannot see it.".to_owned())
+            }
             None => (headline(status).to_owned(), problem.detail),
         };
         let details = problem.errors.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();

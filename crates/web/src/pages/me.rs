@@ -18,8 +18,11 @@ use tenantry_domain::DateFormat;
 
 /// The IANA time zones offered, sorted (read once from the bundled database).
 pub(super) static TIME_ZONES: LazyLock<Vec<String>> = LazyLock::new(|| {
-    let mut zones: Vec<String> =
-        jiff::tz::db().available().map(|n| n.as_str().to_owned()).filter(|n| n == "UTC" || (n.contains('/') && !n.starts_with("Etc/"))).collect();
+    let mut zones: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|n| n.as_str().to_owned())
+        .filter(|n| n == "UTC" || (n.contains('/') && !n.starts_with("Etc/")))
+        .collect();
     zones.sort();
     zones.dedup();
     zones
@@ -97,10 +100,7 @@ pub async fn page(PageUser(me): PageUser, jar: CookieJar) -> Response {
 
 /// `POST /me`: saves the profile; an empty username clears it.
 pub async fn save(
-    State(state): State<AppState>,
-    PageUser(me): PageUser,
-    meta: ClientMeta,
-    jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
     PageForm(f): PageForm<ProfileForm>,
 ) -> Result<Response, PageError> {
     let username = f.username.trim();
@@ -129,10 +129,7 @@ pub async fn save(
 
 /// `POST /me/avatar`: uploads a new picture; a refusal is shown on the page.
 pub async fn upload_avatar(
-    State(state): State<AppState>,
-    PageUser(me): PageUser,
-    meta: ClientMeta,
-    jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, PageError> {
     let result = async {
@@ -142,12 +139,16 @@ pub async fn upload_avatar(
     }
     .await;
     match result {
-        Ok(_) => Ok((set_flash(&state, jar, "Your profile picture has been updated."), see_other("/me")).into_response()),
+        Ok(_) => {
+            Ok((set_flash(&state, jar, "Your profile picture has been updated."), see_other("/me")).into_response())
+        }
         Err(e @ (AppError::Validation(_) | AppError::PayloadTooLarge(_) | AppError::BadRequest(_))) => {
             let status = e.status();
             let mut template = me_page(&me, None, &ProfileForm::from(&me));
             template.form.alert = Some(match &e {
-                AppError::Validation(v) => v.0.iter().map(|f| format!("The picture {}.", f.message)).collect::<Vec<_>>().join(" "),
+                AppError::Validation(v) => {
+                    v.0.iter().map(|f| format!("The picture {}.", f.message)).collect::<Vec<_>>().join(" ")
+                }
                 other => other.problem().detail,
             });
             Ok(render(status, &template))
@@ -157,7 +158,11 @@ pub async fn upload_avatar(
 }
 
 /// `POST /me/avatar/delete`: back to initials.
-pub async fn remove_avatar(State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar) -> Result<Response, PageError> {
-    crate::services::avatar::remove(&state, &me, &Actor::user(&me, &meta)).await.map_err(|e| PageError::for_user(e, &me, "me"))?;
+pub async fn remove_avatar(
+    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
+) -> Result<Response, PageError> {
+    crate::services::avatar::remove(&state, &me, &Actor::user(&me, &meta))
+        .await
+        .map_err(|e| PageError::for_user(e, &me, "me"))?;
     Ok((set_flash(&state, jar, "Your profile picture has been removed."), see_other("/me")).into_response())
 }

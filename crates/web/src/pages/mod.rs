@@ -57,7 +57,10 @@ pub fn router() -> Router<AppState> {
         .route("/me/delete-account", get(account::show).post(account::delete))
         .route("/me/email", get(email::show).post(email::request))
         .route("/me/phone", get(phone::show).post(phone::request))
-        .route("/me/avatar", post(me::upload_avatar).layer(axum::extract::DefaultBodyLimit::max(crate::avatar::MAX_UPLOAD + 64 * 1024)))
+        .route(
+            "/me/avatar",
+            post(me::upload_avatar).layer(axum::extract::DefaultBodyLimit::max(crate::avatar::MAX_UPLOAD + 64 * 1024)),
+        )
         .route("/me/avatar/delete", post(me::remove_avatar))
         .route("/me/phone/verify", get(phone::verify_page).post(phone::verify))
         .route("/email-verifications/{token}", get(email::verification_page).post(email::verify))
@@ -82,7 +85,14 @@ pub struct Chrome {
 
 impl Chrome {
     fn new(user: &crate::extract::AuthUser, section: &'static str) -> Self {
-        let initials: String = user.user.name.split_whitespace().filter_map(|w| w.chars().next()).take(2).flat_map(char::to_uppercase).collect();
+        let initials: String = user
+            .user
+            .name
+            .split_whitespace()
+            .filter_map(|w| w.chars().next())
+            .take(2)
+            .flat_map(char::to_uppercase)
+            .collect();
         Self {
             name: user.user.name.clone(),
             email: user.user.email.clone(),
@@ -193,7 +203,11 @@ impl FormState {
 
     /// Errors about fields the form does not show, so none is ever hidden.
     pub fn other_errors(&self) -> Vec<String> {
-        self.errors.iter().filter(|e| !self.values.iter().any(|(f, _)| *f == e.field)).map(|e| format!("{}: {}", e.field, e.message)).collect()
+        self.errors
+            .iter()
+            .filter(|e| !self.values.iter().any(|(f, _)| *f == e.field))
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect()
     }
 
     /// Turns a service error into messages on the form, with the status to answer; errors that
@@ -216,9 +230,10 @@ impl FormState {
             }
             AppError::Rule { detail, .. } => self.alert = Some(detail),
             AppError::BadRequest(message) => self.alert = Some(message),
-            AppError::Unauthorized(message) | AppError::Forbidden(message) | AppError::Locked(message) | AppError::MfaRequired(message) => {
-                self.alert = Some(message.to_owned())
-            }
+            AppError::Unauthorized(message)
+            | AppError::Forbidden(message)
+            | AppError::Locked(message)
+            | AppError::MfaRequired(message) => self.alert = Some(message.to_owned()),
             AppError::TooManyRequests(_) => self.alert = Some(error.to_string()),
             other => return Err(other),
         }

@@ -24,7 +24,13 @@ struct PhonePage {
 }
 
 fn page(me: &AuthUser, flash: Option<String>, verifying: bool, form: FormState) -> PhonePage {
-    PhonePage { chrome: Some(Chrome::new(me, "me")), flash, current: me.user.phone_number.clone().filter(|_| me.user.phone_verified), verifying, form }
+    PhonePage {
+        chrome: Some(Chrome::new(me, "me")),
+        flash,
+        current: me.user.phone_number.clone().filter(|_| me.user.phone_verified),
+        verifying,
+        form,
+    }
 }
 
 /// `GET /me/phone`.
@@ -43,10 +49,7 @@ pub struct NumberForm {
 
 /// `POST /me/phone`: sends the code, then asks for it.
 pub async fn request(
-    State(state): State<AppState>,
-    PageUser(me): PageUser,
-    meta: ClientMeta,
-    jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
     PageForm(f): PageForm<NumberForm>,
 ) -> Result<Response, PageError> {
     let result = match phone::parse_number(&f.number, Some(&f.country)) {
@@ -54,11 +57,15 @@ pub async fn request(
         Err(e) => Err(e),
     };
     match result {
-        Ok(n) => {
-            Ok((set_flash(&state, jar, &format!("We sent a 6-digit code to {n}. It works for 10 minutes.")), see_other("/me/phone/verify")).into_response())
-        }
+        Ok(n) => Ok((
+            set_flash(&state, jar, &format!("We sent a 6-digit code to {n}. It works for 10 minutes.")),
+            see_other("/me/phone/verify"),
+        )
+            .into_response()),
         Err(e) => {
-            let (status, form) = FormState::with(vec![("number", f.number), ("country", f.country)]).fail(e).map_err(|e| PageError::for_user(e, &me, "me"))?;
+            let (status, form) = FormState::with(vec![("number", f.number), ("country", f.country)])
+                .fail(e)
+                .map_err(|e| PageError::for_user(e, &me, "me"))?;
             Ok(render(status, &page(&me, None, false, form)))
         }
     }
@@ -67,7 +74,8 @@ pub async fn request(
 /// `GET /me/phone/verify`.
 pub async fn verify_page(PageUser(me): PageUser, jar: CookieJar) -> Response {
     let (jar, flash) = take_flash(jar);
-    (jar, render(StatusCode::OK, &page(&me, flash, true, FormState::with(vec![("code", String::new())])))).into_response()
+    (jar, render(StatusCode::OK, &page(&me, flash, true, FormState::with(vec![("code", String::new())]))))
+        .into_response()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,16 +86,18 @@ pub struct CodeForm {
 
 /// `POST /me/phone/verify`: a right code puts the number in force.
 pub async fn verify(
-    State(state): State<AppState>,
-    PageUser(me): PageUser,
-    meta: ClientMeta,
-    jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
     PageForm(f): PageForm<CodeForm>,
 ) -> Result<Response, PageError> {
     match phone::verify(&state, &me, &Actor::user(&me, &meta), &f.code).await {
-        Ok(number) => Ok((set_flash(&state, jar, &format!("Your cell number is now {number} (verified).")), see_other("/me")).into_response()),
+        Ok(number) => {
+            Ok((set_flash(&state, jar, &format!("Your cell number is now {number} (verified).")), see_other("/me"))
+                .into_response())
+        }
         Err(e) => {
-            let (status, form) = FormState::with(vec![("code", String::new())]).fail(e).map_err(|e| PageError::for_user(e, &me, "me"))?;
+            let (status, form) = FormState::with(vec![("code", String::new())])
+                .fail(e)
+                .map_err(|e| PageError::for_user(e, &me, "me"))?;
             Ok(render(status, &page(&me, None, true, form)))
         }
     }

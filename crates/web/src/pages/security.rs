@@ -30,11 +30,20 @@ struct SecurityPage {
 }
 
 /// `GET /security`.
-pub async fn page(State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar) -> Result<Response, PageError> {
+pub async fn page(
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar,
+) -> Result<Response, PageError> {
     let (jar, flash) = take_flash(jar);
     let p = security::get(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
-    let non_compliant = security::non_compliant_count(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
-    let page = SecurityPage { chrome: Some(Chrome::new(&admin, "security")), flash, p, non_compliant, form: FormState::default() };
+    let non_compliant =
+        security::non_compliant_count(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
+    let page = SecurityPage {
+        chrome: Some(Chrome::new(&admin, "security")),
+        flash,
+        p,
+        non_compliant,
+        form: FormState::default(),
+    };
     Ok((jar, render(StatusCode::OK, &page)).into_response())
 }
 
@@ -94,10 +103,7 @@ fn change_of(f: &PolicyForm) -> Result<Vec<PolicyChange>, AppError> {
 
 /// `POST /security`: saves one section.
 pub async fn save(
-    State(state): State<AppState>,
-    PageAdmin(admin): PageAdmin,
-    meta: ClientMeta,
-    jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
     PageForm(f): PageForm<PolicyForm>,
 ) -> Result<Response, PageError> {
     let actor = Actor::user(&admin, &meta);
@@ -117,16 +123,26 @@ pub async fn save(
         Ok(_) => Ok((set_flash(&state, jar, "Security settings saved."), see_other("/security")).into_response()),
         Err(e) => {
             let p = security::get(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
-            let non_compliant = security::non_compliant_count(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
-            let (status, form) = FormState::default().fail(e).map_err(|e| PageError::for_user(e, &admin, "security"))?;
-            Ok(render(status, &SecurityPage { chrome: Some(Chrome::new(&admin, "security")), flash: None, p, non_compliant, form }))
+            let non_compliant = security::non_compliant_count(&state, &admin)
+                .await
+                .map_err(|e| PageError::for_user(e, &admin, "security"))?;
+            let (status, form) =
+                FormState::default().fail(e).map_err(|e| PageError::for_user(e, &admin, "security"))?;
+            Ok(render(
+                status,
+                &SecurityPage { chrome: Some(Chrome::new(&admin, "security")), flash: None, p, non_compliant, form },
+            ))
         }
     }
 }
 
 /// `POST /security/require-change`: asks the users who no longer comply for a new password.
-pub async fn require_change(State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar) -> Result<Response, PageError> {
-    let n = security::require_new_passwords(&state, &admin, &Actor::user(&admin, &meta)).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
+pub async fn require_change(
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
+) -> Result<Response, PageError> {
+    let n = security::require_new_passwords(&state, &admin, &Actor::user(&admin, &meta))
+        .await
+        .map_err(|e| PageError::for_user(e, &admin, "security"))?;
     let msg = format!("{n} user(s) will be asked for a new password at their next sign-in.");
     Ok((set_flash(&state, jar, &msg), see_other("/security")).into_response())
 }
@@ -176,26 +192,38 @@ pub async fn change_page(State(state): State<AppState>, PageUser(me): PageUser) 
 }
 
 /// `POST /password-check` (htmx, on every keystroke): the rules the typed password does not meet yet.
-pub async fn check(State(state): State<AppState>, PageUser(me): PageUser, PageForm(f): PageForm<PasswordChangeForm>) -> Result<Response, PageError> {
+pub async fn check(
+    State(state): State<AppState>, PageUser(me): PageUser, PageForm(f): PageForm<PasswordChangeForm>,
+) -> Result<Response, PageError> {
     let policy = passwords::policy_of(&state, &me.user).await?;
     Ok(render(StatusCode::OK, &RulesFragment { rules: unmet(&policy, &me.user, &f.new_password) }))
 }
 
 /// `POST /password-change`.
 pub async fn change(
-    State(state): State<AppState>,
-    PageUser(me): PageUser,
-    meta: ClientMeta,
-    jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
     PageForm(f): PageForm<PasswordChangeForm>,
 ) -> Result<Response, PageError> {
     let policy = passwords::policy_of(&state, &me.user).await?;
     let rules = unmet(&policy, &me.user, &f.new_password);
-    match passwords::change_own(&state, &me, &Actor::user(&me, &meta), Password::new(f.current_password), Password::new(f.new_password)).await {
+    match passwords::change_own(
+        &state,
+        &me,
+        &Actor::user(&me, &meta),
+        Password::new(f.current_password),
+        Password::new(f.new_password),
+    )
+    .await
+    {
         Ok(()) => Ok((set_flash(&state, jar, "Your password has been changed."), see_other("/")).into_response()),
         Err(e) => {
             let (status, form) = change_form().fail(e).map_err(|e| PageError::for_user(e, &me, "me"))?;
-            let page = PasswordChangePage { chrome: Some(Chrome::new(&me, "me")), restricted: me.scope == SessionScope::PasswordChange, rules, form };
+            let page = PasswordChangePage {
+                chrome: Some(Chrome::new(&me, "me")),
+                restricted: me.scope == SessionScope::PasswordChange,
+                rules,
+                form,
+            };
             Ok(render(status, &page))
         }
     }
@@ -226,7 +254,9 @@ pub async fn reset_request_page(jar: CookieJar) -> Response {
 }
 
 /// `POST /password-reset`: always the same answer.
-pub async fn reset_request(State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<ResetForm>) -> Result<Response, PageError> {
+pub async fn reset_request(
+    State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<ResetForm>,
+) -> Result<Response, PageError> {
     reset::request(&state, &f.email, &meta).await?;
     let msg = "If that address has an account, we sent a reset link to it (or a code to its verified phone).";
     Ok((set_flash(&state, jar, msg), see_other("/password-reset")).into_response())
@@ -235,15 +265,20 @@ pub async fn reset_request(State(state): State<AppState>, meta: ClientMeta, jar:
 /// `GET /password-reset/{token}`: the emailed link.
 pub async fn reset_link_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
     let email = reset::link_email(&state, &token).await.map_err(|_| PageError::from(AppError::NotFound))?;
-    Ok(render(StatusCode::OK, &ResetPage { chrome: None, flash: None, email: Some(email), form: FormState::with(vec![("new_password", String::new())]) }))
+    Ok(render(
+        StatusCode::OK,
+        &ResetPage {
+            chrome: None,
+            flash: None,
+            email: Some(email),
+            form: FormState::with(vec![("new_password", String::new())]),
+        },
+    ))
 }
 
 /// `POST /password-reset/{token}`: sets the new password; the user signs in with it.
 pub async fn reset_link(
-    State(state): State<AppState>,
-    meta: ClientMeta,
-    jar: CookieJar,
-    Path(token): Path<String>,
+    State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, Path(token): Path<String>,
     PageForm(f): PageForm<ResetForm>,
 ) -> Result<Response, PageError> {
     let email = reset::link_email(&state, &token).await.map_err(|_| PageError::from(AppError::NotFound))?;

@@ -67,9 +67,13 @@ pub enum PageRejection {
 impl IntoResponse for PageRejection {
     fn into_response(self) -> Response {
         match self {
-            PageRejection::SignIn { htmx: true } => (StatusCode::UNAUTHORIZED, [("hx-redirect", "/signin")]).into_response(),
+            PageRejection::SignIn { htmx: true } => {
+                (StatusCode::UNAUTHORIZED, [("hx-redirect", "/signin")]).into_response()
+            }
             PageRejection::SignIn { htmx: false } => super::see_other("/signin"),
-            PageRejection::Restricted { htmx: true, to } => (StatusCode::FORBIDDEN, [("hx-redirect", to)]).into_response(),
+            PageRejection::Restricted { htmx: true, to } => {
+                (StatusCode::FORBIDDEN, [("hx-redirect", to)]).into_response()
+            }
             PageRejection::Restricted { htmx: false, to } => super::see_other(to),
             PageRejection::Error(e) => e.into_response(),
         }
@@ -91,7 +95,10 @@ where
         match from_cookie(parts, &state).await {
             Ok(Some(user)) if !user.scope.allows(parts.uri.path()) => {
                 // A session that must change its password (or set up two-step verification) first goes where that is done.
-                Err(PageRejection::Restricted { htmx: wants_fragment(&parts.headers), to: super::auth::restricted_page(user.scope) })
+                Err(PageRejection::Restricted {
+                    htmx: wants_fragment(&parts.headers),
+                    to: super::auth::restricted_page(user.scope),
+                })
             }
             Ok(Some(user)) => {
                 parts.extensions.insert(user.clone());
@@ -116,7 +123,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageRejection> {
         let PageUser(user) = PageUser::from_request_parts(parts, state).await?;
         if user.user.role != Role::Administrator {
-            let error = AppError::Forbidden("Only Administrators can see account settings. Ask an Administrator of your account if you need access.");
+            let error = AppError::Forbidden(
+                "Only Administrators can see account settings. Ask an Administrator of your account if you need access.",
+            );
             return Err(PageRejection::Error(PageError::for_user(error, &user, "users")));
         }
         Ok(PageAdmin(user))

@@ -63,7 +63,9 @@ async fn page_for(state: &AppState, me: &AuthUser, flash: Option<String>) -> Res
 }
 
 /// `GET /me/two-step`.
-pub async fn page(State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar) -> Result<Response, PageError> {
+pub async fn page(
+    State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar,
+) -> Result<Response, PageError> {
     let (jar, flash) = take_flash(jar);
     let page = page_for(&state, &me, flash).await.map_err(|e| PageError::for_user(e, &me, "me"))?;
     Ok((jar, render(StatusCode::OK, &page)).into_response())
@@ -78,10 +80,7 @@ pub struct TwoStepForm {
 
 /// `POST /me/two-step`: `start`, `confirm`, `disable` or `sign_out_others`.
 pub async fn act(
-    State(state): State<AppState>,
-    PageUser(me): PageUser,
-    meta: ClientMeta,
-    jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
     PageForm(f): PageForm<TwoStepForm>,
 ) -> Result<Response, PageError> {
     let actor = Actor::user(&me, &meta);
@@ -95,13 +94,18 @@ pub async fn act(
         }),
         "disable" => {
             return match mfa::disable(&state, &me, &actor, &f.code).await {
-                Ok(()) => Ok((set_flash(&state, jar, "Two-step verification is off."), see_other("/me/two-step")).into_response()),
+                Ok(()) => Ok((set_flash(&state, jar, "Two-step verification is off."), see_other("/me/two-step"))
+                    .into_response()),
                 Err(e) => Ok(fail(page, e, &me)),
             };
         }
         "sign_out_others" => {
             let n = sessions::revoke_others(&state, &me).await.map_err(|e| PageError::for_user(e, &me, "me"))?;
-            return Ok((set_flash(&state, jar, &format!("Signed out {n} other session(s).")), see_other("/me/two-step")).into_response());
+            return Ok((
+                set_flash(&state, jar, &format!("Signed out {n} other session(s).")),
+                see_other("/me/two-step"),
+            )
+                .into_response());
         }
         _ => Err(AppError::BadRequest("unknown action".to_owned())),
     };

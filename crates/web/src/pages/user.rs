@@ -82,7 +82,9 @@ fn details_form(f: &DetailsForm) -> FormState {
 }
 
 /// Everything the page shows besides the form.
-async fn page(state: &AppState, admin: &AuthUser, meta: &ClientMeta, id: &str, flash: Option<String>) -> Result<UserPage, PageError> {
+async fn page(
+    state: &AppState, admin: &AuthUser, meta: &ClientMeta, id: &str, flash: Option<String>,
+) -> Result<UserPage, PageError> {
     let fail = |e: AppError| PageError::for_user(e, admin, "users");
     let user = users::get(state, &admin.user.account_id, id).await.map_err(fail)?;
     let summary = subscriptions::get(state, &admin.user.account_id).await.map_err(fail)?;
@@ -95,7 +97,12 @@ async fn page(state: &AppState, admin: &AuthUser, meta: &ClientMeta, id: &str, f
             key: p.key.to_string(),
             name: p.name.clone(),
             held: user.licenses.iter().any(|l| l == p.key.as_str()),
-            seats: summary.seats.iter().find(|(k, _)| k == p.key.as_str()).map(|(_, s)| *s).unwrap_or(Seats { purchased: 0, assigned: 0 }),
+            seats: summary
+                .seats
+                .iter()
+                .find(|(k, _)| k == p.key.as_str())
+                .map(|(_, s)| *s)
+                .unwrap_or(Seats { purchased: 0, assigned: 0 }),
         })
         .collect();
     // A dry run: the same checks as the deletion, rolled back.
@@ -119,10 +126,7 @@ async fn page(state: &AppState, admin: &AuthUser, meta: &ClientMeta, id: &str, f
 
 /// `GET /users/{id}`.
 pub async fn show(
-    State(state): State<AppState>,
-    PageAdmin(admin): PageAdmin,
-    meta: ClientMeta,
-    jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let (jar, flash) = take_flash(jar);
@@ -132,12 +136,8 @@ pub async fn show(
 
 /// `POST /users/{id}`: saves details and role; errors are shown on the form.
 pub async fn save(
-    State(state): State<AppState>,
-    PageAdmin(admin): PageAdmin,
-    meta: ClientMeta,
-    jar: CookieJar,
-    Path(id): Path<String>,
-    PageForm(f): PageForm<DetailsForm>,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
+    Path(id): Path<String>, PageForm(f): PageForm<DetailsForm>,
 ) -> Result<Response, PageError> {
     let patch = UserPatch {
         name: Some(f.name.clone()),
@@ -153,7 +153,10 @@ pub async fn save(
         Err(errors) => Err(AppError::Validation(errors)),
     };
     match result {
-        Ok(user) => Ok((set_flash(&state, jar, &format!("Saved {}.", user.user.name)), see_other(&format!("/users/{id}"))).into_response()),
+        Ok(user) => {
+            Ok((set_flash(&state, jar, &format!("Saved {}.", user.user.name)), see_other(&format!("/users/{id}")))
+                .into_response())
+        }
         Err(e) => {
             let (status, form) = details_form(&f).fail(e).map_err(|e| PageError::for_user(e, &admin, "users"))?;
             let mut page = page(&state, &admin, &meta, &id, None).await?;
@@ -172,12 +175,8 @@ pub struct LicenseForm {
 
 /// `POST /users/{id}/licenses/{product}`: assigns or unassigns; a refusal is shown on the card.
 pub async fn license(
-    State(state): State<AppState>,
-    PageAdmin(admin): PageAdmin,
-    meta: ClientMeta,
-    jar: CookieJar,
-    Path((id, product)): Path<(String, String)>,
-    PageForm(f): PageForm<LicenseForm>,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
+    Path((id, product)): Path<(String, String)>, PageForm(f): PageForm<LicenseForm>,
 ) -> Result<Response, PageError> {
     let actor = Actor::user(&admin, &meta);
     let result = match f.action.as_str() {
@@ -204,10 +203,7 @@ pub async fn license(
 
 /// `POST /users/{id}/delete`: deletes after the summary was shown.
 pub async fn delete(
-    State(state): State<AppState>,
-    PageAdmin(admin): PageAdmin,
-    meta: ClientMeta,
-    jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     match users::delete(&state, &Actor::user(&admin, &meta), &id, false).await {

@@ -1,7 +1,9 @@
 //! The Users lobby: the account's users, filtered live with htmx (or by submitting the form),
 //! a page at a time, and the form that adds (invites) a user.
 
-use super::{Chrome, FormState, PageAdmin, PageError, PageForm, render, see_other, set_flash, take_flash, wants_fragment};
+use super::{
+    Chrome, FormState, PageAdmin, PageError, PageForm, render, see_other, set_flash, take_flash, wants_fragment,
+};
 use crate::api::users::InviteRequest;
 use crate::error::AppError;
 use crate::extract::{AuthUser, ClientMeta};
@@ -65,9 +67,13 @@ fn invite_form(f: &InviteForm) -> FormState {
 /// The rows matching the filter from the cursor on.
 async fn rows(state: &AppState, admin: &AuthUser, query: &LobbyQuery) -> Result<Rows, PageError> {
     let q = query.q.trim().to_owned();
-    let params =
-        ListParams { q: (!q.is_empty()).then(|| q.clone()), cursor: (!query.cursor.is_empty()).then(|| query.cursor.clone()), ..ListParams::default() };
-    let page = users::list(state, &admin.user.account_id, params).await.map_err(|e| PageError::for_user(e, admin, "users"))?;
+    let params = ListParams {
+        q: (!q.is_empty()).then(|| q.clone()),
+        cursor: (!query.cursor.is_empty()).then(|| query.cursor.clone()),
+        ..ListParams::default()
+    };
+    let page =
+        users::list(state, &admin.user.account_id, params).await.map_err(|e| PageError::for_user(e, admin, "users"))?;
     let next = page.next_cursor.map(|cursor| {
         let mut url = url::form_urlencoded::Serializer::new(String::from("/users?"));
         if !q.is_empty() {
@@ -81,10 +87,7 @@ async fn rows(state: &AppState, admin: &AuthUser, query: &LobbyQuery) -> Result<
 
 /// `GET /users`: the whole lobby, or only the table body when htmx asks for it.
 pub async fn lobby(
-    State(state): State<AppState>,
-    PageAdmin(admin): PageAdmin,
-    headers: HeaderMap,
-    jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, headers: HeaderMap, jar: CookieJar,
     query: Result<Query<LobbyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
     let Query(query) = query.map_err(|e| PageError::for_user(AppError::BadRequest(e.body_text()), &admin, "users"))?;
@@ -110,10 +113,7 @@ pub async fn lobby(
 
 /// `POST /users`: invites a user; errors are shown on the form, with the lobby around it.
 pub async fn invite(
-    State(state): State<AppState>,
-    PageAdmin(admin): PageAdmin,
-    meta: ClientMeta,
-    jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
     PageForm(f): PageForm<InviteForm>,
 ) -> Result<Response, PageError> {
     let form = invite_form(&f);
@@ -130,7 +130,14 @@ pub async fn invite(
         Err(e) => {
             let (status, form) = form.fail(e).map_err(|e| PageError::for_user(e, &admin, "users"))?;
             let rows = rows(&state, &admin, &LobbyQuery::default()).await?;
-            let page = LobbyPage { chrome: Some(Chrome::new(&admin, "users")), flash: None, q: String::new(), paged: false, rows, form };
+            let page = LobbyPage {
+                chrome: Some(Chrome::new(&admin, "users")),
+                flash: None,
+                q: String::new(),
+                paged: false,
+                rows,
+                form,
+            };
             Ok(render(status, &page))
         }
     }

@@ -6,7 +6,10 @@ use crate::services::audit::{self, Actor, Change};
 use crate::services::auth::{SignedIn, open_session};
 use crate::services::{check_password, invitations, subscriptions, wake_outbox};
 use crate::state::AppState;
-use tenantry_domain::{AccountId, AccountName, EmailAddress, Password, PasswordContext, PasswordPolicy, PersonName, Role, SessionPolicy, UserId, UserStatus};
+use tenantry_domain::{
+    AccountId, AccountName, EmailAddress, Password, PasswordContext, PasswordPolicy, PersonName, Role, SessionPolicy,
+    UserId, UserStatus,
+};
 use tenantry_storage::accounts::{self, Account};
 use tenantry_storage::users::{self, NewUser};
 
@@ -21,7 +24,9 @@ pub struct SignUp {
 /// Creates an account, its first Administrator and a session, in one transaction.
 pub async fn sign_up(state: &AppState, input: SignUp, meta: &ClientMeta) -> AppResult<(Account, SignedIn)> {
     if !state.config.signup_open {
-        return Err(AppError::Forbidden("Sign-up is closed on this installation. Ask an administrator for an invitation."));
+        return Err(AppError::Forbidden(
+            "Sign-up is closed on this installation. Ask an administrator for an invitation.",
+        ));
     }
     let who = PasswordContext { email: input.email.as_str(), username: None };
     check_password(&PasswordPolicy::default(), &input.password, &who, "password")?;
@@ -48,15 +53,21 @@ pub async fn sign_up(state: &AppState, input: SignUp, meta: &ClientMeta) -> AppR
     .await?;
     users::record_sign_in(&mut tx, &user_id, now).await?;
     tenantry_storage::credentials::set_password(&mut tx, &user_id, &hash, input.password.profile(), false, now).await?;
-    let account = accounts::get(&mut tx, &account_id).await?.ok_or_else(|| anyhow::anyhow!("account vanished inside its transaction"))?;
-    let user = users::get(&mut tx, &account_id, &user_id).await?.ok_or_else(|| anyhow::anyhow!("user vanished inside its transaction"))?;
+    let account = accounts::get(&mut tx, &account_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("account vanished inside its transaction"))?;
+    let user = users::get(&mut tx, &account_id, &user_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("user vanished inside its transaction"))?;
     let signed_in = open_session(&mut tx, user, meta, now, SessionScope::Full, &SessionPolicy::default()).await?;
     tenantry_storage::commit(tx).await?;
     Ok((account, signed_in))
 }
 
 /// Creates an account whose first Administrator is invited (the CLI); answers the sign-in link.
-pub async fn create_with_invited_admin(state: &AppState, name: AccountName, admin_email: EmailAddress, admin_name: PersonName) -> AppResult<(Account, String)> {
+pub async fn create_with_invited_admin(
+    state: &AppState, name: AccountName, admin_email: EmailAddress, admin_name: PersonName,
+) -> AppResult<(Account, String)> {
     let now = state.now();
     let account_id = AccountId::generate();
     let user_id = UserId::generate();
@@ -77,9 +88,13 @@ pub async fn create_with_invited_admin(state: &AppState, name: AccountName, admi
         },
     )
     .await?;
-    let user = users::get(&mut tx, &account_id, &user_id).await?.ok_or_else(|| anyhow::anyhow!("user vanished inside its transaction"))?;
+    let user = users::get(&mut tx, &account_id, &user_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("user vanished inside its transaction"))?;
     let link = invitations::issue(state, &mut tx, &user, name.as_str(), None, now).await?;
-    let account = accounts::get(&mut tx, &account_id).await?.ok_or_else(|| anyhow::anyhow!("account vanished inside its transaction"))?;
+    let account = accounts::get(&mut tx, &account_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("account vanished inside its transaction"))?;
     tenantry_storage::commit(tx).await?;
     wake_outbox(state);
     Ok((account, link))
@@ -118,7 +133,9 @@ pub async fn update(state: &AppState, actor: &Actor, patch: AccountPatch) -> App
     accounts::update(&mut tx, &actor.account_id, &change).await?;
     let after = accounts::get(&mut tx, &actor.account_id).await?.ok_or(AppError::NotFound)?;
     if audit_view(&before) != audit_view(&after) {
-        let change = Change::new("account.updated", "account", actor.account_id.as_str()).before(audit_view(&before)).after(audit_view(&after));
+        let change = Change::new("account.updated", "account", actor.account_id.as_str())
+            .before(audit_view(&before))
+            .after(audit_view(&after));
         audit::record(&mut tx, actor, change, now).await?;
     }
     tenantry_storage::commit(tx).await?;

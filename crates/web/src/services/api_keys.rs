@@ -28,7 +28,9 @@ pub async fn create(state: &AppState, me: &AuthUser, actor: &Actor) -> AppResult
     let mut tx = state.db.begin().await?;
     let replaced = api_keys::of_user(&mut tx, &me.user.id).await?;
     api_keys::replace(&mut tx, &me.user.account_id, &me.user.id, &prefix, &key.hash(), now).await?;
-    let info = api_keys::of_user(&mut tx, &me.user.id).await?.ok_or_else(|| AppError::Internal(anyhow::anyhow!("key vanished inside its transaction")))?;
+    let info = api_keys::of_user(&mut tx, &me.user.id)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("key vanished inside its transaction")))?;
     let mut change = Change::new("api_key.created", "user", me.user.id.as_str()).after(json!({"prefix": prefix}));
     if let Some(old) = replaced {
         change = change.before(json!({"prefix": old.prefix}));
@@ -52,7 +54,13 @@ pub async fn revoke(state: &AppState, me: &AuthUser, actor: &Actor) -> AppResult
     let mut tx = state.db.begin().await?;
     let key = api_keys::of_user(&mut tx, &me.user.id).await?.ok_or(AppError::NotFound)?;
     api_keys::delete(&mut tx, &me.user.id).await?;
-    audit::record(&mut tx, actor, Change::new("api_key.revoked", "user", me.user.id.as_str()).before(json!({"prefix": key.prefix})), now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change::new("api_key.revoked", "user", me.user.id.as_str()).before(json!({"prefix": key.prefix})),
+        now,
+    )
+    .await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&me.user.id);
     Ok(())

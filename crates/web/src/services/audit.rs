@@ -19,7 +19,11 @@ pub struct Actor {
 impl Actor {
     /// A signed-in user acting from the client described by `meta`.
     pub fn user(user: &AuthUser, meta: &ClientMeta) -> Self {
-        Self { account_id: user.user.account_id.clone(), user_id: Some(user.user.id.to_string()), ip: meta.ip.map(|i| i.to_string()) }
+        Self {
+            account_id: user.user.account_id.clone(),
+            user_id: Some(user.user.id.to_string()),
+            ip: meta.ip.map(|i| i.to_string()),
+        }
     }
 
     /// Tenantry itself, or the operator, acting on `account_id`.

@@ -24,7 +24,9 @@ pub struct SignedIn {
 }
 
 /// Opens a session for `user` in the caller's transaction, living at most as long as `policy` allows.
-pub async fn open_session(conn: &mut Conn, user: User, meta: &ClientMeta, now: i64, scope: SessionScope, policy: &SessionPolicy) -> AppResult<SignedIn> {
+pub async fn open_session(
+    conn: &mut Conn, user: User, meta: &ClientMeta, now: i64, scope: SessionScope, policy: &SessionPolicy,
+) -> AppResult<SignedIn> {
     let token = SecretToken::generate("tss_");
     let session_id = SessionId::generate();
     let expires_at = now + i64::from(policy.max_age_minutes) * 60_000;
@@ -63,7 +65,9 @@ pub fn limit_ip(state: &AppState, meta: &ClientMeta, now: i64) -> AppResult<()> 
 /// Signs in. Unknown emails, invited users and wrong passwords get the same answer after the same
 /// work (one Argon2id verification); failures are counted for unknown emails as for real users, so
 /// a 423 says nothing about which emails exist.
-pub async fn sign_in(state: &AppState, email: &str, password: Password, totp_code: Option<&str>, meta: &ClientMeta) -> AppResult<SignedIn> {
+pub async fn sign_in(
+    state: &AppState, email: &str, password: Password, totp_code: Option<&str>, meta: &ClientMeta,
+) -> AppResult<SignedIn> {
     let now = state.now();
     limit_ip(state, meta, now)?;
     let parsed = EmailAddress::parse(email).ok();
@@ -76,7 +80,8 @@ pub async fn sign_in(state: &AppState, email: &str, password: Password, totp_cod
         }
         None => None,
     };
-    let known = found.filter(|c| c.password_hash.is_some() && matches!(c.user.status, UserStatus::Active | UserStatus::Locked));
+    let known =
+        found.filter(|c| c.password_hash.is_some() && matches!(c.user.status, UserStatus::Active | UserStatus::Locked));
     let Some(creds) = known else {
         return Err(unknown_failure(state, &password, &key, now).await);
     };
@@ -112,7 +117,8 @@ pub async fn sign_in(state: &AppState, email: &str, password: Password, totp_cod
         return Err(AppError::Locked(LOCKED));
     }
     credentials::fill_profile(&mut tx, &creds.user.id, password.profile()).await?;
-    let change = Change::new("auth.sign_in", "user", creds.user.id.as_str()).after(serde_json::json!({ "scope": scope.as_str(), "mfa": creds.totp_enabled }));
+    let change = Change::new("auth.sign_in", "user", creds.user.id.as_str())
+        .after(serde_json::json!({ "scope": scope.as_str(), "mfa": creds.totp_enabled }));
     audit::record(&mut tx, &actor_for(&creds.user, meta), change, now).await?;
     let mut user = creds.user;
     user.last_sign_in_at = Some(now);
@@ -147,7 +153,9 @@ async fn unknown_failure(state: &AppState, password: &Password, key: &str, now: 
 
 /// A failure for a real user: counted atomically; the one that reaches the limit locks the user and
 /// queues the lockout email. Answers `answer`, or 423 when the user was locked meanwhile.
-async fn known_failure(state: &AppState, creds: &Credentials, policies: &SecurityPolicies, meta: &ClientMeta, answer: AppError, now: i64) -> AppError {
+async fn known_failure(
+    state: &AppState, creds: &Credentials, policies: &SecurityPolicies, meta: &ClientMeta, answer: AppError, now: i64,
+) -> AppError {
     let result: AppResult<AppError> = async {
         let threshold = policies.lockout.lock_threshold().unwrap_or(0);
         let mut tx = state.db.begin().await?;
@@ -157,7 +165,8 @@ async fn known_failure(state: &AppState, creds: &Credentials, policies: &Securit
         let id = creds.user.id.as_str();
         if let Some((failures, _)) = outcome {
             let reason = if matches!(answer, AppError::MfaRequired(_)) { "totp_code" } else { "password" };
-            let change = Change::new("auth.sign_in_failed", "user", id).after(serde_json::json!({ "failed_attempts": failures, "reason": reason }));
+            let change = Change::new("auth.sign_in_failed", "user", id)
+                .after(serde_json::json!({ "failed_attempts": failures, "reason": reason }));
             audit::record(&mut tx, &actor, change, now).await?;
         }
         if locked_now {
@@ -165,7 +174,13 @@ async fn known_failure(state: &AppState, creds: &Credentials, policies: &Securit
             let data = serde_json::json!({ "id": id, "email": creds.user.email, "status": "locked" });
             audit::emit(&mut tx, &creds.user.account_id, "user.locked", data, now).await?;
             let link = format!("{}/password-reset", state.config.public_url);
-            queue_email(&mut tx, Some(creds.user.account_id.as_str()), &crate::mail::locked_out(&creds.user.email, &creds.user.name, &link), now).await?;
+            queue_email(
+                &mut tx,
+                Some(creds.user.account_id.as_str()),
+                &crate::mail::locked_out(&creds.user.email, &creds.user.name, &link),
+                now,
+            )
+            .await?;
         }
         tenantry_storage::commit(tx).await?;
         if locked_now {

@@ -25,7 +25,13 @@ pub async fn upload(state: &AppState, me: &AuthUser, actor: &Actor, bytes: Vec<u
     state.avatars.put(me.user.id.as_str(), version, &processed).await.map_err(AppError::Internal)?;
     let mut tx = state.db.begin().await?;
     let old = users::set_avatar_version(&mut tx, &me.user.id, Some(version)).await?;
-    audit::record(&mut tx, actor, Change::new("user.avatar_changed", "user", me.user.id.as_str()).after(json!({"version": version})), now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change::new("user.avatar_changed", "user", me.user.id.as_str()).after(json!({"version": version})),
+        now,
+    )
+    .await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&me.user.id);
     if let Some(old) = old.filter(|o| *o != version) {
@@ -61,6 +67,10 @@ pub async fn remove_files(state: &AppState, user_id: &str, version: i64) {
 pub async fn file(state: &AppState, user_id: &str, version: &str, size: &str) -> AppResult<Vec<u8>> {
     let user_id = UserId::parse(user_id).ok_or(AppError::NotFound)?;
     let version: i64 = version.parse().map_err(|_| AppError::NotFound)?;
-    let size: u32 = size.strip_suffix(".png").and_then(|s| s.parse().ok()).filter(|s| avatar::SIZES.contains(s)).ok_or(AppError::NotFound)?;
+    let size: u32 = size
+        .strip_suffix(".png")
+        .and_then(|s| s.parse().ok())
+        .filter(|s| avatar::SIZES.contains(s))
+        .ok_or(AppError::NotFound)?;
     state.avatars.get(user_id.as_str(), version, size).await.map_err(AppError::Internal)?.ok_or(AppError::NotFound)
 }

@@ -43,10 +43,18 @@ async fn holds_scheduling(conn: &mut Conn, owner: &UserId) -> AppResult<bool> {
 
 /// Rule 5: switches off every enabled page of `owner`, who holds no scheduling license, with
 /// `reason`; each is audited and emitted as `booking_page.disabled`.
-pub async fn disable_unlicensed(conn: &mut Conn, actor: &Actor, owner: &UserId, reason: &str, now: i64) -> AppResult<()> {
+pub async fn disable_unlicensed(
+    conn: &mut Conn, actor: &Actor, owner: &UserId, reason: &str, now: i64,
+) -> AppResult<()> {
     for page in booking_pages::disable_all_of(conn, owner, reason, now).await? {
         let data = json!({"booking_page_id": page.id, "owner_id": page.owner_id, "reason": reason});
-        audit::record(conn, actor, Change::new("booking_page.disabled", "booking_page", &page.id).after(data.clone()), now).await?;
+        audit::record(
+            conn,
+            actor,
+            Change::new("booking_page.disabled", "booking_page", &page.id).after(data.clone()),
+            now,
+        )
+        .await?;
         audit::emit(conn, &actor.account_id, "booking_page.disabled", data, now).await?;
     }
     Ok(())
@@ -62,13 +70,17 @@ async fn visible(conn: &mut Conn, me: &AuthUser, id: &str) -> AppResult<BookingP
 }
 
 /// The pages `me` may see, oldest first; `owner` narrows an Administrator's list.
-pub async fn list(state: &AppState, me: &AuthUser, owner: Option<&str>, after: Option<(i64, String)>, limit: i64) -> AppResult<Vec<BookingPage>> {
+pub async fn list(
+    state: &AppState, me: &AuthUser, owner: Option<&str>, after: Option<(i64, String)>, limit: i64,
+) -> AppResult<Vec<BookingPage>> {
     if !(1..=MAX_PAGE + 1).contains(&limit) {
         return Err(AppError::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
     }
     let owner = match (me.user.role, owner) {
         (Role::Administrator, None) => None,
-        (Role::Administrator, Some(o)) => Some(UserId::parse(o).ok_or_else(|| AppError::invalid("owner_id", "is not a user id"))?),
+        (Role::Administrator, Some(o)) => {
+            Some(UserId::parse(o).ok_or_else(|| AppError::invalid("owner_id", "is not a user id"))?)
+        }
         // A Member's list is always their own, whatever they ask for.
         (Role::Member, _) => Some(me.user.id.clone()),
     };
@@ -77,7 +89,9 @@ pub async fn list(state: &AppState, me: &AuthUser, owner: Option<&str>, after: O
 }
 
 /// The first `limit` pages `me` may see, each with its owner's name.
-pub async fn list_with_owner_names(state: &AppState, me: &AuthUser, limit: i64) -> AppResult<Vec<(BookingPage, String)>> {
+pub async fn list_with_owner_names(
+    state: &AppState, me: &AuthUser, limit: i64,
+) -> AppResult<Vec<(BookingPage, String)>> {
     let pages = list(state, me, None, None, limit).await?;
     let owners: Vec<UserId> = pages.iter().map(|p| UserId::from_trusted(p.owner_id.clone())).collect();
     let mut conn = state.db.conn().await?;
@@ -103,7 +117,9 @@ pub async fn create(state: &AppState, me: &AuthUser, actor: &Actor, input: NewPa
     let owner_id = match input.owner_id.as_deref() {
         None => me.user.id.clone(),
         Some(o) if o == me.user.id.as_str() => me.user.id.clone(),
-        Some(_) if me.user.role != Role::Administrator => return Err(AppError::Forbidden("Only Administrators create booking pages for other users.")),
+        Some(_) if me.user.role != Role::Administrator => {
+            return Err(AppError::Forbidden("Only Administrators create booking pages for other users."));
+        }
         Some(o) => UserId::parse(o).ok_or_else(|| AppError::invalid("owner_id", "is not a user of this account"))?,
     };
     let now = state.now();
@@ -118,7 +134,8 @@ pub async fn create(state: &AppState, me: &AuthUser, actor: &Actor, input: NewPa
     if enabled {
         rules::ensure_the_owner_may_have_enabled_pages(licensed).map_err(refused)?;
     }
-    let reason = (!enabled).then_some(if licensed { disabled_reason::DISABLED_BY_USER } else { disabled_reason::NO_LICENSE });
+    let reason =
+        (!enabled).then_some(if licensed { disabled_reason::DISABLED_BY_USER } else { disabled_reason::NO_LICENSE });
     booking_pages::insert(
         &mut tx,
         NewBookingPage {
@@ -134,13 +151,21 @@ pub async fn create(state: &AppState, me: &AuthUser, actor: &Actor, input: NewPa
     )
     .await?;
     let page = booking_pages::get(&mut tx, account_id, id.as_str()).await?.ok_or(AppError::NotFound)?;
-    audit::record(&mut tx, actor, Change::new("booking_page.created", "booking_page", &page.id).after(audit_view(&page)), now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change::new("booking_page.created", "booking_page", &page.id).after(audit_view(&page)),
+        now,
+    )
+    .await?;
     tenantry_storage::commit(tx).await?;
     Ok(page)
 }
 
 /// Changes a page `me` may see. Enabling needs the owner's scheduling license.
-pub async fn update(state: &AppState, me: &AuthUser, actor: &Actor, id: &str, patch: PagePatch) -> AppResult<BookingPage> {
+pub async fn update(
+    state: &AppState, me: &AuthUser, actor: &Actor, id: &str, patch: PagePatch,
+) -> AppResult<BookingPage> {
     let account_id = &me.user.account_id;
     let now = state.now();
     let mut tx = state.db.begin().await?;
@@ -149,17 +174,24 @@ pub async fn update(state: &AppState, me: &AuthUser, actor: &Actor, id: &str, pa
     let enabled = match patch.enabled {
         Some(true) if !before.enabled => {
             let owner = UserId::from_trusted(before.owner_id.clone());
-            rules::ensure_the_owner_may_have_enabled_pages(holds_scheduling(&mut tx, &owner).await?).map_err(refused)?;
+            rules::ensure_the_owner_may_have_enabled_pages(holds_scheduling(&mut tx, &owner).await?)
+                .map_err(refused)?;
             Some((true, None))
         }
         Some(false) if before.enabled => Some((false, Some(disabled_reason::DISABLED_BY_USER))),
         _ => None,
     };
-    let change = PageChange { name: patch.name.as_ref().map(PageName::as_str), slug: patch.slug.as_ref().map(Slug::as_str), enabled };
+    let change = PageChange {
+        name: patch.name.as_ref().map(PageName::as_str),
+        slug: patch.slug.as_ref().map(Slug::as_str),
+        enabled,
+    };
     booking_pages::update(&mut tx, account_id, id, &change, now).await?;
     let after = booking_pages::get(&mut tx, account_id, id).await?.ok_or(AppError::NotFound)?;
     if after != before {
-        let change = Change::new("booking_page.updated", "booking_page", &after.id).before(audit_view(&before)).after(audit_view(&after));
+        let change = Change::new("booking_page.updated", "booking_page", &after.id)
+            .before(audit_view(&before))
+            .after(audit_view(&after));
         audit::record(&mut tx, actor, change, now).await?;
     }
     tenantry_storage::commit(tx).await?;
@@ -172,7 +204,13 @@ pub async fn delete(state: &AppState, me: &AuthUser, actor: &Actor, id: &str) ->
     let mut tx = state.db.begin().await?;
     let page = visible(&mut tx, me, id).await?;
     booking_pages::delete(&mut tx, &me.user.account_id, id).await?;
-    audit::record(&mut tx, actor, Change::new("booking_page.deleted", "booking_page", &page.id).before(audit_view(&page)), now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change::new("booking_page.deleted", "booking_page", &page.id).before(audit_view(&page)),
+        now,
+    )
+    .await?;
     tenantry_storage::commit(tx).await?;
     Ok(())
 }

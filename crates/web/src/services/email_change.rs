@@ -15,7 +15,10 @@ use tenantry_storage::users;
 pub const EMAIL_CHANGE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
 fn taken(field: &'static str) -> AppError {
-    AppError::Conflict { detail: format!("{field} is already taken"), errors: vec![FieldError::new(field, "is already taken")] }
+    AppError::Conflict {
+        detail: format!("{field} is already taken"),
+        errors: vec![FieldError::new(field, "is already taken")],
+    }
 }
 
 /// Sends a confirmation link to `new_email`; 409 when another user signs in with it.
@@ -30,10 +33,18 @@ pub async fn request(state: &AppState, me: &AuthUser, actor: &Actor, new_email: 
     if users::email_taken(&mut tx, &new_email).await? {
         return Err(taken("new_email"));
     }
-    email_changes::insert(&mut tx, &me.user.account_id, &me.user.id, &new_email, &token.hash(), now, expires_at).await?;
+    email_changes::insert(&mut tx, &me.user.account_id, &me.user.id, &new_email, &token.hash(), now, expires_at)
+        .await?;
     let link = format!("{}/email-verifications/{}", state.config.public_url, token.expose());
-    queue_email(&mut tx, Some(me.user.account_id.as_str()), &crate::mail::email_change_link(new_email.as_str(), &me.user.name, &link, expires_at), now).await?;
-    let change = Change::new("user.email_change_requested", "user", me.user.id.as_str()).after(json!({"new_email": new_email.as_str()}));
+    queue_email(
+        &mut tx,
+        Some(me.user.account_id.as_str()),
+        &crate::mail::email_change_link(new_email.as_str(), &me.user.name, &link, expires_at),
+        now,
+    )
+    .await?;
+    let change = Change::new("user.email_change_requested", "user", me.user.id.as_str())
+        .after(json!({"new_email": new_email.as_str()}));
     audit::record(&mut tx, actor, change, now).await?;
     tenantry_storage::commit(tx).await?;
     wake_outbox(state);
@@ -49,7 +60,8 @@ pub async fn lookup(state: &AppState, token: &str) -> AppResult<OpenEmailChange>
 /// Follows a link: the address changes once, and the old address is told.
 pub async fn confirm(state: &AppState, token: &str) -> AppResult<OpenEmailChange> {
     let change = lookup(state, token).await?;
-    let new_email = EmailAddress::parse(&change.new_email).map_err(|e| AppError::Internal(anyhow::anyhow!("stored email change is invalid: {e}")))?;
+    let new_email = EmailAddress::parse(&change.new_email)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored email change is invalid: {e}")))?;
     let user_id = UserId::from_trusted(change.user_id.clone());
     let now = state.now();
     let mut tx = state.db.begin().await?;
@@ -60,12 +72,20 @@ pub async fn confirm(state: &AppState, token: &str) -> AppResult<OpenEmailChange
     // Taken since the link was sent: the unique index refuses it (409 naming `email`).
     users::set_email(&mut tx, &user_id, &new_email, now).await?;
     let account_id = AccountId::from_trusted(change.account_id.clone());
-    queue_email(&mut tx, Some(account_id.as_str()), &crate::mail::email_changed_notice(&change.old_email, &change.name, new_email.as_str()), now).await?;
+    queue_email(
+        &mut tx,
+        Some(account_id.as_str()),
+        &crate::mail::email_changed_notice(&change.old_email, &change.name, new_email.as_str()),
+        now,
+    )
+    .await?;
     let actor = Actor { account_id: account_id.clone(), user_id: Some(change.user_id.clone()), ip: None };
-    let audit_change =
-        Change::new("user.email_changed", "user", &change.user_id).before(json!({"email": change.old_email})).after(json!({"email": new_email.as_str()}));
+    let audit_change = Change::new("user.email_changed", "user", &change.user_id)
+        .before(json!({"email": change.old_email}))
+        .after(json!({"email": new_email.as_str()}));
     audit::record(&mut tx, &actor, audit_change, now).await?;
-    audit::emit(&mut tx, &account_id, "user.updated", json!({"id": change.user_id, "email": new_email.as_str()}), now).await?;
+    audit::emit(&mut tx, &account_id, "user.updated", json!({"id": change.user_id, "email": new_email.as_str()}), now)
+        .await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&user_id);
     wake_outbox(state);

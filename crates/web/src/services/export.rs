@@ -32,8 +32,9 @@ pub async fn export(state: &AppState, me: &AuthUser) -> AppResult<Value> {
             |p| json!({"id": p.id, "name": p.name, "slug": p.slug, "enabled": p.enabled, "disabled_reason": p.disabled_reason, "created_at": ts(p.created_at)}),
         )
         .collect();
-    let api_key =
-        api_keys::of_user(&mut conn, &u.id).await?.map(|k| json!({"prefix": k.prefix, "created_at": ts(k.created_at), "last_used_at": k.last_used_at.map(ts)}));
+    let api_key = api_keys::of_user(&mut conn, &u.id)
+        .await?
+        .map(|k| json!({"prefix": k.prefix, "created_at": ts(k.created_at), "last_used_at": k.last_used_at.map(ts)}));
     let usage: Vec<Value> = usage::history_of_user(&mut conn, &u.id)
         .await?
         .into_iter()

@@ -11,13 +11,16 @@ use tenantry_storage::{integrations, users};
 
 /// An integration name: 1–64 of `a-z 0-9 _ -` (e.g. `google_calendar`).
 pub fn parse_name(name: &str) -> AppResult<&str> {
-    let ok = (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
     if ok { Ok(name) } else { Err(AppError::invalid("name", "must be 1–64 characters of a-z, 0-9, _ and -")) }
 }
 
 /// Records (`connected`) or forgets that a user connected `name`. The user themself or an
 /// Administrator of their account may report it.
-pub async fn set(state: &AppState, me: &AuthUser, actor: &Actor, user_id: &str, name: &str, connected: bool) -> AppResult<UserDetail> {
+pub async fn set(
+    state: &AppState, me: &AuthUser, actor: &Actor, user_id: &str, name: &str, connected: bool,
+) -> AppResult<UserDetail> {
     let id = UserId::parse(user_id).ok_or(AppError::NotFound)?;
     if id != me.user.id && me.user.role != Role::Administrator {
         return Err(AppError::NotFound);
@@ -27,10 +30,20 @@ pub async fn set(state: &AppState, me: &AuthUser, actor: &Actor, user_id: &str, 
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let user = users::get(&mut tx, account_id, &id).await?.ok_or(AppError::NotFound)?;
-    let changed = if connected { integrations::insert(&mut tx, account_id, &id, name, now).await? } else { integrations::delete(&mut tx, &id, name).await? };
+    let changed = if connected {
+        integrations::insert(&mut tx, account_id, &id, name, now).await?
+    } else {
+        integrations::delete(&mut tx, &id, name).await?
+    };
     if changed {
         let action = if connected { "integration.connected" } else { "integration.disconnected" };
-        audit::record(&mut tx, actor, Change::new(action, "user", id.as_str()).after(json!({"integration": name})), now).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change::new(action, "user", id.as_str()).after(json!({"integration": name})),
+            now,
+        )
+        .await?;
     }
     let detail = detail(&mut tx, user).await?;
     tenantry_storage::commit(tx).await?;

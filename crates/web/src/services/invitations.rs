@@ -12,11 +12,14 @@ use tenantry_storage::{Conn, credentials, security, users};
 
 /// Issues a fresh link for an invited user (revoking earlier ones) and queues the email, in the
 /// caller's transaction. Answers the link, which only the email (and the CLI) ever shows.
-pub async fn issue(state: &AppState, conn: &mut Conn, user: &User, account_name: &str, inviter: Option<&str>, now: i64) -> AppResult<String> {
+pub async fn issue(
+    state: &AppState, conn: &mut Conn, user: &User, account_name: &str, inviter: Option<&str>, now: i64,
+) -> AppResult<String> {
     invitations::revoke_for_user(conn, &user.id, now).await?;
     let token = SecretToken::generate("tiv_");
     let expires_at = now + INVITATION_TTL_MS;
-    invitations::insert(conn, &InvitationId::generate(), &user.account_id, &user.id, &token.hash(), now, expires_at).await?;
+    invitations::insert(conn, &InvitationId::generate(), &user.account_id, &user.id, &token.hash(), now, expires_at)
+        .await?;
     let link = format!("{}/invitations/{}", state.config.public_url, token.expose());
     let email = crate::mail::invitation(&user.email, &user.name, account_name, inviter, &link, expires_at);
     queue_email(conn, Some(user.account_id.as_str()), &email, now).await?;
@@ -37,7 +40,12 @@ pub async fn accept(state: &AppState, token: &str, password: Password, meta: &Cl
         let mut conn = state.db.conn().await?;
         security::get(&mut conn, &account_id).await?
     };
-    check_password(&policies.password, &password, &PasswordContext { email: &invitation.email, username: None }, "password")?;
+    check_password(
+        &policies.password,
+        &password,
+        &PasswordContext { email: &invitation.email, username: None },
+        "password",
+    )?;
     let hash = state.hasher.hash(&password).await?;
     let now = state.now();
     let mut tx = state.db.begin().await?;

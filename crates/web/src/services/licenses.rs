@@ -23,12 +23,16 @@ pub fn product(state: &AppState, key: &str) -> AppResult<ProductKey> {
 
 /// The account's subscription (every account has one from its creation).
 pub async fn subscription(conn: &mut Conn, account_id: &AccountId) -> AppResult<Subscription> {
-    subscriptions::get(conn, account_id).await?.ok_or_else(|| AppError::Internal(anyhow::anyhow!("account {account_id} has no subscription")))
+    subscriptions::get(conn, account_id)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("account {account_id} has no subscription")))
 }
 
 /// Assigns `product` to `user` in the caller's transaction, which holds the account lock.
 /// Holding it already changes nothing.
-pub async fn assign_in(conn: &mut Conn, actor: &Actor, sub: &Subscription, user: &User, product: &ProductKey, now: i64) -> AppResult<()> {
+pub async fn assign_in(
+    conn: &mut Conn, actor: &Actor, sub: &Subscription, user: &User, product: &ProductKey, now: i64,
+) -> AppResult<()> {
     let assigned = licenses::assigned(conn, &user.account_id, product.as_str()).await?;
     let held = licenses::of_user(conn, &user.id).await?;
     if held.iter().any(|p| p == product.as_str()) {
@@ -37,7 +41,8 @@ pub async fn assign_in(conn: &mut Conn, actor: &Actor, sub: &Subscription, user:
     rules::ensure_a_seat_is_free(product.as_str(), sub.purchased(product.as_str()), assigned).map_err(refused)?;
     licenses::insert(conn, &user.account_id, &user.id, product.as_str(), now).await?;
     let data = json!({"user_id": user.id.as_str(), "product": product.as_str()});
-    audit::record(conn, actor, Change::new("license.assigned", "user", user.id.as_str()).after(data.clone()), now).await?;
+    audit::record(conn, actor, Change::new("license.assigned", "user", user.id.as_str()).after(data.clone()), now)
+        .await?;
     audit::emit(conn, &user.account_id, "license.assigned", data, now).await?;
     Ok(())
 }
@@ -75,14 +80,28 @@ pub async fn unassign(state: &AppState, actor: &Actor, user_id: &str, product: &
         if user.role == Role::Administrator {
             let keeps_one = held.len() > 1;
             let others = licenses::licensed_administrators_except(&mut tx, &actor.account_id, &user.id).await?;
-            rules::ensure_a_licensed_administrator_remains(sub.status, others + i64::from(keeps_one)).map_err(refused)?;
+            rules::ensure_a_licensed_administrator_remains(sub.status, others + i64::from(keeps_one))
+                .map_err(refused)?;
         }
         licenses::delete(&mut tx, &user.id, product.as_str()).await?;
         let data = json!({"user_id": user.id.as_str(), "product": product.as_str()});
-        audit::record(&mut tx, actor, Change::new("license.unassigned", "user", user.id.as_str()).before(data.clone()), now).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change::new("license.unassigned", "user", user.id.as_str()).before(data.clone()),
+            now,
+        )
+        .await?;
         audit::emit(&mut tx, &user.account_id, "license.unassigned", data, now).await?;
         if rules::unassigning_disables_booking_pages(&product) {
-            crate::services::booking_pages::disable_unlicensed(&mut tx, actor, &user.id, disabled_reason::LICENSE_UNASSIGNED, now).await?;
+            crate::services::booking_pages::disable_unlicensed(
+                &mut tx,
+                actor,
+                &user.id,
+                disabled_reason::LICENSE_UNASSIGNED,
+                now,
+            )
+            .await?;
         }
     }
     let detail = detail(&mut tx, user).await?;
@@ -92,7 +111,9 @@ pub async fn unassign(state: &AppState, actor: &Actor, user_id: &str, product: &
 
 /// Rule 2 for a change that takes `user`'s Administrator standing away (demotion, deletion):
 /// refused when it would leave a paid account with no licensed Administrator.
-pub async fn ensure_licensed_administrator_survives(conn: &mut Conn, status: SubscriptionStatus, user: &User) -> AppResult<()> {
+pub async fn ensure_licensed_administrator_survives(
+    conn: &mut Conn, status: SubscriptionStatus, user: &User,
+) -> AppResult<()> {
     if user.role != Role::Administrator || licenses::of_user(conn, &user.id).await?.is_empty() {
         return Ok(());
     }

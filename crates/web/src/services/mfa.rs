@@ -48,7 +48,9 @@ pub async fn start(state: &AppState, me: &AuthUser) -> AppResult<Enrollment> {
     let sealed = state.secrets.seal(&seed)?;
     let mut conn = state.db.conn().await?;
     if !credentials::set_pending_totp(&mut conn, &me.user.id, &sealed).await? {
-        return Err(AppError::conflict("Two-step verification is already on. Turn it off first to set up a new authenticator."));
+        return Err(AppError::conflict(
+            "Two-step verification is already on. Turn it off first to set up a new authenticator.",
+        ));
     }
     let otpauth_uri = t.to_url().map_err(|e| AppError::Internal(anyhow::anyhow!("otpauth uri: {e}")))?;
     let qr_svg = qrcode::QrCode::new(otpauth_uri.as_bytes())
@@ -82,12 +84,20 @@ pub async fn verify_code(state: &AppState, creds: &Credentials, code: &str, now:
         return accept_totp(state, creds, seed, code, now).await;
     }
     let mut conn = state.db.conn().await?;
-    Ok(credentials::use_recovery_code(&mut conn, &creds.user.id, TokenHash::of(&normalize_recovery(code)).as_str(), now).await?)
+    Ok(credentials::use_recovery_code(
+        &mut conn,
+        &creds.user.id,
+        TokenHash::of(&normalize_recovery(code)).as_str(),
+        now,
+    )
+    .await?)
 }
 
 async fn my_credentials(state: &AppState, me: &AuthUser) -> AppResult<Credentials> {
     let mut conn = state.db.conn().await?;
-    credentials::by_id(&mut conn, &me.user.id).await?.ok_or(AppError::Unauthorized("The token is invalid or has expired."))
+    credentials::by_id(&mut conn, &me.user.id)
+        .await?
+        .ok_or(AppError::Unauthorized("The token is invalid or has expired."))
 }
 
 /// Confirms enrolment with a first code; turns TOTP on and answers the recovery codes (shown once).

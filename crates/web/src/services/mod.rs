@@ -37,7 +37,9 @@ pub async fn queue_email(conn: &mut Conn, account_id: Option<&str>, email: &Outg
 /// Queues a text message for `user` of `account_id` in the caller's transaction and writes it to
 /// the account's SMS log (`purpose`: `password_reset`, `phone_verification`…); call
 /// [`wake_outbox`] after the commit.
-pub async fn queue_sms(conn: &mut Conn, account_id: &str, user_id: &str, purpose: &str, sms: &OutgoingSms, now: i64) -> AppResult<()> {
+pub async fn queue_sms(
+    conn: &mut Conn, account_id: &str, user_id: &str, purpose: &str, sms: &OutgoingSms, now: i64,
+) -> AppResult<()> {
     let payload = serde_json::to_string(sms).map_err(anyhow::Error::from)?;
     outbox::enqueue(conn, Some(account_id), OutgoingSms::KIND, &payload, now).await?;
     tenantry_storage::phones::log_sms(conn, account_id, Some(user_id), &sms.to, purpose, now).await?;
@@ -45,7 +47,9 @@ pub async fn queue_sms(conn: &mut Conn, account_id: &str, user_id: &str, purpose
 }
 
 /// Checks a new password of a user who has no history yet against the policy, every unmet rule under `field`.
-pub fn check_password(policy: &PasswordPolicy, password: &Password, who: &PasswordContext<'_>, field: &str) -> AppResult<()> {
+pub fn check_password(
+    policy: &PasswordPolicy, password: &Password, who: &PasswordContext<'_>, field: &str,
+) -> AppResult<()> {
     let mut errors = ValidationErrors::new();
     for v in policy.violations(password, who) {
         errors.push(field, v.to_string());

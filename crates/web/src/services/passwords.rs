@@ -12,7 +12,9 @@ use tenantry_storage::{credentials, security, sessions};
 
 /// Every rule `password` breaks for `user`, the history included, as messages under `field`.
 /// Runs the Argon2 checks of the history outside any transaction.
-pub async fn check(state: &AppState, policy: &PasswordPolicy, user: &User, password: &Password, field: &str) -> AppResult<()> {
+pub async fn check(
+    state: &AppState, policy: &PasswordPolicy, user: &User, password: &Password, field: &str,
+) -> AppResult<()> {
     let mut errors = ValidationErrors::new();
     let who = PasswordContext { email: &user.email, username: user.username.as_deref() };
     for rule in policy.violations(password, &who) {
@@ -48,7 +50,9 @@ pub async fn checked_hash(state: &AppState, user: &User, password: &Password, fi
 
 /// `POST /me/password`: changes one's own password with the current one; ends every other session
 /// and lifts a "change your password" restriction from this one.
-pub async fn change_own(state: &AppState, me: &AuthUser, actor: &Actor, current: Password, new: Password) -> AppResult<()> {
+pub async fn change_own(
+    state: &AppState, me: &AuthUser, actor: &Actor, current: Password, new: Password,
+) -> AppResult<()> {
     let stored = {
         let mut conn = state.db.conn().await?;
         credentials::by_id(&mut conn, &me.user.id).await?.and_then(|c| c.password_hash)
@@ -72,7 +76,9 @@ pub async fn change_own(state: &AppState, me: &AuthUser, actor: &Actor, current:
 
 /// An Administrator sets a user's password (optionally asking for a new one at next sign-in);
 /// the user's sessions end.
-pub async fn admin_set(state: &AppState, admin: &AuthUser, actor: &Actor, id: &str, password: Password, require_change: bool) -> AppResult<UserDetail> {
+pub async fn admin_set(
+    state: &AppState, admin: &AuthUser, actor: &Actor, id: &str, password: Password, require_change: bool,
+) -> AppResult<UserDetail> {
     let id = UserId::parse(id).ok_or(AppError::NotFound)?;
     let account_id = &admin.user.account_id;
     let user = {
@@ -80,14 +86,17 @@ pub async fn admin_set(state: &AppState, admin: &AuthUser, actor: &Actor, id: &s
         tenantry_storage::users::get(&mut conn, account_id, &id).await?.ok_or(AppError::NotFound)?
     };
     if user.status == UserStatus::Invited {
-        return Err(AppError::conflict("This user has not accepted their invitation yet; they choose their own password."));
+        return Err(AppError::conflict(
+            "This user has not accepted their invitation yet; they choose their own password.",
+        ));
     }
     let hash = checked_hash(state, &user, &password, "password").await?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
     credentials::set_password(&mut tx, &id, &hash, password.profile(), require_change, now).await?;
     sessions::delete_for_user(&mut tx, &id).await?;
-    let change = Change::new("password.set_by_administrator", "user", id.as_str()).after(serde_json::json!({ "require_change": require_change }));
+    let change = Change::new("password.set_by_administrator", "user", id.as_str())
+        .after(serde_json::json!({ "require_change": require_change }));
     audit::record(&mut tx, actor, change, now).await?;
     let user = tenantry_storage::users::get(&mut tx, account_id, &id).await?.ok_or(AppError::NotFound)?;
     let user = detail(&mut tx, user).await?;

@@ -50,10 +50,23 @@ pub async fn request(state: &AppState, me: &AuthUser, actor: &Actor, number: Pho
     };
     phones::insert(&mut tx, &v).await?;
     let body = format!("Your Tenantry verification code is {code}. It expires in 10 minutes.");
-    queue_sms(&mut tx, me.user.account_id.as_str(), me.user.id.as_str(), "phone_verification", &OutgoingSms { to: number.as_str().to_owned(), body }, now)
-        .await?;
-    audit::record(&mut tx, actor, Change::new("user.phone_verification_sent", "user", me.user.id.as_str()).after(json!({"number": number.as_str()})), now)
-        .await?;
+    queue_sms(
+        &mut tx,
+        me.user.account_id.as_str(),
+        me.user.id.as_str(),
+        "phone_verification",
+        &OutgoingSms { to: number.as_str().to_owned(), body },
+        now,
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change::new("user.phone_verification_sent", "user", me.user.id.as_str())
+            .after(json!({"number": number.as_str()})),
+        now,
+    )
+    .await?;
     tenantry_storage::commit(tx).await?;
     wake_outbox(state);
     Ok(())
@@ -81,9 +94,13 @@ pub async fn verify(state: &AppState, me: &AuthUser, actor: &Actor, code: &str) 
     if !phones::mark_used(&mut tx, &pending.id, now).await? {
         return Err(bad());
     }
-    let before = users::get(&mut tx, &me.user.account_id, &me.user.id).await?.and_then(|u| u.phone_number.filter(|_| u.phone_verified));
+    let before = users::get(&mut tx, &me.user.account_id, &me.user.id)
+        .await?
+        .and_then(|u| u.phone_number.filter(|_| u.phone_verified));
     credentials::set_phone(&mut tx, &me.user.id, Some(&pending.number), true).await?;
-    let change = Change::new("user.phone_verified", "user", me.user.id.as_str()).before(json!({"number": before})).after(json!({"number": pending.number}));
+    let change = Change::new("user.phone_verified", "user", me.user.id.as_str())
+        .before(json!({"number": before}))
+        .after(json!({"number": pending.number}));
     audit::record(&mut tx, actor, change, now).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&me.user.id);

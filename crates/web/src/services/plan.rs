@@ -57,7 +57,8 @@ pub enum Recorded {
 /// account, a user for themself. With an `Idempotency-Key`, the same report counts once; the key
 /// used again for a different report is refused (409).
 pub async fn report(state: &AppState, me: &AuthUser, key: Option<&str>, r: UsageReport) -> AppResult<Recorded> {
-    let user_id = UserId::parse(&r.user_id).ok_or_else(|| AppError::invalid("user_id", "is not a user of this account"))?;
+    let user_id =
+        UserId::parse(&r.user_id).ok_or_else(|| AppError::invalid("user_id", "is not a user of this account"))?;
     if me.user.role != Role::Administrator && user_id != me.user.id {
         return Err(AppError::Forbidden("Only Administrators report usage for other users."));
     }
@@ -68,10 +69,17 @@ pub async fn report(state: &AppState, me: &AuthUser, key: Option<&str>, r: Usage
     }
     if let Some(key) = key {
         let hash = hex::encode(Sha256::digest(format!("{}\n{}\n{}", user_id.as_str(), r.metric.as_str(), r.quantity)));
-        let report = Report { request_hash: hash.clone(), user_id: user_id.to_string(), metric: r.metric.as_str().to_owned(), quantity: r.quantity };
+        let report = Report {
+            request_hash: hash.clone(),
+            user_id: user_id.to_string(),
+            metric: r.metric.as_str().to_owned(),
+            quantity: r.quantity,
+        };
         if let Some(first) = usage::record_report(&mut tx, &me.user.account_id, key, &hash, &report, now).await? {
             if first.request_hash != hash {
-                return Err(AppError::conflict("This Idempotency-Key was used for a different report: use a new key for a new report."));
+                return Err(AppError::conflict(
+                    "This Idempotency-Key was used for a different report: use a new key for a new report.",
+                ));
             }
             return Ok(Recorded::Replayed);
         }

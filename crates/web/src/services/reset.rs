@@ -45,21 +45,55 @@ pub async fn request(state: &AppState, email: &str, meta: &ClientMeta) -> AppRes
     let id = format!("rst_{}", tenantry_domain::token::random_hex(12));
     let account = Some(creds.user.account_id.as_str());
     let channel = if creds.phone_verified && creds.phone_number.is_some() { "sms" } else { "email" };
-    let change = Change::new("password.reset_requested", "user", creds.user.id.as_str()).after(serde_json::json!({ "channel": channel }));
+    let change = Change::new("password.reset_requested", "user", creds.user.id.as_str())
+        .after(serde_json::json!({ "channel": channel }));
     audit::record(&mut tx, &actor_for(&creds.user, meta), change, now).await?;
     match creds.phone_number.as_deref().filter(|_| creds.phone_verified) {
         Some(phone) => {
             let code = six_digits();
-            credentials::insert_reset(&mut tx, &id, &creds.user.id, "sms", &sms_code_hash(&id, &code), now, now + RESET_TTL_MS).await?;
-            let body = format!("Your Tenantry password reset code is {code}. It expires in 10 minutes. If you did not ask for it, ignore this message.");
-            queue_sms(&mut tx, creds.user.account_id.as_str(), creds.user.id.as_str(), "password_reset", &OutgoingSms { to: phone.to_owned(), body }, now)
-                .await?;
+            credentials::insert_reset(
+                &mut tx,
+                &id,
+                &creds.user.id,
+                "sms",
+                &sms_code_hash(&id, &code),
+                now,
+                now + RESET_TTL_MS,
+            )
+            .await?;
+            let body = format!(
+                "Your Tenantry password reset code is {code}. It expires in 10 minutes. If you did not ask for it, ignore this message."
+            );
+            queue_sms(
+                &mut tx,
+                creds.user.account_id.as_str(),
+                creds.user.id.as_str(),
+                "password_reset",
+                &OutgoingSms { to: phone.to_owned(), body },
+                now,
+            )
+            .await?;
         }
         None => {
             let token = SecretToken::generate("trs_");
-            credentials::insert_reset(&mut tx, &id, &creds.user.id, "email", token.hash().as_str(), now, now + RESET_TTL_MS).await?;
+            credentials::insert_reset(
+                &mut tx,
+                &id,
+                &creds.user.id,
+                "email",
+                token.hash().as_str(),
+                now,
+                now + RESET_TTL_MS,
+            )
+            .await?;
             let link = format!("{}/password-reset/{}", state.config.public_url, token.expose());
-            queue_email(&mut tx, account, &crate::mail::password_reset(&creds.user.email, &creds.user.name, &link), now).await?;
+            queue_email(
+                &mut tx,
+                account,
+                &crate::mail::password_reset(&creds.user.email, &creds.user.name, &link),
+                now,
+            )
+            .await?;
         }
     }
     tenantry_storage::commit(tx).await?;
@@ -69,7 +103,11 @@ pub async fn request(state: &AppState, email: &str, meta: &ClientMeta) -> AppRes
 
 /// The user acting on their own account from `meta`'s address (they are not signed in).
 pub fn actor_for(user: &tenantry_storage::users::User, meta: &ClientMeta) -> Actor {
-    Actor { account_id: user.account_id.clone(), user_id: Some(user.id.to_string()), ip: meta.ip.map(|i| i.to_string()) }
+    Actor {
+        account_id: user.account_id.clone(),
+        user_id: Some(user.id.to_string()),
+        ip: meta.ip.map(|i| i.to_string()),
+    }
 }
 
 const BAD_CODE: &str = "is wrong or has expired; ask for a new one";
@@ -92,7 +130,9 @@ pub(crate) fn subtle_eq(a: &str, b: &str) -> bool {
 /// `POST /auth/password-reset/confirm`: every try spends one of the 5 attempts before the code is
 /// compared; a right code sets the password (policy and history checked), unlocks the user and
 /// ends their sessions.
-pub async fn confirm(state: &AppState, email: &str, code: &str, new_password: Password, meta: &ClientMeta) -> AppResult<()> {
+pub async fn confirm(
+    state: &AppState, email: &str, code: &str, new_password: Password, meta: &ClientMeta,
+) -> AppResult<()> {
     let now = state.now();
     limit_ip(state, meta, now)?;
     let bad = || AppError::invalid("code", BAD_CODE);
@@ -117,8 +157,8 @@ pub async fn confirm(state: &AppState, email: &str, code: &str, new_password: Pa
     }
     credentials::set_password(&mut tx, &creds.user.id, &hash, new_password.profile(), false, now).await?;
     sessions::delete_for_user(&mut tx, &creds.user.id).await?;
-    let change =
-        Change::new("password.reset", "user", creds.user.id.as_str()).after(serde_json::json!({ "unlocked": creds.user.status == UserStatus::Locked }));
+    let change = Change::new("password.reset", "user", creds.user.id.as_str())
+        .after(serde_json::json!({ "unlocked": creds.user.status == UserStatus::Locked }));
     audit::record(&mut tx, &actor_for(&creds.user, meta), change, now).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&creds.user.id);
@@ -128,7 +168,9 @@ pub async fn confirm(state: &AppState, email: &str, code: &str, new_password: Pa
 /// The email a reset link is for, if the link is open (the reset page shows it).
 pub async fn link_email(state: &AppState, token: &str) -> AppResult<String> {
     let mut conn = state.db.conn().await?;
-    let reset = credentials::reset_by_hash(&mut conn, TokenHash::of(token).as_str(), state.now()).await?.ok_or(AppError::NotFound)?;
+    let reset = credentials::reset_by_hash(&mut conn, TokenHash::of(token).as_str(), state.now())
+        .await?
+        .ok_or(AppError::NotFound)?;
     let id = tenantry_domain::UserId::from_trusted(reset.user_id);
     let creds = credentials::by_id(&mut conn, &id).await?.ok_or(AppError::NotFound)?;
     Ok(creds.user.email)

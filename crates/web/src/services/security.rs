@@ -42,7 +42,9 @@ pub fn policies_json(p: &SecurityPolicies) -> Value {
 
 /// Validates and stores one part of the policies; answers them all and how many users' current
 /// passwords no longer meet the password policy.
-pub async fn update(state: &AppState, admin: &AuthUser, actor: &Actor, change: PolicyChange) -> AppResult<(SecurityPolicies, usize)> {
+pub async fn update(
+    state: &AppState, admin: &AuthUser, actor: &Actor, change: PolicyChange,
+) -> AppResult<(SecurityPolicies, usize)> {
     match &change {
         PolicyChange::Password(p) => p.validate()?,
         PolicyChange::Lockout(p) => p.validate()?,
@@ -63,7 +65,13 @@ pub async fn update(state: &AppState, admin: &AuthUser, actor: &Actor, change: P
     security::put(&mut tx, account_id, &policies, now).await?;
     let after = policies_json(&policies);
     if before != after {
-        audit::record(&mut tx, actor, Change::new("security_policy.updated", "account", account_id.as_str()).before(before).after(after.clone()), now).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change::new("security_policy.updated", "account", account_id.as_str()).before(before).after(after.clone()),
+            now,
+        )
+        .await?;
         audit::emit(&mut tx, account_id, "security_policy.updated", after, now).await?;
     }
     let non_compliant = security::non_compliant_users(&mut tx, account_id, &policies.password, now).await?.len();
@@ -87,7 +95,8 @@ pub async fn require_new_passwords(state: &AppState, admin: &AuthUser, actor: &A
     let policies = security::get(&mut tx, account_id).await?;
     let ids = security::non_compliant_users(&mut tx, account_id, &policies.password, state.now()).await?;
     let n = security::require_password_change(&mut tx, account_id, &ids).await?;
-    let change = Change::new("password.change_required", "account", account_id.as_str()).after(json!({ "user_ids": ids }));
+    let change =
+        Change::new("password.change_required", "account", account_id.as_str()).after(json!({ "user_ids": ids }));
     audit::record(&mut tx, actor, change, state.now()).await?;
     tenantry_storage::commit(tx).await?;
     Ok(n)

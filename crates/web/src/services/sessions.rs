@@ -38,8 +38,13 @@ pub async fn revoke_all_of_user(state: &AppState, admin: &AuthUser, actor: &Acto
     let mut tx = state.db.begin().await?;
     tenantry_storage::users::get(&mut tx, &admin.user.account_id, &id).await?.ok_or(AppError::NotFound)?;
     let n = sessions::delete_for_user(&mut tx, &id).await?;
-    audit::record(&mut tx, actor, Change::new("user.signed_out_everywhere", "user", id.as_str()).after(serde_json::json!({ "sessions": n })), state.now())
-        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change::new("user.signed_out_everywhere", "user", id.as_str()).after(serde_json::json!({ "sessions": n })),
+        state.now(),
+    )
+    .await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&id);
     Ok(())

@@ -32,13 +32,16 @@ pub const TRIAL_PLAN: &str = "trial";
 
 /// Starts a new account's trial, with the configured seats of every product, in the caller's transaction.
 pub async fn start_trial(state: &AppState, conn: &mut Conn, account_id: &AccountId, now: i64) -> AppResult<()> {
-    let seats: Vec<(&str, i64)> = state.config.catalog.products().iter().map(|p| (p.key.as_str(), state.config.trial_seats)).collect();
+    let seats: Vec<(&str, i64)> =
+        state.config.catalog.products().iter().map(|p| (p.key.as_str(), state.config.trial_seats)).collect();
     subscriptions::insert(conn, account_id, TRIAL_PLAN, SubscriptionStatus::Trial, &seats, now).await?;
     Ok(())
 }
 
 /// Seats bought and assigned per catalog product.
-pub async fn summarize(state: &AppState, conn: &mut Conn, account_id: &AccountId, sub: Subscription) -> AppResult<SubscriptionSummary> {
+pub async fn summarize(
+    state: &AppState, conn: &mut Conn, account_id: &AccountId, sub: Subscription,
+) -> AppResult<SubscriptionSummary> {
     let assigned: BTreeMap<String, i64> = licenses::assigned_counts(conn, account_id).await?.into_iter().collect();
     let seats = state
         .config
@@ -87,10 +90,19 @@ pub async fn set(state: &AppState, account_id: &str, change: SubscriptionChange)
     }
     let licensed_admins = licenses::licensed_administrators(&mut tx, &account_id).await?;
     rules::ensure_a_licensed_administrator_remains(change.status, licensed_admins).map_err(refused)?;
-    subscriptions::update(&mut tx, &account_id, &change.plan, change.status, change.cycle_start.unwrap_or(before.cycle_start), now).await?;
+    subscriptions::update(
+        &mut tx,
+        &account_id,
+        &change.plan,
+        change.status,
+        change.cycle_start.unwrap_or(before.cycle_start),
+        now,
+    )
+    .await?;
     let after = subscription(&mut tx, &account_id).await?;
     let view = |s: &Subscription| json!({"plan": s.plan, "status": s.status.as_str(), "cycle_start": s.cycle_start, "seats": s.seats.iter().cloned().collect::<BTreeMap<_, _>>()});
-    let audit_change = Change::new("subscription.updated", "account", account_id.as_str()).before(view(&before)).after(view(&after));
+    let audit_change =
+        Change::new("subscription.updated", "account", account_id.as_str()).before(view(&before)).after(view(&after));
     audit::record(&mut tx, &Actor::system(account_id.clone()), audit_change, now).await?;
     let summary = summarize(state, &mut tx, &account_id, after).await?;
     tenantry_storage::commit(tx).await?;

@@ -9,7 +9,8 @@ use crate::state::AppState;
 use serde_json::json;
 use tenantry_domain::rules::{self, ensure_an_administrator_remains};
 use tenantry_domain::{
-    AccountId, DateFormat, EmailAddress, PersonName, Role, SCHEDULING_PRODUCT, TimeFormat, TimeZoneName, UserId, UserStatus, Username, ValidationErrors,
+    AccountId, DateFormat, EmailAddress, PersonName, Role, SCHEDULING_PRODUCT, TimeFormat, TimeZoneName, UserId,
+    UserStatus, Username, ValidationErrors,
 };
 use tenantry_storage::users::{self, ListQuery, NewUser, ProfileChange, User};
 use tenantry_storage::{Conn, accounts, booking_pages, integrations, licenses as license_rows};
@@ -53,7 +54,11 @@ pub async fn detail(conn: &mut Conn, user: User) -> AppResult<UserDetail> {
     let mut licenses = license_rows::of_users(conn, &user.account_id, &ids).await?;
     let mut integrations = integrations::of_users(conn, &user.account_id, &ids).await?;
     let key = user.id.as_str();
-    Ok(UserDetail { licenses: licenses.remove(key).unwrap_or_default(), integrations: integrations.remove(key).unwrap_or_default(), user })
+    Ok(UserDetail {
+        licenses: licenses.remove(key).unwrap_or_default(),
+        integrations: integrations.remove(key).unwrap_or_default(),
+        user,
+    })
 }
 
 /// Loads what each of `users` holds, in two queries.
@@ -65,7 +70,11 @@ async fn details(conn: &mut Conn, account_id: &AccountId, users: Vec<User>) -> A
         .into_iter()
         .map(|user| {
             let key = user.id.as_str();
-            UserDetail { licenses: licenses.remove(key).unwrap_or_default(), integrations: integrations.remove(key).unwrap_or_default(), user }
+            UserDetail {
+                licenses: licenses.remove(key).unwrap_or_default(),
+                integrations: integrations.remove(key).unwrap_or_default(),
+                user,
+            }
         })
         .collect())
 }
@@ -124,7 +133,16 @@ pub async fn invite(state: &AppState, admin: &AuthUser, actor: &Actor, input: In
     let account = accounts::get(&mut tx, account_id).await?.ok_or(AppError::NotFound)?;
     users::insert(
         &mut tx,
-        NewUser { id: &user_id, account_id, email: &input.email, name: &input.name, role: input.role, status: UserStatus::Invited, password_hash: None, now },
+        NewUser {
+            id: &user_id,
+            account_id,
+            email: &input.email,
+            name: &input.name,
+            role: input.role,
+            status: UserStatus::Invited,
+            password_hash: None,
+            now,
+        },
     )
     .await?;
     let user = users::get(&mut tx, account_id, &user_id).await?.ok_or(AppError::NotFound)?;
@@ -137,7 +155,8 @@ pub async fn invite(state: &AppState, admin: &AuthUser, actor: &Actor, input: In
     invitations::issue(state, &mut tx, &user, &account.name, Some(&admin.user.name), now).await?;
     let detail = detail(&mut tx, user).await?;
     let view = audit_view(&detail);
-    audit::record(&mut tx, actor, Change::new("user.invited", "user", user_id.as_str()).after(view.clone()), now).await?;
+    audit::record(&mut tx, actor, Change::new("user.invited", "user", user_id.as_str()).after(view.clone()), now)
+        .await?;
     audit::emit(&mut tx, account_id, "user.invited", view, now).await?;
     tenantry_storage::commit(tx).await?;
     wake_outbox(state);
@@ -180,7 +199,8 @@ async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch
         licenses::ensure_licensed_administrator_survives(conn, sub.status, &current).await?;
     }
     let mut preferences = current.preferences.clone();
-    let touches_preferences = patch.notifications.is_some() || patch.phone_settings.is_some() || patch.message_settings.is_some();
+    let touches_preferences =
+        patch.notifications.is_some() || patch.phone_settings.is_some() || patch.message_settings.is_some();
     if let Some(n) = patch.notifications {
         preferences.notifications = n;
     }
@@ -205,7 +225,8 @@ async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch
     let after = UserDetail { user, ..before.clone() };
     let (b, a) = (audit_view(&before), audit_view(&after));
     if b != a {
-        audit::record(conn, actor, Change::new("user.updated", "user", id.as_str()).before(b).after(a.clone()), now).await?;
+        audit::record(conn, actor, Change::new("user.updated", "user", id.as_str()).before(b).after(a.clone()), now)
+            .await?;
         audit::emit(conn, account_id, "user.updated", a, now).await?;
     }
     Ok(after)
@@ -272,7 +293,10 @@ async fn plan_deletion(conn: &mut Conn, actor: &Actor, id: &UserId) -> AppResult
         users::get(conn, account_id, heir).await?
     };
     let pages_disabled = match &heir {
-        Some(h) => pages.iter().any(|p| p.enabled) && !license_rows::of_user(conn, &h.id).await?.iter().any(|l| l == SCHEDULING_PRODUCT),
+        Some(h) => {
+            pages.iter().any(|p| p.enabled)
+                && !license_rows::of_user(conn, &h.id).await?.iter().any(|l| l == SCHEDULING_PRODUCT)
+        }
         None => false,
     };
     let user = detail(conn, user).await?;
@@ -303,7 +327,14 @@ pub async fn delete(state: &AppState, actor: &Actor, id: &str, dry_run: bool) ->
             audit::emit(&mut tx, account_id, "booking_page.transferred", data, now).await?;
         }
         if plan.pages_disabled {
-            crate::services::booking_pages::disable_unlicensed(&mut tx, actor, &heir.id, rules::disabled_reason::NO_LICENSE, now).await?;
+            crate::services::booking_pages::disable_unlicensed(
+                &mut tx,
+                actor,
+                &heir.id,
+                rules::disabled_reason::NO_LICENSE,
+                now,
+            )
+            .await?;
         }
     }
     users::delete(&mut tx, account_id, &id).await?;

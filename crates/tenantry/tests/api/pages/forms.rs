@@ -53,15 +53,33 @@ async fn add_user_form_invites_and_shows_field_errors(b: Backend) {
     app.signup("Acme", "ana@example.com").await;
     let cookie = page_sign_in(&app, "ana@example.com", PASSWORD).await;
 
-    let res = post_form(&app, "/users", Some(&cookie), &[("email", "not-an-email"), ("name", "Carla Dias"), ("role", "member")]).await;
+    let res = post_form(
+        &app,
+        "/users",
+        Some(&cookie),
+        &[("email", "not-an-email"), ("name", "Carla Dias"), ("role", "member")],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("Email is not a valid email address."), "{html}");
-    assert!(html.contains(r#"aria-describedby="email-error""#) && html.contains(r#"id="email-error""#), "the error is tied to its field");
-    assert!(html.contains(r#"value="Carla Dias""#) && html.contains(r#"value="not-an-email""#), "entered values are kept");
+    assert!(
+        html.contains(r#"aria-describedby="email-error""#) && html.contains(r#"id="email-error""#),
+        "the error is tied to its field"
+    );
+    assert!(
+        html.contains(r#"value="Carla Dias""#) && html.contains(r#"value="not-an-email""#),
+        "entered values are kept"
+    );
     assert!(html.contains("<details class=\"card add-user\" open>"), "the form stays open to fix it");
 
-    let res = post_form(&app, "/users", Some(&cookie), &[("email", "carla@example.com"), ("name", "Carla Dias"), ("role", "member")]).await;
+    let res = post_form(
+        &app,
+        "/users",
+        Some(&cookie),
+        &[("email", "carla@example.com"), ("name", "Carla Dias"), ("role", "member")],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/users");
     let flash = set_cookie(&res, "tenantry_flash").expect("success message kept for the next page").to_owned();
@@ -78,7 +96,13 @@ async fn add_user_form_invites_and_shows_field_errors(b: Backend) {
     assert!(html.contains("Carla Dias") && html.contains("Invited (Pending)"));
     app.wait_for_mail_to("carla@example.com").await;
 
-    let res = post_form(&app, "/users", Some(&cookie), &[("email", "CARLA@example.com"), ("name", "Carla Again"), ("role", "member")]).await;
+    let res = post_form(
+        &app,
+        "/users",
+        Some(&cookie),
+        &[("email", "CARLA@example.com"), ("name", "Carla Again"), ("role", "member")],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(res.text().await.unwrap().contains("Email is already taken."));
     let res = post_form(&app, "/users", Some(&cookie), &[("email", ""), ("name", ""), ("role", "owner")]).await;
@@ -90,13 +114,25 @@ async fn add_user_form_invites_and_shows_field_errors(b: Backend) {
 
 async fn signup_page_creates_the_account_and_says_when_closed(b: Backend) {
     let app = spawn_app(b).await;
-    let res = post_form(&app, "/signup", None, &[("account_name", "Acme"), ("name", "Ana Lima"), ("email", "ana@example.com"), ("password", "short")]).await;
+    let res = post_form(
+        &app,
+        "/signup",
+        None,
+        &[("account_name", "Acme"), ("name", "Ana Lima"), ("email", "ana@example.com"), ("password", "short")],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("Password must be at least 10 characters."), "{html}");
     assert!(html.contains(r#"value="Acme""#) && !html.contains("short\""), "values kept, password not");
 
-    let res = post_form(&app, "/signup", None, &[("account_name", "Acme"), ("name", "Ana Lima"), ("email", "ana@example.com"), ("password", PASSWORD)]).await;
+    let res = post_form(
+        &app,
+        "/signup",
+        None,
+        &[("account_name", "Acme"), ("name", "Ana Lima"), ("email", "ana@example.com"), ("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/users");
     let cookie = cookie_value(set_cookie(&res, "tenantry_session").expect("signed in"));
@@ -107,10 +143,18 @@ async fn signup_page_creates_the_account_and_says_when_closed(b: Backend) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let html = res.text().await.unwrap();
     assert!(html.contains("Sign-up is closed") && !html.contains(r#"name="password""#), "{html}");
-    let res =
-        post_form(&closed, "/signup", None, &[("account_name", "Acme"), ("name", "Ana Lima"), ("email", "ana@example.com"), ("password", PASSWORD)]).await;
+    let res = post_form(
+        &closed,
+        "/signup",
+        None,
+        &[("account_name", "Acme"), ("name", "Ana Lima"), ("email", "ana@example.com"), ("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert!(!get(&closed, "/signin", None).await.text().await.unwrap().contains("/signup"), "no link to a closed sign-up");
+    assert!(
+        !get(&closed, "/signin", None).await.text().await.unwrap().contains("/signup"),
+        "no link to a closed sign-up"
+    );
 }
 
 async fn invitation_page_sets_the_password_and_signs_in(b: Backend) {
@@ -144,25 +188,42 @@ async fn my_settings_saves_the_profile_and_shows_errors(b: Backend) {
     let app = spawn_app(b).await;
     app.signup("Acme", "ana@example.com").await;
     let cookie = page_sign_in(&app, "ana@example.com", PASSWORD).await;
-    let fields = [("name", "Ana Lima"), ("username", "ana.lima"), ("timezone", "Europe/Berlin"), ("date_format", "DD.MM.YYYY"), ("time_format", "12h")];
+    let fields = [
+        ("name", "Ana Lima"),
+        ("username", "ana.lima"),
+        ("timezone", "Europe/Berlin"),
+        ("date_format", "DD.MM.YYYY"),
+        ("time_format", "12h"),
+    ];
     let res = post_form(&app, "/me", Some(&cookie), &fields).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/me");
     let html = get(&app, "/me", Some(&cookie)).await.text().await.unwrap();
     assert!(html.contains(r#"value="Ana Lima""#) && html.contains(r#"value="ana.lima""#), "{html}");
-    assert!(html.contains("<option selected>Europe/Berlin</option>") && html.contains("<option selected>DD.MM.YYYY</option>"));
+    assert!(
+        html.contains("<option selected>Europe/Berlin</option>")
+            && html.contains("<option selected>DD.MM.YYYY</option>")
+    );
     assert!(html.contains(r#"value="12h" checked"#));
 
     let res = post_form(
         &app,
         "/me",
         Some(&cookie),
-        &[("name", ""), ("username", "x"), ("timezone", "Mars/Olympus"), ("date_format", "DD.MM.YYYY"), ("time_format", "12h")],
+        &[
+            ("name", ""),
+            ("username", "x"),
+            ("timezone", "Mars/Olympus"),
+            ("date_format", "DD.MM.YYYY"),
+            ("time_format", "12h"),
+        ],
     )
     .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
-    for message in ["Name is required.", "Username must be 3 to 32 characters.", "Time zone is not a known IANA time zone"] {
+    for message in
+        ["Name is required.", "Username must be 3 to 32 characters.", "Time zone is not a known IANA time zone"]
+    {
         assert!(html.contains(message), "{message} in {html}");
     }
     assert!(html.contains(r#"value="x""#), "entered values are kept");
@@ -171,7 +232,13 @@ async fn my_settings_saves_the_profile_and_shows_errors(b: Backend) {
         &app,
         "/me",
         Some(&cookie),
-        &[("name", "Ana Lima"), ("username", ""), ("timezone", "UTC"), ("date_format", "YYYY-MM-DD"), ("time_format", "24h")],
+        &[
+            ("name", "Ana Lima"),
+            ("username", ""),
+            ("timezone", "UTC"),
+            ("date_format", "YYYY-MM-DD"),
+            ("time_format", "24h"),
+        ],
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
