@@ -5,6 +5,7 @@ pub mod common_passwords;
 pub mod email;
 pub mod error;
 pub mod id;
+pub mod limits;
 pub mod lockout;
 pub mod message;
 pub mod name;
@@ -15,8 +16,10 @@ pub mod product;
 pub mod role;
 pub mod rules;
 pub mod session_policy;
+pub mod session_scope;
 pub mod settings;
 pub mod slug;
+pub mod time;
 pub mod token;
 pub mod usage;
 pub mod username;
@@ -33,12 +36,10 @@ pub use preferences::{DateFormat, TimeFormat, TimeZoneName};
 pub use product::{Catalog, Product, ProductKey, SCHEDULING as SCHEDULING_PRODUCT, SubscriptionStatus};
 pub use role::{Role, UserStatus};
 pub use session_policy::SessionPolicy;
+pub use session_scope::{Reach, SessionScope};
 pub use settings::Preferences;
 pub use slug::Slug;
 pub use token::{SecretToken, TokenHash};
 pub use username::Username;
 
-/// How long an invitation link stays valid, in milliseconds (7 days).
-pub const INVITATION_TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;
-/// How long a session lives at most, in milliseconds (30 days), until the session policy says otherwise.
-pub const SESSION_MAX_AGE_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+pub use limits::{INVITATION_TTL_MS, SESSION_MAX_AGE_MS};

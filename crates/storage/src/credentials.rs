@@ -223,7 +223,7 @@ pub struct Reset {
 }
 
 /// Attempts a reset code allows.
-pub const RESET_ATTEMPTS: i64 = 5;
+pub use tenantry_domain::limits::RESET_ATTEMPTS;
 
 /// Starts a password reset, ending any earlier open one of the user.
 pub async fn insert_reset(

@@ -1,5 +1,6 @@
 //! Wires storage, the web layer and the outbox worker into one running server.
 
+pub mod avatar_store;
 pub mod config;
 
 use anyhow::Context as _;
@@ -7,10 +8,11 @@ use config::{Config, Signup};
 use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
+use tenantry_app::hashing::Hasher;
+use tenantry_app::{App, Clock};
 use tenantry_outbox::{Mailer, SmsSender, Worker, WorkerConfig};
 use tenantry_storage::Db;
-use tenantry_web::passwords::Hasher;
-use tenantry_web::{AppState, Clock, WebConfig};
+use tenantry_web::{AppState, WebConfig};
 use tokio::sync::{Notify, watch};
 
 /// The process-wide Prometheus recorder (installed once, even when tests start many servers).
@@ -61,10 +63,9 @@ pub fn sms_sender(config: &Config) -> anyhow::Result<SmsSender> {
 
 /// Application state for `db` under `config`, with links based on `public_url`.
 pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Arc<Notify>) -> anyhow::Result<AppState> {
-    let web = WebConfig {
+    let app_config = tenantry_app::Config {
         public_url,
         signup_open: config.signup == Signup::Open,
-        trusted_proxies: config.trusted_proxy_ips()?,
         session_cache_ms: i64::from(config.session_cache_ms),
         rate_limit_per_ip: config.rate_limit_per_ip,
         rate_limit_sign_in_per_account: config.rate_limit_sign_in_per_account,
@@ -73,23 +74,27 @@ pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Ar
         operator_token_hash: config.operator_token.as_ref().map(|t| tenantry_domain::TokenHash::of(t.expose_secret())),
     };
     let secrets =
-        tenantry_web::secrets::SecretBox::new(&config.secret_key().context("reading or creating the secret key")?);
+        tenantry_app::secrets::SecretBox::new(&config.secret_key().context("reading or creating the secret key")?);
     let parallelism = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    let avatars = match config.avatar_store.as_deref().filter(|s| !s.is_empty()) {
-        Some(url) => tenantry_web::avatar::AvatarStore::s3(url).context("TENANTRY_AVATAR_STORE")?,
-        None => tenantry_web::avatar::AvatarStore::folder(&config.data_dir.join("avatars"))
-            .context("creating the avatars folder")?,
-    };
-    Ok(AppState::new(tenantry_web::state::Parts {
+    let avatars: Arc<dyn tenantry_app::avatars::AvatarFiles> =
+        match config.avatar_store.as_deref().filter(|s| !s.is_empty()) {
+            Some(url) => Arc::new(avatar_store::AvatarStore::s3(url).context("TENANTRY_AVATAR_STORE")?),
+            None => Arc::new(
+                avatar_store::AvatarStore::folder(&config.data_dir.join("avatars"))
+                    .context("creating the avatars folder")?,
+            ),
+        };
+    let app = App::new(tenantry_app::Parts {
         db,
-        config: web,
+        config: app_config,
         hasher: Hasher::new(parallelism)?,
         clock,
         outbox_wake: wake,
-        metrics: metrics_handle(),
         secrets,
         avatars,
-    }))
+    });
+    let web = WebConfig { trusted_proxies: config.trusted_proxy_ips()? };
+    Ok(AppState::new(app, web, metrics_handle()))
 }
 
 /// A server started by [`start`].
@@ -161,7 +166,7 @@ pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Run
         }
         None => None,
     };
-    let flusher = tokio::spawn(tenantry_web::usage::run_flusher(state.clone(), rx.clone()));
+    let flusher = tokio::spawn(tenantry_app::request_counter::run_flusher(state.app().clone(), rx.clone()));
     let app = tenantry_web::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let mut rx_server = rx;
     let server = tokio::spawn(async move {

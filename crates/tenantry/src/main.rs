@@ -5,8 +5,9 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use tenantry::config::{Config, LogFormat};
 use tenantry::{StartOptions, start};
+use tenantry_app::Clock;
+use tenantry_app::subscriptions::SubscriptionChange;
 use tenantry_domain::{AccountName, EmailAddress, PersonName};
-use tenantry_web::Clock;
 use tracing_subscriber::EnvFilter;
 
 /// Tenantry: the self-hostable account center.
@@ -110,10 +111,9 @@ async fn main() -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("--admin-name {e}"))?;
             let db = tenantry::open_db(&config).await?;
             let state = tenantry::state(&config, config.public_url(), db, Clock::default(), Default::default())?;
-            let (account, link) =
-                tenantry_web::services::accounts::create_with_invited_admin(&state, name, email, admin_name)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
+            let (account, link) = tenantry_app::accounts::create_with_invited_admin(&state, name, email, admin_name)
+                .await
+                .map_err(refused)?;
             println!("Created account {} ({}).", account.name, account.id);
             println!("One-time sign-in link for the Administrator (also queued as an email):\n{link}");
         }
@@ -128,18 +128,9 @@ async fn main() -> anyhow::Result<()> {
             }
             let db = tenantry::open_db(&config).await?;
             let state = tenantry::state(&config, config.public_url(), db, Clock::default(), Default::default())?;
-            let request = tenantry_web::api::billing::SubscriptionRequest { plan, status, cycle_start, seats: merged };
-            let fail = |e: tenantry_web::AppError| {
-                let p = e.problem();
-                let fields: Vec<String> = p.errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
-                anyhow::anyhow!(
-                    "{}{}",
-                    p.detail,
-                    if fields.is_empty() { String::new() } else { format!(" ({})", fields.join("; ")) }
-                )
-            };
-            let change = tenantry_web::api::billing::parse_change(&state, request).map_err(|e| fail(e.into()))?;
-            let sub = tenantry_web::services::subscriptions::set(&state, &account, change).await.map_err(fail)?;
+            let request = tenantry_app::subscriptions::SubscriptionInput { plan, status, cycle_start, seats: merged };
+            let change = SubscriptionChange::parse(&state.config.catalog, request).map_err(|e| refused(e.into()))?;
+            let sub = tenantry_app::subscriptions::set(&state, &account, change).await.map_err(refused)?;
             println!("Account {account}: plan {}, {}.", sub.plan, sub.status.as_str());
             for (product, seats) in sub.seats {
                 println!("  {product}: {} purchased, {} assigned", seats.purchased, seats.assigned);
@@ -162,4 +153,15 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// What the command line says when the application refuses: the reason, and each invalid field.
+fn refused(e: tenantry_app::Error) -> anyhow::Error {
+    match e {
+        tenantry_app::Error::Validation(v) => {
+            let fields: Vec<String> = v.0.iter().map(|f| format!("{}: {}", f.field, f.message)).collect();
+            anyhow::anyhow!("One or more fields are invalid. ({})", fields.join("; "))
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
 }

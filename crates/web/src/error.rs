@@ -1,139 +1,135 @@
-//! The one error type of the web crate. The API renders it as an RFC 9457 problem document;
-//! pages render it as HTML. A 5xx body says nothing internal: the cause is logged instead.
+//! The one error type of the web crate, and the one place the application's errors become HTTP
+//! statuses. The API renders it as an RFC 9457 problem document; pages render it as HTML. A 5xx
+//! body says nothing internal: the cause is logged instead.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use tenantry_app::Error;
 use tenantry_domain::{FieldError, ValidationErrors};
-use tenantry_storage::StoreError;
 
-/// Everything a request can fail with.
+/// Everything a request can fail with: what the HTTP layer itself refuses, or what a service answered.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// 400: the request could not be read.
     #[error("{0}")]
     BadRequest(String),
-    /// 400 naming a field (e.g. a malformed cursor).
-    #[error("{1}")]
-    BadField(&'static str, String),
-    /// 401: not signed in, or wrong credentials.
-    #[error("{0}")]
-    Unauthorized(&'static str),
-    /// 403: signed in but not allowed.
-    #[error("{0}")]
-    Forbidden(&'static str),
-    /// 404: absent, or belongs to another account.
-    #[error("not found")]
-    NotFound,
-    /// 409: the change conflicts with a rule or an existing value.
-    #[error("{detail}")]
-    Conflict { detail: String, errors: Vec<FieldError> },
-    /// 423: the user is locked out (also answered for unknown emails, so it reveals nothing).
-    #[error("{0}")]
-    Locked(&'static str),
-    /// 429 with `Retry-After` (seconds).
-    #[error("Too many attempts. Try again in {0} seconds.")]
-    TooManyRequests(u64),
-    /// 401 with `"mfa_required": true`: the password was right, a two-step code is needed.
-    #[error("{0}")]
-    MfaRequired(&'static str),
-    /// 409: the change would break the account rule named `code` (see `tenantry_domain::rules`).
-    #[error("{detail}")]
-    Rule { code: &'static str, detail: String },
     /// 413.
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     /// 415.
     #[error("expected a JSON body (Content-Type: application/json)")]
     UnsupportedMediaType,
-    /// 422: every invalid field at once.
-    #[error("validation failed")]
-    Validation(ValidationErrors),
-    /// 500: logged, never shown.
+    /// What a service answered.
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict { field } => AppError::Conflict {
-                detail: format!("{field} is already taken"),
-                errors: vec![FieldError::new(field, "is already taken")],
-            },
-            other => AppError::Internal(other.into()),
-        }
-    }
+    App(#[from] Error),
 }
 
 impl From<ValidationErrors> for AppError {
     fn from(e: ValidationErrors) -> Self {
-        AppError::Validation(e)
+        AppError::App(Error::Validation(e))
+    }
+}
+
+impl From<tenantry_storage::StoreError> for AppError {
+    fn from(e: tenantry_storage::StoreError) -> Self {
+        AppError::App(e.into())
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        AppError::App(Error::Unexpected(e))
     }
 }
 
 impl AppError {
-    /// A 409 that explains which rule refused the change.
-    pub fn conflict(detail: impl Into<String>) -> Self {
-        AppError::Conflict { detail: detail.into(), errors: Vec::new() }
-    }
-
-    /// A 409 naming the account rule that refused the change.
-    pub fn rule(code: &'static str, detail: impl Into<String>) -> Self {
-        AppError::Rule { code, detail: detail.into() }
-    }
+    /// 404: absent, or another account's.
+    pub const NOT_FOUND: AppError = AppError::App(Error::NotFound);
 
     /// A 422 for a single field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        let mut e = ValidationErrors::new();
-        e.push(field, message);
-        AppError::Validation(e)
+        AppError::App(Error::invalid(field, message))
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::BadRequest(_) | AppError::BadField(..) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } | AppError::Rule { .. } => StatusCode::CONFLICT,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Locked(_) => StatusCode::LOCKED,
-            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::MfaRequired(_) => StatusCode::UNAUTHORIZED,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::App(e) => e.status(),
         }
     }
 
     /// The problem document for this error.
     pub fn problem(&self) -> Problem {
+        match self {
+            AppError::App(e) => e.problem(),
+            other => {
+                let status = other.status();
+                problem(status, slug(status), other.to_string(), Vec::new())
+            }
+        }
+    }
+}
+
+fn problem(status: StatusCode, kind: &str, detail: String, errors: Vec<FieldError>) -> Problem {
+    Problem {
+        r#type: format!("urn:tenantry:problem:{kind}"),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail,
+        errors,
+        mfa_required: None,
+        rule: None,
+    }
+}
+
+/// How an answer of the application layer is told over HTTP: the one place its statuses and
+/// problem documents are decided.
+pub trait HttpAnswer {
+    /// The HTTP status.
+    fn status(&self) -> StatusCode;
+    /// The problem document.
+    fn problem(&self) -> Problem;
+}
+
+impl HttpAnswer for Error {
+    fn status(&self) -> StatusCode {
+        match self {
+            Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::BadField(..) => StatusCode::BAD_REQUEST,
+            Error::Unauthorized(_) | Error::MfaRequired(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::Conflict { .. } | Error::Rule { .. } => StatusCode::CONFLICT,
+            Error::Locked(_) => StatusCode::LOCKED,
+            Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn problem(&self) -> Problem {
         let status = self.status();
         let (kind, detail, errors) = match self {
-            AppError::Validation(v) => ("validation", "One or more fields are invalid.".to_owned(), v.0.clone()),
-            AppError::BadField(field, msg) => ("bad-request", msg.clone(), vec![FieldError::new(*field, msg.clone())]),
-            AppError::Conflict { detail, errors } => ("conflict", detail.clone(), errors.clone()),
-            AppError::Rule { detail, .. } => ("conflict", detail.clone(), Vec::new()),
-            AppError::Internal(_) => {
+            Error::Validation(v) => ("validation", "One or more fields are invalid.".to_owned(), v.0.clone()),
+            Error::BadField(field, msg) => ("bad-request", msg.clone(), vec![FieldError::new(*field, msg.clone())]),
+            Error::Conflict { detail, errors } => ("conflict", detail.clone(), errors.clone()),
+            Error::Rule { detail, .. } => ("conflict", detail.clone(), Vec::new()),
+            Error::Unexpected(_) => {
                 ("internal", "Something went wrong on our side. It has been logged.".to_owned(), Vec::new())
             }
-            AppError::NotFound => ("not-found", "The resource does not exist.".to_owned(), Vec::new()),
+            Error::NotFound => ("not-found", "The resource does not exist.".to_owned(), Vec::new()),
             other => (slug(status), other.to_string(), Vec::new()),
         };
-        Problem {
-            r#type: format!("urn:tenantry:problem:{kind}"),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: status.as_u16(),
-            detail,
-            errors,
-            mfa_required: matches!(self, AppError::MfaRequired(_)).then_some(true),
-            rule: match self {
-                AppError::Rule { code, .. } => Some(code),
-                _ => None,
-            },
-        }
+        let mut p = problem(status, kind, detail, errors);
+        p.mfa_required = matches!(self, Error::MfaRequired(_)).then_some(true);
+        p.rule = match self {
+            Error::Rule { code, .. } => Some(code),
+            _ => None,
+        };
+        p
     }
 }
 
@@ -181,14 +177,14 @@ pub struct ProblemField {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if let AppError::Internal(e) = &self {
+        if let AppError::App(Error::Unexpected(e)) = &self {
             tracing::error!(error = ?e, "request failed");
         }
         let problem = self.problem();
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut res = (self.status(), body).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let AppError::TooManyRequests(secs) = &self
+        if let AppError::App(Error::RateLimited(secs)) = &self
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -197,5 +193,5 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Result of API handlers and services.
+/// Result of API handlers.
 pub type AppResult<T> = Result<T, AppError>;

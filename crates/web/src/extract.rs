@@ -1,5 +1,6 @@
-//! Request extractors: JSON bodies with problem-document errors, the signed-in user, the
-//! Administrator (only obtainable after the role check), and the client's address.
+//! Request extractors: JSON bodies with problem-document errors, the signed-in caller (checked
+//! against the reach of the route's router), the Administrator (only obtainable after the role
+//! check), and the client's address.
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -7,10 +8,9 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts};
 use serde::de::DeserializeOwned;
-use std::net::{IpAddr, SocketAddr};
-use tenantry_domain::{Role, TokenHash};
-use tenantry_storage::sessions::{self, SessionUser};
-use tenantry_storage::users::User;
+use std::net::SocketAddr;
+use tenantry_app::{Actor, Admin, ClientMeta, Error, Principal, authenticate};
+use tenantry_domain::Reach;
 
 /// Largest JSON body accepted.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
@@ -90,131 +90,62 @@ fn field_of(path: &str, message: &str) -> String {
     }
 }
 
-/// The signed-in user of an API request (`Authorization: Bearer <session token>`).
+/// The signed-in caller of an API request (`Authorization: Bearer <session token or API key>`),
+/// and the [`Actor`] the audit log records for this request. It dereferences to the [`Principal`].
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    pub session_id: String,
-    pub user: User,
-    /// What the session may do.
-    pub scope: SessionScope,
+    pub principal: Principal,
+    pub actor: Actor,
 }
 
-/// What a session may do: everything, or only the one step its user must take first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionScope {
-    Full,
-    /// The password expired or must be changed: only changing it (and signing out) is allowed.
-    PasswordChange,
-    /// The account requires two-step verification and the user has none yet: only setting it up.
-    MfaSetup,
-}
-
-impl SessionScope {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionScope::Full => "full",
-            SessionScope::PasswordChange => "password_change",
-            SessionScope::MfaSetup => "mfa_setup",
-        }
-    }
-
-    /// Parses a stored name; anything unknown is the most restricted scope.
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "full" => SessionScope::Full,
-            "mfa_setup" => SessionScope::MfaSetup,
-            _ => SessionScope::PasswordChange,
-        }
-    }
-
-    /// Whether a request to `path` (API or page) is allowed in this scope.
-    pub fn allows(self, path: &str) -> bool {
-        const ALWAYS: &[&str] = &["/api/v1/auth/sign-out", "/api/v1/me", "/signout"];
-        match self {
-            SessionScope::Full => true,
-            _ if ALWAYS.contains(&path) => true,
-            SessionScope::PasswordChange => {
-                matches!(path, "/api/v1/me/password" | "/password-change" | "/password-check")
-            }
-            SessionScope::MfaSetup => path.starts_with("/api/v1/me/mfa/") || path == "/me/two-step",
-        }
-    }
-
-    /// Why a restricted session was refused.
-    pub fn refusal(self) -> &'static str {
-        match self {
-            SessionScope::MfaSetup => {
-                "Your account requires two-step verification: set it up first (POST /api/v1/me/mfa/totp)."
-            }
-            _ => "Your password has expired or must be changed: change it first (POST /api/v1/me/password).",
-        }
+impl std::ops::Deref for AuthUser {
+    type Target = Principal;
+    fn deref(&self) -> &Principal {
+        &self.principal
     }
 }
 
-/// An Administrator: handlers that take this cannot run for a Member.
+impl AuthUser {
+    /// The caller of a request from `client`.
+    pub fn new(principal: Principal, client: &ClientMeta) -> Self {
+        let actor = Actor::of(&principal, client);
+        Self { principal, actor }
+    }
+}
+
+/// An Administrator caller: handlers that take this cannot run for a Member. It dereferences to
+/// the [`Admin`] capability the services ask for.
 #[derive(Debug, Clone)]
-pub struct AdminUser(pub AuthUser);
+pub struct AdminUser {
+    pub admin: Admin,
+    pub actor: Actor,
+}
+
+impl std::ops::Deref for AdminUser {
+    type Target = Admin;
+    fn deref(&self) -> &Admin {
+        &self.admin
+    }
+}
+
+impl AdminUser {
+    /// The Administrator capability of `user`, or 403.
+    pub fn of(user: AuthUser) -> Result<Self, tenantry_app::Error> {
+        Ok(Self { admin: user.principal.admin()?, actor: user.actor })
+    }
+}
+
+/// Which sessions a request's route serves: set on whole routers with `Extension(Reach::…)`;
+/// routes not marked serve full sessions only.
+pub fn reach(parts: &Parts) -> Reach {
+    parts.extensions.get::<Reach>().copied().unwrap_or(Reach::Full)
+}
 
 /// The token of an `Authorization: Bearer …` header.
 pub fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
-}
-
-/// Resolves a presented session token into its user, refreshing the session's last-seen time
-/// at most once a minute so busy clients do not write on every request.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<AuthUser>, AppError> {
-    let hash = TokenHash::of(token);
-    let now = state.now();
-    if let Some(user) = state.sessions.get(hash.as_str(), now) {
-        return Ok(Some(user));
-    }
-    let mut conn = state.db.conn().await?;
-    let Some(SessionUser { session_id, token_hash, created_at, last_seen_at, scope, policy, user }) =
-        sessions::find_by_hash(&mut conn, &hash, now).await?
-    else {
-        return Ok(None);
-    };
-    if !hash.matches(&token_hash) {
-        return Ok(None);
-    }
-    if !policy.is_alive(created_at, last_seen_at, now) {
-        // Idle too long or too old under the account's current policy: the session is over.
-        sessions::delete(&mut conn, &session_id).await?;
-        return Ok(None);
-    }
-    if now - last_seen_at > 60_000 {
-        sessions::touch(&mut conn, &session_id, now).await?;
-    }
-    let user = AuthUser { session_id, user, scope: SessionScope::parse(&scope) };
-    state.sessions.put(token_hash, user.clone(), now);
-    Ok(Some(user))
-}
-
-/// Resolves a bearer token of the API: a personal API key (`tnt_…`) or a session token. A key
-/// works while its user is active; its last use is recorded at most once a minute.
-pub async fn authenticate_api(state: &AppState, token: &str) -> Result<Option<AuthUser>, AppError> {
-    if !token.starts_with(crate::services::api_keys::PREFIX) {
-        return authenticate(state, token).await;
-    }
-    let hash = TokenHash::of(token);
-    let now = state.now();
-    if let Some(user) = state.sessions.get(hash.as_str(), now) {
-        return Ok(Some(user));
-    }
-    let mut conn = state.db.conn().await?;
-    let Some(found) = tenantry_storage::api_keys::find_by_hash(&mut conn, &hash).await? else { return Ok(None) };
-    if !hash.matches(&found.key_hash) || found.user.status != tenantry_domain::UserStatus::Active {
-        return Ok(None);
-    }
-    if found.last_used_at.is_none_or(|t| now - t > 60_000) {
-        tenantry_storage::api_keys::touch(&mut conn, &found.key_id, now).await?;
-    }
-    let user = AuthUser { session_id: found.key_id, user: found.user, scope: SessionScope::Full };
-    state.sessions.put(found.key_hash, user.clone(), now);
-    Ok(Some(user))
 }
 
 impl<S> FromRequestParts<S> for AuthUser
@@ -229,16 +160,16 @@ where
             return Ok(user.clone());
         }
         let state = AppState::from_ref(state);
-        let token =
-            bearer(parts).ok_or(AppError::Unauthorized("Sign in first: send Authorization: Bearer <token>."))?;
-        let user = authenticate_api(&state, token)
+        let token = bearer(parts).ok_or(Error::Unauthorized("Sign in first: send Authorization: Bearer <token>."))?;
+        let principal = authenticate::bearer(&state, token)
             .await?
-            .ok_or(AppError::Unauthorized("The token is invalid or has expired."))?;
+            .ok_or(Error::Unauthorized("The token is invalid or has expired."))?;
         // Every authenticated API request counts towards the user's usage (in memory, flushed each second).
-        state.requests.count(&user.user.account_id, &user.user.id);
-        if !user.scope.allows(parts.uri.path()) {
-            return Err(AppError::Forbidden(user.scope.refusal()));
+        state.requests.count(&principal.user.account_id, &principal.user.id);
+        if !principal.scope.allows(reach(parts)) {
+            return Err(Error::Forbidden(principal.scope.refusal()).into());
         }
+        let user = AuthUser::new(principal, &client_meta(parts, &state));
         parts.extensions.insert(user.clone());
         Ok(user)
     }
@@ -252,22 +183,33 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let user = AuthUser::from_request_parts(parts, state).await?;
-        if user.user.role != Role::Administrator {
-            return Err(AppError::Forbidden("Only Administrators may do this."));
-        }
-        Ok(AdminUser(user))
+        Ok(AdminUser::of(AuthUser::from_request_parts(parts, state).await?)?)
     }
 }
 
 /// The client's address: the socket peer, or the `X-Forwarded-For` entry set by a trusted proxy.
-#[derive(Debug, Clone)]
-pub struct ClientMeta {
-    pub ip: Option<IpAddr>,
-    pub user_agent: Option<String>,
+pub fn client_meta(parts: &Parts, state: &AppState) -> ClientMeta {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let ip = match peer {
+        Some(p) if state.web().trusted_proxies.contains(&p) => parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok())
+            .or(Some(p)),
+        other => other,
+    };
+    let user_agent =
+        parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(256).collect());
+    ClientMeta { ip, user_agent }
 }
 
-impl<S> FromRequestParts<S> for ClientMeta
+/// The client a request came from (for requests with no signed-in caller: sign-in, sign-up, links).
+#[derive(Debug, Clone)]
+pub struct Client(pub ClientMeta);
+
+impl<S> FromRequestParts<S> for Client
 where
     AppState: FromRef<S>,
     S: Send + Sync,
@@ -275,21 +217,7 @@ where
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        let ip = match peer {
-            Some(p) if state.config.trusted_proxies.contains(&p) => parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit(',').next())
-                .and_then(|v| v.trim().parse().ok())
-                .or(Some(p)),
-            other => other,
-        };
-        let user_agent =
-            parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(256).collect());
-        Ok(ClientMeta { ip, user_agent })
+        Ok(Client(client_meta(parts, &AppState::from_ref(state))))
     }
 }
 

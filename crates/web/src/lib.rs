@@ -1,21 +1,13 @@
-//! Tenantry's web layer: the JSON API, the server-rendered pages, and what surrounds them
-//! (request ids, tracing, security headers, metrics, CSRF protection for pages).
+//! Tenantry's web layer, HTTP only: the JSON API, the server-rendered pages, and what surrounds
+//! them (extractors, error mapping, request ids, tracing, security headers, metrics, CSRF
+//! protection for pages). Every handler calls the application layer (`tenantry_app`).
 
 pub mod api;
-pub mod avatar;
-pub mod cursor;
 pub mod error;
 pub mod extract;
-pub mod mail;
 pub mod pages;
-pub mod passwords;
-pub mod rate_limit;
-pub mod secrets;
-pub mod services;
-pub mod session_cache;
 pub mod state;
 pub mod system;
-pub mod usage;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
@@ -27,8 +19,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-pub use error::{AppError, AppResult};
-pub use state::{AppState, Clock, WebConfig};
+pub use error::{AppError, AppResult, HttpAnswer};
+pub use state::{AppState, WebConfig};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -39,7 +31,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .merge(system::router(openapi))
         .merge(pages::router())
-        .fallback(|| async { AppError::NotFound })
+        .fallback(|| async { AppError::NOT_FOUND })
         .layer(middleware::from_fn(record_metrics));
     security_headers(routes)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

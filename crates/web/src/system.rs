@@ -43,7 +43,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 /// Prometheus text format; counters and latencies only, never personal data.
 async fn metrics(State(state): State<AppState>) -> Response {
-    match &state.metrics {
+    match state.metrics() {
         Some(handle) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response(),
         None => (StatusCode::NOT_FOUND, "metrics are off").into_response(),
     }

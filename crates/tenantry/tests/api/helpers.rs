@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tenantry::config::{Config, LogFormat, Signup};
 use tenantry::{Running, StartOptions, start};
+use tenantry_app::Clock;
 use tenantry_outbox::WorkerConfig;
-use tenantry_web::Clock;
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

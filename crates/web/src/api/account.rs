@@ -3,20 +3,19 @@
 use super::users::double_option;
 use super::views::AccountView;
 use crate::error::{AppResult, Problem};
-use crate::extract::{AdminUser, ApiJson, ClientMeta};
-use crate::services::accounts::{self, AccountPatch};
-use crate::services::audit::Actor;
+use crate::extract::{AdminUser, ApiJson, Client};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use tenantry_app::accounts::{self, AccountPatch};
 use tenantry_domain::{AccountName, EmailAddress, ValidationErrors};
 use utoipa::ToSchema;
 
 /// The account.
 #[utoipa::path(get, path = "/api/v1/account", tag = "account", security(("bearer" = [])), responses((status = 200, body = AccountView), (status = 403, body = Problem)))]
-pub async fn get(State(state): State<AppState>, AdminUser(admin): AdminUser) -> AppResult<Json<AccountView>> {
+pub async fn get(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<AccountView>> {
     Ok(Json(accounts::get(&state, &admin.user.account_id).await?.into()))
 }
 
@@ -66,10 +65,9 @@ impl TryFrom<AccountPatchRequest> for AccountPatch {
 #[utoipa::path(patch, path = "/api/v1/account", tag = "account", request_body = AccountPatchRequest, security(("bearer" = [])),
     responses((status = 200, body = AccountView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
-    ApiJson(body): ApiJson<AccountPatchRequest>,
+    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, ApiJson(body): ApiJson<AccountPatchRequest>,
 ) -> AppResult<Json<AccountView>> {
-    Ok(Json(accounts::update(&state, &Actor::user(&admin, &meta), body.try_into()?).await?.into()))
+    Ok(Json(accounts::update(&state, &admin.actor, body.try_into()?).await?.into()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -83,9 +81,9 @@ pub struct DeleteAccountRequest {
 #[utoipa::path(delete, path = "/api/v1/account", tag = "account", request_body = DeleteAccountRequest, security(("bearer" = [])),
     responses((status = 204), (status = 403, body = Problem), (status = 422, description = "the name does not match", body = Problem)))]
 pub async fn delete(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
+    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client,
     ApiJson(body): ApiJson<DeleteAccountRequest>,
 ) -> AppResult<StatusCode> {
-    accounts::delete(&state, &Actor::user(&admin, &meta), &body.confirm_name).await?;
+    accounts::delete(&state, &admin.actor, &body.confirm_name).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,14 +1,14 @@
 //! The audit log, for Administrators.
 
 use super::views::ts;
-use crate::cursor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::AdminUser;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
-use tenantry_storage::audit::{self, AuditEvent, AuditQuery};
+use tenantry_app::cursor;
+use tenantry_storage::audit::{AuditEvent, AuditQuery};
 use utoipa::{IntoParams, ToSchema};
 
 /// One audit event.
@@ -73,7 +73,7 @@ pub struct AuditListQuery {
 #[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", params(AuditListQuery), security(("bearer" = [])),
     responses((status = 200, body = AuditEventList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
-    State(state): State<AppState>, AdminUser(admin): AdminUser,
+    State(state): State<AppState>, admin: AdminUser,
     query: Result<Query<AuditListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<AuditEventList>> {
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
@@ -95,8 +95,7 @@ pub async fn list(
         before,
         limit: limit + 1,
     };
-    let mut conn = state.db.conn().await?;
-    let rows = audit::list(&mut conn, &admin.user.account_id, &query).await?;
+    let rows = tenantry_app::audit::list(&state, &admin, &query).await?;
     let (rows, next_cursor) = cursor::paginate(rows, limit, |e| (e.created_at, e.id.clone()));
     Ok(Json(AuditEventList { data: rows.into_iter().map(Into::into).collect(), next_cursor }))
 }

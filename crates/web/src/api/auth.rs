@@ -2,13 +2,14 @@
 
 use super::views::{AccountView, MeView, ts};
 use crate::error::{AppResult, Problem};
-use crate::extract::{ApiJson, AuthUser, ClientMeta, SessionScope};
-use crate::services::{accounts, auth, invitations, reset};
+use crate::extract::{ApiJson, AuthUser, Client};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use tenantry_app::{accounts, auth, invitations, reset};
+use tenantry_domain::SessionScope;
 use tenantry_domain::{AccountName, EmailAddress, Password, PersonName, ValidationErrors};
 use utoipa::ToSchema;
 
@@ -49,7 +50,7 @@ pub struct SignUpResponse {
 #[utoipa::path(post, path = "/api/v1/signup", tag = "auth", request_body = SignUpRequest,
     responses((status = 201, body = SignUpResponse), (status = 403, description = "sign-up closed", body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn signup(
-    State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<SignUpRequest>,
+    State(state): State<AppState>, Client(meta): Client, ApiJson(body): ApiJson<SignUpRequest>,
 ) -> AppResult<(StatusCode, Json<SignUpResponse>)> {
     let input = accounts::SignUp::try_from(body)?;
     let (account, signed_in) = accounts::sign_up(&state, input, &meta).await?;
@@ -101,7 +102,7 @@ impl From<auth::SignedIn> for SignInResponse {
     responses((status = 200, body = SignInResponse), (status = 401, description = "wrong credentials, or `mfa_required: true`", body = Problem),
         (status = 422, body = Problem), (status = 423, body = Problem), (status = 429, body = Problem)))]
 pub async fn sign_in(
-    State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<SignInRequest>,
+    State(state): State<AppState>, Client(meta): Client, ApiJson(body): ApiJson<SignInRequest>,
 ) -> AppResult<Json<SignInResponse>> {
     let signed_in =
         auth::sign_in(&state, &body.email, Password::new(body.password), body.totp_code.as_deref(), &meta).await?;
@@ -118,7 +119,7 @@ pub struct PasswordResetRequest {
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = PasswordResetRequest,
     responses((status = 202), (status = 429, body = Problem)))]
 pub async fn password_reset(
-    State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<PasswordResetRequest>,
+    State(state): State<AppState>, Client(meta): Client, ApiJson(body): ApiJson<PasswordResetRequest>,
 ) -> AppResult<StatusCode> {
     reset::request(&state, &body.email, &meta).await?;
     Ok(StatusCode::ACCEPTED)
@@ -137,7 +138,7 @@ pub struct PasswordResetConfirm {
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = PasswordResetConfirm,
     responses((status = 204), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn password_reset_confirm(
-    State(state): State<AppState>, meta: ClientMeta, ApiJson(body): ApiJson<PasswordResetConfirm>,
+    State(state): State<AppState>, Client(meta): Client, ApiJson(body): ApiJson<PasswordResetConfirm>,
 ) -> AppResult<StatusCode> {
     reset::confirm(&state, &body.email, &body.code, Password::new(body.new_password), &meta).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -147,7 +148,7 @@ pub async fn password_reset_confirm(
 #[utoipa::path(post, path = "/api/v1/auth/sign-out", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem)))]
 pub async fn sign_out(State(state): State<AppState>, me: AuthUser) -> AppResult<StatusCode> {
-    auth::sign_out(&state, &me.session_id).await?;
+    auth::sign_out(&state, me.credential.id()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -190,7 +191,7 @@ pub struct AcceptInvitationResponse {
 #[utoipa::path(post, path = "/api/v1/invitations/{token}/accept", tag = "auth", params(("token" = String, Path)), request_body = AcceptInvitationRequest,
     responses((status = 200, body = AcceptInvitationResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn accept_invitation(
-    State(state): State<AppState>, meta: ClientMeta, Path(token): Path<String>,
+    State(state): State<AppState>, Client(meta): Client, Path(token): Path<String>,
     ApiJson(body): ApiJson<AcceptInvitationRequest>,
 ) -> AppResult<Json<AcceptInvitationResponse>> {
     let s = invitations::accept(&state, &token, Password::new(body.password), &meta).await?;

@@ -1,16 +1,15 @@
 //! The profile picture: upload (multipart, part `file`), remove, and the public picture files.
 
-use crate::avatar::MAX_UPLOAD;
 use crate::error::{AppError, AppResult, Problem};
-use crate::extract::{AuthUser, ClientMeta};
-use crate::services::audit::Actor;
-use crate::services::avatar;
+use crate::extract::{AuthUser, Client};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use tenantry_app::avatar_image::MAX_UPLOAD;
+use tenantry_app::avatars as avatar;
 use utoipa::ToSchema;
 
 /// Where the picture is served.
@@ -51,7 +50,7 @@ pub async fn file_part(mut multipart: Multipart) -> AppResult<Vec<u8>> {
     request_body(content_type = "multipart/form-data", description = "the picture in the part named `file`"),
     responses((status = 200, body = AvatarView), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn upload(
-    State(state): State<AppState>, me: AuthUser, meta: ClientMeta,
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> AppResult<Json<AvatarView>> {
     let multipart = multipart.map_err(|e| {
@@ -61,14 +60,14 @@ pub async fn upload(
         ))
     })?;
     let bytes = file_part(multipart).await?;
-    let avatar_url = avatar::upload(&state, &me, &Actor::user(&me, &meta), bytes).await?;
+    let avatar_url = avatar::upload(&state, &me, &me.actor, bytes).await?;
     Ok(Json(AvatarView { avatar_url }))
 }
 
 /// Removes my profile picture (my initials are shown again).
 #[utoipa::path(delete, path = "/api/v1/me/avatar", tag = "me", security(("bearer" = [])), responses((status = 204)))]
-pub async fn remove(State(state): State<AppState>, me: AuthUser, meta: ClientMeta) -> AppResult<StatusCode> {
-    avatar::remove(&state, &me, &Actor::user(&me, &meta)).await?;
+pub async fn remove(State(state): State<AppState>, me: AuthUser, Client(_meta): Client) -> AppResult<StatusCode> {
+    avatar::remove(&state, &me, &me.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

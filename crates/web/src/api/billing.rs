@@ -2,18 +2,18 @@
 //! changes subscriptions (the company running Tenantry, e.g. its billing system).
 
 use super::views::ts;
-use crate::cursor;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson, AuthUser};
-use crate::services::subscriptions::{self, SubscriptionChange, SubscriptionSummary};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tenantry_domain::{TokenHash, ValidationErrors};
-use tenantry_storage::subscriptions as stored;
+use tenantry_app::Error;
+use tenantry_app::cursor;
+use tenantry_app::subscriptions::{self, SubscriptionChange, SubscriptionInput, SubscriptionSummary};
+use tenantry_domain::TokenHash;
 use utoipa::ToSchema;
 
 /// Seats of one product.
@@ -52,9 +52,7 @@ impl From<SubscriptionSummary> for SubscriptionView {
 /// The account's plan, status, cycle start and seats per product.
 #[utoipa::path(get, path = "/api/v1/billing/subscription", tag = "billing", security(("bearer" = [])),
     responses((status = 200, body = SubscriptionView), (status = 403, body = Problem)))]
-pub async fn subscription(
-    State(state): State<AppState>, AdminUser(admin): AdminUser,
-) -> AppResult<Json<SubscriptionView>> {
+pub async fn subscription(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<SubscriptionView>> {
     Ok(Json(subscriptions::get(&state, &admin.user.account_id).await?.into()))
 }
 
@@ -92,13 +90,13 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let state = AppState::from_ref(state);
-        let Some(expected) = &state.config.operator_token_hash else { return Err(AppError::NotFound) };
-        let presented = crate::extract::bearer(parts)
-            .ok_or(AppError::Unauthorized("Send Authorization: Bearer <operator token>."))?;
+        let Some(expected) = &state.config.operator_token_hash else { return Err(AppError::NOT_FOUND) };
+        let presented =
+            crate::extract::bearer(parts).ok_or(Error::Unauthorized("Send Authorization: Bearer <operator token>."))?;
         if TokenHash::of(presented).matches(expected.as_str()) {
             Ok(Operator)
         } else {
-            Err(AppError::Unauthorized("The operator token is not valid."))
+            Err(Error::Unauthorized("The operator token is not valid.").into())
         }
     }
 }
@@ -120,7 +118,7 @@ pub struct OperatorAccountList {
     pub next_cursor: Option<String>,
 }
 
-use crate::cursor::PageQuery;
+use crate::api::PageQuery;
 
 /// Every account with its plan, status and number of users.
 #[utoipa::path(get, path = "/api/v1/operator/accounts", tag = "operator", params(PageQuery), security(("bearer" = [])),
@@ -131,9 +129,7 @@ pub async fn operator_accounts(
 ) -> AppResult<Json<OperatorAccountList>> {
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let (limit, after): (i64, Option<(i64, String)>) = cursor::page_request(q.limit.as_deref(), q.cursor.as_deref())?;
-    let mut conn = state.db.conn().await?;
-    let rows = stored::list_accounts(&mut conn, after, limit + 1).await?;
-    let (rows, next_cursor) = cursor::paginate(rows, limit, |a| (a.created_at, a.id.clone()));
+    let (rows, next_cursor) = subscriptions::list_accounts(&state, after, limit).await?;
     let data = rows
         .into_iter()
         .map(|a| OperatorAccountView {
@@ -161,35 +157,9 @@ pub struct SubscriptionRequest {
     pub seats: BTreeMap<String, i64>,
 }
 
-/// Most seats of one product an account may buy.
-const MAX_SEATS: i64 = 1_000_000;
-
-/// Checks an operator's request against the catalog, every problem named by its field.
-pub fn parse_change(state: &AppState, r: SubscriptionRequest) -> Result<SubscriptionChange, ValidationErrors> {
-    let mut e = ValidationErrors::new();
-    let plan = r.plan.trim().to_owned();
-    if plan.is_empty() || plan.chars().count() > 64 || plan.chars().any(char::is_control) {
-        e.push("plan", "must be 1–64 characters");
-    }
-    let status = e.check("status", r.status.parse());
-    let cycle_start = r.cycle_start.and_then(|c| {
-        e.check(
-            "cycle_start",
-            c.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).map_err(|_| "must be an RFC 3339 time"),
-        )
-    });
-    let mut seats = Vec::new();
-    for (product, n) in r.seats {
-        let field = format!("seats.{product}");
-        match state.config.catalog.get(&product) {
-            None => e.push(&field, "is not a product of this installation"),
-            Some(_) if !(0..=MAX_SEATS).contains(&n) => e.push(&field, format!("must be between 0 and {MAX_SEATS}")),
-            Some(p) => seats.push((p.key.clone(), n)),
-        }
-    }
-    match status {
-        Some(status) if e.is_empty() => Ok(SubscriptionChange { plan, status, cycle_start, seats }),
-        _ => Err(e),
+impl From<SubscriptionRequest> for SubscriptionInput {
+    fn from(r: SubscriptionRequest) -> Self {
+        Self { plan: r.plan, status: r.status, cycle_start: r.cycle_start, seats: r.seats }
     }
 }
 
@@ -202,7 +172,7 @@ pub async fn set_subscription(
     State(state): State<AppState>, _op: Operator, Path(account_id): Path<String>,
     ApiJson(body): ApiJson<SubscriptionRequest>,
 ) -> AppResult<Json<SubscriptionView>> {
-    let change = parse_change(&state, body)?;
+    let change = SubscriptionChange::parse(&state.config.catalog, body.into())?;
     Ok(Json(subscriptions::set(&state, &account_id, change).await?.into()))
 }
 
@@ -227,14 +197,12 @@ pub struct SmsLogList {
 #[utoipa::path(get, path = "/api/v1/billing/sms/log", tag = "billing", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = SmsLogList), (status = 403, body = Problem)))]
 pub async fn sms_log(
-    State(state): State<AppState>, AdminUser(admin): AdminUser,
+    State(state): State<AppState>, admin: AdminUser,
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<SmsLogList>> {
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let (limit, before): (i64, Option<(i64, String)>) = cursor::page_request(q.limit.as_deref(), q.cursor.as_deref())?;
-    let mut conn = state.db.conn().await?;
-    let rows = tenantry_storage::phones::sms_log(&mut conn, &admin.user.account_id, before, limit + 1).await?;
-    let (rows, next_cursor) = cursor::paginate(rows, limit, |e| (e.created_at, e.id.clone()));
+    let (rows, next_cursor) = tenantry_app::phone::sms_log(&state, &admin, before, limit).await?;
     let data = rows
         .into_iter()
         .map(|e| SmsLogView {

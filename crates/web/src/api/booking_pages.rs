@@ -1,15 +1,14 @@
 //! Booking pages: Members see and change their own (others' are 404); Administrators all of the account's.
 
-use crate::cursor;
 use crate::error::{AppError, AppResult, Problem};
-use crate::extract::{ApiJson, AuthUser, ClientMeta};
-use crate::services::audit::Actor;
-use crate::services::booking_pages::{self, NewPage, PagePatch};
+use crate::extract::{ApiJson, AuthUser, Client};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use tenantry_app::booking_pages::{self, NewPage, PagePatch};
+use tenantry_app::cursor;
 use tenantry_domain::{PageName, Slug, ValidationErrors};
 use tenantry_storage::booking_pages::BookingPage;
 use utoipa::{IntoParams, ToSchema};
@@ -102,9 +101,9 @@ impl TryFrom<CreateRequest> for NewPage {
 #[utoipa::path(post, path = "/api/v1/booking-pages", tag = "booking pages", request_body = CreateRequest, security(("bearer" = [])),
     responses((status = 201, body = BookingPageView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
-    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<CreateRequest>,
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<CreateRequest>,
 ) -> AppResult<(StatusCode, Json<BookingPageView>)> {
-    let page = booking_pages::create(&state, &me, &Actor::user(&me, &meta), body.try_into()?).await?;
+    let page = booking_pages::create(&state, &me, &me.actor, body.try_into()?).await?;
     Ok((StatusCode::CREATED, Json(page.into())))
 }
 
@@ -142,18 +141,18 @@ impl TryFrom<PatchRequest> for PagePatch {
 #[utoipa::path(patch, path = "/api/v1/booking-pages/{id}", tag = "booking pages", params(("id" = String, Path)), request_body = PatchRequest,
     security(("bearer" = [])), responses((status = 200, body = BookingPageView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
-    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, Path(id): Path<String>,
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchRequest>,
 ) -> AppResult<Json<BookingPageView>> {
-    Ok(Json(booking_pages::update(&state, &me, &Actor::user(&me, &meta), &id, body.try_into()?).await?.into()))
+    Ok(Json(booking_pages::update(&state, &me, &me.actor, &id, body.try_into()?).await?.into()))
 }
 
 /// Deletes a page.
 #[utoipa::path(delete, path = "/api/v1/booking-pages/{id}", tag = "booking pages", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete(
-    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, Path(id): Path<String>,
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    booking_pages::delete(&state, &me, &Actor::user(&me, &meta), &id).await?;
+    booking_pages::delete(&state, &me, &me.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

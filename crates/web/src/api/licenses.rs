@@ -2,21 +2,19 @@
 
 use super::views::UserView;
 use crate::error::{AppResult, Problem};
-use crate::extract::{AdminUser, AuthUser, ClientMeta};
-use crate::services::audit::Actor;
-use crate::services::{integrations, licenses};
+use crate::extract::{AdminUser, AuthUser, Client};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
+use tenantry_app::{integrations, licenses};
 
 /// Assigns a license of `product` (idempotent). 409 when no seat is free, naming how many are.
 #[utoipa::path(put, path = "/api/v1/users/{id}/licenses/{product}", tag = "licenses", params(("id" = String, Path), ("product" = String, Path)),
     security(("bearer" = [])), responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn assign(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
-    Path((id, product)): Path<(String, String)>,
+    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path((id, product)): Path<(String, String)>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(licenses::assign(&state, &Actor::user(&admin, &meta), &id, &product).await?.into()))
+    Ok(Json(licenses::assign(&state, &admin.actor, &id, &product).await?.into()))
 }
 
 /// Unassigns a license (idempotent). 409 when a paid account would be left with no licensed
@@ -24,26 +22,25 @@ pub async fn assign(
 #[utoipa::path(delete, path = "/api/v1/users/{id}/licenses/{product}", tag = "licenses", params(("id" = String, Path), ("product" = String, Path)),
     security(("bearer" = [])), responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn unassign(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
-    Path((id, product)): Path<(String, String)>,
+    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path((id, product)): Path<(String, String)>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(licenses::unassign(&state, &Actor::user(&admin, &meta), &id, &product).await?.into()))
+    Ok(Json(licenses::unassign(&state, &admin.actor, &id, &product).await?.into()))
 }
 
 /// A product reports that the user connected `name` (e.g. `google_calendar`); the user themself or an Administrator.
 #[utoipa::path(put, path = "/api/v1/users/{id}/integrations/{name}", tag = "licenses", params(("id" = String, Path), ("name" = String, Path)),
     security(("bearer" = [])), responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn connect(
-    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, Path((id, name)): Path<(String, String)>,
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, Path((id, name)): Path<(String, String)>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(integrations::set(&state, &me, &Actor::user(&me, &meta), &id, &name, true).await?.into()))
+    Ok(Json(integrations::set(&state, &me, &me.actor, &id, &name, true).await?.into()))
 }
 
 /// A product reports that the user disconnected `name`.
 #[utoipa::path(delete, path = "/api/v1/users/{id}/integrations/{name}", tag = "licenses", params(("id" = String, Path), ("name" = String, Path)),
     security(("bearer" = [])), responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn disconnect(
-    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, Path((id, name)): Path<(String, String)>,
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, Path((id, name)): Path<(String, String)>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(integrations::set(&state, &me, &Actor::user(&me, &meta), &id, &name, false).await?.into()))
+    Ok(Json(integrations::set(&state, &me, &me.actor, &id, &name, false).await?.into()))
 }

@@ -2,15 +2,14 @@
 
 use super::views::ts;
 use crate::error::{AppError, AppResult, Problem};
-use crate::extract::{ApiJson, AuthUser, ClientMeta};
-use crate::services::audit::Actor;
-use crate::services::{api_keys, email_change, phone, plan};
+use crate::extract::{ApiJson, AuthUser, Client};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use tenantry_app::{api_keys, email_change, phone, plan};
 use tenantry_domain::usage::Metric;
 use tenantry_domain::{EmailAddress, ValidationErrors};
 use utoipa::ToSchema;
@@ -26,12 +25,12 @@ pub struct EmailChangeRequest {
 #[utoipa::path(post, path = "/api/v1/me/email", tag = "me", request_body = EmailChangeRequest, security(("bearer" = [])),
     responses((status = 202), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn change_email(
-    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<EmailChangeRequest>,
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<EmailChangeRequest>,
 ) -> AppResult<StatusCode> {
     let mut e = ValidationErrors::new();
     let email = e.check("new_email", EmailAddress::parse(&body.new_email));
     let Some(email) = email else { return Err(e.into()) };
-    email_change::request(&state, &me, &Actor::user(&me, &meta), email).await?;
+    email_change::request(&state, &me, &me.actor, email).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -71,9 +70,9 @@ pub async fn get_api_key(State(state): State<AppState>, me: AuthUser) -> AppResu
 /// Creates my API key, replacing (and revoking) the one I had. The key is shown only here.
 #[utoipa::path(post, path = "/api/v1/me/api-key", tag = "me", security(("bearer" = [])), responses((status = 201, body = NewApiKeyView)))]
 pub async fn create_api_key(
-    State(state): State<AppState>, me: AuthUser, meta: ClientMeta,
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client,
 ) -> AppResult<(StatusCode, Json<NewApiKeyView>)> {
-    let new = api_keys::create(&state, &me, &Actor::user(&me, &meta)).await?;
+    let new = api_keys::create(&state, &me, &me.actor).await?;
     Ok((
         StatusCode::CREATED,
         Json(NewApiKeyView {
@@ -86,8 +85,10 @@ pub async fn create_api_key(
 
 /// Revokes my API key: it stops working at once.
 #[utoipa::path(delete, path = "/api/v1/me/api-key", tag = "me", security(("bearer" = [])), responses((status = 204), (status = 404, body = Problem)))]
-pub async fn revoke_api_key(State(state): State<AppState>, me: AuthUser, meta: ClientMeta) -> AppResult<StatusCode> {
-    api_keys::revoke(&state, &me, &Actor::user(&me, &meta)).await?;
+pub async fn revoke_api_key(
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client,
+) -> AppResult<StatusCode> {
+    api_keys::revoke(&state, &me, &me.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -184,10 +185,10 @@ pub struct PhonePendingView {
 #[utoipa::path(post, path = "/api/v1/me/phone", tag = "me", request_body = PhoneRequest, security(("bearer" = [])),
     responses((status = 202, body = PhonePendingView), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn request_phone(
-    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<PhoneRequest>,
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<PhoneRequest>,
 ) -> AppResult<(StatusCode, Json<PhonePendingView>)> {
     let number = phone::parse_number(&body.number, body.country.as_deref())?;
-    phone::request(&state, &me, &Actor::user(&me, &meta), number.clone()).await?;
+    phone::request(&state, &me, &me.actor, number.clone()).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(PhonePendingView { pending_number: number.to_string(), expires_in_seconds: phone::CODE_TTL_MS / 1000 }),
@@ -210,9 +211,9 @@ pub struct PhoneVerifiedView {
 #[utoipa::path(post, path = "/api/v1/me/phone/verify", tag = "me", request_body = PhoneVerifyRequest, security(("bearer" = [])),
     responses((status = 200, body = PhoneVerifiedView), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn verify_phone(
-    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<PhoneVerifyRequest>,
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<PhoneVerifyRequest>,
 ) -> AppResult<Json<PhoneVerifiedView>> {
-    let number = phone::verify(&state, &me, &Actor::user(&me, &meta), &body.code).await?;
+    let number = phone::verify(&state, &me, &me.actor, &body.code).await?;
     Ok(Json(PhoneVerifiedView { phone: super::views::PhoneView { number: Some(number), verified: true } }))
 }
 
@@ -220,7 +221,7 @@ pub async fn verify_phone(
 /// licenses, owned booking pages, API key (never the key), usage, SMS and audit events about me.
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "me", security(("bearer" = [])), responses((status = 200, description = "all my data", body = Object)))]
 pub async fn export(State(state): State<AppState>, me: AuthUser) -> AppResult<Response> {
-    let data = crate::services::export::export(&state, &me).await?;
+    let data = tenantry_app::export::export(&state, &me).await?;
     let file = format!("attachment; filename=\"tenantry-export-{}.json\"", me.user.id);
     Ok(([(axum::http::header::CONTENT_DISPOSITION, file)], Json(data)).into_response())
 }

@@ -2,14 +2,13 @@
 
 use super::views::ts;
 use crate::error::{AppResult, Problem};
-use crate::extract::{ApiJson, AuthUser, ClientMeta};
-use crate::services::audit::Actor;
-use crate::services::{mfa, passwords, sessions};
+use crate::extract::{ApiJson, AuthUser, Client};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use tenantry_app::{mfa, passwords, sessions};
 use tenantry_domain::Password;
 use utoipa::ToSchema;
 
@@ -25,12 +24,12 @@ pub struct ChangePasswordRequest {
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn change_password(
-    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<ChangePasswordRequest>,
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> AppResult<StatusCode> {
     passwords::change_own(
         &state,
         &me,
-        &Actor::user(&me, &meta),
+        &me.actor,
         Password::new(body.current_password),
         Password::new(body.new_password),
     )
@@ -62,7 +61,7 @@ pub async fn list_sessions(State(state): State<AppState>, me: AuthUser) -> AppRe
     let data = list
         .into_iter()
         .map(|s| SessionView {
-            current: s.id == me.session_id,
+            current: s.id == me.credential.id(),
             id: s.id,
             created_at: ts(s.created_at),
             last_seen_at: ts(s.last_seen_at),
@@ -125,17 +124,17 @@ pub struct RecoveryCodes {
 #[utoipa::path(post, path = "/api/v1/me/mfa/totp/confirm", tag = "me", security(("bearer" = [])), request_body = TotpCode,
     responses((status = 200, body = RecoveryCodes), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn confirm_totp(
-    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<TotpCode>,
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<TotpCode>,
 ) -> AppResult<Json<RecoveryCodes>> {
-    Ok(Json(RecoveryCodes { recovery_codes: mfa::confirm(&state, &me, &Actor::user(&me, &meta), &body.code).await? }))
+    Ok(Json(RecoveryCodes { recovery_codes: mfa::confirm(&state, &me, &me.actor, &body.code).await? }))
 }
 
 /// Turns two-step verification off (needs a current code or a recovery code).
 #[utoipa::path(delete, path = "/api/v1/me/mfa/totp", tag = "me", security(("bearer" = [])), request_body = TotpCode,
     responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn disable_totp(
-    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<TotpCode>,
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<TotpCode>,
 ) -> AppResult<StatusCode> {
-    mfa::disable(&state, &me, &Actor::user(&me, &meta), &body.code).await?;
+    mfa::disable(&state, &me, &me.actor, &body.code).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,6 +14,8 @@ pub mod users;
 pub mod views;
 
 use crate::state::AppState;
+use axum::Extension;
+use tenantry_domain::Reach;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -26,6 +28,16 @@ use utoipa_axum::routes;
     tags((name = "auth"), (name = "users"), (name = "licenses"), (name = "booking pages"), (name = "billing"), (name = "audit"), (name = "security"), (name = "account"), (name = "me"), (name = "operator"))
 )]
 struct ApiDoc;
+
+/// The `limit` and `cursor` of a list request, as received.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct PageQuery {
+    /// 1–200, default 50.
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
 
 struct BearerAuth;
 
@@ -41,16 +53,29 @@ impl Modify for BearerAuth {
 
 /// The API routes and the OpenAPI document describing exactly them.
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    // Restricted sessions reach only the routers marked for them (see `tenantry_domain::Reach`);
+    // every other route serves full sessions only.
+    let any_session = OpenApiRouter::new()
+        .routes(routes!(auth::sign_out))
+        .routes(routes!(users::me, users::update_me))
+        .layer(Extension(Reach::AnySession));
+    let password_change =
+        OpenApiRouter::new().routes(routes!(me_security::change_password)).layer(Extension(Reach::PasswordChange));
+    let mfa_setup = OpenApiRouter::new()
+        .routes(routes!(me_security::start_totp, me_security::disable_totp))
+        .routes(routes!(me_security::confirm_totp))
+        .layer(Extension(Reach::MfaSetup));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(any_session)
+        .merge(password_change)
+        .merge(mfa_setup)
         .routes(routes!(auth::signup))
         .routes(routes!(auth::sign_in))
-        .routes(routes!(auth::sign_out))
         .routes(routes!(auth::get_invitation))
         .routes(routes!(auth::accept_invitation))
         .routes(routes!(users::list, users::invite))
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(users::resend_invitation))
-        .routes(routes!(users::me, users::update_me))
         .routes(routes!(auth::password_reset))
         .routes(routes!(auth::password_reset_confirm))
         .routes(routes!(users::unlock))
@@ -60,11 +85,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(security::require_change))
         .routes(routes!(security::get_lockout, security::put_lockout))
         .routes(routes!(security::get_session, security::put_session))
-        .routes(routes!(me_security::change_password))
         .routes(routes!(me_security::list_sessions, me_security::revoke_other_sessions))
         .routes(routes!(me_security::revoke_session))
-        .routes(routes!(me_security::start_totp, me_security::disable_totp))
-        .routes(routes!(me_security::confirm_totp))
         .routes(routes!(licenses::assign, licenses::unassign))
         .routes(routes!(licenses::connect, licenses::disconnect))
         .routes(routes!(booking_pages::list, booking_pages::create))
@@ -92,7 +114,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     use axum::extract::DefaultBodyLimit;
     let router = router
         .layer(DefaultBodyLimit::max(crate::extract::MAX_JSON_BYTES))
-        .merge(avatars.layer(DefaultBodyLimit::max(crate::avatar::MAX_UPLOAD + 64 * 1024)))
+        .merge(avatars.layer(DefaultBodyLimit::max(tenantry_app::avatar_image::MAX_UPLOAD + 64 * 1024)))
         .route("/avatars/{user_id}/{version}/{size}", axum::routing::get(avatar::file));
     (router, doc)
 }

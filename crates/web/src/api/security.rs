@@ -1,13 +1,12 @@
 //! Account security policies (Administrators): password, lockout and session policies.
 
 use crate::error::{AppResult, Problem};
-use crate::extract::{AdminUser, ApiJson, ClientMeta};
-use crate::services::audit::Actor;
-use crate::services::security::{self, PolicyChange};
+use crate::extract::{AdminUser, ApiJson, Client};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use tenantry_app::security::{self, PolicyChange};
 use tenantry_domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use tenantry_storage::security::SecurityPolicies;
 use utoipa::ToSchema;
@@ -103,9 +102,7 @@ fn session_body(p: &SecurityPolicies) -> SessionPolicyBody {
 /// The account's password policy.
 #[utoipa::path(get, path = "/api/v1/security/password-policy", tag = "security", security(("bearer" = [])),
     responses((status = 200, body = PasswordPolicyView), (status = 403, body = Problem)))]
-pub async fn get_password(
-    State(state): State<AppState>, AdminUser(admin): AdminUser,
-) -> AppResult<Json<PasswordPolicyView>> {
+pub async fn get_password(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<PasswordPolicyView>> {
     let p = security::get(&state, &admin).await?;
     let n = security::non_compliant_count(&state, &admin).await?;
     Ok(Json(PasswordPolicyView { policy: password_body(&p.password), non_compliant_users: n }))
@@ -115,11 +112,9 @@ pub async fn get_password(
 #[utoipa::path(put, path = "/api/v1/security/password-policy", tag = "security", security(("bearer" = [])), request_body = PasswordPolicyBody,
     responses((status = 200, body = PasswordPolicyView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_password(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
-    ApiJson(body): ApiJson<PasswordPolicyBody>,
+    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, ApiJson(body): ApiJson<PasswordPolicyBody>,
 ) -> AppResult<Json<PasswordPolicyView>> {
-    let (p, n) =
-        security::update(&state, &admin, &Actor::user(&admin, &meta), PolicyChange::Password(body.into())).await?;
+    let (p, n) = security::update(&state, &admin, &admin.actor, PolicyChange::Password(body.into())).await?;
     Ok(Json(PasswordPolicyView { policy: password_body(&p.password), non_compliant_users: n }))
 }
 
@@ -133,19 +128,15 @@ pub struct RequireChangeView {
 #[utoipa::path(post, path = "/api/v1/security/password-policy/require-change", tag = "security", security(("bearer" = [])),
     responses((status = 200, body = RequireChangeView), (status = 403, body = Problem)))]
 pub async fn require_change(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
+    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client,
 ) -> AppResult<Json<RequireChangeView>> {
-    Ok(Json(RequireChangeView {
-        users: security::require_new_passwords(&state, &admin, &Actor::user(&admin, &meta)).await?,
-    }))
+    Ok(Json(RequireChangeView { users: security::require_new_passwords(&state, &admin, &admin.actor).await? }))
 }
 
 /// The account's lockout policy.
 #[utoipa::path(get, path = "/api/v1/security/lockout-policy", tag = "security", security(("bearer" = [])),
     responses((status = 200, body = LockoutPolicyBody), (status = 403, body = Problem)))]
-pub async fn get_lockout(
-    State(state): State<AppState>, AdminUser(admin): AdminUser,
-) -> AppResult<Json<LockoutPolicyBody>> {
+pub async fn get_lockout(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<LockoutPolicyBody>> {
     let p = security::get(&state, &admin).await?.lockout;
     Ok(Json(LockoutPolicyBody { enabled: p.enabled, max_failed_attempts: p.max_failed_attempts }))
 }
@@ -154,21 +145,17 @@ pub async fn get_lockout(
 #[utoipa::path(put, path = "/api/v1/security/lockout-policy", tag = "security", security(("bearer" = [])), request_body = LockoutPolicyBody,
     responses((status = 200, body = LockoutPolicyBody), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_lockout(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
-    ApiJson(body): ApiJson<LockoutPolicyBody>,
+    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, ApiJson(body): ApiJson<LockoutPolicyBody>,
 ) -> AppResult<Json<LockoutPolicyBody>> {
     let change = LockoutPolicy { enabled: body.enabled, max_failed_attempts: body.max_failed_attempts };
-    let p =
-        security::update(&state, &admin, &Actor::user(&admin, &meta), PolicyChange::Lockout(change)).await?.0.lockout;
+    let p = security::update(&state, &admin, &admin.actor, PolicyChange::Lockout(change)).await?.0.lockout;
     Ok(Json(LockoutPolicyBody { enabled: p.enabled, max_failed_attempts: p.max_failed_attempts }))
 }
 
 /// The account's session policy (and whether two-step verification is required).
 #[utoipa::path(get, path = "/api/v1/security/session-policy", tag = "security", security(("bearer" = [])),
     responses((status = 200, body = SessionPolicyBody), (status = 403, body = Problem)))]
-pub async fn get_session(
-    State(state): State<AppState>, AdminUser(admin): AdminUser,
-) -> AppResult<Json<SessionPolicyBody>> {
+pub async fn get_session(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<SessionPolicyBody>> {
     Ok(Json(session_body(&security::get(&state, &admin).await?)))
 }
 
@@ -176,17 +163,16 @@ pub async fn get_session(
 #[utoipa::path(put, path = "/api/v1/security/session-policy", tag = "security", security(("bearer" = [])), request_body = SessionPolicyBody,
     responses((status = 200, body = SessionPolicyBody), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_session(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta,
-    ApiJson(body): ApiJson<SessionPolicyBody>,
+    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, ApiJson(body): ApiJson<SessionPolicyBody>,
 ) -> AppResult<Json<SessionPolicyBody>> {
     let change = SessionPolicy {
         timeout_enabled: body.timeout_enabled,
         timeout_minutes: body.timeout_minutes,
         max_age_minutes: body.max_age_minutes,
     };
-    let mut p = security::update(&state, &admin, &Actor::user(&admin, &meta), PolicyChange::Session(change)).await?.0;
+    let mut p = security::update(&state, &admin, &admin.actor, PolicyChange::Session(change)).await?.0;
     if let Some(on) = body.require_mfa {
-        p = security::update(&state, &admin, &Actor::user(&admin, &meta), PolicyChange::RequireMfa(on)).await?.0;
+        p = security::update(&state, &admin, &admin.actor, PolicyChange::RequireMfa(on)).await?.0;
     }
     Ok(Json(session_body(&p)))
 }

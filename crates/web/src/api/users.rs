@@ -2,15 +2,14 @@
 
 use super::views::{MeView, UserList, UserView};
 use crate::error::{AppError, AppResult, Problem};
-use crate::extract::{AdminUser, ApiJson, AuthUser, ClientMeta};
-use crate::services::audit::Actor;
-use crate::services::users::{self, Invite, ListParams, ProfilePatch};
+use crate::extract::{AdminUser, ApiJson, AuthUser, Client};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
+use tenantry_app::users::{self, Invite, ListParams, ProfilePatch};
 use tenantry_domain::{EmailAddress, PersonName, Role, TimeZoneName, UserStatus, Username, ValidationErrors};
 use utoipa::{IntoParams, ToSchema};
 
@@ -47,7 +46,7 @@ impl TryFrom<ListUsersQuery> for ListParams {
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListUsersQuery), security(("bearer" = [])),
     responses((status = 200, body = UserList), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
-    State(state): State<AppState>, AdminUser(admin): AdminUser,
+    State(state): State<AppState>, admin: AdminUser,
     query: Result<Query<ListUsersQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<UserList>> {
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
@@ -85,18 +84,16 @@ impl TryFrom<InviteRequest> for Invite {
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = InviteRequest, security(("bearer" = [])),
     responses((status = 201, body = UserView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn invite(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, ApiJson(body): ApiJson<InviteRequest>,
+    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, ApiJson(body): ApiJson<InviteRequest>,
 ) -> AppResult<(StatusCode, Json<UserView>)> {
-    let user = users::invite(&state, &admin, &Actor::user(&admin, &meta), body.try_into()?).await?;
+    let user = users::invite(&state, &admin, &admin.actor, body.try_into()?).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
 /// One user of the account.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn get(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>,
-) -> AppResult<Json<UserView>> {
+pub async fn get(State(state): State<AppState>, admin: AdminUser, Path(id): Path<String>) -> AppResult<Json<UserView>> {
     Ok(Json(users::get(&state, &admin.user.account_id, &id).await?.into()))
 }
 
@@ -160,10 +157,10 @@ impl TryFrom<UserPatch> for ProfilePatch {
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserPatch, security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>,
+    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path(id): Path<String>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(users::update(&state, &Actor::user(&admin, &meta), &id, body.try_into()?).await?.into()))
+    Ok(Json(users::update(&state, &admin.actor, &id, body.try_into()?).await?.into()))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -224,7 +221,7 @@ impl From<users::DeletionPlan> for DeletionView {
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path), DeleteQuery), security(("bearer" = [])),
     responses((status = 204), (status = 200, description = "dry run", body = DeletionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn delete(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>,
+    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path(id): Path<String>,
     query: Result<Query<DeleteQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<axum::response::Response> {
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
@@ -233,7 +230,7 @@ pub async fn delete(
         Some("true") => true,
         Some(_) => return Err(AppError::invalid("dry_run", "must be true or false")),
     };
-    let plan = users::delete(&state, &Actor::user(&admin, &meta), &id, dry_run).await?;
+    let plan = users::delete(&state, &admin.actor, &id, dry_run).await?;
     Ok(if dry_run { Json(DeletionView::from(plan)).into_response() } else { StatusCode::NO_CONTENT.into_response() })
 }
 
@@ -241,7 +238,7 @@ pub async fn delete(
 #[utoipa::path(post, path = "/api/v1/users/{id}/invitation", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 202), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn resend_invitation(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, Path(id): Path<String>,
+    State(state): State<AppState>, admin: AdminUser, Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
     users::resend_invitation(&state, &admin, &id).await?;
     Ok(StatusCode::ACCEPTED)
@@ -250,37 +247,37 @@ pub async fn resend_invitation(
 /// The signed-in user's own record.
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])), responses((status = 200, body = MeView), (status = 401, body = Problem)))]
 pub async fn me(me: AuthUser) -> Json<MeView> {
-    Json(me.user.into())
+    Json(me.principal.user.into())
 }
 
 /// Changes the signed-in user's profile (a `role` here is refused).
 #[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = UserPatch, security(("bearer" = [])),
     responses((status = 200, body = MeView), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_me(
-    State(state): State<AppState>, me: AuthUser, meta: ClientMeta, ApiJson(body): ApiJson<UserPatch>,
+    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<UserPatch>,
 ) -> AppResult<Json<MeView>> {
     if body.role.is_some() {
         return Err(AppError::invalid("role", "cannot be changed here; an Administrator changes roles"));
     }
-    Ok(Json(users::update_me(&state, &me, &Actor::user(&me, &meta), body.try_into()?).await?.into()))
+    Ok(Json(users::update_me(&state, &me, &me.actor, body.try_into()?).await?.into()))
 }
 
 /// Unlocks a user locked by the lockout policy.
 #[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn unlock(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>,
+    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path(id): Path<String>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(crate::services::sessions::unlock(&state, &admin, &Actor::user(&admin, &meta), &id).await?.into()))
+    Ok(Json(tenantry_app::sessions::unlock(&state, &admin, &admin.actor, &id).await?.into()))
 }
 
 /// Signs a user out everywhere.
 #[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 204), (status = 404, body = Problem)))]
 pub async fn revoke_sessions(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>,
+    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path(id): Path<String>,
 ) -> AppResult<StatusCode> {
-    crate::services::sessions::revoke_all_of_user(&state, &admin, &Actor::user(&admin, &meta), &id).await?;
+    tenantry_app::sessions::revoke_all_of_user(&state, &admin, &admin.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -297,13 +294,13 @@ pub struct SetPasswordRequest {
 #[utoipa::path(put, path = "/api/v1/users/{id}/password", tag = "users", params(("id" = String, Path)), security(("bearer" = [])), request_body = SetPasswordRequest,
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_password(
-    State(state): State<AppState>, AdminUser(admin): AdminUser, meta: ClientMeta, Path(id): Path<String>,
+    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path(id): Path<String>,
     ApiJson(body): ApiJson<SetPasswordRequest>,
 ) -> AppResult<Json<UserView>> {
-    let user = crate::services::passwords::admin_set(
+    let user = tenantry_app::passwords::admin_set(
         &state,
         &admin,
-        &Actor::user(&admin, &meta),
+        &admin.actor,
         &id,
         tenantry_domain::Password::new(body.password),
         body.require_change,

@@ -1,15 +1,13 @@
 //! Response bodies of the API.
 
-use crate::services::users::UserDetail;
 use serde::Serialize;
+use tenantry_app::users::UserDetail;
 use tenantry_storage::accounts::Account;
 use tenantry_storage::users::User;
 use utoipa::ToSchema;
 
 /// RFC 3339 UTC text of a Unix-milliseconds time.
-pub fn ts(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
-}
+pub use tenantry_domain::time::rfc3339 as ts;
 
 /// A user as Administrators see them.
 #[derive(Debug, Serialize, ToSchema)]
@@ -90,7 +88,7 @@ impl From<User> for MeView {
             timezone: u.timezone,
             date_format: u.date_format.as_str().to_owned(),
             time_format: u.time_format.as_str().to_owned(),
-            avatar_url: crate::services::avatar::url(u.id.as_str(), u.avatar_version, 256),
+            avatar_url: tenantry_app::avatars::url(u.id.as_str(), u.avatar_version, 256),
             phone: PhoneView { number: u.phone_number, verified: u.phone_verified },
             notifications: u.preferences.notifications,
             phone_settings: u.preferences.phone_settings,

@@ -2,9 +2,7 @@
 
 use super::session::clear_session_cookie;
 use super::{Chrome, FormState, PageAdmin, PageError, PageForm, render, see_other, set_flash};
-use crate::extract::ClientMeta;
-use crate::services::accounts;
-use crate::services::audit::Actor;
+use crate::extract::Client;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -12,6 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use tenantry_app::Error;
+use tenantry_app::accounts;
 
 #[derive(Template)]
 #[template(path = "account_delete.html")]
@@ -29,16 +29,10 @@ pub struct DeleteForm {
     confirm_name: String,
 }
 
-async fn page(state: &AppState, admin: &crate::extract::AuthUser, form: FormState) -> Result<DeletePage, PageError> {
-    let fail = |e: crate::error::AppError| PageError::for_user(e, admin, "me");
+async fn page(state: &AppState, admin: &crate::extract::AdminUser, form: FormState) -> Result<DeletePage, PageError> {
+    let fail = |e: Error| PageError::for_user(e, admin, "me");
     let account = accounts::get(state, &admin.user.account_id).await.map_err(fail)?;
-    let users = {
-        let mut conn = state.db.conn().await.map_err(|e| fail(e.into()))?;
-        tenantry_storage::users::ids_of_account(&mut conn, &admin.user.account_id)
-            .await
-            .map_err(|e| fail(e.into()))?
-            .len()
-    };
+    let users = accounts::user_count(state, admin).await.map_err(fail)?;
     let confirm_hint = format!("Type “{}” to confirm.", account.name);
     Ok(DeletePage { chrome: Some(Chrome::new(admin, "me")), account_name: account.name, users, confirm_hint, form })
 }
@@ -51,10 +45,10 @@ pub async fn show(State(state): State<AppState>, PageAdmin(admin): PageAdmin) ->
 
 /// `POST /me/delete-account`: deletes everything and signs out.
 pub async fn delete(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
     PageForm(f): PageForm<DeleteForm>,
 ) -> Result<Response, PageError> {
-    match accounts::delete(&state, &Actor::user(&admin, &meta), &f.confirm_name).await {
+    match accounts::delete(&state, &admin.actor, &f.confirm_name).await {
         Ok(()) => {
             let jar = set_flash(
                 &state,

@@ -5,9 +5,7 @@ use super::{
     Chrome, FormState, MaybePageUser, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash,
 };
 use crate::api::auth::SignUpRequest;
-use crate::error::AppError;
-use crate::extract::{AuthUser, ClientMeta, SessionScope};
-use crate::services::{accounts, auth, invitations};
+use crate::extract::{AuthUser, Client};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -15,6 +13,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use tenantry_app::Error;
+use tenantry_app::{accounts, auth, invitations};
+use tenantry_domain::SessionScope;
 use tenantry_domain::{PasswordPolicy, Role};
 use tenantry_storage::invitations::OpenInvitation;
 
@@ -47,11 +48,8 @@ fn policy_hint(policy: &PasswordPolicy) -> String {
 /// The hint for the password policy of the invitation's account.
 async fn invitation_hint(state: &AppState, invitation: &OpenInvitation) -> String {
     let account_id = tenantry_domain::AccountId::from_trusted(invitation.account_id.clone());
-    match state.db.conn().await {
-        Ok(mut conn) => match tenantry_storage::security::get(&mut conn, &account_id).await {
-            Ok(p) => policy_hint(&p.password),
-            Err(_) => password_hint(),
-        },
+    match tenantry_app::security::of_account(state, &account_id).await {
+        Ok(p) => policy_hint(&p.password),
         Err(_) => password_hint(),
     }
 }
@@ -118,7 +116,7 @@ pub async fn sign_in_page(
 }
 
 pub async fn sign_in(
-    State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<SignInForm>,
+    State(state): State<AppState>, Client(meta): Client, jar: CookieJar, PageForm(f): PageForm<SignInForm>,
 ) -> Result<Response, PageError> {
     let form =
         FormState::with(vec![("email", f.email.clone()), ("password", String::new()), ("totp_code", String::new())]);
@@ -132,7 +130,7 @@ pub async fn sign_in(
             Ok((jar.add(session_cookie(&state, &signed_in)), see_other(to)).into_response())
         }
         Err(e) => {
-            let mfa = matches!(e, AppError::MfaRequired(_));
+            let mfa = matches!(e, Error::MfaRequired(_));
             let (status, form) = form.fail(e)?;
             Ok(render(
                 status,
@@ -177,13 +175,13 @@ pub async fn sign_up_page(State(state): State<AppState>) -> Response {
 }
 
 pub async fn sign_up(
-    State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<SignUpForm>,
+    State(state): State<AppState>, Client(meta): Client, jar: CookieJar, PageForm(f): PageForm<SignUpForm>,
 ) -> Result<Response, PageError> {
     let form = sign_up_form(&f);
     let request = SignUpRequest { account_name: f.account_name, name: f.name, email: f.email, password: f.password };
     let result = match accounts::SignUp::try_from(request) {
         Ok(input) => accounts::sign_up(&state, input, &meta).await,
-        Err(errors) => Err(AppError::Validation(errors)),
+        Err(errors) => Err(Error::Validation(errors)),
     };
     match result {
         Ok((account, signed_in)) => {
@@ -195,7 +193,7 @@ pub async fn sign_up(
             Ok((jar, see_other("/users")).into_response())
         }
         Err(e) => {
-            let open = !matches!(e, AppError::Forbidden(_));
+            let open = !matches!(e, Error::Forbidden(_));
             let (status, form) = form.fail(e)?;
             Ok(render(status, &SignUpPage { chrome: None, open, form, password_hint: password_hint() }))
         }
@@ -206,7 +204,7 @@ pub async fn sign_up(
 pub async fn sign_out(
     State(state): State<AppState>, PageUser(user): PageUser, jar: CookieJar,
 ) -> Result<Response, PageError> {
-    auth::sign_out(&state, &user.session_id).await?;
+    auth::sign_out(&state, &user.credential.id()).await?;
     let jar = set_flash(&state, clear_session_cookie(jar), "You have signed out.");
     Ok((jar, see_other("/signin")).into_response())
 }
@@ -230,7 +228,7 @@ pub struct AcceptForm {
 async fn open_invitation(state: &AppState, token: &str) -> Result<OpenInvitation, PageError> {
     match invitations::lookup(state, token).await {
         Ok(i) => Ok(i),
-        Err(AppError::NotFound) => Err(PageError::invitation_gone()),
+        Err(Error::NotFound) => Err(PageError::invitation_gone()),
         Err(e) => Err(e.into()),
     }
 }
@@ -248,7 +246,7 @@ pub async fn invitation_page(State(state): State<AppState>, Path(token): Path<St
 }
 
 pub async fn accept_invitation(
-    State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, Path(token): Path<String>,
+    State(state): State<AppState>, Client(meta): Client, jar: CookieJar, Path(token): Path<String>,
     PageForm(f): PageForm<AcceptForm>,
 ) -> Result<Response, PageError> {
     let invitation = open_invitation(&state, &token).await?;
@@ -259,7 +257,7 @@ pub async fn accept_invitation(
             let jar = set_flash(&state, jar.add(session_cookie(&state, &signed_in)), &welcome);
             Ok((jar, see_other("/")).into_response())
         }
-        Err(AppError::NotFound) => Err(PageError::invitation_gone()),
+        Err(Error::NotFound) => Err(PageError::invitation_gone()),
         Err(e) => {
             let (status, form) = FormState::with(vec![("password", String::new())]).fail(e)?;
             let password_hint = invitation_hint(&state, &invitation).await;

@@ -2,11 +2,9 @@
 //! switch one on or off (on needs the owner's scheduling license).
 
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
+use crate::HttpAnswer;
 use crate::api::booking_pages::CreateRequest;
-use crate::error::AppError;
-use crate::extract::{AuthUser, ClientMeta};
-use crate::services::audit::Actor;
-use crate::services::booking_pages::{self, NewPage, PagePatch};
+use crate::extract::{AuthUser, Client};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -14,6 +12,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use tenantry_app::Error;
+use tenantry_app::booking_pages::{self, NewPage, PagePatch};
 use tenantry_domain::Role;
 use tenantry_storage::booking_pages::BookingPage;
 
@@ -58,7 +58,7 @@ fn create_form(f: &CreateForm) -> FormState {
 async fn page(
     state: &AppState, me: &AuthUser, flash: Option<String>, form: FormState, alert: Option<String>,
 ) -> Result<PagesPage, PageError> {
-    let fail = |e: AppError| PageError::for_user(e, me, "pages");
+    let fail = |e: Error| PageError::for_user(e, me, "pages");
     let rows = booking_pages::list_with_owner_names(state, me, booking_pages::MAX_PAGE).await.map_err(fail)?;
     let rows = rows.into_iter().map(|(page, owner)| Row { page, owner }).collect();
     Ok(PagesPage {
@@ -82,13 +82,13 @@ pub async fn list(
 
 /// `POST /booking-pages`: creates a page of the signed-in user.
 pub async fn create(
-    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
     PageForm(f): PageForm<CreateForm>,
 ) -> Result<Response, PageError> {
     let request = CreateRequest { name: f.name.clone(), slug: f.slug.clone(), owner_id: None, enabled: None };
     let result = match NewPage::try_from(request) {
-        Ok(input) => booking_pages::create(&state, &me, &Actor::user(&me, &meta), input).await,
-        Err(errors) => Err(AppError::Validation(errors)),
+        Ok(input) => booking_pages::create(&state, &me, &me.actor, input).await,
+        Err(errors) => Err(Error::Validation(errors)),
     };
     match result {
         Ok(p) => {
@@ -110,16 +110,16 @@ pub struct ToggleForm {
 
 /// `POST /booking-pages/{id}/enabled`: switches a page on or off.
 pub async fn toggle(
-    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar, Path(id): Path<String>,
-    PageForm(f): PageForm<ToggleForm>,
+    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
+    Path(id): Path<String>, PageForm(f): PageForm<ToggleForm>,
 ) -> Result<Response, PageError> {
     let patch = PagePatch { enabled: Some(f.enabled == "on"), ..PagePatch::default() };
-    match booking_pages::update(&state, &me, &Actor::user(&me, &meta), &id, patch).await {
+    match booking_pages::update(&state, &me, &me.actor, &id, patch).await {
         Ok(p) => {
             let message = format!("{} is {}.", p.name, if p.enabled { "on" } else { "off" });
             Ok((set_flash(&state, jar, &message), see_other("/booking-pages")).into_response())
         }
-        Err(e @ AppError::Rule { .. }) => {
+        Err(e @ Error::Rule { .. }) => {
             let status = e.status();
             Ok(render(
                 status,

@@ -2,10 +2,7 @@
 //! which confirms with a button (mail scanners that fetch links change nothing).
 
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash};
-use crate::error::AppError;
-use crate::extract::ClientMeta;
-use crate::services::audit::Actor;
-use crate::services::email_change;
+use crate::extract::Client;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -13,6 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use tenantry_app::Error;
+use tenantry_app::email_change;
 use tenantry_domain::EmailAddress;
 
 #[derive(Template)]
@@ -41,12 +40,12 @@ pub async fn show(PageUser(me): PageUser) -> Response {
 
 /// `POST /me/email`: sends the link to the new address.
 pub async fn request(
-    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
     PageForm(f): PageForm<RequestForm>,
 ) -> Result<Response, PageError> {
     let result = match EmailAddress::parse(&f.new_email) {
-        Ok(email) => email_change::request(&state, &me, &Actor::user(&me, &meta), email.clone()).await.map(|()| email),
-        Err(e) => Err(AppError::invalid("new_email", e.to_string())),
+        Ok(email) => email_change::request(&state, &me, &me.actor, email.clone()).await.map(|()| email),
+        Err(e) => Err(Error::invalid("new_email", e.to_string())),
     };
     match result {
         Ok(email) => {
@@ -87,7 +86,7 @@ pub async fn verification_page(
 ) -> Result<Response, PageError> {
     let change = email_change::lookup(&state, &token)
         .await
-        .map_err(|e| if matches!(e, AppError::NotFound) { gone() } else { e.into() })?;
+        .map_err(|e| if matches!(e, Error::NotFound) { gone() } else { e.into() })?;
     Ok(render(StatusCode::OK, &VerificationPage { chrome: None, new_email: change.new_email, done: false }))
 }
 
@@ -97,7 +96,7 @@ pub async fn verify(State(state): State<AppState>, Path(token): Path<String>) ->
         Ok(change) => {
             Ok(render(StatusCode::OK, &VerificationPage { chrome: None, new_email: change.new_email, done: true }))
         }
-        Err(AppError::NotFound) => Err(gone()),
+        Err(Error::NotFound) => Err(gone()),
         Err(e) => Err(e.into()),
     }
 }

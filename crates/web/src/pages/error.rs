@@ -2,11 +2,11 @@
 
 use super::{Chrome, render, see_other};
 use crate::error::AppError;
-use crate::extract::AuthUser;
 use askama::Template;
 use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use tenantry_app::{Error, Principal};
 use tower_http::csrf::ProtectionError;
 
 /// An error on a page, with the top bar when the user is known.
@@ -24,21 +24,27 @@ impl From<AppError> for PageError {
     }
 }
 
+impl From<Error> for PageError {
+    fn from(error: Error) -> Self {
+        AppError::from(error).into()
+    }
+}
+
 impl PageError {
     /// An error on a page of a signed-in user, shown under their top bar.
-    pub fn for_user(error: AppError, user: &AuthUser, section: &'static str) -> Self {
-        Self { error, chrome: Some(Chrome::new(user, section)), custom: None }
+    pub fn for_user(error: impl Into<AppError>, user: &Principal, section: &'static str) -> Self {
+        Self { error: error.into(), chrome: Some(Chrome::new(user, section)), custom: None }
     }
 
     /// A single-use link that is unknown, used, replaced or expired (all look the same).
     pub fn link_gone(heading: &'static str, message: &'static str) -> Self {
-        Self { error: AppError::NotFound, chrome: None, custom: Some((heading, message)) }
+        Self { error: AppError::NOT_FOUND, chrome: None, custom: Some((heading, message)) }
     }
 
     /// An invitation link that is unknown, used, replaced or expired (all look the same).
     pub fn invitation_gone() -> Self {
         Self {
-            error: AppError::NotFound,
+            error: AppError::NOT_FOUND,
             chrome: None,
             custom: Some((
                 "This invitation link no longer works",
@@ -76,7 +82,7 @@ impl IntoResponse for PageError {
         if status == StatusCode::UNAUTHORIZED {
             return see_other("/signin");
         }
-        if let AppError::Internal(e) = &self.error {
+        if let AppError::App(Error::Unexpected(e)) = &self.error {
             tracing::error!(error = ?e, "page request failed");
         }
         let problem = self.error.problem();

@@ -3,9 +3,7 @@
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::api::users::UserPatch;
 use crate::error::AppError;
-use crate::extract::{AuthUser, ClientMeta};
-use crate::services::audit::Actor;
-use crate::services::users::{self, ProfilePatch};
+use crate::extract::{AuthUser, Client};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -14,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use std::sync::LazyLock;
+use tenantry_app::Error;
+use tenantry_app::users::{self, ProfilePatch};
 use tenantry_domain::DateFormat;
 
 /// The IANA time zones offered, sorted (read once from the bundled database).
@@ -84,7 +84,7 @@ fn me_page(me: &AuthUser, flash: Option<String>, f: &ProfileForm) -> MePage {
         role: me.user.role.label(),
         is_admin: me.user.role == tenantry_domain::Role::Administrator,
         phone: me.user.phone_number.clone().filter(|_| me.user.phone_verified),
-        avatar_url: crate::services::avatar::url(me.user.id.as_str(), me.user.avatar_version, 256),
+        avatar_url: tenantry_app::avatars::url(me.user.id.as_str(), me.user.avatar_version, 256),
         initials: Chrome::new(me, "me").initials,
         form,
         time_zones: TIME_ZONES.as_slice(),
@@ -100,7 +100,7 @@ pub async fn page(PageUser(me): PageUser, jar: CookieJar) -> Response {
 
 /// `POST /me`: saves the profile; an empty username clears it.
 pub async fn save(
-    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
     PageForm(f): PageForm<ProfileForm>,
 ) -> Result<Response, PageError> {
     let username = f.username.trim();
@@ -114,8 +114,8 @@ pub async fn save(
         ..UserPatch::default()
     };
     let result = match ProfilePatch::try_from(patch) {
-        Ok(patch) => users::update_me(&state, &me, &Actor::user(&me, &meta), patch).await,
-        Err(errors) => Err(AppError::Validation(errors)),
+        Ok(patch) => users::update_me(&state, &me, &me.actor, patch).await,
+        Err(errors) => Err(Error::Validation(errors)),
     };
     match result {
         Ok(_) => Ok((set_flash(&state, jar, "Your settings have been saved."), see_other("/me")).into_response()),
@@ -129,24 +129,24 @@ pub async fn save(
 
 /// `POST /me/avatar`: uploads a new picture; a refusal is shown on the page.
 pub async fn upload_avatar(
-    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, PageError> {
     let result = async {
         let multipart = multipart.map_err(|e| AppError::BadRequest(e.body_text()))?;
         let bytes = crate::api::avatar::file_part(multipart).await?;
-        crate::services::avatar::upload(&state, &me, &Actor::user(&me, &meta), bytes).await
+        Ok(tenantry_app::avatars::upload(&state, &me, &me.actor, bytes).await?)
     }
     .await;
     match result {
         Ok(_) => {
             Ok((set_flash(&state, jar, "Your profile picture has been updated."), see_other("/me")).into_response())
         }
-        Err(e @ (AppError::Validation(_) | AppError::PayloadTooLarge(_) | AppError::BadRequest(_))) => {
+        Err(e @ (AppError::App(Error::Validation(_)) | AppError::PayloadTooLarge(_) | AppError::BadRequest(_))) => {
             let status = e.status();
             let mut template = me_page(&me, None, &ProfileForm::from(&me));
             template.form.alert = Some(match &e {
-                AppError::Validation(v) => {
+                AppError::App(Error::Validation(v)) => {
                     v.0.iter().map(|f| format!("The picture {}.", f.message)).collect::<Vec<_>>().join(" ")
                 }
                 other => other.problem().detail,
@@ -159,10 +159,8 @@ pub async fn upload_avatar(
 
 /// `POST /me/avatar/delete`: back to initials.
 pub async fn remove_avatar(
-    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
 ) -> Result<Response, PageError> {
-    crate::services::avatar::remove(&state, &me, &Actor::user(&me, &meta))
-        .await
-        .map_err(|e| PageError::for_user(e, &me, "me"))?;
+    tenantry_app::avatars::remove(&state, &me, &me.actor).await.map_err(|e| PageError::for_user(e, &me, "me"))?;
     Ok((set_flash(&state, jar, "Your profile picture has been removed."), see_other("/me")).into_response())
 }

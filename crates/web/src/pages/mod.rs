@@ -20,25 +20,38 @@ pub use session::{MaybePageUser, PageAdmin, PageUser, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::state::AppState;
 use askama::Template;
-use axum::Router;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
+use tenantry_app::Error;
 use tenantry_domain::FieldError;
+use tenantry_domain::Reach;
 use tower_http::csrf::CsrfLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The page routes, behind CSRF protection (the API, which uses bearer tokens, is not).
 pub fn router() -> Router<AppState> {
+    // Restricted sessions reach only the routers marked for them (see `tenantry_domain::Reach`);
+    // every other page serves full sessions only and sends the others where they must go.
+    let any_session = Router::new().route("/signout", post(auth::sign_out)).layer(Extension(Reach::AnySession));
+    let password_change = Router::new()
+        .route("/password-change", get(security::change_page).post(security::change))
+        .route("/password-check", post(security::check))
+        .layer(Extension(Reach::PasswordChange));
+    let mfa_setup =
+        Router::new().route("/me/two-step", get(two_step::page).post(two_step::act)).layer(Extension(Reach::MfaSetup));
     Router::new()
+        .merge(any_session)
+        .merge(password_change)
+        .merge(mfa_setup)
         .route("/", get(auth::home))
         .route("/signin", get(auth::sign_in_page).post(auth::sign_in))
         .route("/signup", get(auth::sign_up_page).post(auth::sign_up))
-        .route("/signout", post(auth::sign_out))
         .route("/invitations/{token}", get(auth::invitation_page).post(auth::accept_invitation))
         .route("/users", get(users::lobby).post(users::invite))
         .route("/users/{id}", get(user::show).post(user::save))
@@ -49,9 +62,6 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me::page).post(me::save))
         .route("/security", get(security::page).post(security::save))
         .route("/security/require-change", post(security::require_change))
-        .route("/me/two-step", get(two_step::page).post(two_step::act))
-        .route("/password-change", get(security::change_page).post(security::change))
-        .route("/password-check", post(security::check))
         .route("/password-reset", get(security::reset_request_page).post(security::reset_request))
         .route("/password-reset/{token}", get(security::reset_link_page).post(security::reset_link))
         .route("/me/delete-account", get(account::show).post(account::delete))
@@ -59,7 +69,8 @@ pub fn router() -> Router<AppState> {
         .route("/me/phone", get(phone::show).post(phone::request))
         .route(
             "/me/avatar",
-            post(me::upload_avatar).layer(axum::extract::DefaultBodyLimit::max(crate::avatar::MAX_UPLOAD + 64 * 1024)),
+            post(me::upload_avatar)
+                .layer(axum::extract::DefaultBodyLimit::max(tenantry_app::avatar_image::MAX_UPLOAD + 64 * 1024)),
         )
         .route("/me/avatar/delete", post(me::remove_avatar))
         .route("/me/phone/verify", get(phone::verify_page).post(phone::verify))
@@ -84,7 +95,7 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    fn new(user: &crate::extract::AuthUser, section: &'static str) -> Self {
+    fn new(user: &tenantry_app::Principal, section: &'static str) -> Self {
         let initials: String = user
             .user
             .name
@@ -97,7 +108,7 @@ impl Chrome {
             name: user.user.name.clone(),
             email: user.user.email.clone(),
             is_admin: user.user.role == tenantry_domain::Role::Administrator,
-            avatar_url: crate::services::avatar::url(user.user.id.as_str(), user.user.avatar_version, 64),
+            avatar_url: tenantry_app::avatars::url(user.user.id.as_str(), user.user.avatar_version, 64),
             initials,
             section,
         }
@@ -135,7 +146,7 @@ pub fn set_flash(state: &AppState, jar: CookieJar, message: &str) -> CookieJar {
     cookie.set_http_only(true);
     cookie.set_same_site(SameSite::Lax);
     cookie.set_path("/");
-    cookie.set_secure(state.config.secure_cookies());
+    cookie.set_secure(state.secure_cookies());
     jar.add(cookie)
 }
 
@@ -212,29 +223,32 @@ impl FormState {
 
     /// Turns a service error into messages on the form, with the status to answer; errors that
     /// are not about the input (a failure on our side) stay errors.
-    pub fn fail(mut self, error: AppError) -> Result<(StatusCode, Self), AppError> {
+    pub fn fail(mut self, error: impl Into<AppError>) -> Result<(StatusCode, Self), AppError> {
+        let error = error.into();
         let status = error.status();
         const CHECK: &str = "Some fields need your attention.";
         match error {
-            AppError::Validation(v) => {
+            AppError::App(Error::Validation(v)) => {
                 self.errors = v.0;
                 self.alert = Some(CHECK.to_owned());
             }
-            AppError::BadField(field, message) => {
+            AppError::App(Error::BadField(field, message)) => {
                 self.errors = vec![FieldError::new(field, message)];
                 self.alert = Some(CHECK.to_owned());
             }
-            AppError::Conflict { detail, errors } => {
+            AppError::App(Error::Conflict { detail, errors }) => {
                 self.alert = Some(if errors.is_empty() { detail } else { CHECK.to_owned() });
                 self.errors = errors;
             }
-            AppError::Rule { detail, .. } => self.alert = Some(detail),
+            AppError::App(Error::Rule { detail, .. }) => self.alert = Some(detail),
             AppError::BadRequest(message) => self.alert = Some(message),
-            AppError::Unauthorized(message)
-            | AppError::Forbidden(message)
-            | AppError::Locked(message)
-            | AppError::MfaRequired(message) => self.alert = Some(message.to_owned()),
-            AppError::TooManyRequests(_) => self.alert = Some(error.to_string()),
+            AppError::App(
+                Error::Unauthorized(message)
+                | Error::Forbidden(message)
+                | Error::Locked(message)
+                | Error::MfaRequired(message),
+            ) => self.alert = Some(message.to_owned()),
+            AppError::App(e @ Error::RateLimited(_)) => self.alert = Some(e.to_string()),
             other => return Err(other),
         }
         Ok((status, self))

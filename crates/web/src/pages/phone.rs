@@ -1,9 +1,7 @@
 //! Changing one's cell number: enter it in any common format, then the SMS code.
 
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
-use crate::extract::{AuthUser, ClientMeta};
-use crate::services::audit::Actor;
-use crate::services::phone;
+use crate::extract::{AuthUser, Client};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -11,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use tenantry_app::phone;
 
 #[derive(Template)]
 #[template(path = "phone.html")]
@@ -49,11 +48,11 @@ pub struct NumberForm {
 
 /// `POST /me/phone`: sends the code, then asks for it.
 pub async fn request(
-    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
     PageForm(f): PageForm<NumberForm>,
 ) -> Result<Response, PageError> {
     let result = match phone::parse_number(&f.number, Some(&f.country)) {
-        Ok(n) => phone::request(&state, &me, &Actor::user(&me, &meta), n.clone()).await.map(|()| n),
+        Ok(n) => phone::request(&state, &me, &me.actor, n.clone()).await.map(|()| n),
         Err(e) => Err(e),
     };
     match result {
@@ -86,10 +85,10 @@ pub struct CodeForm {
 
 /// `POST /me/phone/verify`: a right code puts the number in force.
 pub async fn verify(
-    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
     PageForm(f): PageForm<CodeForm>,
 ) -> Result<Response, PageError> {
-    match phone::verify(&state, &me, &Actor::user(&me, &meta), &f.code).await {
+    match phone::verify(&state, &me, &me.actor, &f.code).await {
         Ok(number) => {
             Ok((set_flash(&state, jar, &format!("Your cell number is now {number} (verified).")), see_other("/me"))
                 .into_response())

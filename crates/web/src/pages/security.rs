@@ -5,10 +5,7 @@
 use super::session::clear_session_cookie;
 use super::{Chrome, FormState, PageAdmin, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::error::AppError;
-use crate::extract::{ClientMeta, SessionScope};
-use crate::services::audit::Actor;
-use crate::services::security::{self, PolicyChange};
-use crate::services::{passwords, reset};
+use crate::extract::Client;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -16,6 +13,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use tenantry_app::security::{self, PolicyChange};
+use tenantry_app::{passwords, reset};
+use tenantry_domain::SessionScope;
 use tenantry_domain::{LockoutPolicy, Password, PasswordContext, PasswordPolicy, SessionPolicy};
 use tenantry_storage::security::SecurityPolicies;
 
@@ -103,10 +103,10 @@ fn change_of(f: &PolicyForm) -> Result<Vec<PolicyChange>, AppError> {
 
 /// `POST /security`: saves one section.
 pub async fn save(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
     PageForm(f): PageForm<PolicyForm>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(&admin, &meta);
+    let actor = admin.actor.clone();
     let result = async {
         let mut outcome = None;
         for change in change_of(&f)? {
@@ -138,9 +138,9 @@ pub async fn save(
 
 /// `POST /security/require-change`: asks the users who no longer comply for a new password.
 pub async fn require_change(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
 ) -> Result<Response, PageError> {
-    let n = security::require_new_passwords(&state, &admin, &Actor::user(&admin, &meta))
+    let n = security::require_new_passwords(&state, &admin, &admin.actor)
         .await
         .map_err(|e| PageError::for_user(e, &admin, "security"))?;
     let msg = format!("{n} user(s) will be asked for a new password at their next sign-in.");
@@ -201,7 +201,7 @@ pub async fn check(
 
 /// `POST /password-change`.
 pub async fn change(
-    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
     PageForm(f): PageForm<PasswordChangeForm>,
 ) -> Result<Response, PageError> {
     let policy = passwords::policy_of(&state, &me.user).await?;
@@ -209,7 +209,7 @@ pub async fn change(
     match passwords::change_own(
         &state,
         &me,
-        &Actor::user(&me, &meta),
+        &me.actor,
         Password::new(f.current_password),
         Password::new(f.new_password),
     )
@@ -255,7 +255,7 @@ pub async fn reset_request_page(jar: CookieJar) -> Response {
 
 /// `POST /password-reset`: always the same answer.
 pub async fn reset_request(
-    State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, PageForm(f): PageForm<ResetForm>,
+    State(state): State<AppState>, Client(meta): Client, jar: CookieJar, PageForm(f): PageForm<ResetForm>,
 ) -> Result<Response, PageError> {
     reset::request(&state, &f.email, &meta).await?;
     let msg = "If that address has an account, we sent a reset link to it (or a code to its verified phone).";
@@ -264,7 +264,7 @@ pub async fn reset_request(
 
 /// `GET /password-reset/{token}`: the emailed link.
 pub async fn reset_link_page(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
-    let email = reset::link_email(&state, &token).await.map_err(|_| PageError::from(AppError::NotFound))?;
+    let email = reset::link_email(&state, &token).await.map_err(|_| PageError::from(AppError::NOT_FOUND))?;
     Ok(render(
         StatusCode::OK,
         &ResetPage {
@@ -278,10 +278,10 @@ pub async fn reset_link_page(State(state): State<AppState>, Path(token): Path<St
 
 /// `POST /password-reset/{token}`: sets the new password; the user signs in with it.
 pub async fn reset_link(
-    State(state): State<AppState>, meta: ClientMeta, jar: CookieJar, Path(token): Path<String>,
+    State(state): State<AppState>, Client(meta): Client, jar: CookieJar, Path(token): Path<String>,
     PageForm(f): PageForm<ResetForm>,
 ) -> Result<Response, PageError> {
-    let email = reset::link_email(&state, &token).await.map_err(|_| PageError::from(AppError::NotFound))?;
+    let email = reset::link_email(&state, &token).await.map_err(|_| PageError::from(AppError::NOT_FOUND))?;
     match reset::confirm(&state, &email, &token, Password::new(f.new_password), &meta).await {
         Ok(()) => {
             let jar = set_flash(&state, clear_session_cookie(jar), "Your password has been reset. Sign in with it.");

@@ -1,18 +1,18 @@
 //! The page session: a cookie holding the session token, resolved by the same
-//! [`authenticate`] the API uses for bearer tokens.
+//! [`authenticate::session`] the API uses for bearer tokens.
 
 use super::error::PageError;
 use super::wants_fragment;
 use crate::error::AppError;
-use crate::extract::{AuthUser, authenticate};
-use crate::services::auth::SignedIn;
+use crate::extract::{AdminUser, AuthUser, client_meta, reach};
 use crate::state::AppState;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use tenantry_domain::Role;
+use tenantry_app::auth::SignedIn;
+use tenantry_app::authenticate;
 
 /// Name of the cookie holding the session token.
 pub const SESSION_COOKIE: &str = "tenantry_session";
@@ -24,7 +24,7 @@ pub fn session_cookie(state: &AppState, signed_in: &SignedIn) -> Cookie<'static>
     cookie.set_http_only(true);
     cookie.set_same_site(SameSite::Lax);
     cookie.set_path("/");
-    cookie.set_secure(state.config.secure_cookies());
+    cookie.set_secure(state.secure_cookies());
     let seconds = ((signed_in.expires_at - state.now()) / 1000).max(0);
     // The cookie crate's duration type is not re-exported by axum-extra; parsing the attribute
     // gives one without a direct dependency on `time`.
@@ -44,10 +44,9 @@ async fn from_cookie(parts: &Parts, state: &AppState) -> Result<Option<AuthUser>
         return Ok(Some(user.clone()));
     }
     let jar = CookieJar::from_headers(&parts.headers);
-    match jar.get(SESSION_COOKIE).map(Cookie::value).filter(|t| !t.is_empty()) {
-        Some(token) => authenticate(state, token).await,
-        None => Ok(None),
-    }
+    let Some(token) = jar.get(SESSION_COOKIE).map(Cookie::value).filter(|t| !t.is_empty()) else { return Ok(None) };
+    let principal = authenticate::session(state, token).await?;
+    Ok(principal.map(|p| AuthUser::new(p, &client_meta(parts, state))))
 }
 
 /// Why a page that needs a signed-in user was refused.
@@ -93,7 +92,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageRejection> {
         let state = AppState::from_ref(state);
         match from_cookie(parts, &state).await {
-            Ok(Some(user)) if !user.scope.allows(parts.uri.path()) => {
+            Ok(Some(user)) if !user.scope.allows(reach(parts)) => {
                 // A session that must change its password (or set up two-step verification) first goes where that is done.
                 Err(PageRejection::Restricted {
                     htmx: wants_fragment(&parts.headers),
@@ -111,7 +110,7 @@ where
 }
 
 /// A signed-in Administrator; a Member gets the 403 page.
-pub struct PageAdmin(pub AuthUser);
+pub struct PageAdmin(pub AdminUser);
 
 impl<S> FromRequestParts<S> for PageAdmin
 where
@@ -122,13 +121,15 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageRejection> {
         let PageUser(user) = PageUser::from_request_parts(parts, state).await?;
-        if user.user.role != Role::Administrator {
-            let error = AppError::Forbidden(
-                "Only Administrators can see account settings. Ask an Administrator of your account if you need access.",
-            );
-            return Err(PageRejection::Error(PageError::for_user(error, &user, "users")));
+        match AdminUser::of(user.clone()) {
+            Ok(admin) => Ok(PageAdmin(admin)),
+            Err(_) => {
+                let error = tenantry_app::Error::Forbidden(
+                    "Only Administrators can see account settings. Ask an Administrator of your account if you need access.",
+                );
+                Err(PageRejection::Error(PageError::for_user(error, &user, "users")))
+            }
         }
-        Ok(PageAdmin(user))
     }
 }
 

@@ -5,9 +5,7 @@
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::api::views::ts;
 use crate::error::AppError;
-use crate::extract::{AuthUser, ClientMeta, SessionScope};
-use crate::services::audit::Actor;
-use crate::services::{mfa, sessions};
+use crate::extract::{AuthUser, Client};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -15,6 +13,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use tenantry_app::Error;
+use tenantry_app::{mfa, sessions};
+use tenantry_domain::SessionScope;
 
 /// One row of the sessions table.
 struct SessionRow {
@@ -44,7 +45,7 @@ async fn page_for(state: &AppState, me: &AuthUser, flash: Option<String>) -> Res
         .await?
         .into_iter()
         .map(|s| SessionRow {
-            current: s.id == me.session_id,
+            current: s.id == me.credential.id(),
             last_seen_at: ts(s.last_seen_at),
             ip: s.ip.unwrap_or_default(),
             user_agent: s.user_agent.unwrap_or_default(),
@@ -80,10 +81,10 @@ pub struct TwoStepForm {
 
 /// `POST /me/two-step`: `start`, `confirm`, `disable` or `sign_out_others`.
 pub async fn act(
-    State(state): State<AppState>, PageUser(me): PageUser, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
     PageForm(f): PageForm<TwoStepForm>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(&me, &meta);
+    let actor = me.actor.clone();
     let mut page = page_for(&state, &me, None).await.map_err(|e| PageError::for_user(e, &me, "me"))?;
     let result = match f.action.as_str() {
         "start" => mfa::start(&state, &me).await.map(|e| page.setup = Some((e.secret, e.qr_svg))),
@@ -107,7 +108,7 @@ pub async fn act(
             )
                 .into_response());
         }
-        _ => Err(AppError::BadRequest("unknown action".to_owned())),
+        _ => Err(Error::BadField("action", "unknown action".to_owned())),
     };
     match result {
         Ok(()) => Ok(render(StatusCode::OK, &page)),
@@ -116,7 +117,7 @@ pub async fn act(
 }
 
 /// The page again with the error on its form (or the error page for a failure on our side).
-fn fail(page: TwoStepPage, e: AppError, me: &AuthUser) -> Response {
+fn fail(page: TwoStepPage, e: Error, me: &AuthUser) -> Response {
     match page.form.fail(e) {
         Ok((status, form)) => render(status, &TwoStepPage { form, ..page }),
         Err(e) => PageError::for_user(e, me, "me").into_response(),

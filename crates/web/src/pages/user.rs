@@ -2,13 +2,9 @@
 //! account's seat counts, and deletion with what it would do shown before confirming.
 
 use super::{Chrome, FormState, PageAdmin, PageError, PageForm, render, see_other, set_flash, take_flash};
+use crate::HttpAnswer;
 use crate::api::users::UserPatch;
-use crate::error::AppError;
-use crate::extract::{AuthUser, ClientMeta};
-use crate::services::audit::Actor;
-use crate::services::licenses;
-use crate::services::subscriptions::{self, Seats};
-use crate::services::users::{self, DeletionPlan, ProfilePatch, UserDetail};
+use crate::extract::{AdminUser, Client};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -16,6 +12,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use tenantry_app::Error;
+use tenantry_app::licenses;
+use tenantry_app::subscriptions::{self, Seats};
+use tenantry_app::users::{self, DeletionPlan, ProfilePatch, UserDetail};
 use tenantry_domain::DateFormat;
 
 /// One product's row in the licenses card.
@@ -82,10 +82,8 @@ fn details_form(f: &DetailsForm) -> FormState {
 }
 
 /// Everything the page shows besides the form.
-async fn page(
-    state: &AppState, admin: &AuthUser, meta: &ClientMeta, id: &str, flash: Option<String>,
-) -> Result<UserPage, PageError> {
-    let fail = |e: AppError| PageError::for_user(e, admin, "users");
+async fn page(state: &AppState, admin: &AdminUser, id: &str, flash: Option<String>) -> Result<UserPage, PageError> {
+    let fail = |e: Error| PageError::for_user(e, admin, "users");
     let user = users::get(state, &admin.user.account_id, id).await.map_err(fail)?;
     let summary = subscriptions::get(state, &admin.user.account_id).await.map_err(fail)?;
     let licenses = state
@@ -106,9 +104,9 @@ async fn page(
         })
         .collect();
     // A dry run: the same checks as the deletion, rolled back.
-    let deletion = match users::delete(state, &Actor::user(admin, meta), id, true).await {
+    let deletion = match users::delete(state, &admin.actor, id, true).await {
         Ok(plan) => Ok(plan),
-        Err(e @ (AppError::Rule { .. } | AppError::Conflict { .. })) => Err(e.problem().detail),
+        Err(e @ (Error::Rule { .. } | Error::Conflict { .. })) => Err(e.problem().detail),
         Err(e) => return Err(fail(e)),
     };
     Ok(UserPage {
@@ -126,17 +124,17 @@ async fn page(
 
 /// `GET /users/{id}`.
 pub async fn show(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let (jar, flash) = take_flash(jar);
-    let page = page(&state, &admin, &meta, &id, flash).await?;
+    let page = page(&state, &admin, &id, flash).await?;
     Ok((jar, render(StatusCode::OK, &page)).into_response())
 }
 
 /// `POST /users/{id}`: saves details and role; errors are shown on the form.
 pub async fn save(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
     Path(id): Path<String>, PageForm(f): PageForm<DetailsForm>,
 ) -> Result<Response, PageError> {
     let patch = UserPatch {
@@ -149,8 +147,8 @@ pub async fn save(
         ..UserPatch::default()
     };
     let result = match ProfilePatch::try_from(patch) {
-        Ok(patch) => users::update(&state, &Actor::user(&admin, &meta), &id, patch).await,
-        Err(errors) => Err(AppError::Validation(errors)),
+        Ok(patch) => users::update(&state, &admin.actor, &id, patch).await,
+        Err(errors) => Err(Error::Validation(errors)),
     };
     match result {
         Ok(user) => {
@@ -159,7 +157,7 @@ pub async fn save(
         }
         Err(e) => {
             let (status, form) = details_form(&f).fail(e).map_err(|e| PageError::for_user(e, &admin, "users"))?;
-            let mut page = page(&state, &admin, &meta, &id, None).await?;
+            let mut page = page(&state, &admin, &id, None).await?;
             page.form = form;
             Ok(render(status, &page))
         }
@@ -175,14 +173,14 @@ pub struct LicenseForm {
 
 /// `POST /users/{id}/licenses/{product}`: assigns or unassigns; a refusal is shown on the card.
 pub async fn license(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
     Path((id, product)): Path<(String, String)>, PageForm(f): PageForm<LicenseForm>,
 ) -> Result<Response, PageError> {
-    let actor = Actor::user(&admin, &meta);
+    let actor = admin.actor.clone();
     let result = match f.action.as_str() {
         "assign" => licenses::assign(&state, &actor, &id, &product).await,
         "unassign" => licenses::unassign(&state, &actor, &id, &product).await,
-        _ => Err(AppError::invalid("action", "must be assign or unassign")),
+        _ => Err(Error::invalid("action", "must be assign or unassign")),
     };
     match result {
         Ok(user) => {
@@ -191,9 +189,9 @@ pub async fn license(
             let message = format!("{name} license {verb} {}.", user.user.name);
             Ok((set_flash(&state, jar, &message), see_other(&format!("/users/{id}#licenses"))).into_response())
         }
-        Err(e @ (AppError::Rule { .. } | AppError::Conflict { .. } | AppError::Validation(_))) => {
+        Err(e @ (Error::Rule { .. } | Error::Conflict { .. } | Error::Validation(_))) => {
             let status = e.status();
-            let mut page = page(&state, &admin, &meta, &id, None).await?;
+            let mut page = page(&state, &admin, &id, None).await?;
             page.license_alert = Some(e.problem().detail).filter(|d| !d.is_empty());
             Ok(render(status, &page))
         }
@@ -203,10 +201,10 @@ pub async fn license(
 
 /// `POST /users/{id}/delete`: deletes after the summary was shown.
 pub async fn delete(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    match users::delete(&state, &Actor::user(&admin, &meta), &id, false).await {
+    match users::delete(&state, &admin.actor, &id, false).await {
         Ok(plan) => {
             let mut message = format!("Deleted {} ({}).", plan.user.user.name, plan.user.user.email);
             if let Some(heir) = plan.heir.filter(|_| !plan.pages.is_empty()) {
@@ -214,9 +212,9 @@ pub async fn delete(
             }
             Ok((set_flash(&state, jar, &message), see_other("/users")).into_response())
         }
-        Err(e @ (AppError::Rule { .. } | AppError::Conflict { .. })) => {
+        Err(e @ (Error::Rule { .. } | Error::Conflict { .. })) => {
             let status = e.status();
-            let page = page(&state, &admin, &meta, &id, None).await?;
+            let page = page(&state, &admin, &id, None).await?;
             Ok(render(status, &page))
         }
         Err(e) => Err(PageError::for_user(e, &admin, "users")),

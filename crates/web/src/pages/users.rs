@@ -6,9 +6,7 @@ use super::{
 };
 use crate::api::users::InviteRequest;
 use crate::error::AppError;
-use crate::extract::{AuthUser, ClientMeta};
-use crate::services::audit::Actor;
-use crate::services::users::{self, Invite, ListParams, UserDetail};
+use crate::extract::{AdminUser, Client};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -16,6 +14,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use tenantry_app::Error;
+use tenantry_app::users::{self, Invite, ListParams, UserDetail};
 
 /// One page of the table, and the link to the next one.
 struct Rows {
@@ -65,7 +65,7 @@ fn invite_form(f: &InviteForm) -> FormState {
 }
 
 /// The rows matching the filter from the cursor on.
-async fn rows(state: &AppState, admin: &AuthUser, query: &LobbyQuery) -> Result<Rows, PageError> {
+async fn rows(state: &AppState, admin: &AdminUser, query: &LobbyQuery) -> Result<Rows, PageError> {
     let q = query.q.trim().to_owned();
     let params = ListParams {
         q: (!q.is_empty()).then(|| q.clone()),
@@ -113,14 +113,14 @@ pub async fn lobby(
 
 /// `POST /users`: invites a user; errors are shown on the form, with the lobby around it.
 pub async fn invite(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, meta: ClientMeta, jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
     PageForm(f): PageForm<InviteForm>,
 ) -> Result<Response, PageError> {
     let form = invite_form(&f);
     let request = InviteRequest { email: f.email, name: f.name, role: f.role, licenses: Vec::new() };
     let result = match Invite::try_from(request) {
-        Ok(input) => users::invite(&state, &admin, &Actor::user(&admin, &meta), input).await,
-        Err(errors) => Err(AppError::Validation(errors)),
+        Ok(input) => users::invite(&state, &admin, &admin.actor, input).await,
+        Err(errors) => Err(Error::Validation(errors)),
     };
     match result {
         Ok(user) => {

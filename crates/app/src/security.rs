@@ -1,15 +1,16 @@
 //! The account's security policies (Administrators): read, change, and who no longer complies.
 
-use crate::error::AppResult;
-use crate::extract::AuthUser;
-use crate::services::audit::{self, Actor, Change};
-use crate::state::AppState;
+use crate::Actor;
+use crate::App;
+use crate::Principal;
+use crate::Result;
+use crate::audit::{self, Change};
 use serde_json::{Value, json};
 use tenantry_domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use tenantry_storage::security::{self, SecurityPolicies};
 
 /// The account's policies.
-pub async fn get(state: &AppState, admin: &AuthUser) -> AppResult<SecurityPolicies> {
+pub async fn get(state: &App, admin: &Principal) -> Result<SecurityPolicies> {
     let mut conn = state.db.conn().await?;
     Ok(security::get(&mut conn, &admin.user.account_id).await?)
 }
@@ -43,8 +44,8 @@ pub fn policies_json(p: &SecurityPolicies) -> Value {
 /// Validates and stores one part of the policies; answers them all and how many users' current
 /// passwords no longer meet the password policy.
 pub async fn update(
-    state: &AppState, admin: &AuthUser, actor: &Actor, change: PolicyChange,
-) -> AppResult<(SecurityPolicies, usize)> {
+    state: &App, admin: &Principal, actor: &Actor, change: PolicyChange,
+) -> Result<(SecurityPolicies, usize)> {
     match &change {
         PolicyChange::Password(p) => p.validate()?,
         PolicyChange::Lockout(p) => p.validate()?,
@@ -82,14 +83,14 @@ pub async fn update(
 }
 
 /// How many users' current passwords break the password policy.
-pub async fn non_compliant_count(state: &AppState, admin: &AuthUser) -> AppResult<usize> {
+pub async fn non_compliant_count(state: &App, admin: &Principal) -> Result<usize> {
     let mut conn = state.db.conn().await?;
     let policies = security::get(&mut conn, &admin.user.account_id).await?;
     Ok(security::non_compliant_users(&mut conn, &admin.user.account_id, &policies.password, state.now()).await?.len())
 }
 
 /// Asks every user whose password breaks the policy for a new one at their next sign-in; answers how many.
-pub async fn require_new_passwords(state: &AppState, admin: &AuthUser, actor: &Actor) -> AppResult<u64> {
+pub async fn require_new_passwords(state: &App, admin: &Principal, actor: &Actor) -> Result<u64> {
     let account_id = &admin.user.account_id;
     let mut tx = state.db.begin().await?;
     let policies = security::get(&mut tx, account_id).await?;
@@ -100,4 +101,11 @@ pub async fn require_new_passwords(state: &AppState, admin: &AuthUser, actor: &A
     audit::record(&mut tx, actor, change, state.now()).await?;
     tenantry_storage::commit(tx).await?;
     Ok(n)
+}
+
+/// The policies of `account_id`, for pages anyone with a link may see (the password rules an
+/// invitation's account sets).
+pub async fn of_account(state: &App, account_id: &tenantry_domain::AccountId) -> Result<SecurityPolicies> {
+    let mut conn = state.db.conn().await?;
+    Ok(security::get(&mut conn, account_id).await?)
 }

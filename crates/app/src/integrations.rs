@@ -1,35 +1,36 @@
 //! Integrations products report for a user (a connected calendar, a CRM), shown in the Users lobby.
 
-use crate::error::{AppError, AppResult};
-use crate::extract::AuthUser;
-use crate::services::audit::{self, Actor, Change};
-use crate::services::users::{UserDetail, detail};
-use crate::state::AppState;
+use crate::Actor;
+use crate::App;
+use crate::Principal;
+use crate::audit::{self, Change};
+use crate::users::{UserDetail, detail};
+use crate::{Error, Result};
 use serde_json::json;
 use tenantry_domain::{Role, UserId};
 use tenantry_storage::{integrations, users};
 
 /// An integration name: 1–64 of `a-z 0-9 _ -` (e.g. `google_calendar`).
-pub fn parse_name(name: &str) -> AppResult<&str> {
+pub fn parse_name(name: &str) -> Result<&str> {
     let ok = (1..=64).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if ok { Ok(name) } else { Err(AppError::invalid("name", "must be 1–64 characters of a-z, 0-9, _ and -")) }
+    if ok { Ok(name) } else { Err(Error::invalid("name", "must be 1–64 characters of a-z, 0-9, _ and -")) }
 }
 
 /// Records (`connected`) or forgets that a user connected `name`. The user themself or an
 /// Administrator of their account may report it.
 pub async fn set(
-    state: &AppState, me: &AuthUser, actor: &Actor, user_id: &str, name: &str, connected: bool,
-) -> AppResult<UserDetail> {
-    let id = UserId::parse(user_id).ok_or(AppError::NotFound)?;
+    state: &App, me: &Principal, actor: &Actor, user_id: &str, name: &str, connected: bool,
+) -> Result<UserDetail> {
+    let id = UserId::parse(user_id).ok_or(Error::NotFound)?;
     if id != me.user.id && me.user.role != Role::Administrator {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     let name = parse_name(name)?;
     let account_id = &me.user.account_id;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let user = users::get(&mut tx, account_id, &id).await?.ok_or(AppError::NotFound)?;
+    let user = users::get(&mut tx, account_id, &id).await?.ok_or(Error::NotFound)?;
     let changed = if connected {
         integrations::insert(&mut tx, account_id, &id, name, now).await?
     } else {

@@ -1,42 +1,43 @@
 //! One's own sessions (list, revoke one, revoke all others) and an Administrator's "sign out everywhere".
 
-use crate::error::{AppError, AppResult};
-use crate::extract::AuthUser;
-use crate::services::audit::{self, Actor, Change};
-use crate::services::users::{UserDetail, detail};
-use crate::state::AppState;
+use crate::Actor;
+use crate::App;
+use crate::Principal;
+use crate::audit::{self, Change};
+use crate::users::{UserDetail, detail};
+use crate::{Error, Result};
 use tenantry_domain::UserId;
 use tenantry_storage::sessions::{self, SessionInfo};
 
 /// My unexpired sessions.
-pub async fn list_mine(state: &AppState, me: &AuthUser) -> AppResult<Vec<SessionInfo>> {
+pub async fn list_mine(state: &App, me: &Principal) -> Result<Vec<SessionInfo>> {
     let mut conn = state.db.conn().await?;
     Ok(sessions::list_for_user(&mut conn, &me.user.id, state.now()).await?)
 }
 
 /// Ends one of my sessions; another user's session id is 404.
-pub async fn revoke_mine(state: &AppState, me: &AuthUser, id: &str) -> AppResult<()> {
+pub async fn revoke_mine(state: &App, me: &Principal, id: &str) -> Result<()> {
     let mut conn = state.db.conn().await?;
     if !sessions::delete_of_user(&mut conn, &me.user.id, id).await? {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     state.sessions.forget_session(id);
     Ok(())
 }
 
 /// Ends every session of mine but this one; answers how many.
-pub async fn revoke_others(state: &AppState, me: &AuthUser) -> AppResult<u64> {
+pub async fn revoke_others(state: &App, me: &Principal) -> Result<u64> {
     let mut conn = state.db.conn().await?;
-    let n = sessions::delete_others(&mut conn, &me.user.id, &me.session_id).await?;
+    let n = sessions::delete_others(&mut conn, &me.user.id, me.credential.id()).await?;
     state.sessions.forget_user(&me.user.id);
     Ok(n)
 }
 
 /// An Administrator signs a user of their account out everywhere.
-pub async fn revoke_all_of_user(state: &AppState, admin: &AuthUser, actor: &Actor, id: &str) -> AppResult<()> {
-    let id = UserId::parse(id).ok_or(AppError::NotFound)?;
+pub async fn revoke_all_of_user(state: &App, admin: &Principal, actor: &Actor, id: &str) -> Result<()> {
+    let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let mut tx = state.db.begin().await?;
-    tenantry_storage::users::get(&mut tx, &admin.user.account_id, &id).await?.ok_or(AppError::NotFound)?;
+    tenantry_storage::users::get(&mut tx, &admin.user.account_id, &id).await?.ok_or(Error::NotFound)?;
     let n = sessions::delete_for_user(&mut tx, &id).await?;
     audit::record(
         &mut tx,
@@ -51,18 +52,18 @@ pub async fn revoke_all_of_user(state: &AppState, admin: &AuthUser, actor: &Acto
 }
 
 /// An Administrator unlocks a locked user of their account.
-pub async fn unlock(state: &AppState, admin: &AuthUser, actor: &Actor, id: &str) -> AppResult<UserDetail> {
-    let id = UserId::parse(id).ok_or(AppError::NotFound)?;
+pub async fn unlock(state: &App, admin: &Principal, actor: &Actor, id: &str) -> Result<UserDetail> {
+    let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let account_id = &admin.user.account_id;
     let mut tx = state.db.begin().await?;
-    let user = tenantry_storage::users::get(&mut tx, account_id, &id).await?.ok_or(AppError::NotFound)?;
+    let user = tenantry_storage::users::get(&mut tx, account_id, &id).await?.ok_or(Error::NotFound)?;
     if user.status != tenantry_domain::UserStatus::Locked {
-        return Err(AppError::conflict("This user is not locked."));
+        return Err(Error::conflict("This user is not locked."));
     }
     let now = state.now();
     tenantry_storage::credentials::unlock(&mut tx, account_id, &id, now).await?;
     audit::record(&mut tx, actor, Change::new("user.unlocked", "user", id.as_str()), now).await?;
-    let user = tenantry_storage::users::get(&mut tx, account_id, &id).await?.ok_or(AppError::NotFound)?;
+    let user = tenantry_storage::users::get(&mut tx, account_id, &id).await?.ok_or(Error::NotFound)?;
     let user = detail(&mut tx, user).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&id);

@@ -1,11 +1,12 @@
 //! Changing one's sign-in email: a single-use link goes to the new address (24 hours); only when
 //! it is followed does the address change, and the old address is told.
 
-use crate::error::{AppError, AppResult};
-use crate::extract::AuthUser;
-use crate::services::audit::{self, Actor, Change};
-use crate::services::{queue_email, wake_outbox};
-use crate::state::AppState;
+use crate::Actor;
+use crate::App;
+use crate::Principal;
+use crate::audit::{self, Change};
+use crate::{Error, Result};
+use crate::{queue_email, wake_outbox};
 use serde_json::json;
 use tenantry_domain::{AccountId, EmailAddress, FieldError, SecretToken, TokenHash, UserId};
 use tenantry_storage::email_changes::{self, OpenEmailChange};
@@ -14,17 +15,17 @@ use tenantry_storage::users;
 /// How long the link to a new address stays valid, in milliseconds (24 hours).
 pub const EMAIL_CHANGE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
-fn taken(field: &'static str) -> AppError {
-    AppError::Conflict {
+fn taken(field: &'static str) -> Error {
+    Error::Conflict {
         detail: format!("{field} is already taken"),
         errors: vec![FieldError::new(field, "is already taken")],
     }
 }
 
 /// Sends a confirmation link to `new_email`; 409 when another user signs in with it.
-pub async fn request(state: &AppState, me: &AuthUser, actor: &Actor, new_email: EmailAddress) -> AppResult<()> {
+pub async fn request(state: &App, me: &Principal, actor: &Actor, new_email: EmailAddress) -> Result<()> {
     if new_email.normalized() == me.user.email.to_lowercase() {
-        return Err(AppError::invalid("new_email", "is already your email address"));
+        return Err(Error::invalid("new_email", "is already your email address"));
     }
     let now = state.now();
     let token = SecretToken::generate("tec_");
@@ -52,22 +53,22 @@ pub async fn request(state: &AppState, me: &AuthUser, actor: &Actor, new_email: 
 }
 
 /// The open change behind a link; unknown, used, replaced and expired links are all 404.
-pub async fn lookup(state: &AppState, token: &str) -> AppResult<OpenEmailChange> {
+pub async fn lookup(state: &App, token: &str) -> Result<OpenEmailChange> {
     let mut conn = state.db.conn().await?;
-    email_changes::find_open(&mut conn, &TokenHash::of(token), state.now()).await?.ok_or(AppError::NotFound)
+    email_changes::find_open(&mut conn, &TokenHash::of(token), state.now()).await?.ok_or(Error::NotFound)
 }
 
 /// Follows a link: the address changes once, and the old address is told.
-pub async fn confirm(state: &AppState, token: &str) -> AppResult<OpenEmailChange> {
+pub async fn confirm(state: &App, token: &str) -> Result<OpenEmailChange> {
     let change = lookup(state, token).await?;
     let new_email = EmailAddress::parse(&change.new_email)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored email change is invalid: {e}")))?;
+        .map_err(|e| Error::Unexpected(anyhow::anyhow!("stored email change is invalid: {e}")))?;
     let user_id = UserId::from_trusted(change.user_id.clone());
     let now = state.now();
     let mut tx = state.db.begin().await?;
     // Conditional: a second use of the link, even a concurrent one, changes nothing.
     if !email_changes::mark_used(&mut tx, &change.id, now).await? {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     // Taken since the link was sent: the unique index refuses it (409 naming `email`).
     users::set_email(&mut tx, &user_id, &new_email, now).await?;
@@ -79,7 +80,8 @@ pub async fn confirm(state: &AppState, token: &str) -> AppResult<OpenEmailChange
         now,
     )
     .await?;
-    let actor = Actor { account_id: account_id.clone(), user_id: Some(change.user_id.clone()), ip: None };
+    let actor =
+        Actor { account_id: account_id.clone(), user_id: Some(UserId::from_trusted(change.user_id.clone())), ip: None };
     let audit_change = Change::new("user.email_changed", "user", &change.user_id)
         .before(json!({"email": change.old_email}))
         .after(json!({"email": new_email.as_str()}));

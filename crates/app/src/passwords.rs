@@ -1,20 +1,20 @@
 //! Setting passwords: every path (invitation, change, reset, admin-set) checks the account's policy
 //! and history here, and stores the hash, its profile and the history the same way.
 
-use crate::error::{AppError, AppResult};
-use crate::extract::{AuthUser, SessionScope};
-use crate::services::audit::{self, Actor, Change};
-use crate::services::users::{UserDetail, detail};
-use crate::state::AppState;
+use crate::Actor;
+use crate::App;
+use crate::Principal;
+use crate::audit::{self, Change};
+use crate::users::{UserDetail, detail};
+use crate::{Error, Result};
+use tenantry_domain::SessionScope;
 use tenantry_domain::{Password, PasswordContext, PasswordPolicy, PasswordRule, UserId, UserStatus, ValidationErrors};
 use tenantry_storage::users::User;
 use tenantry_storage::{credentials, security, sessions};
 
 /// Every rule `password` breaks for `user`, the history included, as messages under `field`.
 /// Runs the Argon2 checks of the history outside any transaction.
-pub async fn check(
-    state: &AppState, policy: &PasswordPolicy, user: &User, password: &Password, field: &str,
-) -> AppResult<()> {
+pub async fn check(state: &App, policy: &PasswordPolicy, user: &User, password: &Password, field: &str) -> Result<()> {
     let mut errors = ValidationErrors::new();
     let who = PasswordContext { email: &user.email, username: user.username.as_deref() };
     for rule in policy.violations(password, &who) {
@@ -32,17 +32,17 @@ pub async fn check(
             }
         }
     }
-    errors.into_result().map_err(AppError::Validation)
+    errors.into_result().map_err(Error::Validation)
 }
 
 /// The account's password policy.
-pub async fn policy_of(state: &AppState, user: &User) -> AppResult<PasswordPolicy> {
+pub async fn policy_of(state: &App, user: &User) -> Result<PasswordPolicy> {
     let mut conn = state.db.conn().await?;
     Ok(security::get(&mut conn, &user.account_id).await?.password)
 }
 
 /// Checks `password` against the policy and history and hashes it (the slow part, before any transaction).
-pub async fn checked_hash(state: &AppState, user: &User, password: &Password, field: &str) -> AppResult<String> {
+pub async fn checked_hash(state: &App, user: &User, password: &Password, field: &str) -> Result<String> {
     let policy = policy_of(state, user).await?;
     check(state, &policy, user, password, field).await?;
     Ok(state.hasher.hash(password).await?)
@@ -50,24 +50,22 @@ pub async fn checked_hash(state: &AppState, user: &User, password: &Password, fi
 
 /// `POST /me/password`: changes one's own password with the current one; ends every other session
 /// and lifts a "change your password" restriction from this one.
-pub async fn change_own(
-    state: &AppState, me: &AuthUser, actor: &Actor, current: Password, new: Password,
-) -> AppResult<()> {
+pub async fn change_own(state: &App, me: &Principal, actor: &Actor, current: Password, new: Password) -> Result<()> {
     let stored = {
         let mut conn = state.db.conn().await?;
         credentials::by_id(&mut conn, &me.user.id).await?.and_then(|c| c.password_hash)
     };
     if !state.hasher.verify(&current, stored).await? {
-        return Err(AppError::invalid("current_password", "is not your current password"));
+        return Err(Error::invalid("current_password", "is not your current password"));
     }
     let hash = checked_hash(state, &me.user, &new, "new_password").await?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
     credentials::set_password(&mut tx, &me.user.id, &hash, new.profile(), false, now).await?;
-    sessions::delete_others(&mut tx, &me.user.id, &me.session_id).await?;
+    sessions::delete_others(&mut tx, &me.user.id, me.credential.id()).await?;
     audit::record(&mut tx, actor, Change::new("password.changed", "user", me.user.id.as_str()), now).await?;
     if me.scope == SessionScope::PasswordChange {
-        sessions::set_scope(&mut tx, &me.session_id, SessionScope::Full.as_str()).await?;
+        sessions::set_scope(&mut tx, me.credential.id(), SessionScope::Full.as_str()).await?;
     }
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&me.user.id);
@@ -77,16 +75,16 @@ pub async fn change_own(
 /// An Administrator sets a user's password (optionally asking for a new one at next sign-in);
 /// the user's sessions end.
 pub async fn admin_set(
-    state: &AppState, admin: &AuthUser, actor: &Actor, id: &str, password: Password, require_change: bool,
-) -> AppResult<UserDetail> {
-    let id = UserId::parse(id).ok_or(AppError::NotFound)?;
+    state: &App, admin: &Principal, actor: &Actor, id: &str, password: Password, require_change: bool,
+) -> Result<UserDetail> {
+    let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let account_id = &admin.user.account_id;
     let user = {
         let mut conn = state.db.conn().await?;
-        tenantry_storage::users::get(&mut conn, account_id, &id).await?.ok_or(AppError::NotFound)?
+        tenantry_storage::users::get(&mut conn, account_id, &id).await?.ok_or(Error::NotFound)?
     };
     if user.status == UserStatus::Invited {
-        return Err(AppError::conflict(
+        return Err(Error::conflict(
             "This user has not accepted their invitation yet; they choose their own password.",
         ));
     }
@@ -98,7 +96,7 @@ pub async fn admin_set(
     let change = Change::new("password.set_by_administrator", "user", id.as_str())
         .after(serde_json::json!({ "require_change": require_change }));
     audit::record(&mut tx, actor, change, now).await?;
-    let user = tenantry_storage::users::get(&mut tx, account_id, &id).await?.ok_or(AppError::NotFound)?;
+    let user = tenantry_storage::users::get(&mut tx, account_id, &id).await?.ok_or(Error::NotFound)?;
     let user = detail(&mut tx, user).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&id);

@@ -1,36 +1,10 @@
 //! Writing the audit log and domain events from services, in the caller's transaction.
 
-use crate::error::AppResult;
-use crate::extract::{AuthUser, ClientMeta};
+use crate::{Actor, Result};
 use serde_json::Value;
-use tenantry_domain::AccountId;
+use tenantry_domain::{AccountId, UserId};
 use tenantry_storage::audit::{self, NewAuditEvent};
 use tenantry_storage::{Conn, events};
-
-/// Who is acting, in which account, from where.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub account_id: AccountId,
-    /// `None` for the system or the operator.
-    pub user_id: Option<String>,
-    pub ip: Option<String>,
-}
-
-impl Actor {
-    /// A signed-in user acting from the client described by `meta`.
-    pub fn user(user: &AuthUser, meta: &ClientMeta) -> Self {
-        Self {
-            account_id: user.user.account_id.clone(),
-            user_id: Some(user.user.id.to_string()),
-            ip: meta.ip.map(|i| i.to_string()),
-        }
-    }
-
-    /// Tenantry itself, or the operator, acting on `account_id`.
-    pub fn system(account_id: AccountId) -> Self {
-        Self { account_id, user_id: None, ip: None }
-    }
-}
 
 /// What an audit event says happened: `action` on the `target_type` object `target_id`.
 #[derive(Debug)]
@@ -63,18 +37,19 @@ impl<'a> Change<'a> {
 }
 
 /// Appends an audit event for `change` made by `actor`.
-pub async fn record(conn: &mut Conn, actor: &Actor, change: Change<'_>, now: i64) -> AppResult<()> {
+pub async fn record(conn: &mut Conn, actor: &Actor, change: Change<'_>, now: i64) -> Result<()> {
+    let ip = actor.ip.map(|i| i.to_string());
     audit::insert(
         conn,
         &NewAuditEvent {
             account_id: &actor.account_id,
-            actor_id: actor.user_id.as_deref(),
+            actor_id: actor.user_id.as_ref().map(UserId::as_str),
             action: change.action,
             target_type: change.target_type,
             target_id: change.target_id,
             before: change.before.as_ref(),
             after: change.after.as_ref(),
-            ip: actor.ip.as_deref(),
+            ip: ip.as_deref(),
             now,
         },
     )
@@ -83,7 +58,15 @@ pub async fn record(conn: &mut Conn, actor: &Actor, change: Change<'_>, now: i64
 }
 
 /// Appends a domain event (what webhooks deliver) of `event_type` with `data`.
-pub async fn emit(conn: &mut Conn, account_id: &AccountId, event_type: &str, data: Value, now: i64) -> AppResult<()> {
+pub async fn emit(conn: &mut Conn, account_id: &AccountId, event_type: &str, data: Value, now: i64) -> Result<()> {
     events::insert(conn, account_id, event_type, &data, now).await?;
     Ok(())
+}
+
+/// The account's audit events matching `query`.
+pub async fn list(
+    state: &crate::App, admin: &crate::Admin, query: &audit::AuditQuery,
+) -> Result<Vec<audit::AuditEvent>> {
+    let mut conn = state.db.conn().await?;
+    Ok(audit::list(&mut conn, admin.account_id(), query).await?)
 }

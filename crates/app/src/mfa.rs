@@ -1,12 +1,14 @@
 //! Two-step verification with TOTP (RFC 6238: SHA-1, 6 digits, 30-second steps, one step of skew)
 //! and ten single-use recovery codes. Seeds are encrypted at rest; each time step is accepted once.
 
-use crate::error::{AppError, AppResult};
-use crate::extract::{AuthUser, SessionScope};
-use crate::rate_limit::per_account;
-use crate::services::audit::{self, Actor, Change};
-use crate::state::AppState;
+use crate::Actor;
+use crate::App;
+use crate::Principal;
+use crate::audit::{self, Change};
+use crate::{Error, Result};
+use tenantry_domain::SessionScope;
 use tenantry_domain::TokenHash;
+use tenantry_domain::limits::per_account;
 use tenantry_storage::credentials::{self, Credentials};
 use tenantry_storage::sessions;
 use totp_rs::{Algorithm, Builder, Totp};
@@ -23,7 +25,7 @@ pub struct Enrollment {
     pub qr_svg: String,
 }
 
-fn totp(seed: Vec<u8>, account: &str) -> AppResult<Totp> {
+fn totp(seed: Vec<u8>, account: &str) -> Result<Totp> {
     Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(6)
@@ -33,28 +35,28 @@ fn totp(seed: Vec<u8>, account: &str) -> AppResult<Totp> {
         .with_account_name(account)
         .with_issuer(Some("Tenantry"))
         .build()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("totp: {e}")))
+        .map_err(|e| Error::Unexpected(anyhow::anyhow!("totp: {e}")))
 }
 
-fn seed_of(state: &AppState, creds: &Credentials) -> AppResult<Option<Vec<u8>>> {
-    creds.totp_secret.as_deref().map(|s| state.secrets.open(s).map_err(AppError::Internal)).transpose()
+fn seed_of(state: &App, creds: &Credentials) -> Result<Option<Vec<u8>>> {
+    creds.totp_secret.as_deref().map(|s| state.secrets.open(s).map_err(Error::Unexpected)).transpose()
 }
 
 /// Starts enrolment: a new seed (kept encrypted, not active until confirmed).
-pub async fn start(state: &AppState, me: &AuthUser) -> AppResult<Enrollment> {
+pub async fn start(state: &App, me: &Principal) -> Result<Enrollment> {
     let mut seed = vec![0u8; 20];
-    getrandom::fill(&mut seed).map_err(|e| AppError::Internal(anyhow::anyhow!("random seed: {e}")))?;
+    getrandom::fill(&mut seed).map_err(|e| Error::Unexpected(anyhow::anyhow!("random seed: {e}")))?;
     let t = totp(seed.clone(), &me.user.email)?;
     let sealed = state.secrets.seal(&seed)?;
     let mut conn = state.db.conn().await?;
     if !credentials::set_pending_totp(&mut conn, &me.user.id, &sealed).await? {
-        return Err(AppError::conflict(
+        return Err(Error::conflict(
             "Two-step verification is already on. Turn it off first to set up a new authenticator.",
         ));
     }
-    let otpauth_uri = t.to_url().map_err(|e| AppError::Internal(anyhow::anyhow!("otpauth uri: {e}")))?;
+    let otpauth_uri = t.to_url().map_err(|e| Error::Unexpected(anyhow::anyhow!("otpauth uri: {e}")))?;
     let qr_svg = qrcode::QrCode::new(otpauth_uri.as_bytes())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("qr: {e}")))?
+        .map_err(|e| Error::Unexpected(anyhow::anyhow!("qr: {e}")))?
         .render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(200, 200)
         .build();
@@ -62,7 +64,7 @@ pub async fn start(state: &AppState, me: &AuthUser) -> AppResult<Enrollment> {
 }
 
 /// Checks a TOTP code for the user's seed and accepts its time step once (replays fail).
-async fn accept_totp(state: &AppState, creds: &Credentials, seed: Vec<u8>, code: &str, now: i64) -> AppResult<bool> {
+async fn accept_totp(state: &App, creds: &Credentials, seed: Vec<u8>, code: &str, now: i64) -> Result<bool> {
     let t = totp(seed, &creds.user.email)?;
     let Some(step) = t.check(code, u64::try_from(now / 1000).unwrap_or(0)) else {
         return Ok(false);
@@ -76,7 +78,7 @@ fn normalize_recovery(code: &str) -> String {
 }
 
 /// Checks a sign-in code of an enrolled user: a TOTP code (once per step) or an unused recovery code.
-pub async fn verify_code(state: &AppState, creds: &Credentials, code: &str, now: i64) -> AppResult<bool> {
+pub async fn verify_code(state: &App, creds: &Credentials, code: &str, now: i64) -> Result<bool> {
     state.limits.check(&format!("totp:{}", creds.user.id), per_account::TOTP, now)?;
     let Some(seed) = seed_of(state, creds)? else { return Ok(false) };
     let code = code.trim();
@@ -93,26 +95,24 @@ pub async fn verify_code(state: &AppState, creds: &Credentials, code: &str, now:
     .await?)
 }
 
-async fn my_credentials(state: &AppState, me: &AuthUser) -> AppResult<Credentials> {
+async fn my_credentials(state: &App, me: &Principal) -> Result<Credentials> {
     let mut conn = state.db.conn().await?;
-    credentials::by_id(&mut conn, &me.user.id)
-        .await?
-        .ok_or(AppError::Unauthorized("The token is invalid or has expired."))
+    credentials::by_id(&mut conn, &me.user.id).await?.ok_or(Error::Unauthorized("The token is invalid or has expired."))
 }
 
 /// Confirms enrolment with a first code; turns TOTP on and answers the recovery codes (shown once).
-pub async fn confirm(state: &AppState, me: &AuthUser, actor: &Actor, code: &str) -> AppResult<Vec<String>> {
+pub async fn confirm(state: &App, me: &Principal, actor: &Actor, code: &str) -> Result<Vec<String>> {
     let now = state.now();
     state.limits.check(&format!("totp:{}", me.user.id), per_account::TOTP, now)?;
     let creds = my_credentials(state, me).await?;
     if creds.totp_enabled {
-        return Err(AppError::conflict("Two-step verification is already on."));
+        return Err(Error::conflict("Two-step verification is already on."));
     }
     let Some(seed) = seed_of(state, &creds)? else {
-        return Err(AppError::conflict("Start the setup first (POST /api/v1/me/mfa/totp)."));
+        return Err(Error::conflict("Start the setup first (POST /api/v1/me/mfa/totp)."));
     };
     if !accept_totp(state, &creds, seed, code.trim(), now).await? {
-        return Err(AppError::invalid("code", "is wrong or was already used"));
+        return Err(Error::invalid("code", "is wrong or was already used"));
     }
     let codes: Vec<String> = (0..RECOVERY_CODES)
         .map(|_| {
@@ -123,12 +123,12 @@ pub async fn confirm(state: &AppState, me: &AuthUser, actor: &Actor, code: &str)
     let hashes: Vec<String> = codes.iter().map(|c| TokenHash::of(&normalize_recovery(c)).as_str().to_owned()).collect();
     let mut tx = state.db.begin().await?;
     if !credentials::enable_totp(&mut tx, &me.user.id).await? {
-        return Err(AppError::conflict("Two-step verification is already on."));
+        return Err(Error::conflict("Two-step verification is already on."));
     }
     credentials::replace_recovery_codes(&mut tx, &me.user.id, &hashes).await?;
     audit::record(&mut tx, actor, Change::new("mfa.totp_enabled", "user", me.user.id.as_str()), now).await?;
     if me.scope == SessionScope::MfaSetup {
-        sessions::set_scope(&mut tx, &me.session_id, SessionScope::Full.as_str()).await?;
+        sessions::set_scope(&mut tx, me.credential.id(), SessionScope::Full.as_str()).await?;
     }
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&me.user.id);
@@ -136,14 +136,14 @@ pub async fn confirm(state: &AppState, me: &AuthUser, actor: &Actor, code: &str)
 }
 
 /// Turns TOTP off, proven with a current code or a recovery code.
-pub async fn disable(state: &AppState, me: &AuthUser, actor: &Actor, code: &str) -> AppResult<()> {
+pub async fn disable(state: &App, me: &Principal, actor: &Actor, code: &str) -> Result<()> {
     let now = state.now();
     let creds = my_credentials(state, me).await?;
     if !creds.totp_enabled {
-        return Err(AppError::conflict("Two-step verification is not on."));
+        return Err(Error::conflict("Two-step verification is not on."));
     }
     if !verify_code(state, &creds, code, now).await? {
-        return Err(AppError::invalid("code", "is wrong or was already used"));
+        return Err(Error::invalid("code", "is wrong or was already used"));
     }
     let mut tx = state.db.begin().await?;
     credentials::disable_totp(&mut tx, &me.user.id).await?;
@@ -153,6 +153,6 @@ pub async fn disable(state: &AppState, me: &AuthUser, actor: &Actor, code: &str)
 }
 
 /// Whether the user has two-step verification on.
-pub async fn is_enabled(state: &AppState, me: &AuthUser) -> AppResult<bool> {
+pub async fn is_enabled(state: &App, me: &Principal) -> Result<bool> {
     Ok(my_credentials(state, me).await?.totp_enabled)
 }

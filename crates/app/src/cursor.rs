@@ -1,9 +1,9 @@
 //! Opaque list cursors: the keyset position of the last row, as URL-safe base64 of JSON.
 
-use crate::error::{AppError, AppResult};
+use crate::{Error, Result};
 use base64::Engine as _;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 /// The cursor for a keyset position.
 pub fn encode<T: Serialize>(position: &T) -> String {
@@ -11,8 +11,8 @@ pub fn encode<T: Serialize>(position: &T) -> String {
 }
 
 /// The keyset position in a cursor this API issued; anything else is a 400 naming `cursor`.
-pub fn decode<T: DeserializeOwned>(cursor: &str) -> AppResult<T> {
-    let bad = || AppError::BadField("cursor", "is not a cursor this API issued".to_owned());
+pub fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T> {
+    let bad = || Error::BadField("cursor", "is not a cursor this API issued".to_owned());
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     serde_json::from_slice::<T>(&bytes).map_err(|_| bad())
 }
@@ -27,24 +27,14 @@ pub fn paginate<T, K: Serialize>(mut rows: Vec<T>, limit: i64, position: impl Fn
     (rows, next)
 }
 
-/// The `limit` and `cursor` of a list request, as received.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(default)]
-pub struct PageQuery {
-    /// 1–200, default 50.
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
-}
-
 /// Reads a list request's `limit` (1–200, default 50) and `cursor` (a keyset position this API
 /// issued), each refusal naming its parameter.
-pub fn page_request<T: DeserializeOwned>(limit: Option<&str>, cursor: Option<&str>) -> AppResult<(i64, Option<T>)> {
+pub fn page_request<T: DeserializeOwned>(limit: Option<&str>, cursor: Option<&str>) -> Result<(i64, Option<T>)> {
     let limit = match limit.filter(|l| !l.is_empty()) {
         None => 50,
         Some(l) => match l.parse::<i64>() {
             Ok(n) if (1..=200).contains(&n) => n,
-            _ => return Err(AppError::invalid("limit", "must be a whole number between 1 and 200")),
+            _ => return Err(Error::invalid("limit", "must be a whole number between 1 and 200")),
         },
     };
     let position = cursor.filter(|c| !c.is_empty()).map(decode).transpose()?;

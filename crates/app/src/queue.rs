@@ -1,34 +1,13 @@
-//! What the API and the pages do, written once. Handlers extract and convert; these functions
-//! apply the rules, run the transaction and queue any message in it.
+//! Queuing messages in the caller's transaction (the outbox worker sends them after the commit),
+//! and the password-policy check every service that sets a password shares.
 
-pub mod accounts;
-pub mod api_keys;
-pub mod audit;
-pub mod auth;
-pub mod avatar;
-pub mod booking_pages;
-pub mod email_change;
-pub mod export;
-pub mod integrations;
-pub mod invitations;
-pub mod licenses;
-pub mod mfa;
-pub mod passwords;
-pub mod phone;
-pub mod plan;
-pub mod reset;
-pub mod security;
-pub mod sessions;
-pub mod subscriptions;
-pub mod users;
-
-use crate::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::App;
+use crate::{Error, Result};
 use tenantry_domain::{OutgoingEmail, OutgoingSms, Password, PasswordContext, PasswordPolicy, ValidationErrors};
 use tenantry_storage::{Conn, outbox};
 
 /// Queues an email in the caller's transaction; call [`wake_outbox`] after the commit.
-pub async fn queue_email(conn: &mut Conn, account_id: Option<&str>, email: &OutgoingEmail, now: i64) -> AppResult<()> {
+pub async fn queue_email(conn: &mut Conn, account_id: Option<&str>, email: &OutgoingEmail, now: i64) -> Result<()> {
     let payload = serde_json::to_string(email).map_err(anyhow::Error::from)?;
     outbox::enqueue(conn, account_id, OutgoingEmail::KIND, &payload, now).await?;
     Ok(())
@@ -39,7 +18,7 @@ pub async fn queue_email(conn: &mut Conn, account_id: Option<&str>, email: &Outg
 /// [`wake_outbox`] after the commit.
 pub async fn queue_sms(
     conn: &mut Conn, account_id: &str, user_id: &str, purpose: &str, sms: &OutgoingSms, now: i64,
-) -> AppResult<()> {
+) -> Result<()> {
     let payload = serde_json::to_string(sms).map_err(anyhow::Error::from)?;
     outbox::enqueue(conn, Some(account_id), OutgoingSms::KIND, &payload, now).await?;
     tenantry_storage::phones::log_sms(conn, account_id, Some(user_id), &sms.to, purpose, now).await?;
@@ -49,15 +28,15 @@ pub async fn queue_sms(
 /// Checks a new password of a user who has no history yet against the policy, every unmet rule under `field`.
 pub fn check_password(
     policy: &PasswordPolicy, password: &Password, who: &PasswordContext<'_>, field: &str,
-) -> AppResult<()> {
+) -> Result<()> {
     let mut errors = ValidationErrors::new();
     for v in policy.violations(password, who) {
         errors.push(field, v.to_string());
     }
-    errors.into_result().map_err(AppError::Validation)
+    errors.into_result().map_err(Error::Validation)
 }
 
 /// Tells the local worker something was queued.
-pub fn wake_outbox(state: &AppState) {
+pub fn wake_outbox(state: &App) {
     state.outbox_wake.notify_one();
 }

@@ -1,14 +1,15 @@
 //! The personal cell number: a new number gets a 6-digit SMS code (10 minutes, 5 attempts,
 //! single use, rate-limited); until it is verified the number in force stays.
 
-use crate::error::{AppError, AppResult};
-use crate::extract::AuthUser;
-use crate::rate_limit::per_account;
-use crate::services::audit::{self, Actor, Change};
-use crate::services::reset::{six_digits, sms_code_hash, subtle_eq};
-use crate::services::{queue_sms, wake_outbox};
-use crate::state::AppState;
+use crate::Actor;
+use crate::App;
+use crate::Principal;
+use crate::audit::{self, Change};
+use crate::reset::{six_digits, sms_code_hash, subtle_eq};
+use crate::{Error, Result};
+use crate::{queue_sms, wake_outbox};
 use serde_json::json;
+use tenantry_domain::limits::per_account;
 use tenantry_domain::phone::PhoneError;
 use tenantry_domain::{OutgoingSms, PhoneNumber};
 use tenantry_storage::phones::{self, NewVerification};
@@ -23,16 +24,16 @@ const BAD_CODE: &str = "is wrong or has expired; ask for a new one";
 
 /// Reads a number as entered, with an optional default country; a refusal names the field it is
 /// about (`country` for an unknown country code, else `number`).
-pub fn parse_number(number: &str, country: Option<&str>) -> AppResult<PhoneNumber> {
+pub fn parse_number(number: &str, country: Option<&str>) -> Result<PhoneNumber> {
     let country = country.map(str::trim).filter(|c| !c.is_empty());
     PhoneNumber::parse(number, country).map_err(|e| {
         let field = if e == PhoneError::UnknownCountry { "country" } else { "number" };
-        AppError::invalid(field, e.to_string())
+        Error::invalid(field, e.to_string())
     })
 }
 
 /// Sends a code to `number`; the number counts only once verified.
-pub async fn request(state: &AppState, me: &AuthUser, actor: &Actor, number: PhoneNumber) -> AppResult<()> {
+pub async fn request(state: &App, me: &Principal, actor: &Actor, number: PhoneNumber) -> Result<()> {
     let now = state.now();
     state.limits.check(&format!("phone-send:{}", me.user.id), per_account::PHONE_CODE_SENT, now)?;
     let id = format!("phv_{}", tenantry_domain::token::random_hex(12));
@@ -73,10 +74,10 @@ pub async fn request(state: &AppState, me: &AuthUser, actor: &Actor, number: Pho
 }
 
 /// Checks a code; a right one makes its number the user's verified cell number.
-pub async fn verify(state: &AppState, me: &AuthUser, actor: &Actor, code: &str) -> AppResult<String> {
+pub async fn verify(state: &App, me: &Principal, actor: &Actor, code: &str) -> Result<String> {
     let now = state.now();
     state.limits.check(&format!("phone-check:{}", me.user.id), per_account::PHONE_CODE_CHECKED, now)?;
-    let bad = || AppError::invalid("code", BAD_CODE);
+    let bad = || Error::invalid("code", BAD_CODE);
     let pending = {
         let mut conn = state.db.conn().await?;
         let Some(pending) = phones::open(&mut conn, &me.user.id, now).await? else { return Err(bad()) };
@@ -105,4 +106,13 @@ pub async fn verify(state: &AppState, me: &AuthUser, actor: &Actor, code: &str) 
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&me.user.id);
     Ok(pending.number)
+}
+
+/// A page of the account's SMS log, newest first, before the keyset position `before`.
+pub async fn sms_log(
+    state: &App, admin: &crate::Admin, before: Option<(i64, String)>, limit: i64,
+) -> Result<(Vec<tenantry_storage::phones::SmsLogEntry>, Option<String>)> {
+    let mut conn = state.db.conn().await?;
+    let rows = phones::sms_log(&mut conn, admin.account_id(), before, limit + 1).await?;
+    Ok(crate::cursor::paginate(rows, limit, |e| (e.created_at, e.id.clone())))
 }

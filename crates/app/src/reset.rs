@@ -2,13 +2,14 @@
 //! expire in 10 minutes, allow 5 attempts (the 6th is refused even if right) and work once.
 //! Unknown emails get the same answers, so nothing tells which emails exist.
 
-use crate::error::{AppError, AppResult};
-use crate::extract::ClientMeta;
-use crate::rate_limit::per_account;
-use crate::services::audit::{self, Actor, Change};
-use crate::services::auth::limit_ip;
-use crate::services::{passwords, queue_email, queue_sms, wake_outbox};
-use crate::state::AppState;
+use crate::{Actor, ClientMeta};
+use crate::{Error, Result};
+use tenantry_domain::limits::per_account;
+
+use crate::App;
+use crate::audit::{self, Change};
+use crate::auth::limit_ip;
+use crate::{passwords, queue_email, queue_sms, wake_outbox};
 use tenantry_domain::{EmailAddress, OutgoingSms, Password, SecretToken, TokenHash, UserStatus};
 use tenantry_storage::credentials::{self, Reset};
 use tenantry_storage::sessions;
@@ -32,7 +33,7 @@ pub(crate) fn six_digits() -> String {
 
 /// `POST /auth/password-reset`: queues a code or a link when the email belongs to a user who has
 /// a password; does nothing visible otherwise.
-pub async fn request(state: &AppState, email: &str, meta: &ClientMeta) -> AppResult<()> {
+pub async fn request(state: &App, email: &str, meta: &ClientMeta) -> Result<()> {
     let now = state.now();
     limit_ip(state, meta, now)?;
     let Ok(email) = EmailAddress::parse(email) else { return Ok(()) };
@@ -47,7 +48,7 @@ pub async fn request(state: &AppState, email: &str, meta: &ClientMeta) -> AppRes
     let channel = if creds.phone_verified && creds.phone_number.is_some() { "sms" } else { "email" };
     let change = Change::new("password.reset_requested", "user", creds.user.id.as_str())
         .after(serde_json::json!({ "channel": channel }));
-    audit::record(&mut tx, &actor_for(&creds.user, meta), change, now).await?;
+    audit::record(&mut tx, &Actor::user(&creds.user, meta), change, now).await?;
     match creds.phone_number.as_deref().filter(|_| creds.phone_verified) {
         Some(phone) => {
             let code = six_digits();
@@ -102,14 +103,6 @@ pub async fn request(state: &AppState, email: &str, meta: &ClientMeta) -> AppRes
 }
 
 /// The user acting on their own account from `meta`'s address (they are not signed in).
-pub fn actor_for(user: &tenantry_storage::users::User, meta: &ClientMeta) -> Actor {
-    Actor {
-        account_id: user.account_id.clone(),
-        user_id: Some(user.id.to_string()),
-        ip: meta.ip.map(|i| i.to_string()),
-    }
-}
-
 const BAD_CODE: &str = "is wrong or has expired; ask for a new one";
 
 /// Whether `code` opens `reset` (an SMS code, or the token of an emailed link).
@@ -130,12 +123,10 @@ pub(crate) fn subtle_eq(a: &str, b: &str) -> bool {
 /// `POST /auth/password-reset/confirm`: every try spends one of the 5 attempts before the code is
 /// compared; a right code sets the password (policy and history checked), unlocks the user and
 /// ends their sessions.
-pub async fn confirm(
-    state: &AppState, email: &str, code: &str, new_password: Password, meta: &ClientMeta,
-) -> AppResult<()> {
+pub async fn confirm(state: &App, email: &str, code: &str, new_password: Password, meta: &ClientMeta) -> Result<()> {
     let now = state.now();
     limit_ip(state, meta, now)?;
-    let bad = || AppError::invalid("code", BAD_CODE);
+    let bad = || Error::invalid("code", BAD_CODE);
     let Ok(email) = EmailAddress::parse(email) else { return Err(bad()) };
     state.limits.check(&format!("reset-confirm:{}", email.normalized()), per_account::RESET_CONFIRM, now)?;
     let (creds, reset) = {
@@ -159,19 +150,19 @@ pub async fn confirm(
     sessions::delete_for_user(&mut tx, &creds.user.id).await?;
     let change = Change::new("password.reset", "user", creds.user.id.as_str())
         .after(serde_json::json!({ "unlocked": creds.user.status == UserStatus::Locked }));
-    audit::record(&mut tx, &actor_for(&creds.user, meta), change, now).await?;
+    audit::record(&mut tx, &Actor::user(&creds.user, meta), change, now).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&creds.user.id);
     Ok(())
 }
 
 /// The email a reset link is for, if the link is open (the reset page shows it).
-pub async fn link_email(state: &AppState, token: &str) -> AppResult<String> {
+pub async fn link_email(state: &App, token: &str) -> Result<String> {
     let mut conn = state.db.conn().await?;
     let reset = credentials::reset_by_hash(&mut conn, TokenHash::of(token).as_str(), state.now())
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let id = tenantry_domain::UserId::from_trusted(reset.user_id);
-    let creds = credentials::by_id(&mut conn, &id).await?.ok_or(AppError::NotFound)?;
+    let creds = credentials::by_id(&mut conn, &id).await?.ok_or(Error::NotFound)?;
     Ok(creds.user.email)
 }

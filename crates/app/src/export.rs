@@ -1,23 +1,23 @@
 //! My data (GDPR Articles 15 and 20): everything stored about the signed-in user, as JSON.
 //! Secrets never appear: not the password hash, TOTP seed, recovery codes, key or token hashes.
 
-use crate::api::views::ts;
-use crate::error::{AppError, AppResult};
-use crate::extract::AuthUser;
-use crate::services::users::detail;
-use crate::state::AppState;
+use crate::App;
+use crate::Principal;
+use crate::users::detail;
+use crate::{Error, Result};
 use serde_json::{Value, json};
+use tenantry_domain::time::rfc3339 as ts;
 use tenantry_storage::{accounts, api_keys, audit, booking_pages, phones, sessions, usage, users};
 
 /// Most audit events an export carries (newest first).
 const MAX_AUDIT: i64 = 10_000;
 
 /// Everything Tenantry keeps about `me`.
-pub async fn export(state: &AppState, me: &AuthUser) -> AppResult<Value> {
+pub async fn export(state: &App, me: &Principal) -> Result<Value> {
     let now = state.now();
     let mut conn = state.db.conn().await?;
-    let user = users::get(&mut conn, &me.user.account_id, &me.user.id).await?.ok_or(AppError::NotFound)?;
-    let account = accounts::get(&mut conn, &me.user.account_id).await?.ok_or(AppError::NotFound)?;
+    let user = users::get(&mut conn, &me.user.account_id, &me.user.id).await?.ok_or(Error::NotFound)?;
+    let account = accounts::get(&mut conn, &me.user.account_id).await?.ok_or(Error::NotFound)?;
     let detail = detail(&mut conn, user).await?;
     let u = &detail.user;
     let sessions: Vec<Value> = sessions::list_for_user(&mut conn, &u.id, now)

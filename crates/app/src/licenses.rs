@@ -1,9 +1,10 @@
 //! Assigning and unassigning licenses, under the account's seat and licensed-Administrator rules.
 
-use crate::error::{AppError, AppResult};
-use crate::services::audit::{self, Actor, Change};
-use crate::services::users::{UserDetail, detail};
-use crate::state::AppState;
+use crate::Actor;
+use crate::App;
+use crate::audit::{self, Change};
+use crate::users::{UserDetail, detail};
+use crate::{Error, Result};
 use serde_json::json;
 use tenantry_domain::rules::{self, RuleViolation, disabled_reason};
 use tenantry_domain::{AccountId, ProductKey, Role, SubscriptionStatus, UserId};
@@ -12,27 +13,27 @@ use tenantry_storage::users::User;
 use tenantry_storage::{Conn, accounts, licenses, users};
 
 /// A rule refusal as the API answers it: 409 naming the rule.
-pub fn refused(v: RuleViolation) -> AppError {
-    AppError::rule(v.code(), v.to_string())
+pub fn refused(v: RuleViolation) -> Error {
+    Error::rule(v.code(), v.to_string())
 }
 
 /// The catalog's product named `key`; other names are 404 (there is no such license).
-pub fn product(state: &AppState, key: &str) -> AppResult<ProductKey> {
-    state.config.catalog.get(key).map(|p| p.key.clone()).ok_or(AppError::NotFound)
+pub fn product(state: &App, key: &str) -> Result<ProductKey> {
+    state.config.catalog.get(key).map(|p| p.key.clone()).ok_or(Error::NotFound)
 }
 
 /// The account's subscription (every account has one from its creation).
-pub async fn subscription(conn: &mut Conn, account_id: &AccountId) -> AppResult<Subscription> {
+pub async fn subscription(conn: &mut Conn, account_id: &AccountId) -> Result<Subscription> {
     subscriptions::get(conn, account_id)
         .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("account {account_id} has no subscription")))
+        .ok_or_else(|| Error::Unexpected(anyhow::anyhow!("account {account_id} has no subscription")))
 }
 
 /// Assigns `product` to `user` in the caller's transaction, which holds the account lock.
 /// Holding it already changes nothing.
 pub async fn assign_in(
     conn: &mut Conn, actor: &Actor, sub: &Subscription, user: &User, product: &ProductKey, now: i64,
-) -> AppResult<()> {
+) -> Result<()> {
     let assigned = licenses::assigned(conn, &user.account_id, product.as_str()).await?;
     let held = licenses::of_user(conn, &user.id).await?;
     if held.iter().any(|p| p == product.as_str()) {
@@ -48,16 +49,16 @@ pub async fn assign_in(
 }
 
 /// Opens a transaction holding the account lock, with the account's user `user_id` (else 404).
-async fn locked_user(state: &AppState, actor: &Actor, user_id: &str) -> AppResult<(tenantry_storage::Tx, User)> {
-    let id = UserId::parse(user_id).ok_or(AppError::NotFound)?;
+async fn locked_user(state: &App, actor: &Actor, user_id: &str) -> Result<(tenantry_storage::Tx, User)> {
+    let id = UserId::parse(user_id).ok_or(Error::NotFound)?;
     let mut tx = state.db.begin().await?;
     accounts::lock(&mut tx, &actor.account_id).await?;
-    let user = users::get(&mut tx, &actor.account_id, &id).await?.ok_or(AppError::NotFound)?;
+    let user = users::get(&mut tx, &actor.account_id, &id).await?.ok_or(Error::NotFound)?;
     Ok((tx, user))
 }
 
 /// Assigns a license (rule 1: only while a seat is free).
-pub async fn assign(state: &AppState, actor: &Actor, user_id: &str, product: &str) -> AppResult<UserDetail> {
+pub async fn assign(state: &App, actor: &Actor, user_id: &str, product: &str) -> Result<UserDetail> {
     let product = self::product(state, product)?;
     let now = state.now();
     let (mut tx, user) = locked_user(state, actor, user_id).await?;
@@ -70,7 +71,7 @@ pub async fn assign(state: &AppState, actor: &Actor, user_id: &str, product: &st
 
 /// Unassigns a license. Rule 2: a paid account keeps a licensed Administrator. Rule 5: losing
 /// the scheduling license disables the user's booking pages.
-pub async fn unassign(state: &AppState, actor: &Actor, user_id: &str, product: &str) -> AppResult<UserDetail> {
+pub async fn unassign(state: &App, actor: &Actor, user_id: &str, product: &str) -> Result<UserDetail> {
     let product = self::product(state, product)?;
     let now = state.now();
     let (mut tx, user) = locked_user(state, actor, user_id).await?;
@@ -94,7 +95,7 @@ pub async fn unassign(state: &AppState, actor: &Actor, user_id: &str, product: &
         .await?;
         audit::emit(&mut tx, &user.account_id, "license.unassigned", data, now).await?;
         if rules::unassigning_disables_booking_pages(&product) {
-            crate::services::booking_pages::disable_unlicensed(
+            crate::booking_pages::disable_unlicensed(
                 &mut tx,
                 actor,
                 &user.id,
@@ -113,7 +114,7 @@ pub async fn unassign(state: &AppState, actor: &Actor, user_id: &str, product: &
 /// refused when it would leave a paid account with no licensed Administrator.
 pub async fn ensure_licensed_administrator_survives(
     conn: &mut Conn, status: SubscriptionStatus, user: &User,
-) -> AppResult<()> {
+) -> Result<()> {
     if user.role != Role::Administrator || licenses::of_user(conn, &user.id).await?.is_empty() {
         return Ok(());
     }

@@ -1,9 +1,9 @@
 //! The plan and this cycle's usage of a user, and usage reported by products (idempotent).
 
-use crate::error::{AppError, AppResult};
-use crate::extract::AuthUser;
-use crate::services::licenses::subscription;
-use crate::state::AppState;
+use crate::App;
+use crate::Principal;
+use crate::licenses::subscription;
+use crate::{Error, Result};
 use sha2::{Digest, Sha256};
 use tenantry_domain::usage::{Metric, current_cycle_start};
 use tenantry_domain::{Role, UserId};
@@ -22,7 +22,7 @@ pub struct Plan {
 }
 
 /// `me`'s plan (their account's) and their usage in the current billing cycle.
-pub async fn plan(state: &AppState, me: &AuthUser) -> AppResult<Plan> {
+pub async fn plan(state: &App, me: &Principal) -> Result<Plan> {
     let mut conn = state.db.conn().await?;
     let sub = subscription(&mut conn, &me.user.account_id).await?;
     let cycle_start = current_cycle_start(sub.cycle_start, state.now());
@@ -56,16 +56,16 @@ pub enum Recorded {
 /// Adds reported usage to a user's current cycle. An Administrator reports for any user of the
 /// account, a user for themself. With an `Idempotency-Key`, the same report counts once; the key
 /// used again for a different report is refused (409).
-pub async fn report(state: &AppState, me: &AuthUser, key: Option<&str>, r: UsageReport) -> AppResult<Recorded> {
+pub async fn report(state: &App, me: &Principal, key: Option<&str>, r: UsageReport) -> Result<Recorded> {
     let user_id =
-        UserId::parse(&r.user_id).ok_or_else(|| AppError::invalid("user_id", "is not a user of this account"))?;
+        UserId::parse(&r.user_id).ok_or_else(|| Error::invalid("user_id", "is not a user of this account"))?;
     if me.user.role != Role::Administrator && user_id != me.user.id {
-        return Err(AppError::Forbidden("Only Administrators report usage for other users."));
+        return Err(Error::Forbidden("Only Administrators report usage for other users."));
     }
     let now = state.now();
     let mut tx = state.db.begin().await?;
     if users::get(&mut tx, &me.user.account_id, &user_id).await?.is_none() {
-        return Err(AppError::invalid("user_id", "is not a user of this account"));
+        return Err(Error::invalid("user_id", "is not a user of this account"));
     }
     if let Some(key) = key {
         let hash = hex::encode(Sha256::digest(format!("{}\n{}\n{}", user_id.as_str(), r.metric.as_str(), r.quantity)));
@@ -77,7 +77,7 @@ pub async fn report(state: &AppState, me: &AuthUser, key: Option<&str>, r: Usage
         };
         if let Some(first) = usage::record_report(&mut tx, &me.user.account_id, key, &hash, &report, now).await? {
             if first.request_hash != hash {
-                return Err(AppError::conflict(
+                return Err(Error::conflict(
                     "This Idempotency-Key was used for a different report: use a new key for a new report.",
                 ));
             }

@@ -1,10 +1,11 @@
 //! Invitation links: issue, look up, accept.
 
-use crate::error::{AppError, AppResult};
-use crate::extract::{ClientMeta, SessionScope};
-use crate::services::auth::{SignedIn, open_session};
-use crate::services::{check_password, queue_email};
-use crate::state::AppState;
+use crate::App;
+use crate::ClientMeta;
+use crate::auth::{SignedIn, open_session};
+use crate::{Error, Result};
+use crate::{check_password, queue_email};
+use tenantry_domain::SessionScope;
 use tenantry_domain::{INVITATION_TTL_MS, InvitationId, Password, PasswordContext, SecretToken, TokenHash};
 use tenantry_storage::invitations::{self, OpenInvitation};
 use tenantry_storage::users::User;
@@ -13,8 +14,8 @@ use tenantry_storage::{Conn, credentials, security, users};
 /// Issues a fresh link for an invited user (revoking earlier ones) and queues the email, in the
 /// caller's transaction. Answers the link, which only the email (and the CLI) ever shows.
 pub async fn issue(
-    state: &AppState, conn: &mut Conn, user: &User, account_name: &str, inviter: Option<&str>, now: i64,
-) -> AppResult<String> {
+    state: &App, conn: &mut Conn, user: &User, account_name: &str, inviter: Option<&str>, now: i64,
+) -> Result<String> {
     invitations::revoke_for_user(conn, &user.id, now).await?;
     let token = SecretToken::generate("tiv_");
     let expires_at = now + INVITATION_TTL_MS;
@@ -27,13 +28,13 @@ pub async fn issue(
 }
 
 /// The open invitation behind a link; unknown, used, revoked and expired links are all 404.
-pub async fn lookup(state: &AppState, token: &str) -> AppResult<OpenInvitation> {
+pub async fn lookup(state: &App, token: &str) -> Result<OpenInvitation> {
     let mut conn = state.db.conn().await?;
-    invitations::find_open(&mut conn, &TokenHash::of(token), state.now()).await?.ok_or(AppError::NotFound)
+    invitations::find_open(&mut conn, &TokenHash::of(token), state.now()).await?.ok_or(Error::NotFound)
 }
 
 /// Accepts an invitation: sets the password, activates the user and signs them in, once.
-pub async fn accept(state: &AppState, token: &str, password: Password, meta: &ClientMeta) -> AppResult<SignedIn> {
+pub async fn accept(state: &App, token: &str, password: Password, meta: &ClientMeta) -> Result<SignedIn> {
     let invitation = lookup(state, token).await?;
     let account_id = tenantry_domain::AccountId::from_trusted(invitation.account_id.clone());
     let policies = {
@@ -51,14 +52,14 @@ pub async fn accept(state: &AppState, token: &str, password: Password, meta: &Cl
     let mut tx = state.db.begin().await?;
     // Both updates are conditional: a second use of the link, even a concurrent one, changes nothing.
     if !invitations::mark_used(&mut tx, &invitation.id, now).await? {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     let user_id = tenantry_domain::UserId::from_trusted(invitation.user_id.clone());
     if !users::activate_with_password(&mut tx, &user_id, &hash, now).await? {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     credentials::set_password(&mut tx, &user_id, &hash, password.profile(), false, now).await?;
-    let user = users::get(&mut tx, &account_id, &user_id).await?.ok_or(AppError::NotFound)?;
+    let user = users::get(&mut tx, &account_id, &user_id).await?.ok_or(Error::NotFound)?;
     let scope = if policies.require_mfa { SessionScope::MfaSetup } else { SessionScope::Full };
     let signed_in = open_session(&mut tx, user, meta, now, scope, &policies.session).await?;
     tenantry_storage::commit(tx).await?;

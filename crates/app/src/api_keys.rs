@@ -1,9 +1,10 @@
 //! The personal API key: shown once when created, kept as a SHA-256 hash, replaceable, revocable.
 
-use crate::error::{AppError, AppResult};
-use crate::extract::AuthUser;
-use crate::services::audit::{self, Actor, Change};
-use crate::state::AppState;
+use crate::Actor;
+use crate::App;
+use crate::Principal;
+use crate::audit::{self, Change};
+use crate::{Error, Result};
 use serde_json::json;
 use tenantry_domain::SecretToken;
 use tenantry_storage::api_keys::{self, ApiKey};
@@ -21,7 +22,7 @@ pub struct NewKey {
 }
 
 /// Creates `me`'s key, replacing (and so revoking) the one they had.
-pub async fn create(state: &AppState, me: &AuthUser, actor: &Actor) -> AppResult<NewKey> {
+pub async fn create(state: &App, me: &Principal, actor: &Actor) -> Result<NewKey> {
     let key = SecretToken::generate(PREFIX);
     let prefix: String = key.expose().chars().take(SHOWN).collect();
     let now = state.now();
@@ -30,7 +31,7 @@ pub async fn create(state: &AppState, me: &AuthUser, actor: &Actor) -> AppResult
     api_keys::replace(&mut tx, &me.user.account_id, &me.user.id, &prefix, &key.hash(), now).await?;
     let info = api_keys::of_user(&mut tx, &me.user.id)
         .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("key vanished inside its transaction")))?;
+        .ok_or_else(|| Error::Unexpected(anyhow::anyhow!("key vanished inside its transaction")))?;
     let mut change = Change::new("api_key.created", "user", me.user.id.as_str()).after(json!({"prefix": prefix}));
     if let Some(old) = replaced {
         change = change.before(json!({"prefix": old.prefix}));
@@ -43,16 +44,16 @@ pub async fn create(state: &AppState, me: &AuthUser, actor: &Actor) -> AppResult
 }
 
 /// `me`'s key (never the secret); 404 when there is none.
-pub async fn get(state: &AppState, me: &AuthUser) -> AppResult<ApiKey> {
+pub async fn get(state: &App, me: &Principal) -> Result<ApiKey> {
     let mut conn = state.db.conn().await?;
-    api_keys::of_user(&mut conn, &me.user.id).await?.ok_or(AppError::NotFound)
+    api_keys::of_user(&mut conn, &me.user.id).await?.ok_or(Error::NotFound)
 }
 
 /// Revokes `me`'s key; 404 when there is none.
-pub async fn revoke(state: &AppState, me: &AuthUser, actor: &Actor) -> AppResult<()> {
+pub async fn revoke(state: &App, me: &Principal, actor: &Actor) -> Result<()> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let key = api_keys::of_user(&mut tx, &me.user.id).await?.ok_or(AppError::NotFound)?;
+    let key = api_keys::of_user(&mut tx, &me.user.id).await?.ok_or(Error::NotFound)?;
     api_keys::delete(&mut tx, &me.user.id).await?;
     audit::record(
         &mut tx,

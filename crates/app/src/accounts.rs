@@ -1,11 +1,13 @@
 //! Creating, changing and deleting accounts: public sign-up, the CLI, account settings.
 
-use crate::error::{AppError, AppResult};
-use crate::extract::{ClientMeta, SessionScope};
-use crate::services::audit::{self, Actor, Change};
-use crate::services::auth::{SignedIn, open_session};
-use crate::services::{check_password, invitations, subscriptions, wake_outbox};
-use crate::state::AppState;
+use crate::Actor;
+use crate::App;
+use crate::ClientMeta;
+use crate::audit::{self, Change};
+use crate::auth::{SignedIn, open_session};
+use crate::{Error, Result};
+use crate::{check_password, invitations, subscriptions, wake_outbox};
+use tenantry_domain::SessionScope;
 use tenantry_domain::{
     AccountId, AccountName, EmailAddress, Password, PasswordContext, PasswordPolicy, PersonName, Role, SessionPolicy,
     UserId, UserStatus,
@@ -22,9 +24,9 @@ pub struct SignUp {
 }
 
 /// Creates an account, its first Administrator and a session, in one transaction.
-pub async fn sign_up(state: &AppState, input: SignUp, meta: &ClientMeta) -> AppResult<(Account, SignedIn)> {
+pub async fn sign_up(state: &App, input: SignUp, meta: &ClientMeta) -> Result<(Account, SignedIn)> {
     if !state.config.signup_open {
-        return Err(AppError::Forbidden(
+        return Err(Error::Forbidden(
             "Sign-up is closed on this installation. Ask an administrator for an invitation.",
         ));
     }
@@ -66,8 +68,8 @@ pub async fn sign_up(state: &AppState, input: SignUp, meta: &ClientMeta) -> AppR
 
 /// Creates an account whose first Administrator is invited (the CLI); answers the sign-in link.
 pub async fn create_with_invited_admin(
-    state: &AppState, name: AccountName, admin_email: EmailAddress, admin_name: PersonName,
-) -> AppResult<(Account, String)> {
+    state: &App, name: AccountName, admin_email: EmailAddress, admin_name: PersonName,
+) -> Result<(Account, String)> {
     let now = state.now();
     let account_id = AccountId::generate();
     let user_id = UserId::generate();
@@ -115,23 +117,23 @@ fn audit_view(a: &Account) -> serde_json::Value {
 }
 
 /// The signed-in Administrator's account.
-pub async fn get(state: &AppState, account_id: &AccountId) -> AppResult<Account> {
+pub async fn get(state: &App, account_id: &AccountId) -> Result<Account> {
     let mut conn = state.db.conn().await?;
-    accounts::get(&mut conn, account_id).await?.ok_or(AppError::NotFound)
+    accounts::get(&mut conn, account_id).await?.ok_or(Error::NotFound)
 }
 
 /// Changes the account's settings, recorded in the audit log.
-pub async fn update(state: &AppState, actor: &Actor, patch: AccountPatch) -> AppResult<Account> {
+pub async fn update(state: &App, actor: &Actor, patch: AccountPatch) -> Result<Account> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let before = accounts::get(&mut tx, &actor.account_id).await?.ok_or(AppError::NotFound)?;
+    let before = accounts::get(&mut tx, &actor.account_id).await?.ok_or(Error::NotFound)?;
     let change = accounts::AccountChange {
         name: patch.name.as_ref(),
         compliance_bcc_email: patch.compliance_bcc_email.as_ref().map(|e| e.as_ref().map(EmailAddress::as_str)),
         partner_referral_code: patch.partner_referral_code.as_ref().map(|c| c.as_deref()),
     };
     accounts::update(&mut tx, &actor.account_id, &change).await?;
-    let after = accounts::get(&mut tx, &actor.account_id).await?.ok_or(AppError::NotFound)?;
+    let after = accounts::get(&mut tx, &actor.account_id).await?.ok_or(Error::NotFound)?;
     if audit_view(&before) != audit_view(&after) {
         let change = Change::new("account.updated", "account", actor.account_id.as_str())
             .before(audit_view(&before))
@@ -145,11 +147,11 @@ pub async fn update(state: &AppState, actor: &Actor, patch: AccountPatch) -> App
 /// Deletes the whole account, confirmed by typing its name exactly: every row that names it
 /// (users, sessions, licenses, pages, audit log, queued messages…) goes in one transaction, and
 /// its users' stored pictures after it.
-pub async fn delete(state: &AppState, actor: &Actor, confirm_name: &str) -> AppResult<()> {
+pub async fn delete(state: &App, actor: &Actor, confirm_name: &str) -> Result<()> {
     let mut tx = state.db.begin().await?;
-    let account = accounts::get(&mut tx, &actor.account_id).await?.ok_or(AppError::NotFound)?;
+    let account = accounts::get(&mut tx, &actor.account_id).await?.ok_or(Error::NotFound)?;
     if confirm_name.trim() != account.name {
-        return Err(AppError::invalid("confirm_name", "does not match the account's name: type it exactly as shown"));
+        return Err(Error::invalid("confirm_name", "does not match the account's name: type it exactly as shown"));
     }
     let users = users::ids_of_account(&mut tx, &actor.account_id).await?;
     let pictures = users::avatars_of_account(&mut tx, &actor.account_id).await?;
@@ -157,11 +159,17 @@ pub async fn delete(state: &AppState, actor: &Actor, confirm_name: &str) -> AppR
     tenantry_storage::commit(tx).await?;
     // Stored files go too (after the commit: a failed deletion must not bring the rows back).
     for (user_id, version) in pictures {
-        crate::services::avatar::remove_files(state, &user_id, version).await;
+        crate::avatars::remove_files(state, &user_id, version).await;
     }
     for id in &users {
         state.sessions.forget_user(id);
     }
     tracing::info!(account_id = %actor.account_id, users = users.len(), "account deleted");
     Ok(())
+}
+
+/// How many users the account has (what deleting it would erase).
+pub async fn user_count(state: &App, admin: &crate::Admin) -> Result<usize> {
+    let mut conn = state.db.conn().await?;
+    Ok(tenantry_storage::users::ids_of_account(&mut conn, admin.account_id()).await?.len())
 }

@@ -2,8 +2,8 @@
 //! gather in memory and a flusher adds them to the user's counter of the current billing cycle
 //! every second (and once more at shutdown).
 
-use crate::error::AppResult;
-use crate::state::AppState;
+use crate::App;
+use crate::Result;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -43,7 +43,7 @@ impl RequestCounter {
 }
 
 /// Writes the counted requests, in one transaction; on failure they wait for the next flush.
-pub async fn flush(state: &AppState) -> AppResult<()> {
+pub async fn flush(state: &App) -> Result<()> {
     let counts = state.requests.take();
     if counts.is_empty() {
         return Ok(());
@@ -55,7 +55,7 @@ pub async fn flush(state: &AppState) -> AppResult<()> {
     result
 }
 
-async fn write(state: &AppState, counts: &HashMap<(String, String), i64>) -> AppResult<()> {
+async fn write(state: &App, counts: &HashMap<(String, String), i64>) -> Result<()> {
     let now = state.now();
     let mut cycles: HashMap<&str, i64> = HashMap::new();
     let mut tx = state.db.begin().await?;
@@ -80,7 +80,7 @@ async fn write(state: &AppState, counts: &HashMap<(String, String), i64>) -> App
 }
 
 /// Flushes every [`FLUSH_EVERY`] until `stop`, then once more.
-pub async fn run_flusher(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run_flusher(state: App, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(FLUSH_EVERY) => {}

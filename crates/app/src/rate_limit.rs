@@ -2,7 +2,7 @@
 //! one-minute window per key (client IP, or an account's email). One node's view only; the lockout
 //! counter in the database is what holds across nodes.
 
-use crate::error::AppError;
+use crate::Error;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -43,7 +43,7 @@ impl RateLimiter {
 
     /// Counts one attempt under `key`; 429 with the seconds to wait once more than `limit` were
     /// made in the current minute. A `limit` of 0 turns the check off.
-    pub fn check(&self, key: &str, limit: u32, now: i64) -> Result<(), AppError> {
+    pub fn check(&self, key: &str, limit: u32, now: i64) -> Result<(), Error> {
         if limit == 0 {
             return Ok(());
         }
@@ -61,7 +61,7 @@ impl RateLimiter {
         entry.1 += 1;
         if entry.1 > limit {
             let wait_ms = (entry.0 + WINDOW_MS - now).max(1000);
-            return Err(AppError::TooManyRequests(u64::try_from((wait_ms + 999) / 1000).unwrap_or(60)));
+            return Err(Error::RateLimited(u64::try_from((wait_ms + 999) / 1000).unwrap_or(60)));
         }
         Ok(())
     }
@@ -76,7 +76,7 @@ mod tests {
         let r = RateLimiter::new();
         assert!(r.check("a", 2, 0).is_ok());
         assert!(r.check("a", 2, 10).is_ok());
-        assert!(matches!(r.check("a", 2, 20_000), Err(AppError::TooManyRequests(40))));
+        assert!(matches!(r.check("a", 2, 20_000), Err(Error::RateLimited(40))));
         assert!(r.check("b", 2, 20).is_ok());
         assert!(r.check("a", 2, 60_000).is_ok(), "a new window");
         assert!(r.check("a", 0, 60_001).is_ok(), "0 is off");

@@ -1,11 +1,12 @@
 //! Managing users (Administrators) and one's own profile (everyone).
 
-use crate::error::{AppError, AppResult};
-use crate::extract::AuthUser;
-use crate::services::audit::{self, Actor, Change};
-use crate::services::licenses::{self, refused};
-use crate::services::{invitations, wake_outbox};
-use crate::state::AppState;
+use crate::Actor;
+use crate::App;
+use crate::Principal;
+use crate::audit::{self, Change};
+use crate::licenses::{self, refused};
+use crate::{Error, Result};
+use crate::{invitations, wake_outbox};
 use serde_json::json;
 use tenantry_domain::rules::{self, ensure_an_administrator_remains};
 use tenantry_domain::{
@@ -34,7 +35,7 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
-fn decode_cursor(cursor: &str) -> AppResult<(String, String)> {
+fn decode_cursor(cursor: &str) -> Result<(String, String)> {
     crate::cursor::decode(cursor)
 }
 
@@ -49,7 +50,7 @@ pub struct UserDetail {
 }
 
 /// Loads what `user` holds.
-pub async fn detail(conn: &mut Conn, user: User) -> AppResult<UserDetail> {
+pub async fn detail(conn: &mut Conn, user: User) -> Result<UserDetail> {
     let ids = [&user.id];
     let mut licenses = license_rows::of_users(conn, &user.account_id, &ids).await?;
     let mut integrations = integrations::of_users(conn, &user.account_id, &ids).await?;
@@ -62,7 +63,7 @@ pub async fn detail(conn: &mut Conn, user: User) -> AppResult<UserDetail> {
 }
 
 /// Loads what each of `users` holds, in two queries.
-async fn details(conn: &mut Conn, account_id: &AccountId, users: Vec<User>) -> AppResult<Vec<UserDetail>> {
+async fn details(conn: &mut Conn, account_id: &AccountId, users: Vec<User>) -> Result<Vec<UserDetail>> {
     let ids: Vec<&UserId> = users.iter().map(|u| &u.id).collect();
     let mut licenses = license_rows::of_users(conn, account_id, &ids).await?;
     let mut integrations = integrations::of_users(conn, account_id, &ids).await?;
@@ -90,10 +91,10 @@ pub fn audit_view(u: &UserDetail) -> serde_json::Value {
 }
 
 /// A page of the account's users sorted by name (keyset pagination).
-pub async fn list(state: &AppState, account_id: &AccountId, params: ListParams) -> AppResult<Page> {
+pub async fn list(state: &App, account_id: &AccountId, params: ListParams) -> Result<Page> {
     let limit = params.limit.unwrap_or(50);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(AppError::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
+        return Err(Error::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
     }
     let after = params.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
     let query = ListQuery { q: params.q, role: params.role, status: params.status, after, limit: limit + 1 };
@@ -114,7 +115,7 @@ pub struct Invite {
 }
 
 /// Adds an invited user with their licenses and queues their invitation email, in one transaction.
-pub async fn invite(state: &AppState, admin: &AuthUser, actor: &Actor, input: Invite) -> AppResult<UserDetail> {
+pub async fn invite(state: &App, admin: &Principal, actor: &Actor, input: Invite) -> Result<UserDetail> {
     let now = state.now();
     let account_id = &admin.user.account_id;
     let mut products = Vec::new();
@@ -130,7 +131,7 @@ pub async fn invite(state: &AppState, admin: &AuthUser, actor: &Actor, input: In
     let user_id = UserId::generate();
     let mut tx = state.db.begin().await?;
     accounts::lock(&mut tx, account_id).await?;
-    let account = accounts::get(&mut tx, account_id).await?.ok_or(AppError::NotFound)?;
+    let account = accounts::get(&mut tx, account_id).await?.ok_or(Error::NotFound)?;
     users::insert(
         &mut tx,
         NewUser {
@@ -145,7 +146,7 @@ pub async fn invite(state: &AppState, admin: &AuthUser, actor: &Actor, input: In
         },
     )
     .await?;
-    let user = users::get(&mut tx, account_id, &user_id).await?.ok_or(AppError::NotFound)?;
+    let user = users::get(&mut tx, account_id, &user_id).await?.ok_or(Error::NotFound)?;
     if !products.is_empty() {
         let sub = licenses::subscription(&mut tx, account_id).await?;
         for product in &products {
@@ -164,10 +165,10 @@ pub async fn invite(state: &AppState, admin: &AuthUser, actor: &Actor, input: In
 }
 
 /// One user of the admin's account; others' users are 404.
-pub async fn get(state: &AppState, account_id: &AccountId, id: &str) -> AppResult<UserDetail> {
-    let id = UserId::parse(id).ok_or(AppError::NotFound)?;
+pub async fn get(state: &App, account_id: &AccountId, id: &str) -> Result<UserDetail> {
+    let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let mut conn = state.db.conn().await?;
-    let user = users::get(&mut conn, account_id, &id).await?.ok_or(AppError::NotFound)?;
+    let user = users::get(&mut conn, account_id, &id).await?.ok_or(Error::NotFound)?;
     detail(&mut conn, user).await
 }
 
@@ -189,9 +190,9 @@ pub struct ProfilePatch {
 
 /// Applies a change to a user of `actor`'s account and records it. Demoting is refused when it
 /// would leave no Administrator (rule 3), or a paid account no licensed one (rule 2).
-async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch, now: i64) -> AppResult<UserDetail> {
+async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch, now: i64) -> Result<UserDetail> {
     let account_id = &actor.account_id;
-    let current = users::get(conn, account_id, id).await?.ok_or(AppError::NotFound)?;
+    let current = users::get(conn, account_id, id).await?.ok_or(Error::NotFound)?;
     if current.role == Role::Administrator && patch.role == Some(Role::Member) {
         let admins = users::count_administrators(conn, account_id).await?;
         ensure_an_administrator_remains(admins - 1).map_err(refused)?;
@@ -221,7 +222,7 @@ async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch
         preferences: touches_preferences.then_some(&preferences),
     };
     users::update_profile(conn, account_id, id, &change, now).await?;
-    let user = users::get(conn, account_id, id).await?.ok_or(AppError::NotFound)?;
+    let user = users::get(conn, account_id, id).await?.ok_or(Error::NotFound)?;
     let after = UserDetail { user, ..before.clone() };
     let (b, a) = (audit_view(&before), audit_view(&after));
     if b != a {
@@ -233,8 +234,8 @@ async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch
 }
 
 /// An Administrator changes a user of their account.
-pub async fn update(state: &AppState, actor: &Actor, id: &str, patch: ProfilePatch) -> AppResult<UserDetail> {
-    let id = UserId::parse(id).ok_or(AppError::NotFound)?;
+pub async fn update(state: &App, actor: &Actor, id: &str, patch: ProfilePatch) -> Result<UserDetail> {
+    let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let mut tx = state.db.begin().await?;
     // Serialises rule checks of one account across requests and nodes.
     accounts::lock(&mut tx, &actor.account_id).await?;
@@ -245,7 +246,7 @@ pub async fn update(state: &AppState, actor: &Actor, id: &str, patch: ProfilePat
 }
 
 /// Anyone changes their own profile (never their role).
-pub async fn update_me(state: &AppState, me: &AuthUser, actor: &Actor, mut patch: ProfilePatch) -> AppResult<User> {
+pub async fn update_me(state: &App, me: &Principal, actor: &Actor, mut patch: ProfilePatch) -> Result<User> {
     patch.role = None;
     let mut tx = state.db.begin().await?;
     let user = apply(&mut tx, actor, &me.user.id, &patch, state.now()).await?;
@@ -269,9 +270,9 @@ pub struct DeletionPlan {
 }
 
 /// Works out a deletion under the account lock; refuses what rules 2 and 3 forbid.
-async fn plan_deletion(conn: &mut Conn, actor: &Actor, id: &UserId) -> AppResult<DeletionPlan> {
+async fn plan_deletion(conn: &mut Conn, actor: &Actor, id: &UserId) -> Result<DeletionPlan> {
     let account_id = &actor.account_id;
-    let user = users::get(conn, account_id, id).await?.ok_or(AppError::NotFound)?;
+    let user = users::get(conn, account_id, id).await?.ok_or(Error::NotFound)?;
     if user.role == Role::Administrator {
         let admins = users::count_administrators(conn, account_id).await?;
         ensure_an_administrator_remains(admins - 1).map_err(refused)?;
@@ -283,7 +284,7 @@ async fn plan_deletion(conn: &mut Conn, actor: &Actor, id: &UserId) -> AppResult
         None
     } else {
         let admins = users::administrators_oldest_first(conn, account_id).await?;
-        let actor_id = actor.user_id.as_deref().and_then(UserId::parse);
+        let actor_id = actor.user_id.clone();
         let actor_is_admin = match &actor_id {
             Some(a) => admins.contains(a),
             None => false,
@@ -305,8 +306,8 @@ async fn plan_deletion(conn: &mut Conn, actor: &Actor, id: &UserId) -> AppResult
 
 /// Deletes a user (rule 4: their booking pages go to the heir in the same transaction), or with
 /// `dry_run` only answers what that would do.
-pub async fn delete(state: &AppState, actor: &Actor, id: &str, dry_run: bool) -> AppResult<DeletionPlan> {
-    let id = UserId::parse(id).ok_or(AppError::NotFound)?;
+pub async fn delete(state: &App, actor: &Actor, id: &str, dry_run: bool) -> Result<DeletionPlan> {
+    let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let account_id = &actor.account_id;
     let now = state.now();
     let mut tx = state.db.begin().await?;
@@ -327,14 +328,8 @@ pub async fn delete(state: &AppState, actor: &Actor, id: &str, dry_run: bool) ->
             audit::emit(&mut tx, account_id, "booking_page.transferred", data, now).await?;
         }
         if plan.pages_disabled {
-            crate::services::booking_pages::disable_unlicensed(
-                &mut tx,
-                actor,
-                &heir.id,
-                rules::disabled_reason::NO_LICENSE,
-                now,
-            )
-            .await?;
+            crate::booking_pages::disable_unlicensed(&mut tx, actor, &heir.id, rules::disabled_reason::NO_LICENSE, now)
+                .await?;
         }
     }
     users::delete(&mut tx, account_id, &id).await?;
@@ -347,16 +342,16 @@ pub async fn delete(state: &AppState, actor: &Actor, id: &str, dry_run: bool) ->
 }
 
 /// Sends a new invitation link (the previous one stops working).
-pub async fn resend_invitation(state: &AppState, admin: &AuthUser, id: &str) -> AppResult<()> {
-    let id = UserId::parse(id).ok_or(AppError::NotFound)?;
+pub async fn resend_invitation(state: &App, admin: &Principal, id: &str) -> Result<()> {
+    let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let account_id = &admin.user.account_id;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let user = users::get(&mut tx, account_id, &id).await?.ok_or(AppError::NotFound)?;
+    let user = users::get(&mut tx, account_id, &id).await?.ok_or(Error::NotFound)?;
     if user.status != UserStatus::Invited {
-        return Err(AppError::conflict("This user has already accepted their invitation."));
+        return Err(Error::conflict("This user has already accepted their invitation."));
     }
-    let account = accounts::get(&mut tx, account_id).await?.ok_or(AppError::NotFound)?;
+    let account = accounts::get(&mut tx, account_id).await?.ok_or(Error::NotFound)?;
     invitations::issue(state, &mut tx, &user, &account.name, Some(&admin.user.name), now).await?;
     tenantry_storage::commit(tx).await?;
     wake_outbox(state);

@@ -3,7 +3,7 @@
 //! at once; a change made on another node is seen here within the cache's lifetime (two seconds
 //! by default, `0` turns the cache off), which is the price of not asking the database each time.
 
-use crate::extract::AuthUser;
+use crate::Principal;
 use std::collections::HashMap;
 use std::sync::RwLock;
 use tenantry_domain::UserId;
@@ -12,7 +12,7 @@ use tenantry_domain::UserId;
 const MAX_ENTRIES: usize = 100_000;
 
 struct Entry {
-    user: AuthUser,
+    user: Principal,
     checked_at: i64,
 }
 
@@ -29,7 +29,7 @@ impl SessionCache {
     }
 
     /// The session for `token_hash` if it was checked against the database less than the lifetime ago.
-    pub fn get(&self, token_hash: &str, now: i64) -> Option<AuthUser> {
+    pub fn get(&self, token_hash: &str, now: i64) -> Option<Principal> {
         if self.ttl_ms <= 0 {
             return None;
         }
@@ -38,7 +38,7 @@ impl SessionCache {
     }
 
     /// Remembers a session just checked against the database.
-    pub fn put(&self, token_hash: String, user: AuthUser, now: i64) {
+    pub fn put(&self, token_hash: String, user: Principal, now: i64) {
         if self.ttl_ms <= 0 {
             return;
         }
@@ -53,7 +53,7 @@ impl SessionCache {
     /// Forgets one session (signed out).
     pub fn forget_session(&self, session_id: &str) {
         if let Ok(mut entries) = self.entries.write() {
-            entries.retain(|_, e| e.user.session_id != session_id);
+            entries.retain(|_, e| e.user.credential.id() != session_id);
         }
     }
 

@@ -1,11 +1,11 @@
 //! Sign-in (with lockout, expired passwords and two-step verification), sessions and sign-out.
 
-use crate::error::{AppError, AppResult};
-use crate::extract::{ClientMeta, SessionScope};
-use crate::services::audit::{self, Change};
-use crate::services::reset::actor_for;
-use crate::services::{mfa, queue_email, wake_outbox};
-use crate::state::AppState;
+use crate::App;
+use crate::audit::{self, Change};
+use crate::{Actor, ClientMeta};
+use crate::{Error, Result};
+use crate::{mfa, queue_email, wake_outbox};
+use tenantry_domain::SessionScope;
 use tenantry_domain::{EmailAddress, LockoutPolicy, Password, SecretToken, SessionId, SessionPolicy, UserStatus};
 use tenantry_storage::credentials::{self, Credentials};
 use tenantry_storage::security::{self, SecurityPolicies};
@@ -26,7 +26,7 @@ pub struct SignedIn {
 /// Opens a session for `user` in the caller's transaction, living at most as long as `policy` allows.
 pub async fn open_session(
     conn: &mut Conn, user: User, meta: &ClientMeta, now: i64, scope: SessionScope, policy: &SessionPolicy,
-) -> AppResult<SignedIn> {
+) -> Result<SignedIn> {
     let token = SecretToken::generate("tss_");
     let session_id = SessionId::generate();
     let expires_at = now + i64::from(policy.max_age_minutes) * 60_000;
@@ -55,7 +55,7 @@ pub const LOCKED: &str = "Too many failed sign-in attempts: this account is lock
 const MFA_NEEDED: &str = "Enter the code from your authenticator app (or a recovery code) as totp_code.";
 
 /// Per-IP limit on attempts of sign-in, reset and verification endpoints.
-pub fn limit_ip(state: &AppState, meta: &ClientMeta, now: i64) -> AppResult<()> {
+pub fn limit_ip(state: &App, meta: &ClientMeta, now: i64) -> Result<()> {
     match meta.ip {
         Some(ip) => state.limits.check(&format!("ip:{ip}"), state.config.rate_limit_per_ip, now),
         None => Ok(()),
@@ -66,8 +66,8 @@ pub fn limit_ip(state: &AppState, meta: &ClientMeta, now: i64) -> AppResult<()> 
 /// work (one Argon2id verification); failures are counted for unknown emails as for real users, so
 /// a 423 says nothing about which emails exist.
 pub async fn sign_in(
-    state: &AppState, email: &str, password: Password, totp_code: Option<&str>, meta: &ClientMeta,
-) -> AppResult<SignedIn> {
+    state: &App, email: &str, password: Password, totp_code: Option<&str>, meta: &ClientMeta,
+) -> Result<SignedIn> {
     let now = state.now();
     limit_ip(state, meta, now)?;
     let parsed = EmailAddress::parse(email).ok();
@@ -91,17 +91,17 @@ pub async fn sign_in(
     };
     if creds.user.status == UserStatus::Locked {
         metrics::counter!("tenantry_sign_ins_total", "result" => "locked").increment(1);
-        return Err(AppError::Locked(LOCKED));
+        return Err(Error::Locked(LOCKED));
     }
     if !state.hasher.verify(&password, creds.password_hash.clone()).await? {
-        return Err(known_failure(state, &creds, &policies, meta, AppError::Unauthorized(WRONG_CREDENTIALS), now).await);
+        return Err(known_failure(state, &creds, &policies, meta, Error::Unauthorized(WRONG_CREDENTIALS), now).await);
     }
     if creds.totp_enabled {
         let Some(code) = totp_code.map(str::trim).filter(|c| !c.is_empty()) else {
-            return Err(AppError::MfaRequired(MFA_NEEDED));
+            return Err(Error::MfaRequired(MFA_NEEDED));
         };
         if !mfa::verify_code(state, &creds, code, now).await? {
-            let answer = AppError::MfaRequired("The two-step verification code is wrong or was already used.");
+            let answer = Error::MfaRequired("The two-step verification code is wrong or was already used.");
             return Err(known_failure(state, &creds, &policies, meta, answer, now).await);
         }
     }
@@ -114,12 +114,12 @@ pub async fn sign_in(
     };
     let mut tx = state.db.begin().await?;
     if !credentials::record_success(&mut tx, &creds.user.id, now).await? {
-        return Err(AppError::Locked(LOCKED));
+        return Err(Error::Locked(LOCKED));
     }
     credentials::fill_profile(&mut tx, &creds.user.id, password.profile()).await?;
     let change = Change::new("auth.sign_in", "user", creds.user.id.as_str())
         .after(serde_json::json!({ "scope": scope.as_str(), "mfa": creds.totp_enabled }));
-    audit::record(&mut tx, &actor_for(&creds.user, meta), change, now).await?;
+    audit::record(&mut tx, &Actor::user(&creds.user, meta), change, now).await?;
     let mut user = creds.user;
     user.last_sign_in_at = Some(now);
     let signed_in = open_session(&mut tx, user, meta, now, scope, &policies.session).await?;
@@ -129,21 +129,21 @@ pub async fn sign_in(
 }
 
 /// A failure for an email without an active user: one decoy verification, counted like a real one.
-async fn unknown_failure(state: &AppState, password: &Password, key: &str, now: i64) -> AppError {
+async fn unknown_failure(state: &App, password: &Password, key: &str, now: i64) -> Error {
     let threshold = LockoutPolicy::default().lock_threshold().unwrap_or(0);
-    let result: AppResult<AppError> = async {
+    let result: Result<Error> = async {
         let already = {
             let mut conn = state.db.conn().await?;
             credentials::unknown_failures(&mut conn, key).await?
         };
         if already >= threshold {
-            return Ok(AppError::Locked(LOCKED));
+            return Ok(Error::Locked(LOCKED));
         }
         state.hasher.verify(password, None).await?;
         let mut conn = state.db.conn().await?;
         Ok(match credentials::record_unknown_failure(&mut conn, key, threshold, now).await? {
-            Some(_) => AppError::Unauthorized(WRONG_CREDENTIALS),
-            None => AppError::Locked(LOCKED),
+            Some(_) => Error::Unauthorized(WRONG_CREDENTIALS),
+            None => Error::Locked(LOCKED),
         })
     }
     .await;
@@ -154,17 +154,17 @@ async fn unknown_failure(state: &AppState, password: &Password, key: &str, now: 
 /// A failure for a real user: counted atomically; the one that reaches the limit locks the user and
 /// queues the lockout email. Answers `answer`, or 423 when the user was locked meanwhile.
 async fn known_failure(
-    state: &AppState, creds: &Credentials, policies: &SecurityPolicies, meta: &ClientMeta, answer: AppError, now: i64,
-) -> AppError {
-    let result: AppResult<AppError> = async {
+    state: &App, creds: &Credentials, policies: &SecurityPolicies, meta: &ClientMeta, answer: Error, now: i64,
+) -> Error {
+    let result: Result<Error> = async {
         let threshold = policies.lockout.lock_threshold().unwrap_or(0);
         let mut tx = state.db.begin().await?;
         let outcome = credentials::record_failure(&mut tx, &creds.user.id, threshold, now).await?;
         let locked_now = matches!(outcome, Some((_, true)));
-        let actor = actor_for(&creds.user, meta);
+        let actor = Actor::user(&creds.user, meta);
         let id = creds.user.id.as_str();
         if let Some((failures, _)) = outcome {
-            let reason = if matches!(answer, AppError::MfaRequired(_)) { "totp_code" } else { "password" };
+            let reason = if matches!(answer, Error::MfaRequired(_)) { "totp_code" } else { "password" };
             let change = Change::new("auth.sign_in_failed", "user", id)
                 .after(serde_json::json!({ "failed_attempts": failures, "reason": reason }));
             audit::record(&mut tx, &actor, change, now).await?;
@@ -190,7 +190,7 @@ async fn known_failure(
         }
         Ok(match outcome {
             Some(_) => answer,
-            None => AppError::Locked(LOCKED),
+            None => Error::Locked(LOCKED),
         })
     }
     .await;
@@ -199,7 +199,7 @@ async fn known_failure(
 }
 
 /// Ends one session.
-pub async fn sign_out(state: &AppState, session_id: &str) -> AppResult<()> {
+pub async fn sign_out(state: &App, session_id: &str) -> Result<()> {
     let mut conn = state.db.conn().await?;
     sessions::delete(&mut conn, session_id).await?;
     state.sessions.forget_session(session_id);

@@ -1,13 +1,15 @@
 //! The account's subscription: what Administrators see, what the operator (billing) changes.
 
-use crate::error::{AppError, AppResult};
-use crate::services::audit::{self, Actor, Change};
-use crate::services::licenses::{refused, subscription};
-use crate::state::AppState;
+use crate::Actor;
+use crate::App;
+use crate::audit::{self, Change};
+use crate::licenses::{refused, subscription};
+use crate::{Error, Result};
 use serde_json::json;
 use std::collections::BTreeMap;
+use tenantry_domain::ValidationErrors;
 use tenantry_domain::{AccountId, ProductKey, SubscriptionStatus, rules};
-use tenantry_storage::subscriptions::{self, Subscription};
+use tenantry_storage::subscriptions::{self, self as stored, Subscription};
 use tenantry_storage::{Conn, accounts, licenses};
 
 /// Seats of one product: bought and taken.
@@ -31,7 +33,7 @@ pub struct SubscriptionSummary {
 pub const TRIAL_PLAN: &str = "trial";
 
 /// Starts a new account's trial, with the configured seats of every product, in the caller's transaction.
-pub async fn start_trial(state: &AppState, conn: &mut Conn, account_id: &AccountId, now: i64) -> AppResult<()> {
+pub async fn start_trial(state: &App, conn: &mut Conn, account_id: &AccountId, now: i64) -> Result<()> {
     let seats: Vec<(&str, i64)> =
         state.config.catalog.products().iter().map(|p| (p.key.as_str(), state.config.trial_seats)).collect();
     subscriptions::insert(conn, account_id, TRIAL_PLAN, SubscriptionStatus::Trial, &seats, now).await?;
@@ -40,8 +42,8 @@ pub async fn start_trial(state: &AppState, conn: &mut Conn, account_id: &Account
 
 /// Seats bought and assigned per catalog product.
 pub async fn summarize(
-    state: &AppState, conn: &mut Conn, account_id: &AccountId, sub: Subscription,
-) -> AppResult<SubscriptionSummary> {
+    state: &App, conn: &mut Conn, account_id: &AccountId, sub: Subscription,
+) -> Result<SubscriptionSummary> {
     let assigned: BTreeMap<String, i64> = licenses::assigned_counts(conn, account_id).await?.into_iter().collect();
     let seats = state
         .config
@@ -57,7 +59,7 @@ pub async fn summarize(
 }
 
 /// The account's subscription and seats.
-pub async fn get(state: &AppState, account_id: &AccountId) -> AppResult<SubscriptionSummary> {
+pub async fn get(state: &App, account_id: &AccountId) -> Result<SubscriptionSummary> {
     let mut conn = state.db.conn().await?;
     let sub = subscription(&mut conn, account_id).await?;
     summarize(state, &mut conn, account_id, sub).await
@@ -75,12 +77,12 @@ pub struct SubscriptionChange {
 
 /// The operator changes an account's plan, status and seats. Seats never drop below those
 /// assigned (rule 1), and a subscription only becomes paid with a licensed Administrator (rule 2).
-pub async fn set(state: &AppState, account_id: &str, change: SubscriptionChange) -> AppResult<SubscriptionSummary> {
-    let account_id = AccountId::parse(account_id).ok_or(AppError::NotFound)?;
+pub async fn set(state: &App, account_id: &str, change: SubscriptionChange) -> Result<SubscriptionSummary> {
+    let account_id = AccountId::parse(account_id).ok_or(Error::NotFound)?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
     if !accounts::lock(&mut tx, &account_id).await? {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     let before = subscription(&mut tx, &account_id).await?;
     for (product, purchased) in &change.seats {
@@ -107,4 +109,61 @@ pub async fn set(state: &AppState, account_id: &str, change: SubscriptionChange)
     let summary = summarize(state, &mut tx, &account_id, after).await?;
     tenantry_storage::commit(tx).await?;
     Ok(summary)
+}
+
+/// A page of every account (for the operator), by creation, after the keyset position `after`.
+pub async fn list_accounts(
+    state: &App, after: Option<(i64, String)>, limit: i64,
+) -> Result<(Vec<stored::AccountSummary>, Option<String>)> {
+    let mut conn = state.db.conn().await?;
+    let rows = stored::list_accounts(&mut conn, after, limit + 1).await?;
+    Ok(crate::cursor::paginate(rows, limit, |a| (a.created_at, a.id.clone())))
+}
+
+/// What the operator sends to change a subscription, as received.
+#[derive(Debug, Clone, Default)]
+pub struct SubscriptionInput {
+    pub plan: String,
+    /// `trial`, `paid` or `canceled`.
+    pub status: String,
+    /// RFC 3339; `None` leaves it unchanged.
+    pub cycle_start: Option<String>,
+    /// Seats per product, merged into the current ones.
+    pub seats: std::collections::BTreeMap<String, i64>,
+}
+
+/// Most seats of one product an account may buy.
+const MAX_SEATS: i64 = 1_000_000;
+
+impl SubscriptionChange {
+    /// Checks an operator's request against the catalog, every problem named by its field.
+    pub fn parse(catalog: &tenantry_domain::Catalog, r: SubscriptionInput) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let plan = r.plan.trim().to_owned();
+        if plan.is_empty() || plan.chars().count() > 64 || plan.chars().any(char::is_control) {
+            e.push("plan", "must be 1–64 characters");
+        }
+        let status = e.check("status", r.status.parse());
+        let cycle_start = r.cycle_start.and_then(|c| {
+            e.check(
+                "cycle_start",
+                c.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).map_err(|_| "must be an RFC 3339 time"),
+            )
+        });
+        let mut seats = Vec::new();
+        for (product, n) in r.seats {
+            let field = format!("seats.{product}");
+            match catalog.get(&product) {
+                None => e.push(&field, "is not a product of this installation"),
+                Some(_) if !(0..=MAX_SEATS).contains(&n) => {
+                    e.push(&field, format!("must be between 0 and {MAX_SEATS}"))
+                }
+                Some(p) => seats.push((p.key.clone(), n)),
+            }
+        }
+        match status {
+            Some(status) if e.is_empty() => Ok(SubscriptionChange { plan, status, cycle_start, seats }),
+            _ => Err(e),
+        }
+    }
 }

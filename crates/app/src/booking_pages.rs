@@ -1,11 +1,12 @@
 //! Booking pages: Members see and change their own; Administrators all of their account's.
 //! A page is enabled only while its owner holds a scheduling license (rule 5).
 
-use crate::error::{AppError, AppResult};
-use crate::extract::AuthUser;
-use crate::services::audit::{self, Actor, Change};
-use crate::services::licenses::refused;
-use crate::state::AppState;
+use crate::Actor;
+use crate::App;
+use crate::Principal;
+use crate::audit::{self, Change};
+use crate::licenses::refused;
+use crate::{Error, Result};
 use serde_json::json;
 use tenantry_domain::rules::{self, disabled_reason};
 use tenantry_domain::{BookingPageId, PageName, Role, SCHEDULING_PRODUCT, Slug, UserId};
@@ -37,15 +38,13 @@ fn audit_view(p: &BookingPage) -> serde_json::Value {
     json!({"id": p.id, "owner_id": p.owner_id, "name": p.name, "slug": p.slug, "enabled": p.enabled, "disabled_reason": p.disabled_reason})
 }
 
-async fn holds_scheduling(conn: &mut Conn, owner: &UserId) -> AppResult<bool> {
+async fn holds_scheduling(conn: &mut Conn, owner: &UserId) -> Result<bool> {
     Ok(licenses::of_user(conn, owner).await?.iter().any(|p| p == SCHEDULING_PRODUCT))
 }
 
 /// Rule 5: switches off every enabled page of `owner`, who holds no scheduling license, with
 /// `reason`; each is audited and emitted as `booking_page.disabled`.
-pub async fn disable_unlicensed(
-    conn: &mut Conn, actor: &Actor, owner: &UserId, reason: &str, now: i64,
-) -> AppResult<()> {
+pub async fn disable_unlicensed(conn: &mut Conn, actor: &Actor, owner: &UserId, reason: &str, now: i64) -> Result<()> {
     for page in booking_pages::disable_all_of(conn, owner, reason, now).await? {
         let data = json!({"booking_page_id": page.id, "owner_id": page.owner_id, "reason": reason});
         audit::record(
@@ -61,25 +60,25 @@ pub async fn disable_unlicensed(
 }
 
 /// A page `me` may see: their own, or any of the account's for an Administrator; else 404.
-async fn visible(conn: &mut Conn, me: &AuthUser, id: &str) -> AppResult<BookingPage> {
-    let page = booking_pages::get(conn, &me.user.account_id, id).await?.ok_or(AppError::NotFound)?;
+async fn visible(conn: &mut Conn, me: &Principal, id: &str) -> Result<BookingPage> {
+    let page = booking_pages::get(conn, &me.user.account_id, id).await?.ok_or(Error::NotFound)?;
     if me.user.role != Role::Administrator && page.owner_id != me.user.id.as_str() {
-        return Err(AppError::NotFound);
+        return Err(Error::NotFound);
     }
     Ok(page)
 }
 
 /// The pages `me` may see, oldest first; `owner` narrows an Administrator's list.
 pub async fn list(
-    state: &AppState, me: &AuthUser, owner: Option<&str>, after: Option<(i64, String)>, limit: i64,
-) -> AppResult<Vec<BookingPage>> {
+    state: &App, me: &Principal, owner: Option<&str>, after: Option<(i64, String)>, limit: i64,
+) -> Result<Vec<BookingPage>> {
     if !(1..=MAX_PAGE + 1).contains(&limit) {
-        return Err(AppError::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
+        return Err(Error::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
     }
     let owner = match (me.user.role, owner) {
         (Role::Administrator, None) => None,
         (Role::Administrator, Some(o)) => {
-            Some(UserId::parse(o).ok_or_else(|| AppError::invalid("owner_id", "is not a user id"))?)
+            Some(UserId::parse(o).ok_or_else(|| Error::invalid("owner_id", "is not a user id"))?)
         }
         // A Member's list is always their own, whatever they ask for.
         (Role::Member, _) => Some(me.user.id.clone()),
@@ -89,9 +88,7 @@ pub async fn list(
 }
 
 /// The first `limit` pages `me` may see, each with its owner's name.
-pub async fn list_with_owner_names(
-    state: &AppState, me: &AuthUser, limit: i64,
-) -> AppResult<Vec<(BookingPage, String)>> {
+pub async fn list_with_owner_names(state: &App, me: &Principal, limit: i64) -> Result<Vec<(BookingPage, String)>> {
     let pages = list(state, me, None, None, limit).await?;
     let owners: Vec<UserId> = pages.iter().map(|p| UserId::from_trusted(p.owner_id.clone())).collect();
     let mut conn = state.db.conn().await?;
@@ -106,28 +103,28 @@ pub async fn list_with_owner_names(
 }
 
 /// One page `me` may see.
-pub async fn get(state: &AppState, me: &AuthUser, id: &str) -> AppResult<BookingPage> {
+pub async fn get(state: &App, me: &Principal, id: &str) -> Result<BookingPage> {
     let mut conn = state.db.conn().await?;
     visible(&mut conn, me, id).await
 }
 
 /// Creates a page for `me` (or, for an Administrator, for another user of the account).
-pub async fn create(state: &AppState, me: &AuthUser, actor: &Actor, input: NewPage) -> AppResult<BookingPage> {
+pub async fn create(state: &App, me: &Principal, actor: &Actor, input: NewPage) -> Result<BookingPage> {
     let account_id = &me.user.account_id;
     let owner_id = match input.owner_id.as_deref() {
         None => me.user.id.clone(),
         Some(o) if o == me.user.id.as_str() => me.user.id.clone(),
         Some(_) if me.user.role != Role::Administrator => {
-            return Err(AppError::Forbidden("Only Administrators create booking pages for other users."));
+            return Err(Error::Forbidden("Only Administrators create booking pages for other users."));
         }
-        Some(o) => UserId::parse(o).ok_or_else(|| AppError::invalid("owner_id", "is not a user of this account"))?,
+        Some(o) => UserId::parse(o).ok_or_else(|| Error::invalid("owner_id", "is not a user of this account"))?,
     };
     let now = state.now();
     let id = BookingPageId::generate();
     let mut tx = state.db.begin().await?;
     accounts::lock(&mut tx, account_id).await?;
     if users::get(&mut tx, account_id, &owner_id).await?.is_none() {
-        return Err(AppError::invalid("owner_id", "is not a user of this account"));
+        return Err(Error::invalid("owner_id", "is not a user of this account"));
     }
     let licensed = holds_scheduling(&mut tx, &owner_id).await?;
     let enabled = input.enabled.unwrap_or(licensed);
@@ -150,7 +147,7 @@ pub async fn create(state: &AppState, me: &AuthUser, actor: &Actor, input: NewPa
         },
     )
     .await?;
-    let page = booking_pages::get(&mut tx, account_id, id.as_str()).await?.ok_or(AppError::NotFound)?;
+    let page = booking_pages::get(&mut tx, account_id, id.as_str()).await?.ok_or(Error::NotFound)?;
     audit::record(
         &mut tx,
         actor,
@@ -163,9 +160,7 @@ pub async fn create(state: &AppState, me: &AuthUser, actor: &Actor, input: NewPa
 }
 
 /// Changes a page `me` may see. Enabling needs the owner's scheduling license.
-pub async fn update(
-    state: &AppState, me: &AuthUser, actor: &Actor, id: &str, patch: PagePatch,
-) -> AppResult<BookingPage> {
+pub async fn update(state: &App, me: &Principal, actor: &Actor, id: &str, patch: PagePatch) -> Result<BookingPage> {
     let account_id = &me.user.account_id;
     let now = state.now();
     let mut tx = state.db.begin().await?;
@@ -187,7 +182,7 @@ pub async fn update(
         enabled,
     };
     booking_pages::update(&mut tx, account_id, id, &change, now).await?;
-    let after = booking_pages::get(&mut tx, account_id, id).await?.ok_or(AppError::NotFound)?;
+    let after = booking_pages::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
     if after != before {
         let change = Change::new("booking_page.updated", "booking_page", &after.id)
             .before(audit_view(&before))
@@ -199,7 +194,7 @@ pub async fn update(
 }
 
 /// Deletes a page `me` may see.
-pub async fn delete(state: &AppState, me: &AuthUser, actor: &Actor, id: &str) -> AppResult<()> {
+pub async fn delete(state: &App, me: &Principal, actor: &Actor, id: &str) -> Result<()> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let page = visible(&mut tx, me, id).await?;

@@ -1,0 +1,90 @@
+//! Uploading, serving and removing the profile picture.
+
+use crate::Actor;
+use crate::App;
+use crate::Principal;
+use crate::audit::{self, Change};
+use crate::avatar_image::{self, AvatarError, Processed};
+use crate::{Error, Result};
+use serde_json::json;
+use tenantry_domain::UserId;
+use tenantry_storage::users;
+
+/// Where pictures are kept: a folder or S3-compatible storage, chosen by the binary.
+#[async_trait::async_trait]
+pub trait AvatarFiles: Send + Sync {
+    /// Stores every size of a processed picture as `version`.
+    async fn put(&self, user_id: &str, version: i64, picture: &Processed) -> anyhow::Result<()>;
+    /// One stored size, if present.
+    async fn get(&self, user_id: &str, version: i64, size: u32) -> anyhow::Result<Option<Vec<u8>>>;
+    /// Removes every size of `version`; missing files are fine.
+    async fn delete(&self, user_id: &str, version: i64) -> anyhow::Result<()>;
+}
+
+/// Where a user's picture of `size` is served; `None` when they have none.
+pub fn url(user_id: &str, version: Option<i64>, size: u32) -> Option<String> {
+    version.map(|v| format!("/avatars/{user_id}/{v}/{size}.png"))
+}
+
+/// Replaces `me`'s picture with `bytes` (checked and processed off the async runtime).
+pub async fn upload(state: &App, me: &Principal, actor: &Actor, bytes: Vec<u8>) -> Result<String> {
+    // Decoding is CPU work: off the async runtime, in the caller's span.
+    let span = tracing::Span::current();
+    let processed: Processed = tokio::task::spawn_blocking(move || span.in_scope(|| avatar_image::process(&bytes)))
+        .await
+        .map_err(|e| Error::Unexpected(anyhow::anyhow!("picture processing stopped: {e}")))?
+        .map_err(|e: AvatarError| Error::invalid("file", e.to_string()))?;
+    let now = state.now();
+    let version = now;
+    state.avatars.put(me.user.id.as_str(), version, &processed).await.map_err(Error::Unexpected)?;
+    let mut tx = state.db.begin().await?;
+    let old = users::set_avatar_version(&mut tx, &me.user.id, Some(version)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change::new("user.avatar_changed", "user", me.user.id.as_str()).after(json!({"version": version})),
+        now,
+    )
+    .await?;
+    tenantry_storage::commit(tx).await?;
+    state.sessions.forget_user(&me.user.id);
+    if let Some(old) = old.filter(|o| *o != version) {
+        remove_files(state, me.user.id.as_str(), old).await;
+    }
+    url(me.user.id.as_str(), Some(version), 256).ok_or_else(|| Error::Unexpected(anyhow::anyhow!("no avatar url")))
+}
+
+/// Removes `me`'s picture: initials are shown again.
+pub async fn remove(state: &App, me: &Principal, actor: &Actor) -> Result<()> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let old = users::set_avatar_version(&mut tx, &me.user.id, None).await?;
+    if old.is_some() {
+        audit::record(&mut tx, actor, Change::new("user.avatar_removed", "user", me.user.id.as_str()), now).await?;
+    }
+    tenantry_storage::commit(tx).await?;
+    state.sessions.forget_user(&me.user.id);
+    if let Some(old) = old {
+        remove_files(state, me.user.id.as_str(), old).await;
+    }
+    Ok(())
+}
+
+/// Deletes stored files, logging (not failing) when the store refuses: the row no longer points at them.
+pub async fn remove_files(state: &App, user_id: &str, version: i64) {
+    if let Err(e) = state.avatars.delete(user_id, version).await {
+        tracing::warn!(error = %e, user_id, "could not delete an old profile picture");
+    }
+}
+
+/// The PNG of `size` of a user's picture `version`; 404 for anything else.
+pub async fn file(state: &App, user_id: &str, version: &str, size: &str) -> Result<Vec<u8>> {
+    let user_id = UserId::parse(user_id).ok_or(Error::NotFound)?;
+    let version: i64 = version.parse().map_err(|_| Error::NotFound)?;
+    let size: u32 = size
+        .strip_suffix(".png")
+        .and_then(|s| s.parse().ok())
+        .filter(|s| avatar_image::SIZES.contains(s))
+        .ok_or(Error::NotFound)?;
+    state.avatars.get(user_id.as_str(), version, size).await.map_err(Error::Unexpected)?.ok_or(Error::NotFound)
+}
