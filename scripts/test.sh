@@ -40,6 +40,15 @@ psql "$TEST_POSTGRES_URL/postgres" -Atc \
 
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
+echo "==> the application layer depends on no HTTP or template crate"
+app_deps=$(cargo tree -p tenantry-app -e normal --prefix none --locked | awk '{print $1}' | sort -u)
+forbidden=$(echo "$app_deps" \
+  | grep -E '^(axum|axum-core|axum-extra|http|http-body|tower|tower-http|tower-layer|tower-service|askama|askama_web)$' || true)
+if [ -n "$forbidden" ]; then
+  echo "tenantry-app must not depend on: $(echo $forbidden)" >&2
+  exit 1
+fi
+
 echo "==> lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

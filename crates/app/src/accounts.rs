@@ -1,6 +1,7 @@
 //! Creating, changing and deleting accounts: public sign-up, the CLI, account settings.
 
 use crate::Actor;
+use crate::Admin;
 use crate::App;
 use crate::ClientMeta;
 use crate::audit::{self, Change};
@@ -123,19 +124,19 @@ pub async fn get(state: &App, account_id: &AccountId) -> Result<Account> {
 }
 
 /// Changes the account's settings, recorded in the audit log.
-pub async fn update(state: &App, actor: &Actor, patch: AccountPatch) -> Result<Account> {
+pub async fn update(state: &App, admin: &Admin, actor: &Actor, patch: AccountPatch) -> Result<Account> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let before = accounts::get(&mut tx, &actor.account_id).await?.ok_or(Error::NotFound)?;
+    let before = accounts::get(&mut tx, admin.account_id()).await?.ok_or(Error::NotFound)?;
     let change = accounts::AccountChange {
         name: patch.name.as_ref(),
         compliance_bcc_email: patch.compliance_bcc_email.as_ref().map(|e| e.as_ref().map(EmailAddress::as_str)),
         partner_referral_code: patch.partner_referral_code.as_ref().map(|c| c.as_deref()),
     };
-    accounts::update(&mut tx, &actor.account_id, &change).await?;
-    let after = accounts::get(&mut tx, &actor.account_id).await?.ok_or(Error::NotFound)?;
+    accounts::update(&mut tx, admin.account_id(), &change).await?;
+    let after = accounts::get(&mut tx, admin.account_id()).await?.ok_or(Error::NotFound)?;
     if audit_view(&before) != audit_view(&after) {
-        let change = Change::new("account.updated", "account", actor.account_id.as_str())
+        let change = Change::new("account.updated", "account", admin.account_id().as_str())
             .before(audit_view(&before))
             .after(audit_view(&after));
         audit::record(&mut tx, actor, change, now).await?;
@@ -147,15 +148,15 @@ pub async fn update(state: &App, actor: &Actor, patch: AccountPatch) -> Result<A
 /// Deletes the whole account, confirmed by typing its name exactly: every row that names it
 /// (users, sessions, licenses, pages, audit log, queued messages…) goes in one transaction, and
 /// its users' stored pictures after it.
-pub async fn delete(state: &App, actor: &Actor, confirm_name: &str) -> Result<()> {
+pub async fn delete(state: &App, admin: &Admin, confirm_name: &str) -> Result<()> {
     let mut tx = state.db.begin().await?;
-    let account = accounts::get(&mut tx, &actor.account_id).await?.ok_or(Error::NotFound)?;
+    let account = accounts::get(&mut tx, admin.account_id()).await?.ok_or(Error::NotFound)?;
     if confirm_name.trim() != account.name {
         return Err(Error::invalid("confirm_name", "does not match the account's name: type it exactly as shown"));
     }
-    let users = users::ids_of_account(&mut tx, &actor.account_id).await?;
-    let pictures = users::avatars_of_account(&mut tx, &actor.account_id).await?;
-    accounts::delete(&mut tx, &actor.account_id).await?;
+    let users = users::ids_of_account(&mut tx, admin.account_id()).await?;
+    let pictures = users::avatars_of_account(&mut tx, admin.account_id()).await?;
+    accounts::delete(&mut tx, admin.account_id()).await?;
     tenantry_storage::commit(tx).await?;
     // Stored files go too (after the commit: a failed deletion must not bring the rows back).
     for (user_id, version) in pictures {
@@ -164,7 +165,7 @@ pub async fn delete(state: &App, actor: &Actor, confirm_name: &str) -> Result<()
     for id in &users {
         state.sessions.forget_user(id);
     }
-    tracing::info!(account_id = %actor.account_id, users = users.len(), "account deleted");
+    tracing::info!(account_id = %admin.account_id(), users = users.len(), "account deleted");
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Assigning and unassigning licenses, under the account's seat and licensed-Administrator rules.
 
 use crate::Actor;
+use crate::Admin;
 use crate::App;
 use crate::audit::{self, Change};
 use crate::users::{UserDetail, detail};
@@ -58,11 +59,11 @@ async fn locked_user(state: &App, actor: &Actor, user_id: &str) -> Result<(tenan
 }
 
 /// Assigns a license (rule 1: only while a seat is free).
-pub async fn assign(state: &App, actor: &Actor, user_id: &str, product: &str) -> Result<UserDetail> {
+pub async fn assign(state: &App, admin: &Admin, actor: &Actor, user_id: &str, product: &str) -> Result<UserDetail> {
     let product = self::product(state, product)?;
     let now = state.now();
     let (mut tx, user) = locked_user(state, actor, user_id).await?;
-    let sub = subscription(&mut tx, &actor.account_id).await?;
+    let sub = subscription(&mut tx, admin.account_id()).await?;
     assign_in(&mut tx, actor, &sub, &user, &product, now).await?;
     let detail = detail(&mut tx, user).await?;
     tenantry_storage::commit(tx).await?;
@@ -71,16 +72,16 @@ pub async fn assign(state: &App, actor: &Actor, user_id: &str, product: &str) ->
 
 /// Unassigns a license. Rule 2: a paid account keeps a licensed Administrator. Rule 5: losing
 /// the scheduling license disables the user's booking pages.
-pub async fn unassign(state: &App, actor: &Actor, user_id: &str, product: &str) -> Result<UserDetail> {
+pub async fn unassign(state: &App, admin: &Admin, actor: &Actor, user_id: &str, product: &str) -> Result<UserDetail> {
     let product = self::product(state, product)?;
     let now = state.now();
     let (mut tx, user) = locked_user(state, actor, user_id).await?;
     let held = licenses::of_user(&mut tx, &user.id).await?;
     if held.iter().any(|p| p == product.as_str()) {
-        let sub = subscription(&mut tx, &actor.account_id).await?;
+        let sub = subscription(&mut tx, admin.account_id()).await?;
         if user.role == Role::Administrator {
             let keeps_one = held.len() > 1;
-            let others = licenses::licensed_administrators_except(&mut tx, &actor.account_id, &user.id).await?;
+            let others = licenses::licensed_administrators_except(&mut tx, admin.account_id(), &user.id).await?;
             rules::ensure_a_licensed_administrator_remains(sub.status, others + i64::from(keeps_one))
                 .map_err(refused)?;
         }

@@ -2,6 +2,7 @@
 //! and history here, and stores the hash, its profile and the history the same way.
 
 use crate::Actor;
+use crate::Admin;
 use crate::App;
 use crate::Principal;
 use crate::audit::{self, Change};
@@ -75,7 +76,7 @@ pub async fn change_own(state: &App, me: &Principal, actor: &Actor, current: Pas
 /// An Administrator sets a user's password (optionally asking for a new one at next sign-in);
 /// the user's sessions end.
 pub async fn admin_set(
-    state: &App, admin: &Principal, actor: &Actor, id: &str, password: Password, require_change: bool,
+    state: &App, admin: &Admin, actor: &Actor, id: &str, password: Password, require_change: bool,
 ) -> Result<UserDetail> {
     let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let account_id = &admin.user.account_id;

@@ -1,8 +1,8 @@
 //! The account's security policies (Administrators): read, change, and who no longer complies.
 
 use crate::Actor;
+use crate::Admin;
 use crate::App;
-use crate::Principal;
 use crate::Result;
 use crate::audit::{self, Change};
 use serde_json::{Value, json};
@@ -10,7 +10,7 @@ use tenantry_domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use tenantry_storage::security::{self, SecurityPolicies};
 
 /// The account's policies.
-pub async fn get(state: &App, admin: &Principal) -> Result<SecurityPolicies> {
+pub async fn get(state: &App, admin: &Admin) -> Result<SecurityPolicies> {
     let mut conn = state.db.conn().await?;
     Ok(security::get(&mut conn, &admin.user.account_id).await?)
 }
@@ -41,27 +41,36 @@ pub fn policies_json(p: &SecurityPolicies) -> Value {
     })
 }
 
-/// Validates and stores one part of the policies; answers them all and how many users' current
-/// passwords no longer meet the password policy.
+/// Validates and stores parts of the policies, all in one transaction (one audit event); answers
+/// them all and how many users' current passwords no longer meet the password policy.
 pub async fn update(
-    state: &App, admin: &Principal, actor: &Actor, change: PolicyChange,
+    state: &App, admin: &Admin, actor: &Actor, changes: Vec<PolicyChange>,
 ) -> Result<(SecurityPolicies, usize)> {
-    match &change {
-        PolicyChange::Password(p) => p.validate()?,
-        PolicyChange::Lockout(p) => p.validate()?,
-        PolicyChange::Session(p) => p.validate()?,
-        PolicyChange::RequireMfa(_) => {}
+    let mut errors = tenantry_domain::ValidationErrors::new();
+    for change in &changes {
+        let checked = match change {
+            PolicyChange::Password(p) => p.validate(),
+            PolicyChange::Lockout(p) => p.validate(),
+            PolicyChange::Session(p) => p.validate(),
+            PolicyChange::RequireMfa(_) => Ok(()),
+        };
+        if let Err(e) = checked {
+            errors.0.extend(e.0);
+        }
     }
+    errors.into_result()?;
     let now = state.now();
     let account_id = &admin.user.account_id;
     let mut tx = state.db.begin().await?;
     let mut policies = security::get(&mut tx, account_id).await?;
     let before = policies_json(&policies);
-    match change {
-        PolicyChange::Password(p) => policies.password = p,
-        PolicyChange::Lockout(p) => policies.lockout = p,
-        PolicyChange::Session(p) => policies.session = p,
-        PolicyChange::RequireMfa(on) => policies.require_mfa = on,
+    for change in changes {
+        match change {
+            PolicyChange::Password(p) => policies.password = p,
+            PolicyChange::Lockout(p) => policies.lockout = p,
+            PolicyChange::Session(p) => policies.session = p,
+            PolicyChange::RequireMfa(on) => policies.require_mfa = on,
+        }
     }
     security::put(&mut tx, account_id, &policies, now).await?;
     let after = policies_json(&policies);
@@ -83,14 +92,14 @@ pub async fn update(
 }
 
 /// How many users' current passwords break the password policy.
-pub async fn non_compliant_count(state: &App, admin: &Principal) -> Result<usize> {
+pub async fn non_compliant_count(state: &App, admin: &Admin) -> Result<usize> {
     let mut conn = state.db.conn().await?;
     let policies = security::get(&mut conn, &admin.user.account_id).await?;
     Ok(security::non_compliant_users(&mut conn, &admin.user.account_id, &policies.password, state.now()).await?.len())
 }
 
 /// Asks every user whose password breaks the policy for a new one at their next sign-in; answers how many.
-pub async fn require_new_passwords(state: &App, admin: &Principal, actor: &Actor) -> Result<u64> {
+pub async fn require_new_passwords(state: &App, admin: &Admin, actor: &Actor) -> Result<u64> {
     let account_id = &admin.user.account_id;
     let mut tx = state.db.begin().await?;
     let policies = security::get(&mut tx, account_id).await?;

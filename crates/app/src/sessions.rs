@@ -1,6 +1,7 @@
 //! One's own sessions (list, revoke one, revoke all others) and an Administrator's "sign out everywhere".
 
 use crate::Actor;
+use crate::Admin;
 use crate::App;
 use crate::Principal;
 use crate::audit::{self, Change};
@@ -34,7 +35,7 @@ pub async fn revoke_others(state: &App, me: &Principal) -> Result<u64> {
 }
 
 /// An Administrator signs a user of their account out everywhere.
-pub async fn revoke_all_of_user(state: &App, admin: &Principal, actor: &Actor, id: &str) -> Result<()> {
+pub async fn revoke_all_of_user(state: &App, admin: &Admin, actor: &Actor, id: &str) -> Result<()> {
     let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let mut tx = state.db.begin().await?;
     tenantry_storage::users::get(&mut tx, &admin.user.account_id, &id).await?.ok_or(Error::NotFound)?;
@@ -52,7 +53,7 @@ pub async fn revoke_all_of_user(state: &App, admin: &Principal, actor: &Actor, i
 }
 
 /// An Administrator unlocks a locked user of their account.
-pub async fn unlock(state: &App, admin: &Principal, actor: &Actor, id: &str) -> Result<UserDetail> {
+pub async fn unlock(state: &App, admin: &Admin, actor: &Actor, id: &str) -> Result<UserDetail> {
     let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let account_id = &admin.user.account_id;
     let mut tx = state.db.begin().await?;

@@ -1,6 +1,7 @@
 //! Managing users (Administrators) and one's own profile (everyone).
 
 use crate::Actor;
+use crate::Admin;
 use crate::App;
 use crate::Principal;
 use crate::audit::{self, Change};
@@ -91,7 +92,8 @@ pub fn audit_view(u: &UserDetail) -> serde_json::Value {
 }
 
 /// A page of the account's users sorted by name (keyset pagination).
-pub async fn list(state: &App, account_id: &AccountId, params: ListParams) -> Result<Page> {
+pub async fn list(state: &App, admin: &Admin, params: ListParams) -> Result<Page> {
+    let account_id = admin.account_id();
     let limit = params.limit.unwrap_or(50);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(Error::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
@@ -115,7 +117,7 @@ pub struct Invite {
 }
 
 /// Adds an invited user with their licenses and queues their invitation email, in one transaction.
-pub async fn invite(state: &App, admin: &Principal, actor: &Actor, input: Invite) -> Result<UserDetail> {
+pub async fn invite(state: &App, admin: &Admin, actor: &Actor, input: Invite) -> Result<UserDetail> {
     let now = state.now();
     let account_id = &admin.user.account_id;
     let mut products = Vec::new();
@@ -165,7 +167,8 @@ pub async fn invite(state: &App, admin: &Principal, actor: &Actor, input: Invite
 }
 
 /// One user of the admin's account; others' users are 404.
-pub async fn get(state: &App, account_id: &AccountId, id: &str) -> Result<UserDetail> {
+pub async fn get(state: &App, admin: &Admin, id: &str) -> Result<UserDetail> {
+    let account_id = admin.account_id();
     let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let mut conn = state.db.conn().await?;
     let user = users::get(&mut conn, account_id, &id).await?.ok_or(Error::NotFound)?;
@@ -234,11 +237,11 @@ async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch
 }
 
 /// An Administrator changes a user of their account.
-pub async fn update(state: &App, actor: &Actor, id: &str, patch: ProfilePatch) -> Result<UserDetail> {
+pub async fn update(state: &App, admin: &Admin, actor: &Actor, id: &str, patch: ProfilePatch) -> Result<UserDetail> {
     let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let mut tx = state.db.begin().await?;
     // Serialises rule checks of one account across requests and nodes.
-    accounts::lock(&mut tx, &actor.account_id).await?;
+    accounts::lock(&mut tx, admin.account_id()).await?;
     let user = apply(&mut tx, actor, &id, &patch, state.now()).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(&id);
@@ -269,9 +272,10 @@ pub struct DeletionPlan {
     pub pages_disabled: bool,
 }
 
-/// Works out a deletion under the account lock; refuses what rules 2 and 3 forbid.
-async fn plan_deletion(conn: &mut Conn, actor: &Actor, id: &UserId) -> Result<DeletionPlan> {
-    let account_id = &actor.account_id;
+/// Works out what `admin` deleting `id` does; refuses what rules 2 and 3 forbid. Under the
+/// account lock it is the plan the deletion carries out; on a plain connection, a preview.
+async fn plan_deletion(conn: &mut Conn, admin: &Admin, id: &UserId) -> Result<DeletionPlan> {
+    let account_id = admin.account_id();
     let user = users::get(conn, account_id, id).await?.ok_or(Error::NotFound)?;
     if user.role == Role::Administrator {
         let admins = users::count_administrators(conn, account_id).await?;
@@ -284,12 +288,8 @@ async fn plan_deletion(conn: &mut Conn, actor: &Actor, id: &UserId) -> Result<De
         None
     } else {
         let admins = users::administrators_oldest_first(conn, account_id).await?;
-        let actor_id = actor.user_id.clone();
-        let actor_is_admin = match &actor_id {
-            Some(a) => admins.contains(a),
-            None => false,
-        };
-        let heir = rules::heir_of_owned_resources(id, actor_id.as_ref().map(|a| (a, actor_is_admin)), &admins)
+        let acting = &admin.user.id;
+        let heir = rules::heir_of_owned_resources(id, Some((acting, admins.contains(acting))), &admins)
             .ok_or_else(|| refused(rules::RuleViolation::LastAdministrator))?;
         users::get(conn, account_id, heir).await?
     };
@@ -304,19 +304,26 @@ async fn plan_deletion(conn: &mut Conn, actor: &Actor, id: &UserId) -> Result<De
     Ok(DeletionPlan { licenses_freed: user.licenses.clone(), user, heir, pages, pages_disabled })
 }
 
+/// What deleting a user would do (or the rule that refuses it), read without taking the
+/// database's write lock: the user's page shows it on every visit.
+pub async fn preview_deletion(state: &App, admin: &Admin, id: &str) -> Result<DeletionPlan> {
+    let id = UserId::parse(id).ok_or(Error::NotFound)?;
+    let mut conn = state.db.conn().await?;
+    plan_deletion(&mut conn, admin, &id).await
+}
+
 /// Deletes a user (rule 4: their booking pages go to the heir in the same transaction), or with
 /// `dry_run` only answers what that would do.
-pub async fn delete(state: &App, actor: &Actor, id: &str, dry_run: bool) -> Result<DeletionPlan> {
+pub async fn delete(state: &App, admin: &Admin, actor: &Actor, id: &str, dry_run: bool) -> Result<DeletionPlan> {
+    if dry_run {
+        return preview_deletion(state, admin, id).await;
+    }
     let id = UserId::parse(id).ok_or(Error::NotFound)?;
-    let account_id = &actor.account_id;
+    let account_id = admin.account_id();
     let now = state.now();
     let mut tx = state.db.begin().await?;
     accounts::lock(&mut tx, account_id).await?;
-    let plan = plan_deletion(&mut tx, actor, &id).await?;
-    if dry_run {
-        // Dropping the transaction rolls it back: nothing was written.
-        return Ok(plan);
-    }
+    let plan = plan_deletion(&mut tx, admin, &id).await?;
     if let Some(heir) = &plan.heir {
         booking_pages::transfer_all(&mut tx, &id, &heir.id, now).await?;
         for page in &plan.pages {
@@ -342,7 +349,7 @@ pub async fn delete(state: &App, actor: &Actor, id: &str, dry_run: bool) -> Resu
 }
 
 /// Sends a new invitation link (the previous one stops working).
-pub async fn resend_invitation(state: &App, admin: &Principal, id: &str) -> Result<()> {
+pub async fn resend_invitation(state: &App, admin: &Admin, id: &str) -> Result<()> {
     let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let account_id = &admin.user.account_id;
     let now = state.now();

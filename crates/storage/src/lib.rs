@@ -11,6 +11,7 @@ pub mod events;
 pub mod integrations;
 pub mod invitations;
 pub mod licenses;
+mod migrations_pinned;
 pub mod outbox;
 pub mod phones;
 pub mod security;

@@ -67,7 +67,7 @@ impl TryFrom<AccountPatchRequest> for AccountPatch {
 pub async fn update(
     State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, ApiJson(body): ApiJson<AccountPatchRequest>,
 ) -> AppResult<Json<AccountView>> {
-    Ok(Json(accounts::update(&state, &admin.actor, body.try_into()?).await?.into()))
+    Ok(Json(accounts::update(&state, &admin, &admin.actor, body.try_into()?).await?.into()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -84,6 +84,6 @@ pub async fn delete(
     State(state): State<AppState>, admin: AdminUser, Client(_meta): Client,
     ApiJson(body): ApiJson<DeleteAccountRequest>,
 ) -> AppResult<StatusCode> {
-    accounts::delete(&state, &admin.actor, &body.confirm_name).await?;
+    accounts::delete(&state, &admin, &body.confirm_name).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,7 +14,7 @@ use tenantry_app::{integrations, licenses};
 pub async fn assign(
     State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path((id, product)): Path<(String, String)>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(licenses::assign(&state, &admin.actor, &id, &product).await?.into()))
+    Ok(Json(licenses::assign(&state, &admin, &admin.actor, &id, &product).await?.into()))
 }
 
 /// Unassigns a license (idempotent). 409 when a paid account would be left with no licensed
@@ -24,7 +24,7 @@ pub async fn assign(
 pub async fn unassign(
     State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path((id, product)): Path<(String, String)>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(licenses::unassign(&state, &admin.actor, &id, &product).await?.into()))
+    Ok(Json(licenses::unassign(&state, &admin, &admin.actor, &id, &product).await?.into()))
 }
 
 /// A product reports that the user connected `name` (e.g. `google_calendar`); the user themself or an Administrator.

@@ -114,7 +114,7 @@ pub async fn get_password(State(state): State<AppState>, admin: AdminUser) -> Ap
 pub async fn put_password(
     State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, ApiJson(body): ApiJson<PasswordPolicyBody>,
 ) -> AppResult<Json<PasswordPolicyView>> {
-    let (p, n) = security::update(&state, &admin, &admin.actor, PolicyChange::Password(body.into())).await?;
+    let (p, n) = security::update(&state, &admin, &admin.actor, vec![PolicyChange::Password(body.into())]).await?;
     Ok(Json(PasswordPolicyView { policy: password_body(&p.password), non_compliant_users: n }))
 }
 
@@ -148,7 +148,7 @@ pub async fn put_lockout(
     State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, ApiJson(body): ApiJson<LockoutPolicyBody>,
 ) -> AppResult<Json<LockoutPolicyBody>> {
     let change = LockoutPolicy { enabled: body.enabled, max_failed_attempts: body.max_failed_attempts };
-    let p = security::update(&state, &admin, &admin.actor, PolicyChange::Lockout(change)).await?.0.lockout;
+    let p = security::update(&state, &admin, &admin.actor, vec![PolicyChange::Lockout(change)]).await?.0.lockout;
     Ok(Json(LockoutPolicyBody { enabled: p.enabled, max_failed_attempts: p.max_failed_attempts }))
 }
 
@@ -170,9 +170,8 @@ pub async fn put_session(
         timeout_minutes: body.timeout_minutes,
         max_age_minutes: body.max_age_minutes,
     };
-    let mut p = security::update(&state, &admin, &admin.actor, PolicyChange::Session(change)).await?.0;
-    if let Some(on) = body.require_mfa {
-        p = security::update(&state, &admin, &admin.actor, PolicyChange::RequireMfa(on)).await?.0;
-    }
+    let mut changes = vec![PolicyChange::Session(change)];
+    changes.extend(body.require_mfa.map(PolicyChange::RequireMfa));
+    let p = security::update(&state, &admin, &admin.actor, changes).await?.0;
     Ok(Json(session_body(&p)))
 }

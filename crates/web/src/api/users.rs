@@ -50,7 +50,7 @@ pub async fn list(
     query: Result<Query<ListUsersQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<UserList>> {
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let page = users::list(&state, &admin.user.account_id, query.try_into()?).await?;
+    let page = users::list(&state, &admin, query.try_into()?).await?;
     Ok(Json(UserList { data: page.users.into_iter().map(UserView::from).collect(), next_cursor: page.next_cursor }))
 }
 
@@ -94,7 +94,7 @@ pub async fn invite(
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get(State(state): State<AppState>, admin: AdminUser, Path(id): Path<String>) -> AppResult<Json<UserView>> {
-    Ok(Json(users::get(&state, &admin.user.account_id, &id).await?.into()))
+    Ok(Json(users::get(&state, &admin, &id).await?.into()))
 }
 
 /// A change to a profile; absent fields stay as they are.
@@ -160,7 +160,7 @@ pub async fn update(
     State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path(id): Path<String>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(users::update(&state, &admin.actor, &id, body.try_into()?).await?.into()))
+    Ok(Json(users::update(&state, &admin, &admin.actor, &id, body.try_into()?).await?.into()))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -230,7 +230,7 @@ pub async fn delete(
         Some("true") => true,
         Some(_) => return Err(AppError::invalid("dry_run", "must be true or false")),
     };
-    let plan = users::delete(&state, &admin.actor, &id, dry_run).await?;
+    let plan = users::delete(&state, &admin, &admin.actor, &id, dry_run).await?;
     Ok(if dry_run { Json(DeletionView::from(plan)).into_response() } else { StatusCode::NO_CONTENT.into_response() })
 }
 

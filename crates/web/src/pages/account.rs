@@ -48,7 +48,7 @@ pub async fn delete(
     State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
     PageForm(f): PageForm<DeleteForm>,
 ) -> Result<Response, PageError> {
-    match accounts::delete(&state, &admin.actor, &f.confirm_name).await {
+    match accounts::delete(&state, &admin, &f.confirm_name).await {
         Ok(()) => {
             let jar = set_flash(
                 &state,

@@ -103,20 +103,12 @@ fn change_of(f: &PolicyForm) -> Result<Vec<PolicyChange>, AppError> {
 
 /// `POST /security`: saves one section.
 pub async fn save(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
-    PageForm(f): PageForm<PolicyForm>,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar, PageForm(f): PageForm<PolicyForm>,
 ) -> Result<Response, PageError> {
-    let actor = admin.actor.clone();
-    let result = async {
-        let mut outcome = None;
-        for change in change_of(&f)? {
-            outcome = Some(security::update(&state, &admin, &actor, change).await?);
-        }
-        Ok::<_, AppError>(outcome)
-    }
-    .await;
+    let result =
+        async { Ok::<_, AppError>(security::update(&state, &admin, &admin.actor, change_of(&f)?).await?) }.await;
     match result {
-        Ok(Some((_, n))) if f.section == "password" && n > 0 => {
+        Ok((_, n)) if f.section == "password" && n > 0 => {
             let msg = format!("Password policy saved. {n} user(s) no longer comply.");
             Ok((set_flash(&state, jar, &msg), see_other("/security")).into_response())
         }

@@ -84,7 +84,7 @@ fn details_form(f: &DetailsForm) -> FormState {
 /// Everything the page shows besides the form.
 async fn page(state: &AppState, admin: &AdminUser, id: &str, flash: Option<String>) -> Result<UserPage, PageError> {
     let fail = |e: Error| PageError::for_user(e, admin, "users");
-    let user = users::get(state, &admin.user.account_id, id).await.map_err(fail)?;
+    let user = users::get(state, admin, id).await.map_err(fail)?;
     let summary = subscriptions::get(state, &admin.user.account_id).await.map_err(fail)?;
     let licenses = state
         .config
@@ -103,8 +103,8 @@ async fn page(state: &AppState, admin: &AdminUser, id: &str, flash: Option<Strin
                 .unwrap_or(Seats { purchased: 0, assigned: 0 }),
         })
         .collect();
-    // A dry run: the same checks as the deletion, rolled back.
-    let deletion = match users::delete(state, &admin.actor, id, true).await {
+    // The same checks as the deletion, read without the write lock.
+    let deletion = match users::preview_deletion(state, admin, id).await {
         Ok(plan) => Ok(plan),
         Err(e @ (Error::Rule { .. } | Error::Conflict { .. })) => Err(e.problem().detail),
         Err(e) => return Err(fail(e)),
@@ -147,7 +147,7 @@ pub async fn save(
         ..UserPatch::default()
     };
     let result = match ProfilePatch::try_from(patch) {
-        Ok(patch) => users::update(&state, &admin.actor, &id, patch).await,
+        Ok(patch) => users::update(&state, &admin, &admin.actor, &id, patch).await,
         Err(errors) => Err(Error::Validation(errors)),
     };
     match result {
@@ -178,8 +178,8 @@ pub async fn license(
 ) -> Result<Response, PageError> {
     let actor = admin.actor.clone();
     let result = match f.action.as_str() {
-        "assign" => licenses::assign(&state, &actor, &id, &product).await,
-        "unassign" => licenses::unassign(&state, &actor, &id, &product).await,
+        "assign" => licenses::assign(&state, &admin, &actor, &id, &product).await,
+        "unassign" => licenses::unassign(&state, &admin, &actor, &id, &product).await,
         _ => Err(Error::invalid("action", "must be assign or unassign")),
     };
     match result {
@@ -204,7 +204,7 @@ pub async fn delete(
     State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    match users::delete(&state, &admin.actor, &id, false).await {
+    match users::delete(&state, &admin, &admin.actor, &id, false).await {
         Ok(plan) => {
             let mut message = format!("Deleted {} ({}).", plan.user.user.name, plan.user.user.email);
             if let Some(heir) = plan.heir.filter(|_| !plan.pages.is_empty()) {

@@ -72,8 +72,7 @@ async fn rows(state: &AppState, admin: &AdminUser, query: &LobbyQuery) -> Result
         cursor: (!query.cursor.is_empty()).then(|| query.cursor.clone()),
         ..ListParams::default()
     };
-    let page =
-        users::list(state, &admin.user.account_id, params).await.map_err(|e| PageError::for_user(e, admin, "users"))?;
+    let page = users::list(state, admin, params).await.map_err(|e| PageError::for_user(e, admin, "users"))?;
     let next = page.next_cursor.map(|cursor| {
         let mut url = url::form_urlencoded::Serializer::new(String::from("/users?"));
         if !q.is_empty() {
