@@ -1,4 +1,4 @@
-//! Raw Argon2id hash rate with the server's parameters (crates/web/src/passwords.rs):
+//! Raw Argon2id hash rate with the server's parameters (crates/app/src/hashing.rs):
 //! Argon2id v0x13, m = 19 MiB, t = 2, p = 1, a fresh random salt per hash.
 //!
 //! Usage: `argon2-rate [SECONDS] [THREADS]` (defaults: 5 seconds; all available threads).

@@ -25,6 +25,7 @@ pub struct SignUp {
 }
 
 /// Creates an account, its first Administrator and a session, in one transaction.
+#[tracing::instrument(skip_all)]
 pub async fn sign_up(state: &App, input: SignUp, meta: &ClientMeta) -> Result<(Account, SignedIn)> {
     if !state.config.signup_open {
         return Err(Error::Forbidden(
@@ -68,6 +69,7 @@ pub async fn sign_up(state: &App, input: SignUp, meta: &ClientMeta) -> Result<(A
 }
 
 /// Creates an account whose first Administrator is invited (the CLI); answers the sign-in link.
+#[tracing::instrument(skip_all)]
 pub async fn create_with_invited_admin(
     state: &App, name: AccountName, admin_email: EmailAddress, admin_name: PersonName,
 ) -> Result<(Account, String)> {
@@ -94,7 +96,7 @@ pub async fn create_with_invited_admin(
     let user = users::get(&mut tx, &account_id, &user_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("user vanished inside its transaction"))?;
-    let link = invitations::issue(state, &mut tx, &user, name.as_str(), None, now).await?;
+    let link = invitations::issue(state, &mut tx, &user, &name, None, now).await?;
     let account = accounts::get(&mut tx, &account_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("account vanished inside its transaction"))?;
@@ -118,12 +120,14 @@ fn audit_view(a: &Account) -> serde_json::Value {
 }
 
 /// The signed-in Administrator's account.
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn get(state: &App, account_id: &AccountId) -> Result<Account> {
     let mut conn = state.db.conn().await?;
     accounts::get(&mut conn, account_id).await?.ok_or(Error::NotFound)
 }
 
 /// Changes the account's settings, recorded in the audit log.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id()))]
 pub async fn update(state: &App, admin: &Admin, actor: &Actor, patch: AccountPatch) -> Result<Account> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
@@ -148,10 +152,11 @@ pub async fn update(state: &App, admin: &Admin, actor: &Actor, patch: AccountPat
 /// Deletes the whole account, confirmed by typing its name exactly: every row that names it
 /// (users, sessions, licenses, pages, audit log, queued messages…) goes in one transaction, and
 /// its users' stored pictures after it.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id()))]
 pub async fn delete(state: &App, admin: &Admin, confirm_name: &str) -> Result<()> {
     let mut tx = state.db.begin().await?;
     let account = accounts::get(&mut tx, admin.account_id()).await?.ok_or(Error::NotFound)?;
-    if confirm_name.trim() != account.name {
+    if confirm_name.trim() != account.name.as_str() {
         return Err(Error::invalid("confirm_name", "does not match the account's name: type it exactly as shown"));
     }
     let users = users::ids_of_account(&mut tx, admin.account_id()).await?;
@@ -170,6 +175,7 @@ pub async fn delete(state: &App, admin: &Admin, confirm_name: &str) -> Result<()
 }
 
 /// How many users the account has (what deleting it would erase).
+#[tracing::instrument(skip_all)]
 pub async fn user_count(state: &App, admin: &crate::Admin) -> Result<usize> {
     let mut conn = state.db.conn().await?;
     Ok(tenantry_storage::users::ids_of_account(&mut conn, admin.account_id()).await?.len())

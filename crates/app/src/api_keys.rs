@@ -22,6 +22,7 @@ pub struct NewKey {
 }
 
 /// Creates `me`'s key, replacing (and so revoking) the one they had.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn create(state: &App, me: &Principal, actor: &Actor) -> Result<NewKey> {
     let key = SecretToken::generate(PREFIX);
     let prefix: String = key.expose().chars().take(SHOWN).collect();
@@ -44,12 +45,14 @@ pub async fn create(state: &App, me: &Principal, actor: &Actor) -> Result<NewKey
 }
 
 /// `me`'s key (never the secret); 404 when there is none.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn get(state: &App, me: &Principal) -> Result<ApiKey> {
     let mut conn = state.db.conn().await?;
     api_keys::of_user(&mut conn, &me.user.id).await?.ok_or(Error::NotFound)
 }
 
 /// Revokes `me`'s key; 404 when there is none.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn revoke(state: &App, me: &Principal, actor: &Actor) -> Result<()> {
     let now = state.now();
     let mut tx = state.db.begin().await?;

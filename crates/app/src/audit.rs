@@ -37,6 +37,7 @@ impl<'a> Change<'a> {
 }
 
 /// Appends an audit event for `change` made by `actor`.
+#[tracing::instrument(skip_all)]
 pub async fn record(conn: &mut Conn, actor: &Actor, change: Change<'_>, now: i64) -> Result<()> {
     let ip = actor.ip.map(|i| i.to_string());
     audit::insert(
@@ -58,12 +59,14 @@ pub async fn record(conn: &mut Conn, actor: &Actor, change: Change<'_>, now: i64
 }
 
 /// Appends a domain event (what webhooks deliver) of `event_type` with `data`.
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn emit(conn: &mut Conn, account_id: &AccountId, event_type: &str, data: Value, now: i64) -> Result<()> {
     events::insert(conn, account_id, event_type, &data, now).await?;
     Ok(())
 }
 
 /// The account's audit events matching `query`.
+#[tracing::instrument(skip_all)]
 pub async fn list(
     state: &crate::App, admin: &crate::Admin, query: &audit::AuditQuery,
 ) -> Result<Vec<audit::AuditEvent>> {

@@ -24,6 +24,7 @@ pub struct SignedIn {
 }
 
 /// Opens a session for `user` in the caller's transaction, living at most as long as `policy` allows.
+#[tracing::instrument(skip_all)]
 pub async fn open_session(
     conn: &mut Conn, user: User, meta: &ClientMeta, now: i64, scope: SessionScope, policy: &SessionPolicy,
 ) -> Result<SignedIn> {
@@ -65,6 +66,7 @@ pub fn limit_ip(state: &App, meta: &ClientMeta, now: i64) -> Result<()> {
 /// Signs in. Unknown emails, invited users and wrong passwords get the same answer after the same
 /// work (one Argon2id verification); failures are counted for unknown emails as for real users, so
 /// a 423 says nothing about which emails exist.
+#[tracing::instrument(skip_all)]
 pub async fn sign_in(
     state: &App, email: &str, password: Password, totp_code: Option<&str>, meta: &ClientMeta,
 ) -> Result<SignedIn> {
@@ -199,6 +201,7 @@ async fn known_failure(
 }
 
 /// Ends one session.
+#[tracing::instrument(skip_all)]
 pub async fn sign_out(state: &App, session_id: &str) -> Result<()> {
     let mut conn = state.db.conn().await?;
     sessions::delete(&mut conn, session_id).await?;

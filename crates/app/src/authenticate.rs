@@ -8,7 +8,7 @@ use tenantry_storage::sessions::{self, SessionUser};
 
 /// Resolves a session token into its principal, refreshing the session's last-seen time at most
 /// once a minute so busy clients do not write on every request.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn session(app: &App, token: &str) -> Result<Option<Principal>> {
     let hash = TokenHash::of(token);
     let now = app.now();
@@ -39,7 +39,7 @@ pub async fn session(app: &App, token: &str) -> Result<Option<Principal>> {
 
 /// Resolves a bearer token of the API: a personal API key (`tnt_…`) or a session token. A key
 /// works while its user is active; its last use is recorded at most once a minute.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn bearer(app: &App, token: &str) -> Result<Option<Principal>> {
     if !token.starts_with(crate::api_keys::PREFIX) {
         return session(app, token).await;

@@ -27,6 +27,7 @@ pub fn url(user_id: &str, version: Option<i64>, size: u32) -> Option<String> {
 }
 
 /// Replaces `me`'s picture with `bytes` (checked and processed off the async runtime).
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn upload(state: &App, me: &Principal, actor: &Actor, bytes: Vec<u8>) -> Result<String> {
     // Decoding is CPU work: off the async runtime, in the caller's span.
     let span = tracing::Span::current();
@@ -55,6 +56,7 @@ pub async fn upload(state: &App, me: &Principal, actor: &Actor, bytes: Vec<u8>) 
 }
 
 /// Removes `me`'s picture: initials are shown again.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn remove(state: &App, me: &Principal, actor: &Actor) -> Result<()> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
@@ -71,6 +73,7 @@ pub async fn remove(state: &App, me: &Principal, actor: &Actor) -> Result<()> {
 }
 
 /// Deletes stored files, logging (not failing) when the store refuses: the row no longer points at them.
+#[tracing::instrument(skip_all)]
 pub async fn remove_files(state: &App, user_id: &str, version: i64) {
     if let Err(e) = state.avatars.delete(user_id, version).await {
         tracing::warn!(error = %e, user_id, "could not delete an old profile picture");
@@ -78,8 +81,8 @@ pub async fn remove_files(state: &App, user_id: &str, version: i64) {
 }
 
 /// The PNG of `size` of a user's picture `version`; 404 for anything else.
-pub async fn file(state: &App, user_id: &str, version: &str, size: &str) -> Result<Vec<u8>> {
-    let user_id = UserId::parse(user_id).ok_or(Error::NotFound)?;
+#[tracing::instrument(skip_all, fields(user_id = %user_id))]
+pub async fn file(state: &App, user_id: &UserId, version: &str, size: &str) -> Result<Vec<u8>> {
     let version: i64 = version.parse().map_err(|_| Error::NotFound)?;
     let size: u32 = size
         .strip_suffix(".png")

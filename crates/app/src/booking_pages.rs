@@ -44,6 +44,7 @@ async fn holds_scheduling(conn: &mut Conn, owner: &UserId) -> Result<bool> {
 
 /// Rule 5: switches off every enabled page of `owner`, who holds no scheduling license, with
 /// `reason`; each is audited and emitted as `booking_page.disabled`.
+#[tracing::instrument(skip_all, fields(owner = %owner))]
 pub async fn disable_unlicensed(conn: &mut Conn, actor: &Actor, owner: &UserId, reason: &str, now: i64) -> Result<()> {
     for page in booking_pages::disable_all_of(conn, owner, reason, now).await? {
         let data = json!({"booking_page_id": page.id, "owner_id": page.owner_id, "reason": reason});
@@ -62,13 +63,14 @@ pub async fn disable_unlicensed(conn: &mut Conn, actor: &Actor, owner: &UserId, 
 /// A page `me` may see: their own, or any of the account's for an Administrator; else 404.
 async fn visible(conn: &mut Conn, me: &Principal, id: &str) -> Result<BookingPage> {
     let page = booking_pages::get(conn, &me.user.account_id, id).await?.ok_or(Error::NotFound)?;
-    if me.user.role != Role::Administrator && page.owner_id != me.user.id.as_str() {
+    if me.user.role != Role::Administrator && page.owner_id != me.user.id {
         return Err(Error::NotFound);
     }
     Ok(page)
 }
 
 /// The pages `me` may see, oldest first; `owner` narrows an Administrator's list.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn list(
     state: &App, me: &Principal, owner: Option<&str>, after: Option<(i64, String)>, limit: i64,
 ) -> Result<Vec<BookingPage>> {
@@ -88,27 +90,30 @@ pub async fn list(
 }
 
 /// The first `limit` pages `me` may see, each with its owner's name.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn list_with_owner_names(state: &App, me: &Principal, limit: i64) -> Result<Vec<(BookingPage, String)>> {
     let pages = list(state, me, None, None, limit).await?;
-    let owners: Vec<UserId> = pages.iter().map(|p| UserId::from_trusted(p.owner_id.clone())).collect();
+    let owners: Vec<&UserId> = pages.iter().map(|p| &p.owner_id).collect();
     let mut conn = state.db.conn().await?;
-    let names = users::names_of(&mut conn, &me.user.account_id, &owners.iter().collect::<Vec<_>>()).await?;
+    let names = users::names_of(&mut conn, &me.user.account_id, &owners).await?;
     Ok(pages
         .into_iter()
         .map(|p| {
-            let owner = names.get(&p.owner_id).cloned().unwrap_or_default();
+            let owner = names.get(p.owner_id.as_str()).cloned().unwrap_or_default();
             (p, owner)
         })
         .collect())
 }
 
 /// One page `me` may see.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn get(state: &App, me: &Principal, id: &str) -> Result<BookingPage> {
     let mut conn = state.db.conn().await?;
     visible(&mut conn, me, id).await
 }
 
 /// Creates a page for `me` (or, for an Administrator, for another user of the account).
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn create(state: &App, me: &Principal, actor: &Actor, input: NewPage) -> Result<BookingPage> {
     let account_id = &me.user.account_id;
     let owner_id = match input.owner_id.as_deref() {
@@ -160,6 +165,7 @@ pub async fn create(state: &App, me: &Principal, actor: &Actor, input: NewPage) 
 }
 
 /// Changes a page `me` may see. Enabling needs the owner's scheduling license.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn update(state: &App, me: &Principal, actor: &Actor, id: &str, patch: PagePatch) -> Result<BookingPage> {
     let account_id = &me.user.account_id;
     let now = state.now();
@@ -168,8 +174,7 @@ pub async fn update(state: &App, me: &Principal, actor: &Actor, id: &str, patch:
     let before = visible(&mut tx, me, id).await?;
     let enabled = match patch.enabled {
         Some(true) if !before.enabled => {
-            let owner = UserId::from_trusted(before.owner_id.clone());
-            rules::ensure_the_owner_may_have_enabled_pages(holds_scheduling(&mut tx, &owner).await?)
+            rules::ensure_the_owner_may_have_enabled_pages(holds_scheduling(&mut tx, &before.owner_id).await?)
                 .map_err(refused)?;
             Some((true, None))
         }
@@ -194,6 +199,7 @@ pub async fn update(state: &App, me: &Principal, actor: &Actor, id: &str, patch:
 }
 
 /// Deletes a page `me` may see.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn delete(state: &App, me: &Principal, actor: &Actor, id: &str) -> Result<()> {
     let now = state.now();
     let mut tx = state.db.begin().await?;

@@ -8,12 +8,11 @@ use crate::audit::{self, Change};
 use crate::{Error, Result};
 use crate::{queue_email, wake_outbox};
 use serde_json::json;
-use tenantry_domain::{AccountId, EmailAddress, FieldError, SecretToken, TokenHash, UserId};
+use tenantry_domain::{EmailAddress, FieldError, SecretToken, TokenHash};
 use tenantry_storage::email_changes::{self, OpenEmailChange};
 use tenantry_storage::users;
 
-/// How long the link to a new address stays valid, in milliseconds (24 hours).
-pub const EMAIL_CHANGE_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+use tenantry_domain::limits::EMAIL_CHANGE_TTL_MS;
 
 fn taken(field: &'static str) -> Error {
     Error::Conflict {
@@ -23,8 +22,9 @@ fn taken(field: &'static str) -> Error {
 }
 
 /// Sends a confirmation link to `new_email`; 409 when another user signs in with it.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn request(state: &App, me: &Principal, actor: &Actor, new_email: EmailAddress) -> Result<()> {
-    if new_email.normalized() == me.user.email.to_lowercase() {
+    if new_email.normalized() == me.user.email.normalized() {
         return Err(Error::invalid("new_email", "is already your email address"));
     }
     let now = state.now();
@@ -40,7 +40,7 @@ pub async fn request(state: &App, me: &Principal, actor: &Actor, new_email: Emai
     queue_email(
         &mut tx,
         Some(me.user.account_id.as_str()),
-        &crate::mail::email_change_link(new_email.as_str(), &me.user.name, &link, expires_at),
+        &crate::mail::email_change_link(&new_email, &me.user.name, &link, expires_at),
         now,
     )
     .await?;
@@ -53,17 +53,17 @@ pub async fn request(state: &App, me: &Principal, actor: &Actor, new_email: Emai
 }
 
 /// The open change behind a link; unknown, used, replaced and expired links are all 404.
+#[tracing::instrument(skip_all)]
 pub async fn lookup(state: &App, token: &str) -> Result<OpenEmailChange> {
     let mut conn = state.db.conn().await?;
     email_changes::find_open(&mut conn, &TokenHash::of(token), state.now()).await?.ok_or(Error::NotFound)
 }
 
 /// Follows a link: the address changes once, and the old address is told.
+#[tracing::instrument(skip_all)]
 pub async fn confirm(state: &App, token: &str) -> Result<OpenEmailChange> {
     let change = lookup(state, token).await?;
-    let new_email = EmailAddress::parse(&change.new_email)
-        .map_err(|e| Error::Unexpected(anyhow::anyhow!("stored email change is invalid: {e}")))?;
-    let user_id = UserId::from_trusted(change.user_id.clone());
+    let (new_email, user_id, account_id) = (&change.new_email, &change.user_id, &change.account_id);
     let now = state.now();
     let mut tx = state.db.begin().await?;
     // Conditional: a second use of the link, even a concurrent one, changes nothing.
@@ -71,25 +71,22 @@ pub async fn confirm(state: &App, token: &str) -> Result<OpenEmailChange> {
         return Err(Error::NotFound);
     }
     // Taken since the link was sent: the unique index refuses it (409 naming `email`).
-    users::set_email(&mut tx, &user_id, &new_email, now).await?;
-    let account_id = AccountId::from_trusted(change.account_id.clone());
+    users::set_email(&mut tx, user_id, new_email, now).await?;
     queue_email(
         &mut tx,
         Some(account_id.as_str()),
-        &crate::mail::email_changed_notice(&change.old_email, &change.name, new_email.as_str()),
+        &crate::mail::email_changed_notice(&change.old_email, &change.name, new_email),
         now,
     )
     .await?;
-    let actor =
-        Actor { account_id: account_id.clone(), user_id: Some(UserId::from_trusted(change.user_id.clone())), ip: None };
-    let audit_change = Change::new("user.email_changed", "user", &change.user_id)
+    let actor = Actor { account_id: account_id.clone(), user_id: Some(user_id.clone()), ip: None };
+    let audit_change = Change::new("user.email_changed", "user", user_id.as_str())
         .before(json!({"email": change.old_email}))
         .after(json!({"email": new_email.as_str()}));
     audit::record(&mut tx, &actor, audit_change, now).await?;
-    audit::emit(&mut tx, &account_id, "user.updated", json!({"id": change.user_id, "email": new_email.as_str()}), now)
-        .await?;
+    audit::emit(&mut tx, account_id, "user.updated", json!({"id": user_id, "email": new_email}), now).await?;
     tenantry_storage::commit(tx).await?;
-    state.sessions.forget_user(&user_id);
+    state.sessions.forget_user(user_id);
     wake_outbox(state);
     Ok(change)
 }

@@ -13,6 +13,7 @@ use tenantry_storage::{accounts, api_keys, audit, booking_pages, phones, session
 const MAX_AUDIT: i64 = 10_000;
 
 /// Everything Tenantry keeps about `me`.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn export(state: &App, me: &Principal) -> Result<Value> {
     let now = state.now();
     let mut conn = state.db.conn().await?;

@@ -35,7 +35,8 @@ impl Hasher {
     pub async fn hash(&self, password: &Password) -> anyhow::Result<String> {
         let _permit = self.permits.acquire().await?;
         let pw = password.expose().to_owned();
-        tokio::task::spawn_blocking(move || hash_blocking(&pw)).await?
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| hash_blocking(&pw))).await?
     }
 
     /// Whether `password` matches `stored`; with no stored hash it verifies against the decoy and answers false.
@@ -46,8 +47,9 @@ impl Hasher {
             Some(h) => (h, true),
             None => (self.decoy.as_str().to_owned(), false),
         };
-        let ok = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
-            Ok(argon2()?.verify_password(pw.as_bytes(), phc.as_str()).is_ok())
+        let span = tracing::Span::current();
+        let ok = tokio::task::spawn_blocking(move || {
+            span.in_scope(|| -> anyhow::Result<bool> { Ok(argon2()?.verify_password(pw.as_bytes(), phc.as_str()).is_ok()) })
         })
         .await??;
         Ok(ok && real)

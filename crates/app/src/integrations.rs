@@ -19,11 +19,11 @@ pub fn parse_name(name: &str) -> Result<&str> {
 
 /// Records (`connected`) or forgets that a user connected `name`. The user themself or an
 /// Administrator of their account may report it.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn set(
-    state: &App, me: &Principal, actor: &Actor, user_id: &str, name: &str, connected: bool,
+    state: &App, me: &Principal, actor: &Actor, id: &UserId, name: &str, connected: bool,
 ) -> Result<UserDetail> {
-    let id = UserId::parse(user_id).ok_or(Error::NotFound)?;
-    if id != me.user.id && me.user.role != Role::Administrator {
+    if *id != me.user.id && me.user.role != Role::Administrator {
         return Err(Error::NotFound);
     }
     let name = parse_name(name)?;

@@ -6,15 +6,18 @@ use crate::auth::{SignedIn, open_session};
 use crate::{Error, Result};
 use crate::{check_password, queue_email};
 use tenantry_domain::SessionScope;
-use tenantry_domain::{INVITATION_TTL_MS, InvitationId, Password, PasswordContext, SecretToken, TokenHash};
+use tenantry_domain::{
+    AccountName, INVITATION_TTL_MS, InvitationId, Password, PasswordContext, PersonName, SecretToken, TokenHash,
+};
 use tenantry_storage::invitations::{self, OpenInvitation};
 use tenantry_storage::users::User;
 use tenantry_storage::{Conn, credentials, security, users};
 
 /// Issues a fresh link for an invited user (revoking earlier ones) and queues the email, in the
 /// caller's transaction. Answers the link, which only the email (and the CLI) ever shows.
+#[tracing::instrument(skip_all)]
 pub async fn issue(
-    state: &App, conn: &mut Conn, user: &User, account_name: &str, inviter: Option<&str>, now: i64,
+    state: &App, conn: &mut Conn, user: &User, account_name: &AccountName, inviter: Option<&PersonName>, now: i64,
 ) -> Result<String> {
     invitations::revoke_for_user(conn, &user.id, now).await?;
     let token = SecretToken::generate("tiv_");
@@ -28,23 +31,25 @@ pub async fn issue(
 }
 
 /// The open invitation behind a link; unknown, used, revoked and expired links are all 404.
+#[tracing::instrument(skip_all)]
 pub async fn lookup(state: &App, token: &str) -> Result<OpenInvitation> {
     let mut conn = state.db.conn().await?;
     invitations::find_open(&mut conn, &TokenHash::of(token), state.now()).await?.ok_or(Error::NotFound)
 }
 
 /// Accepts an invitation: sets the password, activates the user and signs them in, once.
+#[tracing::instrument(skip_all)]
 pub async fn accept(state: &App, token: &str, password: Password, meta: &ClientMeta) -> Result<SignedIn> {
     let invitation = lookup(state, token).await?;
-    let account_id = tenantry_domain::AccountId::from_trusted(invitation.account_id.clone());
+    let account_id = &invitation.account_id;
     let policies = {
         let mut conn = state.db.conn().await?;
-        security::get(&mut conn, &account_id).await?
+        security::get(&mut conn, account_id).await?
     };
     check_password(
         &policies.password,
         &password,
-        &PasswordContext { email: &invitation.email, username: None },
+        &PasswordContext { email: invitation.email.as_str(), username: None },
         "password",
     )?;
     let hash = state.hasher.hash(&password).await?;
@@ -54,8 +59,8 @@ pub async fn accept(state: &App, token: &str, password: Password, meta: &ClientM
     if !invitations::mark_used(&mut tx, &invitation.id, now).await? {
         return Err(Error::NotFound);
     }
-    let user_id = tenantry_domain::UserId::from_trusted(invitation.user_id.clone());
-    if !users::activate_with_password(&mut tx, &user_id, &hash, now).await? {
+    let user_id = &invitation.user_id;
+    if !users::activate_with_password(&mut tx, user_id, &hash, now).await? {
         return Err(Error::NotFound);
     }
     credentials::set_password(&mut tx, &user_id, &hash, password.profile(), false, now).await?;

@@ -24,6 +24,7 @@ pub fn product(state: &App, key: &str) -> Result<ProductKey> {
 }
 
 /// The account's subscription (every account has one from its creation).
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn subscription(conn: &mut Conn, account_id: &AccountId) -> Result<Subscription> {
     subscriptions::get(conn, account_id)
         .await?
@@ -32,6 +33,7 @@ pub async fn subscription(conn: &mut Conn, account_id: &AccountId) -> Result<Sub
 
 /// Assigns `product` to `user` in the caller's transaction, which holds the account lock.
 /// Holding it already changes nothing.
+#[tracing::instrument(skip_all)]
 pub async fn assign_in(
     conn: &mut Conn, actor: &Actor, sub: &Subscription, user: &User, product: &ProductKey, now: i64,
 ) -> Result<()> {
@@ -50,8 +52,7 @@ pub async fn assign_in(
 }
 
 /// Opens a transaction holding the account lock, with the account's user `user_id` (else 404).
-async fn locked_user(state: &App, actor: &Actor, user_id: &str) -> Result<(tenantry_storage::Tx, User)> {
-    let id = UserId::parse(user_id).ok_or(Error::NotFound)?;
+async fn locked_user(state: &App, actor: &Actor, id: &UserId) -> Result<(tenantry_storage::Tx, User)> {
     let mut tx = state.db.begin().await?;
     accounts::lock(&mut tx, &actor.account_id).await?;
     let user = users::get(&mut tx, &actor.account_id, &id).await?.ok_or(Error::NotFound)?;
@@ -59,7 +60,8 @@ async fn locked_user(state: &App, actor: &Actor, user_id: &str) -> Result<(tenan
 }
 
 /// Assigns a license (rule 1: only while a seat is free).
-pub async fn assign(state: &App, admin: &Admin, actor: &Actor, user_id: &str, product: &str) -> Result<UserDetail> {
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %user_id))]
+pub async fn assign(state: &App, admin: &Admin, actor: &Actor, user_id: &UserId, product: &str) -> Result<UserDetail> {
     let product = self::product(state, product)?;
     let now = state.now();
     let (mut tx, user) = locked_user(state, actor, user_id).await?;
@@ -72,7 +74,10 @@ pub async fn assign(state: &App, admin: &Admin, actor: &Actor, user_id: &str, pr
 
 /// Unassigns a license. Rule 2: a paid account keeps a licensed Administrator. Rule 5: losing
 /// the scheduling license disables the user's booking pages.
-pub async fn unassign(state: &App, admin: &Admin, actor: &Actor, user_id: &str, product: &str) -> Result<UserDetail> {
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %user_id))]
+pub async fn unassign(
+    state: &App, admin: &Admin, actor: &Actor, user_id: &UserId, product: &str,
+) -> Result<UserDetail> {
     let product = self::product(state, product)?;
     let now = state.now();
     let (mut tx, user) = locked_user(state, actor, user_id).await?;
@@ -113,6 +118,7 @@ pub async fn unassign(state: &App, admin: &Admin, actor: &Actor, user_id: &str, 
 
 /// Rule 2 for a change that takes `user`'s Administrator standing away (demotion, deletion):
 /// refused when it would leave a paid account with no licensed Administrator.
+#[tracing::instrument(skip_all)]
 pub async fn ensure_licensed_administrator_survives(
     conn: &mut Conn, status: SubscriptionStatus, user: &User,
 ) -> Result<()> {

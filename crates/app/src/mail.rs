@@ -1,17 +1,18 @@
 //! The text of the emails Tenantry sends.
 
-use tenantry_domain::OutgoingEmail;
+use tenantry_domain::{AccountName, EmailAddress, OutgoingEmail, PersonName};
 
 /// The invitation email with its single-use link.
 pub fn invitation(
-    to: &str, name: &str, account_name: &str, inviter: Option<&str>, link: &str, expires_at: i64,
+    to: &EmailAddress, name: &PersonName, account_name: &AccountName, inviter: Option<&PersonName>, link: &str,
+    expires_at: i64,
 ) -> OutgoingEmail {
     let expires = jiff::Timestamp::from_millisecond(expires_at)
         .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default();
     let by = inviter.map(|i| format!("{i} invited you")).unwrap_or_else(|| "You have been invited".to_owned());
     OutgoingEmail {
-        to: to.to_owned(),
+        to: to.to_string(),
         subject: format!("You're invited to join {account_name} on Tenantry"),
         text: format!(
             "Hello {name},\n\n{by} to join {account_name} on Tenantry.\n\n\
@@ -22,9 +23,9 @@ pub fn invitation(
 }
 
 /// Tells a user they were locked out, and how to get back in.
-pub fn locked_out(to: &str, name: &str, reset_page: &str) -> OutgoingEmail {
+pub fn locked_out(to: &EmailAddress, name: &PersonName, reset_page: &str) -> OutgoingEmail {
     OutgoingEmail {
-        to: to.to_owned(),
+        to: to.to_string(),
         subject: "Your Tenantry account is locked".to_owned(),
         text: format!(
             "Hello {name},\n\nThere were too many failed attempts to sign in to your account, so it is now locked: \
@@ -37,9 +38,9 @@ pub fn locked_out(to: &str, name: &str, reset_page: &str) -> OutgoingEmail {
 }
 
 /// The password reset link (when the user has no verified cell number).
-pub fn password_reset(to: &str, name: &str, link: &str) -> OutgoingEmail {
+pub fn password_reset(to: &EmailAddress, name: &PersonName, link: &str) -> OutgoingEmail {
     OutgoingEmail {
-        to: to.to_owned(),
+        to: to.to_string(),
         subject: "Reset your Tenantry password".to_owned(),
         text: format!(
             "Hello {name},\n\nSomeone asked to reset the password of your Tenantry account. To choose a new one, open:\n{link}\n\n\
@@ -53,9 +54,9 @@ fn when(ms: i64) -> String {
 }
 
 /// The link that confirms a new email address, sent to that address.
-pub fn email_change_link(to: &str, name: &str, link: &str, expires_at: i64) -> OutgoingEmail {
+pub fn email_change_link(to: &EmailAddress, name: &PersonName, link: &str, expires_at: i64) -> OutgoingEmail {
     OutgoingEmail {
-        to: to.to_owned(),
+        to: to.to_string(),
         subject: "Confirm your new email address for Tenantry".to_owned(),
         text: format!(
             "Hello {name},\n\nYou asked to sign in to Tenantry with this address from now on. Confirm it here:\n{link}\n\n\
@@ -67,9 +68,9 @@ pub fn email_change_link(to: &str, name: &str, link: &str, expires_at: i64) -> O
 }
 
 /// Tells the old address that the sign-in email changed.
-pub fn email_changed_notice(to: &str, name: &str, new_email: &str) -> OutgoingEmail {
+pub fn email_changed_notice(to: &EmailAddress, name: &PersonName, new_email: &EmailAddress) -> OutgoingEmail {
     OutgoingEmail {
-        to: to.to_owned(),
+        to: to.to_string(),
         subject: "Your Tenantry email address was changed".to_owned(),
         text: format!(
             "Hello {name},\n\nThe email address you sign in to Tenantry with was changed to {new_email}. \

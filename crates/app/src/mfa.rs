@@ -9,12 +9,12 @@ use crate::{Error, Result};
 use tenantry_domain::SessionScope;
 use tenantry_domain::TokenHash;
 use tenantry_domain::limits::per_account;
+use tenantry_domain::limits::{TOTP_SKEW_STEPS, TOTP_STEP_SECONDS};
 use tenantry_storage::credentials::{self, Credentials};
 use tenantry_storage::sessions;
 use totp_rs::{Algorithm, Builder, Totp};
 
-/// Recovery codes issued when TOTP is turned on.
-pub const RECOVERY_CODES: usize = 10;
+pub use tenantry_domain::limits::RECOVERY_CODES;
 
 /// What a user needs to add the account to an authenticator app.
 pub struct Enrollment {
@@ -29,8 +29,8 @@ fn totp(seed: Vec<u8>, account: &str) -> Result<Totp> {
     Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(6)
-        .with_step_duration(30)
-        .with_skew(1)
+        .with_step_duration(TOTP_STEP_SECONDS)
+        .with_skew(TOTP_SKEW_STEPS)
         .with_secret(seed)
         .with_account_name(account)
         .with_issuer(Some("Tenantry"))
@@ -43,10 +43,11 @@ fn seed_of(state: &App, creds: &Credentials) -> Result<Option<Vec<u8>>> {
 }
 
 /// Starts enrolment: a new seed (kept encrypted, not active until confirmed).
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn start(state: &App, me: &Principal) -> Result<Enrollment> {
     let mut seed = vec![0u8; 20];
     getrandom::fill(&mut seed).map_err(|e| Error::Unexpected(anyhow::anyhow!("random seed: {e}")))?;
-    let t = totp(seed.clone(), &me.user.email)?;
+    let t = totp(seed.clone(), me.user.email.as_str())?;
     let sealed = state.secrets.seal(&seed)?;
     let mut conn = state.db.conn().await?;
     if !credentials::set_pending_totp(&mut conn, &me.user.id, &sealed).await? {
@@ -65,7 +66,7 @@ pub async fn start(state: &App, me: &Principal) -> Result<Enrollment> {
 
 /// Checks a TOTP code for the user's seed and accepts its time step once (replays fail).
 async fn accept_totp(state: &App, creds: &Credentials, seed: Vec<u8>, code: &str, now: i64) -> Result<bool> {
-    let t = totp(seed, &creds.user.email)?;
+    let t = totp(seed, creds.user.email.as_str())?;
     let Some(step) = t.check(code, u64::try_from(now / 1000).unwrap_or(0)) else {
         return Ok(false);
     };
@@ -78,6 +79,7 @@ fn normalize_recovery(code: &str) -> String {
 }
 
 /// Checks a sign-in code of an enrolled user: a TOTP code (once per step) or an unused recovery code.
+#[tracing::instrument(skip_all)]
 pub async fn verify_code(state: &App, creds: &Credentials, code: &str, now: i64) -> Result<bool> {
     state.limits.check(&format!("totp:{}", creds.user.id), per_account::TOTP, now)?;
     let Some(seed) = seed_of(state, creds)? else { return Ok(false) };
@@ -101,6 +103,7 @@ async fn my_credentials(state: &App, me: &Principal) -> Result<Credentials> {
 }
 
 /// Confirms enrolment with a first code; turns TOTP on and answers the recovery codes (shown once).
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn confirm(state: &App, me: &Principal, actor: &Actor, code: &str) -> Result<Vec<String>> {
     let now = state.now();
     state.limits.check(&format!("totp:{}", me.user.id), per_account::TOTP, now)?;
@@ -136,6 +139,7 @@ pub async fn confirm(state: &App, me: &Principal, actor: &Actor, code: &str) -> 
 }
 
 /// Turns TOTP off, proven with a current code or a recovery code.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn disable(state: &App, me: &Principal, actor: &Actor, code: &str) -> Result<()> {
     let now = state.now();
     let creds = my_credentials(state, me).await?;
@@ -153,6 +157,7 @@ pub async fn disable(state: &App, me: &Principal, actor: &Actor, code: &str) -> 
 }
 
 /// Whether the user has two-step verification on.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn is_enabled(state: &App, me: &Principal) -> Result<bool> {
     Ok(my_credentials(state, me).await?.totp_enabled)
 }

@@ -9,15 +9,18 @@ use crate::audit::{self, Change};
 use crate::users::{UserDetail, detail};
 use crate::{Error, Result};
 use tenantry_domain::SessionScope;
-use tenantry_domain::{Password, PasswordContext, PasswordPolicy, PasswordRule, UserId, UserStatus, ValidationErrors};
+use tenantry_domain::{
+    Password, PasswordContext, PasswordPolicy, PasswordRule, UserId, UserStatus, Username, ValidationErrors,
+};
 use tenantry_storage::users::User;
 use tenantry_storage::{credentials, security, sessions};
 
 /// Every rule `password` breaks for `user`, the history included, as messages under `field`.
 /// Runs the Argon2 checks of the history outside any transaction.
+#[tracing::instrument(skip_all)]
 pub async fn check(state: &App, policy: &PasswordPolicy, user: &User, password: &Password, field: &str) -> Result<()> {
     let mut errors = ValidationErrors::new();
-    let who = PasswordContext { email: &user.email, username: user.username.as_deref() };
+    let who = PasswordContext { email: user.email.as_str(), username: user.username.as_ref().map(Username::as_str) };
     for rule in policy.violations(password, &who) {
         errors.push(field, rule.to_string());
     }
@@ -37,12 +40,14 @@ pub async fn check(state: &App, policy: &PasswordPolicy, user: &User, password: 
 }
 
 /// The account's password policy.
+#[tracing::instrument(skip_all)]
 pub async fn policy_of(state: &App, user: &User) -> Result<PasswordPolicy> {
     let mut conn = state.db.conn().await?;
     Ok(security::get(&mut conn, &user.account_id).await?.password)
 }
 
 /// Checks `password` against the policy and history and hashes it (the slow part, before any transaction).
+#[tracing::instrument(skip_all)]
 pub async fn checked_hash(state: &App, user: &User, password: &Password, field: &str) -> Result<String> {
     let policy = policy_of(state, user).await?;
     check(state, &policy, user, password, field).await?;
@@ -51,6 +56,7 @@ pub async fn checked_hash(state: &App, user: &User, password: &Password, field: 
 
 /// `POST /me/password`: changes one's own password with the current one; ends every other session
 /// and lifts a "change your password" restriction from this one.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn change_own(state: &App, me: &Principal, actor: &Actor, current: Password, new: Password) -> Result<()> {
     let stored = {
         let mut conn = state.db.conn().await?;
@@ -75,10 +81,10 @@ pub async fn change_own(state: &App, me: &Principal, actor: &Actor, current: Pas
 
 /// An Administrator sets a user's password (optionally asking for a new one at next sign-in);
 /// the user's sessions end.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
 pub async fn admin_set(
-    state: &App, admin: &Admin, actor: &Actor, id: &str, password: Password, require_change: bool,
+    state: &App, admin: &Admin, actor: &Actor, id: &UserId, password: Password, require_change: bool,
 ) -> Result<UserDetail> {
-    let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let account_id = &admin.user.account_id;
     let user = {
         let mut conn = state.db.conn().await?;

@@ -15,10 +15,8 @@ use tenantry_domain::{OutgoingSms, PhoneNumber};
 use tenantry_storage::phones::{self, NewVerification};
 use tenantry_storage::{credentials, users};
 
-/// How long a verification code works.
-pub const CODE_TTL_MS: i64 = 10 * 60 * 1000;
-/// Attempts a code allows: the 6th is refused even if right.
-pub const MAX_ATTEMPTS: i64 = 5;
+pub use tenantry_domain::limits::PHONE_CODE_TTL_MS as CODE_TTL_MS;
+use tenantry_domain::limits::PHONE_CODE_ATTEMPTS as MAX_ATTEMPTS;
 
 const BAD_CODE: &str = "is wrong or has expired; ask for a new one";
 
@@ -33,6 +31,7 @@ pub fn parse_number(number: &str, country: Option<&str>) -> Result<PhoneNumber> 
 }
 
 /// Sends a code to `number`; the number counts only once verified.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn request(state: &App, me: &Principal, actor: &Actor, number: PhoneNumber) -> Result<()> {
     let now = state.now();
     state.limits.check(&format!("phone-send:{}", me.user.id), per_account::PHONE_CODE_SENT, now)?;
@@ -74,6 +73,7 @@ pub async fn request(state: &App, me: &Principal, actor: &Actor, number: PhoneNu
 }
 
 /// Checks a code; a right one makes its number the user's verified cell number.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn verify(state: &App, me: &Principal, actor: &Actor, code: &str) -> Result<String> {
     let now = state.now();
     state.limits.check(&format!("phone-check:{}", me.user.id), per_account::PHONE_CODE_CHECKED, now)?;
@@ -109,6 +109,7 @@ pub async fn verify(state: &App, me: &Principal, actor: &Actor, code: &str) -> R
 }
 
 /// A page of the account's SMS log, newest first, before the keyset position `before`.
+#[tracing::instrument(skip_all)]
 pub async fn sms_log(
     state: &App, admin: &crate::Admin, before: Option<(i64, String)>, limit: i64,
 ) -> Result<(Vec<tenantry_storage::phones::SmsLogEntry>, Option<String>)> {

@@ -22,6 +22,7 @@ pub struct Plan {
 }
 
 /// `me`'s plan (their account's) and their usage in the current billing cycle.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn plan(state: &App, me: &Principal) -> Result<Plan> {
     let mut conn = state.db.conn().await?;
     let sub = subscription(&mut conn, &me.user.account_id).await?;
@@ -56,6 +57,7 @@ pub enum Recorded {
 /// Adds reported usage to a user's current cycle. An Administrator reports for any user of the
 /// account, a user for themself. With an `Idempotency-Key`, the same report counts once; the key
 /// used again for a different report is refused (409).
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn report(state: &App, me: &Principal, key: Option<&str>, r: UsageReport) -> Result<Recorded> {
     let user_id =
         UserId::parse(&r.user_id).ok_or_else(|| Error::invalid("user_id", "is not a user of this account"))?;

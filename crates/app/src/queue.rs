@@ -7,6 +7,7 @@ use tenantry_domain::{OutgoingEmail, OutgoingSms, Password, PasswordContext, Pas
 use tenantry_storage::{Conn, outbox};
 
 /// Queues an email in the caller's transaction; call [`wake_outbox`] after the commit.
+#[tracing::instrument(skip_all)]
 pub async fn queue_email(conn: &mut Conn, account_id: Option<&str>, email: &OutgoingEmail, now: i64) -> Result<()> {
     let payload = serde_json::to_string(email).map_err(anyhow::Error::from)?;
     outbox::enqueue(conn, account_id, OutgoingEmail::KIND, &payload, now).await?;
@@ -16,6 +17,7 @@ pub async fn queue_email(conn: &mut Conn, account_id: Option<&str>, email: &Outg
 /// Queues a text message for `user` of `account_id` in the caller's transaction and writes it to
 /// the account's SMS log (`purpose`: `password_reset`, `phone_verification`…); call
 /// [`wake_outbox`] after the commit.
+#[tracing::instrument(skip_all)]
 pub async fn queue_sms(
     conn: &mut Conn, account_id: &str, user_id: &str, purpose: &str, sms: &OutgoingSms, now: i64,
 ) -> Result<()> {

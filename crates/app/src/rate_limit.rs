@@ -6,23 +6,12 @@ use crate::Error;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-const WINDOW_MS: i64 = 60_000;
+use tenantry_domain::limits::RATE_WINDOW_MS as WINDOW_MS;
 /// Keys kept at most; past that the table starts over.
 const MAX_KEYS: usize = 100_000;
 
 /// Per-account limits, per minute (per-IP limits come from configuration).
-pub mod per_account {
-    /// Password reset requests for one email.
-    pub const RESET_REQUEST: u32 = 5;
-    /// Password reset confirmations for one email.
-    pub const RESET_CONFIRM: u32 = 10;
-    /// Two-step verification codes checked for one user.
-    pub const TOTP: u32 = 10;
-    /// Verification codes sent to cell numbers for one user.
-    pub const PHONE_CODE_SENT: u32 = 5;
-    /// Cell-number verification codes checked for one user.
-    pub const PHONE_CODE_CHECKED: u32 = 10;
-}
+pub use tenantry_domain::limits::per_account;
 
 /// Counters by key.
 pub struct RateLimiter {

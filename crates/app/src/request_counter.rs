@@ -18,22 +18,22 @@ pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// API requests counted since the last flush, by (account, user).
 #[derive(Default)]
 pub struct RequestCounter {
-    pending: Mutex<HashMap<(String, String), i64>>,
+    pending: Mutex<HashMap<(AccountId, UserId), i64>>,
 }
 
 impl RequestCounter {
     /// Counts one request of `user`.
     pub fn count(&self, account_id: &AccountId, user_id: &UserId) {
         if let Ok(mut pending) = self.pending.lock() {
-            *pending.entry((account_id.to_string(), user_id.to_string())).or_insert(0) += 1;
+            *pending.entry((account_id.clone(), user_id.clone())).or_insert(0) += 1;
         }
     }
 
-    fn take(&self) -> HashMap<(String, String), i64> {
+    fn take(&self) -> HashMap<(AccountId, UserId), i64> {
         self.pending.lock().map(|mut p| std::mem::take(&mut *p)).unwrap_or_default()
     }
 
-    fn put_back(&self, counts: HashMap<(String, String), i64>) {
+    fn put_back(&self, counts: HashMap<(AccountId, UserId), i64>) {
         if let Ok(mut pending) = self.pending.lock() {
             for (k, n) in counts {
                 *pending.entry(k).or_insert(0) += n;
@@ -43,6 +43,7 @@ impl RequestCounter {
 }
 
 /// Writes the counted requests, in one transaction; on failure they wait for the next flush.
+#[tracing::instrument(skip_all)]
 pub async fn flush(state: &App) -> Result<()> {
     let counts = state.requests.take();
     if counts.is_empty() {
@@ -55,17 +56,15 @@ pub async fn flush(state: &App) -> Result<()> {
     result
 }
 
-async fn write(state: &App, counts: &HashMap<(String, String), i64>) -> Result<()> {
+async fn write(state: &App, counts: &HashMap<(AccountId, UserId), i64>) -> Result<()> {
     let now = state.now();
-    let mut cycles: HashMap<&str, i64> = HashMap::new();
+    let mut cycles: HashMap<&AccountId, i64> = HashMap::new();
     let mut tx = state.db.begin().await?;
     for ((account, user), n) in counts {
-        let cycle = match cycles.get(account.as_str()) {
+        let cycle = match cycles.get(account) {
             Some(c) => *c,
             None => {
-                let anchor = subscriptions::get(&mut tx, &AccountId::from_trusted(account.clone()))
-                    .await?
-                    .map(|s| s.cycle_start);
+                let anchor = subscriptions::get(&mut tx, account).await?.map(|s| s.cycle_start);
                 // An account deleted meanwhile has no subscription: its counts are dropped with it.
                 let Some(anchor) = anchor else { continue };
                 let c = current_cycle_start(anchor, now);
@@ -73,13 +72,14 @@ async fn write(state: &App, counts: &HashMap<(String, String), i64>) -> Result<(
                 c
             }
         };
-        usage::add(&mut tx, account, user, cycle, Metric::ApiRequests.as_str(), *n).await?;
+        usage::add(&mut tx, account.as_str(), user.as_str(), cycle, Metric::ApiRequests.as_str(), *n).await?;
     }
     tenantry_storage::commit(tx).await?;
     Ok(())
 }
 
 /// Flushes every [`FLUSH_EVERY`] until `stop`, then once more.
+#[tracing::instrument(skip_all)]
 pub async fn run_flusher(state: App, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {

@@ -14,8 +14,7 @@ use tenantry_domain::{EmailAddress, OutgoingSms, Password, SecretToken, TokenHas
 use tenantry_storage::credentials::{self, Reset};
 use tenantry_storage::sessions;
 
-/// How long a reset code or link works.
-pub const RESET_TTL_MS: i64 = 10 * 60 * 1000;
+use tenantry_domain::limits::RESET_TTL_MS;
 
 /// The stored hash of a short code, bound to the id of what it opens (so equal codes hash apart).
 pub(crate) fn sms_code_hash(reset_id: &str, code: &str) -> String {
@@ -33,6 +32,7 @@ pub(crate) fn six_digits() -> String {
 
 /// `POST /auth/password-reset`: queues a code or a link when the email belongs to a user who has
 /// a password; does nothing visible otherwise.
+#[tracing::instrument(skip_all)]
 pub async fn request(state: &App, email: &str, meta: &ClientMeta) -> Result<()> {
     let now = state.now();
     limit_ip(state, meta, now)?;
@@ -123,6 +123,7 @@ pub(crate) fn subtle_eq(a: &str, b: &str) -> bool {
 /// `POST /auth/password-reset/confirm`: every try spends one of the 5 attempts before the code is
 /// compared; a right code sets the password (policy and history checked), unlocks the user and
 /// ends their sessions.
+#[tracing::instrument(skip_all)]
 pub async fn confirm(state: &App, email: &str, code: &str, new_password: Password, meta: &ClientMeta) -> Result<()> {
     let now = state.now();
     limit_ip(state, meta, now)?;
@@ -157,12 +158,12 @@ pub async fn confirm(state: &App, email: &str, code: &str, new_password: Passwor
 }
 
 /// The email a reset link is for, if the link is open (the reset page shows it).
-pub async fn link_email(state: &App, token: &str) -> Result<String> {
+#[tracing::instrument(skip_all)]
+pub async fn link_email(state: &App, token: &str) -> Result<EmailAddress> {
     let mut conn = state.db.conn().await?;
     let reset = credentials::reset_by_hash(&mut conn, TokenHash::of(token).as_str(), state.now())
         .await?
         .ok_or(Error::NotFound)?;
-    let id = tenantry_domain::UserId::from_trusted(reset.user_id);
-    let creds = credentials::by_id(&mut conn, &id).await?.ok_or(Error::NotFound)?;
+    let creds = credentials::by_id(&mut conn, &reset.user_id).await?.ok_or(Error::NotFound)?;
     Ok(creds.user.email)
 }

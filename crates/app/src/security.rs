@@ -10,6 +10,7 @@ use tenantry_domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use tenantry_storage::security::{self, SecurityPolicies};
 
 /// The account's policies.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id()))]
 pub async fn get(state: &App, admin: &Admin) -> Result<SecurityPolicies> {
     let mut conn = state.db.conn().await?;
     Ok(security::get(&mut conn, &admin.user.account_id).await?)
@@ -43,6 +44,7 @@ pub fn policies_json(p: &SecurityPolicies) -> Value {
 
 /// Validates and stores parts of the policies, all in one transaction (one audit event); answers
 /// them all and how many users' current passwords no longer meet the password policy.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id()))]
 pub async fn update(
     state: &App, admin: &Admin, actor: &Actor, changes: Vec<PolicyChange>,
 ) -> Result<(SecurityPolicies, usize)> {
@@ -92,6 +94,7 @@ pub async fn update(
 }
 
 /// How many users' current passwords break the password policy.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id()))]
 pub async fn non_compliant_count(state: &App, admin: &Admin) -> Result<usize> {
     let mut conn = state.db.conn().await?;
     let policies = security::get(&mut conn, &admin.user.account_id).await?;
@@ -99,6 +102,7 @@ pub async fn non_compliant_count(state: &App, admin: &Admin) -> Result<usize> {
 }
 
 /// Asks every user whose password breaks the policy for a new one at their next sign-in; answers how many.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id()))]
 pub async fn require_new_passwords(state: &App, admin: &Admin, actor: &Actor) -> Result<u64> {
     let account_id = &admin.user.account_id;
     let mut tx = state.db.begin().await?;
@@ -114,6 +118,7 @@ pub async fn require_new_passwords(state: &App, admin: &Admin, actor: &Actor) ->
 
 /// The policies of `account_id`, for pages anyone with a link may see (the password rules an
 /// invitation's account sets).
+#[tracing::instrument(skip_all)]
 pub async fn of_account(state: &App, account_id: &tenantry_domain::AccountId) -> Result<SecurityPolicies> {
     let mut conn = state.db.conn().await?;
     Ok(security::get(&mut conn, account_id).await?)

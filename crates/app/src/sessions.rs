@@ -11,12 +11,14 @@ use tenantry_domain::UserId;
 use tenantry_storage::sessions::{self, SessionInfo};
 
 /// My unexpired sessions.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn list_mine(state: &App, me: &Principal) -> Result<Vec<SessionInfo>> {
     let mut conn = state.db.conn().await?;
     Ok(sessions::list_for_user(&mut conn, &me.user.id, state.now()).await?)
 }
 
 /// Ends one of my sessions; another user's session id is 404.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn revoke_mine(state: &App, me: &Principal, id: &str) -> Result<()> {
     let mut conn = state.db.conn().await?;
     if !sessions::delete_of_user(&mut conn, &me.user.id, id).await? {
@@ -27,6 +29,7 @@ pub async fn revoke_mine(state: &App, me: &Principal, id: &str) -> Result<()> {
 }
 
 /// Ends every session of mine but this one; answers how many.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn revoke_others(state: &App, me: &Principal) -> Result<u64> {
     let mut conn = state.db.conn().await?;
     let n = sessions::delete_others(&mut conn, &me.user.id, me.credential.id()).await?;
@@ -35,8 +38,8 @@ pub async fn revoke_others(state: &App, me: &Principal) -> Result<u64> {
 }
 
 /// An Administrator signs a user of their account out everywhere.
-pub async fn revoke_all_of_user(state: &App, admin: &Admin, actor: &Actor, id: &str) -> Result<()> {
-    let id = UserId::parse(id).ok_or(Error::NotFound)?;
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
+pub async fn revoke_all_of_user(state: &App, admin: &Admin, actor: &Actor, id: &UserId) -> Result<()> {
     let mut tx = state.db.begin().await?;
     tenantry_storage::users::get(&mut tx, &admin.user.account_id, &id).await?.ok_or(Error::NotFound)?;
     let n = sessions::delete_for_user(&mut tx, &id).await?;
@@ -53,8 +56,8 @@ pub async fn revoke_all_of_user(state: &App, admin: &Admin, actor: &Actor, id: &
 }
 
 /// An Administrator unlocks a locked user of their account.
-pub async fn unlock(state: &App, admin: &Admin, actor: &Actor, id: &str) -> Result<UserDetail> {
-    let id = UserId::parse(id).ok_or(Error::NotFound)?;
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
+pub async fn unlock(state: &App, admin: &Admin, actor: &Actor, id: &UserId) -> Result<UserDetail> {
     let account_id = &admin.user.account_id;
     let mut tx = state.db.begin().await?;
     let user = tenantry_storage::users::get(&mut tx, account_id, &id).await?.ok_or(Error::NotFound)?;

@@ -33,6 +33,7 @@ pub struct SubscriptionSummary {
 pub const TRIAL_PLAN: &str = "trial";
 
 /// Starts a new account's trial, with the configured seats of every product, in the caller's transaction.
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn start_trial(state: &App, conn: &mut Conn, account_id: &AccountId, now: i64) -> Result<()> {
     let seats: Vec<(&str, i64)> =
         state.config.catalog.products().iter().map(|p| (p.key.as_str(), state.config.trial_seats)).collect();
@@ -41,6 +42,7 @@ pub async fn start_trial(state: &App, conn: &mut Conn, account_id: &AccountId, n
 }
 
 /// Seats bought and assigned per catalog product.
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn summarize(
     state: &App, conn: &mut Conn, account_id: &AccountId, sub: Subscription,
 ) -> Result<SubscriptionSummary> {
@@ -59,6 +61,7 @@ pub async fn summarize(
 }
 
 /// The account's subscription and seats.
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn get(state: &App, account_id: &AccountId) -> Result<SubscriptionSummary> {
     let mut conn = state.db.conn().await?;
     let sub = subscription(&mut conn, account_id).await?;
@@ -77,8 +80,8 @@ pub struct SubscriptionChange {
 
 /// The operator changes an account's plan, status and seats. Seats never drop below those
 /// assigned (rule 1), and a subscription only becomes paid with a licensed Administrator (rule 2).
-pub async fn set(state: &App, account_id: &str, change: SubscriptionChange) -> Result<SubscriptionSummary> {
-    let account_id = AccountId::parse(account_id).ok_or(Error::NotFound)?;
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
+pub async fn set(state: &App, account_id: &AccountId, change: SubscriptionChange) -> Result<SubscriptionSummary> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
     if !accounts::lock(&mut tx, &account_id).await? {
@@ -112,6 +115,7 @@ pub async fn set(state: &App, account_id: &str, change: SubscriptionChange) -> R
 }
 
 /// A page of every account (for the operator), by creation, after the keyset position `after`.
+#[tracing::instrument(skip_all)]
 pub async fn list_accounts(
     state: &App, after: Option<(i64, String)>, limit: i64,
 ) -> Result<(Vec<stored::AccountSummary>, Option<String>)> {

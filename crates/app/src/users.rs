@@ -51,6 +51,7 @@ pub struct UserDetail {
 }
 
 /// Loads what `user` holds.
+#[tracing::instrument(skip_all)]
 pub async fn detail(conn: &mut Conn, user: User) -> Result<UserDetail> {
     let ids = [&user.id];
     let mut licenses = license_rows::of_users(conn, &user.account_id, &ids).await?;
@@ -92,6 +93,7 @@ pub fn audit_view(u: &UserDetail) -> serde_json::Value {
 }
 
 /// A page of the account's users sorted by name (keyset pagination).
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id()))]
 pub async fn list(state: &App, admin: &Admin, params: ListParams) -> Result<Page> {
     let account_id = admin.account_id();
     let limit = params.limit.unwrap_or(50);
@@ -117,6 +119,7 @@ pub struct Invite {
 }
 
 /// Adds an invited user with their licenses and queues their invitation email, in one transaction.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id()))]
 pub async fn invite(state: &App, admin: &Admin, actor: &Actor, input: Invite) -> Result<UserDetail> {
     let now = state.now();
     let account_id = &admin.user.account_id;
@@ -167,9 +170,9 @@ pub async fn invite(state: &App, admin: &Admin, actor: &Actor, input: Invite) ->
 }
 
 /// One user of the admin's account; others' users are 404.
-pub async fn get(state: &App, admin: &Admin, id: &str) -> Result<UserDetail> {
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
+pub async fn get(state: &App, admin: &Admin, id: &UserId) -> Result<UserDetail> {
     let account_id = admin.account_id();
-    let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let mut conn = state.db.conn().await?;
     let user = users::get(&mut conn, account_id, &id).await?.ok_or(Error::NotFound)?;
     detail(&mut conn, user).await
@@ -237,8 +240,8 @@ async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch
 }
 
 /// An Administrator changes a user of their account.
-pub async fn update(state: &App, admin: &Admin, actor: &Actor, id: &str, patch: ProfilePatch) -> Result<UserDetail> {
-    let id = UserId::parse(id).ok_or(Error::NotFound)?;
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
+pub async fn update(state: &App, admin: &Admin, actor: &Actor, id: &UserId, patch: ProfilePatch) -> Result<UserDetail> {
     let mut tx = state.db.begin().await?;
     // Serialises rule checks of one account across requests and nodes.
     accounts::lock(&mut tx, admin.account_id()).await?;
@@ -249,6 +252,7 @@ pub async fn update(state: &App, admin: &Admin, actor: &Actor, id: &str, patch: 
 }
 
 /// Anyone changes their own profile (never their role).
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn update_me(state: &App, me: &Principal, actor: &Actor, mut patch: ProfilePatch) -> Result<User> {
     patch.role = None;
     let mut tx = state.db.begin().await?;
@@ -306,19 +310,19 @@ async fn plan_deletion(conn: &mut Conn, admin: &Admin, id: &UserId) -> Result<De
 
 /// What deleting a user would do (or the rule that refuses it), read without taking the
 /// database's write lock: the user's page shows it on every visit.
-pub async fn preview_deletion(state: &App, admin: &Admin, id: &str) -> Result<DeletionPlan> {
-    let id = UserId::parse(id).ok_or(Error::NotFound)?;
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
+pub async fn preview_deletion(state: &App, admin: &Admin, id: &UserId) -> Result<DeletionPlan> {
     let mut conn = state.db.conn().await?;
     plan_deletion(&mut conn, admin, &id).await
 }
 
 /// Deletes a user (rule 4: their booking pages go to the heir in the same transaction), or with
 /// `dry_run` only answers what that would do.
-pub async fn delete(state: &App, admin: &Admin, actor: &Actor, id: &str, dry_run: bool) -> Result<DeletionPlan> {
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
+pub async fn delete(state: &App, admin: &Admin, actor: &Actor, id: &UserId, dry_run: bool) -> Result<DeletionPlan> {
     if dry_run {
         return preview_deletion(state, admin, id).await;
     }
-    let id = UserId::parse(id).ok_or(Error::NotFound)?;
     let account_id = admin.account_id();
     let now = state.now();
     let mut tx = state.db.begin().await?;
@@ -349,8 +353,8 @@ pub async fn delete(state: &App, admin: &Admin, actor: &Actor, id: &str, dry_run
 }
 
 /// Sends a new invitation link (the previous one stops working).
-pub async fn resend_invitation(state: &App, admin: &Admin, id: &str) -> Result<()> {
-    let id = UserId::parse(id).ok_or(Error::NotFound)?;
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
+pub async fn resend_invitation(state: &App, admin: &Admin, id: &UserId) -> Result<()> {
     let account_id = &admin.user.account_id;
     let now = state.now();
     let mut tx = state.db.begin().await?;

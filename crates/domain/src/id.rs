@@ -2,6 +2,11 @@
 
 use std::fmt;
 
+/// Text that is not an id of the expected kind (e.g. a corrupt value read back from storage).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid {0}")]
+pub struct InvalidId(pub &'static str);
+
 macro_rules! prefixed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
@@ -24,14 +29,22 @@ macro_rules! prefixed_id {
                     .then(|| Self(s.to_owned()))
             }
 
-            /// Wraps an id read back from storage.
-            pub fn from_trusted(s: String) -> Self {
-                Self(s)
-            }
-
             /// The id as text.
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(s: String) -> Result<Self, InvalidId> {
+                Self::parse(&s).ok_or(InvalidId(stringify!($name)))
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
             }
         }
 

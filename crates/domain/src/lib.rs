@@ -26,7 +26,7 @@ pub mod username;
 
 pub use email::EmailAddress;
 pub use error::{FieldError, ValidationErrors};
-pub use id::{AccountId, AuditEventId, BookingPageId, EventId, InvitationId, SessionId, UserId};
+pub use id::{AccountId, AuditEventId, BookingPageId, EventId, InvalidId, InvitationId, SessionId, UserId};
 pub use lockout::LockoutPolicy;
 pub use message::{OutgoingEmail, OutgoingSms};
 pub use name::{AccountName, PageName, PersonName};
@@ -43,3 +43,28 @@ pub use token::{SecretToken, TokenHash};
 pub use username::Username;
 
 pub use limits::{INVITATION_TTL_MS, SESSION_MAX_AGE_MS};
+
+/// Validated text types travel as their text: in JSON, and from a database column (which
+/// `TryFrom<String>` parses again, so a corrupt value is an error instead of a wrong answer).
+macro_rules! text_type {
+    ($($t:ty),* $(,)?) => {$(
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl TryFrom<String> for $t {
+            type Error = InvalidText;
+            fn try_from(s: String) -> Result<Self, InvalidText> {
+                Self::parse(&s).map_err(|e| InvalidText(e.to_string()))
+            }
+        }
+    )*};
+}
+
+/// Text read back that no longer parses as its type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stored text is not valid: {0}")]
+pub struct InvalidText(pub String);
+
+text_type!(EmailAddress, PersonName, AccountName, PageName, Username, TimeZoneName, Slug);

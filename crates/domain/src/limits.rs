@@ -21,7 +21,7 @@ pub const PHONE_CODE_ATTEMPTS: i64 = 5;
 /// Length of a TOTP step, in seconds (RFC 6238).
 pub const TOTP_STEP_SECONDS: u64 = 30;
 /// TOTP steps accepted before and after the current one (clock drift).
-pub const TOTP_SKEW_STEPS: u8 = 1;
+pub const TOTP_SKEW_STEPS: u16 = 1;
 /// Recovery codes issued with an authenticator.
 pub const RECOVERY_CODES: usize = 10;
 /// How often a session's or API key's last use is written at most (busy clients do not write on every request).

@@ -7,14 +7,17 @@ use tenantry_domain::{AccountId, AccountName};
 /// An account as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Account {
-    pub id: String,
-    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub id: AccountId,
+    #[sqlx(try_from = "String")]
+    pub name: AccountName,
     pub compliance_bcc_email: Option<String>,
     pub partner_referral_code: Option<String>,
     pub created_at: i64,
 }
 
 /// Creates an account.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %id))]
 pub async fn insert(conn: &mut AnyConnection, id: &AccountId, name: &AccountName, now: i64) -> Result<()> {
     sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(id.as_str())
@@ -27,6 +30,7 @@ pub async fn insert(conn: &mut AnyConnection, id: &AccountId, name: &AccountName
 }
 
 /// Reads one account.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %id))]
 pub async fn get(conn: &mut AnyConnection, id: &AccountId) -> Result<Option<Account>> {
     Ok(sqlx::query_as(
         "SELECT id, name, compliance_bcc_email, partner_referral_code, created_at FROM accounts WHERE id = $1",
@@ -39,11 +43,13 @@ pub async fn get(conn: &mut AnyConnection, id: &AccountId) -> Result<Option<Acco
 /// Takes the account's row lock for the rest of the transaction, so concurrent changes that check
 /// an account-wide rule (last Administrator, seats) run one after another. Portable: a no-op update
 /// locks the row on PostgreSQL; SQLite transactions already hold the write lock.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %id))]
 pub async fn lock(conn: &mut AnyConnection, id: &AccountId) -> Result<bool> {
     crate::changed_one(conn, sqlx::query("UPDATE accounts SET id = id WHERE id = $1").bind(id.as_str())).await
 }
 
 /// Deletes an account; every row that names it goes with it (foreign keys cascade).
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %id))]
 pub async fn delete(conn: &mut AnyConnection, id: &AccountId) -> Result<bool> {
     crate::changed_one(conn, sqlx::query("DELETE FROM accounts WHERE id = $1").bind(id.as_str())).await
 }
@@ -59,6 +65,7 @@ pub struct AccountChange<'a> {
 }
 
 /// Applies an account change.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %id))]
 pub async fn update(conn: &mut AnyConnection, id: &AccountId, c: &AccountChange<'_>) -> Result<bool> {
     crate::changed_one(
         conn,

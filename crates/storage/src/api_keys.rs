@@ -15,6 +15,7 @@ pub struct ApiKey {
 }
 
 /// Stores a user's key, replacing the one they had.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, user_id = %user_id))]
 pub async fn replace(
     conn: &mut AnyConnection, account_id: &AccountId, user_id: &UserId, prefix: &str, hash: &TokenHash, now: i64,
 ) -> Result<String> {
@@ -34,6 +35,7 @@ pub async fn replace(
 }
 
 /// The user's key, if they have one.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn of_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<Option<ApiKey>> {
     Ok(sqlx::query_as("SELECT id, prefix, created_at, last_used_at FROM user_api_keys WHERE user_id = $1")
         .bind(user_id.as_str())
@@ -42,6 +44,7 @@ pub async fn of_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<Optio
 }
 
 /// Revokes the user's key; `false` when there was none.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn delete(conn: &mut AnyConnection, user_id: &UserId) -> Result<bool> {
     Ok(sqlx::query("DELETE FROM user_api_keys WHERE user_id = $1")
         .bind(user_id.as_str())
@@ -76,6 +79,7 @@ const FIND_BY_HASH: &str = concat!(
 );
 
 /// The key whose secret hashes to `hash`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_hash(conn: &mut AnyConnection, hash: &TokenHash) -> Result<Option<KeyUser>> {
     let row: Option<KeyUserRow> = sqlx::query_as(FIND_BY_HASH).bind(hash.as_str()).fetch_optional(conn).await?;
     row.map(|r| {
@@ -85,6 +89,7 @@ pub async fn find_by_hash(conn: &mut AnyConnection, hash: &TokenHash) -> Result<
 }
 
 /// Records a use; callers throttle this.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn touch(conn: &mut AnyConnection, key_id: &str, now: i64) -> Result<()> {
     sqlx::query("UPDATE user_api_keys SET last_used_at = $1 WHERE id = $2")
         .bind(now)

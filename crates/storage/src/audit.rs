@@ -23,6 +23,7 @@ pub struct NewAuditEvent<'a> {
 }
 
 /// Appends an event.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut AnyConnection, e: &NewAuditEvent<'_>) -> Result<AuditEventId> {
     let id = AuditEventId::generate();
     sqlx::query(
@@ -78,6 +79,7 @@ const LIST: &str = "SELECT id, actor_id, action, target_type, target_id, before_
      ORDER BY created_at DESC, id DESC LIMIT $9";
 
 /// One page of an account's log, newest first.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn list(conn: &mut AnyConnection, account_id: &AccountId, q: &AuditQuery) -> Result<Vec<AuditEvent>> {
     let (before_at, before_id) = q.before.clone().unwrap_or_default();
     Ok(sqlx::query_as(LIST)
@@ -95,6 +97,7 @@ pub async fn list(conn: &mut AnyConnection, account_id: &AccountId, q: &AuditQue
 }
 
 /// Every event a user made or that is about them, newest first (at most `limit`).
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn about_user(
     conn: &mut AnyConnection, account_id: &AccountId, user_id: &str, limit: i64,
 ) -> Result<Vec<AuditEvent>> {

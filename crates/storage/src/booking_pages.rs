@@ -8,7 +8,7 @@ use tenantry_domain::{AccountId, BookingPageId, UserId};
 #[derive(Debug, Clone, PartialEq)]
 pub struct BookingPage {
     pub id: String,
-    pub owner_id: String,
+    pub owner_id: UserId,
     pub name: String,
     pub slug: String,
     pub enabled: bool,
@@ -19,7 +19,8 @@ pub struct BookingPage {
 #[derive(sqlx::FromRow)]
 struct Row {
     id: String,
-    owner_id: String,
+    #[sqlx(try_from = "String")]
+    owner_id: UserId,
     name: String,
     slug: String,
     enabled: i64,
@@ -54,6 +55,7 @@ pub struct NewBookingPage<'a> {
 }
 
 /// Creates a page; a taken slug answers `Conflict { field: "slug" }`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut AnyConnection, p: NewBookingPage<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO booking_pages (id, account_id, owner_id, name, slug, enabled, disabled_reason, created_at, updated_at) \
@@ -74,6 +76,7 @@ pub async fn insert(conn: &mut AnyConnection, p: NewBookingPage<'_>) -> Result<(
 }
 
 /// One page of an account; another account's page is `None`.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn get(conn: &mut AnyConnection, account_id: &AccountId, id: &str) -> Result<Option<BookingPage>> {
     const Q: &str = "SELECT id, owner_id, name, slug, enabled, disabled_reason, created_at FROM booking_pages WHERE id = $1 AND account_id = $2";
     let row: Option<Row> = sqlx::query_as(Q).bind(id).bind(account_id.as_str()).fetch_optional(conn).await?;
@@ -81,6 +84,7 @@ pub async fn get(conn: &mut AnyConnection, account_id: &AccountId, id: &str) -> 
 }
 
 /// An account's pages (only `owner`'s when given), oldest first, after the keyset position `after`.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn list(
     conn: &mut AnyConnection, account_id: &AccountId, owner: Option<&UserId>, after: Option<(i64, String)>, limit: i64,
 ) -> Result<Vec<BookingPage>> {
@@ -101,6 +105,7 @@ pub async fn list(
 }
 
 /// Every page a user owns, oldest first.
+#[tracing::instrument(level = "debug", skip_all, fields(owner_id = %owner))]
 pub async fn of_owner(conn: &mut AnyConnection, owner: &UserId) -> Result<Vec<BookingPage>> {
     let rows: Vec<Row> =
         sqlx::query_as("SELECT id, owner_id, name, slug, enabled, disabled_reason, created_at FROM booking_pages WHERE owner_id = $1 ORDER BY created_at, id")
@@ -120,6 +125,7 @@ pub struct PageChange<'a> {
 }
 
 /// Applies a change; a taken slug answers `Conflict { field: "slug" }`.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn update(
     conn: &mut AnyConnection, account_id: &AccountId, id: &str, c: &PageChange<'_>, now: i64,
 ) -> Result<bool> {
@@ -147,6 +153,7 @@ pub async fn update(
 }
 
 /// Deletes a page of an account.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn delete(conn: &mut AnyConnection, account_id: &AccountId, id: &str) -> Result<bool> {
     changed_one(
         conn,
@@ -156,6 +163,7 @@ pub async fn delete(conn: &mut AnyConnection, account_id: &AccountId, id: &str) 
 }
 
 /// Disables every enabled page of `owner` with `reason`; answers the pages it disabled.
+#[tracing::instrument(level = "debug", skip_all, fields(owner_id = %owner))]
 pub async fn disable_all_of(
     conn: &mut AnyConnection, owner: &UserId, reason: &str, now: i64,
 ) -> Result<Vec<BookingPage>> {
@@ -170,6 +178,7 @@ pub async fn disable_all_of(
 }
 
 /// Gives every page of `from` to `to`; answers the pages moved (as they were).
+#[tracing::instrument(level = "debug", skip_all, fields(from_id = %from, to_id = %to))]
 pub async fn transfer_all(conn: &mut AnyConnection, from: &UserId, to: &UserId, now: i64) -> Result<Vec<BookingPage>> {
     let pages = of_owner(conn, from).await?;
     sqlx::query("UPDATE booking_pages SET owner_id = $1, updated_at = $2 WHERE owner_id = $3")

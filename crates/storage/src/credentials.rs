@@ -54,6 +54,7 @@ macro_rules! credential_columns {
 }
 
 /// A user's credentials, found by email (any case).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_email(conn: &mut AnyConnection, email: &EmailAddress) -> Result<Option<Credentials>> {
     const Q: &str = concat!("SELECT ", user_columns!(), credential_columns!(), " WHERE u.email_normalized = $1");
     let row: Option<CredentialsRow> = sqlx::query_as(Q).bind(email.normalized()).fetch_optional(conn).await?;
@@ -61,6 +62,7 @@ pub async fn by_email(conn: &mut AnyConnection, email: &EmailAddress) -> Result<
 }
 
 /// A user's credentials, by id.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn by_id(conn: &mut AnyConnection, id: &UserId) -> Result<Option<Credentials>> {
     const Q: &str = concat!("SELECT ", user_columns!(), credential_columns!(), " WHERE u.id = $1");
     let row: Option<CredentialsRow> = sqlx::query_as(Q).bind(id.as_str()).fetch_optional(conn).await?;
@@ -70,6 +72,7 @@ pub async fn by_id(conn: &mut AnyConnection, id: &UserId) -> Result<Option<Crede
 /// Counts one failed sign-in of an active user in one conditional statement, locking them when the
 /// count reaches `threshold` (0: never lock). Answers the new count and whether the user is now
 /// locked; `None` when the user was not active (already locked), so nothing was counted.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn record_failure(
     conn: &mut AnyConnection, id: &UserId, threshold: i64, now: i64,
 ) -> Result<Option<(i64, bool)>> {
@@ -84,6 +87,7 @@ pub async fn record_failure(
 
 /// Counts a failed sign-in for an email without an active user, never past `threshold`;
 /// `None` when the count had already reached it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_unknown_failure(
     conn: &mut AnyConnection, email_normalized: &str, threshold: i64, now: i64,
 ) -> Result<Option<i64>> {
@@ -94,6 +98,7 @@ pub async fn record_unknown_failure(
 }
 
 /// Failed sign-ins counted for an email without an active user.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unknown_failures(conn: &mut AnyConnection, email_normalized: &str) -> Result<i64> {
     let n: Option<i64> = sqlx::query_scalar("SELECT failed_attempts FROM sign_in_failures WHERE email_normalized = $1")
         .bind(email_normalized)
@@ -103,6 +108,7 @@ pub async fn unknown_failures(conn: &mut AnyConnection, email_normalized: &str) 
 }
 
 /// Failed attempts counted for a user.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn failures(conn: &mut AnyConnection, id: &UserId) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT failed_attempts FROM users WHERE id = $1")
         .bind(id.as_str())
@@ -112,6 +118,7 @@ pub async fn failures(conn: &mut AnyConnection, id: &UserId) -> Result<i64> {
 }
 
 /// A successful sign-in: resets the counter; `false` when the user was locked meanwhile.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn record_success(conn: &mut AnyConnection, id: &UserId, now: i64) -> Result<bool> {
     changed_one(
         conn,
@@ -123,6 +130,7 @@ pub async fn record_success(conn: &mut AnyConnection, id: &UserId, now: i64) -> 
 }
 
 /// Unlocks a locked user of an account; `false` when they were not locked.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, id = %id))]
 pub async fn unlock(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId, now: i64) -> Result<bool> {
     changed_one(
         conn,
@@ -135,6 +143,7 @@ pub async fn unlock(conn: &mut AnyConnection, account_id: &AccountId, id: &UserI
 }
 
 /// The hashes of the user's last `n` passwords, newest first (the current one included).
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn recent_password_hashes(conn: &mut AnyConnection, id: &UserId, n: u32) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
@@ -150,6 +159,7 @@ const HISTORY_KEPT: i64 = tenantry_domain::password::MAX_HISTORY as i64;
 
 /// Sets a user's password: the hash, its profile and time, into the history; clears the counter and
 /// any lock or pending change request. `must_change` asks for a new one at next sign-in (admin-set).
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_password(
     conn: &mut AnyConnection, id: &UserId, hash: &str, profile: PasswordProfile, must_change: bool, now: i64,
 ) -> Result<bool> {
@@ -188,6 +198,7 @@ pub async fn set_password(
 }
 
 /// Records the length and classes of a password that predates profiles (seen at sign-in).
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn fill_profile(conn: &mut AnyConnection, id: &UserId, profile: PasswordProfile) -> Result<()> {
     sqlx::query(
         "UPDATE users SET password_length = $1, password_classes = $2 WHERE id = $3 AND password_length IS NULL",
@@ -201,6 +212,7 @@ pub async fn fill_profile(conn: &mut AnyConnection, id: &UserId, profile: Passwo
 }
 
 /// Sets the user's cell number and whether it is verified.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_phone(conn: &mut AnyConnection, id: &UserId, number: Option<&str>, verified: bool) -> Result<bool> {
     changed_one(
         conn,
@@ -216,7 +228,8 @@ pub async fn set_phone(conn: &mut AnyConnection, id: &UserId, number: Option<&st
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Reset {
     pub id: String,
-    pub user_id: String,
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
     pub channel: String,
     pub code_hash: String,
     pub attempts: i64,
@@ -226,6 +239,7 @@ pub struct Reset {
 pub use tenantry_domain::limits::RESET_ATTEMPTS;
 
 /// Starts a password reset, ending any earlier open one of the user.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn insert_reset(
     conn: &mut AnyConnection, id: &str, user_id: &UserId, channel: &str, code_hash: &str, now: i64, expires_at: i64,
 ) -> Result<()> {
@@ -247,6 +261,7 @@ pub async fn insert_reset(
 }
 
 /// The user's open reset (unused, unexpired), if any.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn open_reset(conn: &mut AnyConnection, user_id: &UserId, now: i64) -> Result<Option<Reset>> {
     Ok(sqlx::query_as(
         "SELECT id, user_id, channel, code_hash, attempts FROM password_resets WHERE user_id = $1 AND used_at IS NULL AND expires_at > $2 \
@@ -259,6 +274,7 @@ pub async fn open_reset(conn: &mut AnyConnection, user_id: &UserId, now: i64) ->
 }
 
 /// The open reset behind an emailed link (its token's hash).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reset_by_hash(conn: &mut AnyConnection, code_hash: &str, now: i64) -> Result<Option<Reset>> {
     Ok(sqlx::query_as(
         "SELECT id, user_id, channel, code_hash, attempts FROM password_resets WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 AND attempts < $3",
@@ -271,6 +287,7 @@ pub async fn reset_by_hash(conn: &mut AnyConnection, code_hash: &str, now: i64) 
 }
 
 /// Spends one attempt of a reset; `false` when none is left (or it was used), whatever the code.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn spend_reset_attempt(conn: &mut AnyConnection, id: &str) -> Result<bool> {
     changed_one(
         conn,
@@ -284,6 +301,7 @@ pub async fn spend_reset_attempt(conn: &mut AnyConnection, id: &str) -> Result<b
 }
 
 /// Marks a reset used; `false` when it already was (single use under races).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn use_reset(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
     changed_one(
         conn,
@@ -293,6 +311,7 @@ pub async fn use_reset(conn: &mut AnyConnection, id: &str, now: i64) -> Result<b
 }
 
 /// Stores a not-yet-confirmed TOTP seed (encrypted); refused (`false`) while one is enabled.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_pending_totp(conn: &mut AnyConnection, id: &UserId, encrypted_secret: &str) -> Result<bool> {
     changed_one(
         conn,
@@ -304,6 +323,7 @@ pub async fn set_pending_totp(conn: &mut AnyConnection, id: &UserId, encrypted_s
 }
 
 /// Turns TOTP on after the first code was checked.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn enable_totp(conn: &mut AnyConnection, id: &UserId) -> Result<bool> {
     changed_one(
         conn,
@@ -314,6 +334,7 @@ pub async fn enable_totp(conn: &mut AnyConnection, id: &UserId) -> Result<bool> 
 }
 
 /// Turns TOTP off and forgets the seed and the recovery codes.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn disable_totp(conn: &mut AnyConnection, id: &UserId) -> Result<()> {
     sqlx::query("UPDATE users SET totp_enabled = 0, totp_secret = NULL, totp_last_step = NULL WHERE id = $1")
         .bind(id.as_str())
@@ -324,6 +345,7 @@ pub async fn disable_totp(conn: &mut AnyConnection, id: &UserId) -> Result<()> {
 }
 
 /// Accepts a TOTP time step once: `false` when this step (or a later one) was already used.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn accept_totp_step(conn: &mut AnyConnection, id: &UserId, step: i64) -> Result<bool> {
     changed_one(
         conn,
@@ -337,6 +359,7 @@ pub async fn accept_totp_step(conn: &mut AnyConnection, id: &UserId, step: i64) 
 }
 
 /// Replaces the user's recovery codes with these hashes.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn replace_recovery_codes(conn: &mut AnyConnection, id: &UserId, hashes: &[String]) -> Result<()> {
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(id.as_str()).execute(&mut *conn).await?;
     for h in hashes {
@@ -351,6 +374,7 @@ pub async fn replace_recovery_codes(conn: &mut AnyConnection, id: &UserId, hashe
 }
 
 /// Uses a recovery code once; `false` when it is unknown or used.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn use_recovery_code(conn: &mut AnyConnection, id: &UserId, hash: &str, now: i64) -> Result<bool> {
     changed_one(
         conn,

@@ -2,9 +2,10 @@
 
 use crate::{Result, changed_one};
 use sqlx::AnyConnection;
-use tenantry_domain::{AccountId, EmailAddress, TokenHash, UserId};
+use tenantry_domain::{AccountId, EmailAddress, PersonName, TokenHash, UserId};
 
 /// Stores a pending change, revoking the user's earlier ones (only the newest link works).
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, user_id = %user_id))]
 pub async fn insert(
     conn: &mut AnyConnection, account_id: &AccountId, user_id: &UserId, new_email: &EmailAddress, hash: &TokenHash,
     now: i64, expires_at: i64,
@@ -34,15 +35,21 @@ pub async fn insert(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OpenEmailChange {
     pub id: String,
-    pub account_id: String,
-    pub user_id: String,
-    pub new_email: String,
-    pub old_email: String,
-    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub account_id: AccountId,
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
+    #[sqlx(try_from = "String")]
+    pub new_email: EmailAddress,
+    #[sqlx(try_from = "String")]
+    pub old_email: EmailAddress,
+    #[sqlx(try_from = "String")]
+    pub name: PersonName,
     pub expires_at: i64,
 }
 
 /// The open change whose token hashes to `hash`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_open(conn: &mut AnyConnection, hash: &TokenHash, now: i64) -> Result<Option<OpenEmailChange>> {
     const Q: &str = "SELECT c.id, c.account_id, c.user_id, c.new_email, u.email AS old_email, u.name, c.expires_at \
          FROM email_changes c JOIN users u ON u.id = c.user_id \
@@ -51,6 +58,7 @@ pub async fn find_open(conn: &mut AnyConnection, hash: &TokenHash, now: i64) -> 
 }
 
 /// Marks a change used; `false` if it was used (or replaced) first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_used(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
     changed_one(
         conn,

@@ -6,6 +6,7 @@ use sqlx::AnyConnection;
 use tenantry_domain::{AccountId, EventId};
 
 /// Appends an event of `event_type` with its `data`.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn insert(
     conn: &mut AnyConnection, account_id: &AccountId, event_type: &str, data: &serde_json::Value, now: i64,
 ) -> Result<EventId> {
@@ -32,6 +33,7 @@ pub struct Event {
 }
 
 /// An account's events of `event_type` (all types when empty), oldest first.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn list(
     conn: &mut AnyConnection, account_id: &AccountId, event_type: &str, limit: i64,
 ) -> Result<Vec<Event>> {

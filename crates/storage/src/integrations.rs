@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use tenantry_domain::{AccountId, UserId};
 
 /// Records that a user connected `name`; `false` when it was already recorded.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, user_id = %user_id))]
 pub async fn insert(
     conn: &mut AnyConnection, account_id: &AccountId, user_id: &UserId, name: &str, now: i64,
 ) -> Result<bool> {
@@ -21,6 +22,7 @@ pub async fn insert(
 }
 
 /// Forgets a connection; `false` when there was none.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn delete(conn: &mut AnyConnection, user_id: &UserId, name: &str) -> Result<bool> {
     let done = sqlx::query("DELETE FROM user_integrations WHERE user_id = $1 AND name = $2")
         .bind(user_id.as_str())
@@ -31,6 +33,7 @@ pub async fn delete(conn: &mut AnyConnection, user_id: &UserId, name: &str) -> R
 }
 
 /// What each of `users` (of `account_id`) has connected.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn of_users(
     conn: &mut AnyConnection, account_id: &AccountId, users: &[&UserId],
 ) -> Result<HashMap<String, Vec<String>>> {

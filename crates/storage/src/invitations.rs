@@ -2,9 +2,10 @@
 
 use crate::{Result, StoreError, changed_one};
 use sqlx::AnyConnection;
-use tenantry_domain::{AccountId, InvitationId, TokenHash, UserId};
+use tenantry_domain::{AccountId, AccountName, EmailAddress, InvitationId, PersonName, TokenHash, UserId};
 
 /// Stores a new invitation for an invited user.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, user_id = %user_id))]
 pub async fn insert(
     conn: &mut AnyConnection, id: &InvitationId, account_id: &AccountId, user_id: &UserId, hash: &TokenHash, now: i64,
     expires_at: i64,
@@ -23,6 +24,7 @@ pub async fn insert(
 }
 
 /// Invalidates every open invitation of a user (a re-send makes the old link useless).
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn revoke_for_user(conn: &mut AnyConnection, user_id: &UserId, now: i64) -> Result<()> {
     sqlx::query("UPDATE invitations SET revoked_at = $1 WHERE user_id = $2 AND used_at IS NULL AND revoked_at IS NULL")
         .bind(now)
@@ -36,15 +38,21 @@ pub async fn revoke_for_user(conn: &mut AnyConnection, user_id: &UserId, now: i6
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OpenInvitation {
     pub id: String,
-    pub user_id: String,
-    pub account_id: String,
-    pub account_name: String,
-    pub email: String,
-    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub user_id: UserId,
+    #[sqlx(try_from = "String")]
+    pub account_id: AccountId,
+    #[sqlx(try_from = "String")]
+    pub account_name: AccountName,
+    #[sqlx(try_from = "String")]
+    pub email: EmailAddress,
+    #[sqlx(try_from = "String")]
+    pub name: PersonName,
     pub expires_at: i64,
 }
 
 /// The invitation whose token hashes to `hash`, if unused, unrevoked, unexpired and its user still invited.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_open(conn: &mut AnyConnection, hash: &TokenHash, now: i64) -> Result<Option<OpenInvitation>> {
     const Q: &str = "SELECT i.id, i.user_id, i.account_id, a.name AS account_name, u.email, u.name, i.expires_at \
          FROM invitations i JOIN users u ON u.id = i.user_id JOIN accounts a ON a.id = i.account_id \
@@ -53,6 +61,7 @@ pub async fn find_open(conn: &mut AnyConnection, hash: &TokenHash, now: i64) -> 
 }
 
 /// Marks an invitation used; `false` if someone else used it first (single use under races).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_used(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
     changed_one(
         conn,

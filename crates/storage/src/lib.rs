@@ -77,6 +77,18 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// A value read back that no longer parses as its type: an error, never a wrong answer.
+    pub fn corrupt(what: &str) -> Self {
+        StoreError::Database(sqlx::Error::Decode(format!("{what} holds an invalid value").into()))
+    }
+}
+
+/// Parses ids read back from storage, a corrupt one being an error.
+pub(crate) fn ids<T: TryFrom<String>>(raw: Vec<String>, what: &str) -> Result<Vec<T>> {
+    raw.into_iter().map(|s| T::try_from(s).map_err(|_| StoreError::corrupt(what))).collect()
+}
+
 /// Result of storage calls.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -181,6 +193,7 @@ pub(crate) fn flag(b: bool) -> i64 {
 }
 
 /// Runs a statement that must change exactly one row; `false` when it changed none.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn changed_one(
     conn: &mut AnyConnection, q: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
 ) -> Result<bool> {
@@ -189,6 +202,7 @@ pub(crate) async fn changed_one(
 }
 
 /// Commits a transaction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn commit(tx: Tx) -> Result<()> {
     tx.commit().await?;
     Ok(())
@@ -196,6 +210,7 @@ pub async fn commit(tx: Tx) -> Result<()> {
 
 /// Runs `sql`, whose `{ids}` stands for the list of user ids, with `$1` bound to the account.
 /// Only placeholders are spliced into the text; every value is bound.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn fetch_for_ids<T>(
     conn: &mut AnyConnection, sql: &'static str, account_id: &tenantry_domain::AccountId,
     ids: &[&tenantry_domain::UserId],

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use tenantry_domain::{AccountId, UserId};
 
 /// Assigns `product` to a user; `false` when they already hold it.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, user_id = %user_id))]
 pub async fn insert(
     conn: &mut AnyConnection, account_id: &AccountId, user_id: &UserId, product: &str, now: i64,
 ) -> Result<bool> {
@@ -21,6 +22,7 @@ pub async fn insert(
 }
 
 /// Unassigns `product` from a user; `false` when they did not hold it.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn delete(conn: &mut AnyConnection, user_id: &UserId, product: &str) -> Result<bool> {
     let done = sqlx::query("DELETE FROM licenses WHERE user_id = $1 AND product = $2")
         .bind(user_id.as_str())
@@ -31,6 +33,7 @@ pub async fn delete(conn: &mut AnyConnection, user_id: &UserId, product: &str) -
 }
 
 /// The products a user holds, by name.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn of_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar("SELECT product FROM licenses WHERE user_id = $1 ORDER BY product")
         .bind(user_id.as_str())
@@ -39,6 +42,7 @@ pub async fn of_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<Vec<S
 }
 
 /// The products each of `users` holds (users of `account_id` only), by product name.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn of_users(
     conn: &mut AnyConnection, account_id: &AccountId, users: &[&UserId],
 ) -> Result<HashMap<String, Vec<String>>> {
@@ -57,6 +61,7 @@ pub async fn of_users(
 }
 
 /// How many licenses of each product the account has assigned.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn assigned_counts(conn: &mut AnyConnection, account_id: &AccountId) -> Result<Vec<(String, i64)>> {
     Ok(sqlx::query_as("SELECT product, COUNT(*) FROM licenses WHERE account_id = $1 GROUP BY product ORDER BY product")
         .bind(account_id.as_str())
@@ -65,6 +70,7 @@ pub async fn assigned_counts(conn: &mut AnyConnection, account_id: &AccountId) -
 }
 
 /// How many licenses of `product` the account has assigned.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn assigned(conn: &mut AnyConnection, account_id: &AccountId, product: &str) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM licenses WHERE account_id = $1 AND product = $2")
         .bind(account_id.as_str())
@@ -74,6 +80,7 @@ pub async fn assigned(conn: &mut AnyConnection, account_id: &AccountId, product:
 }
 
 /// How many Administrators other than `except` hold at least one license.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, except_id = %except))]
 pub async fn licensed_administrators_except(
     conn: &mut AnyConnection, account_id: &AccountId, except: &UserId,
 ) -> Result<i64> {
@@ -88,6 +95,7 @@ pub async fn licensed_administrators_except(
 }
 
 /// How many Administrators hold at least one license.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn licensed_administrators(conn: &mut AnyConnection, account_id: &AccountId) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM users u WHERE u.account_id = $1 AND u.role = 'administrator' \

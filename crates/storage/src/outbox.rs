@@ -5,6 +5,7 @@ use crate::{Backend, Db, Result};
 use sqlx::AnyConnection;
 
 /// Queues a message (`kind` tells the worker how to send `payload`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn enqueue(
     conn: &mut AnyConnection, account_id: Option<&str>, kind: &str, payload: &str, now: i64,
 ) -> Result<String> {
@@ -43,6 +44,7 @@ const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = 'running', locked_until
      RETURNING id, kind, payload, attempts";
 
 /// Claims the next due message for `lease_ms`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim(db: &Db, now: i64, lease_ms: i64) -> Result<Option<Claimed>> {
     let sql = match db.backend() {
         Backend::Sqlite => CLAIM_SQLITE,
@@ -54,6 +56,7 @@ pub async fn claim(db: &Db, now: i64, lease_ms: i64) -> Result<Option<Claimed>> 
 
 /// Marks a message delivered and erases its payload: an email body may hold a sign-in link,
 /// and secrets must not outlive their delivery in the database.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_sent(db: &Db, id: &str, now: i64) -> Result<()> {
     let mut conn = db.conn().await?;
     sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL, payload = '' WHERE id = $2")
@@ -65,6 +68,7 @@ pub async fn mark_sent(db: &Db, id: &str, now: i64) -> Result<()> {
 }
 
 /// Records a failed attempt: queued again at `retry_at`, or dead when `retry_at` is `None`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_failed(db: &Db, id: &str, error: &str, retry_at: Option<i64>) -> Result<()> {
     let mut conn = db.conn().await?;
     let (status, run_at) = match retry_at {
@@ -82,6 +86,7 @@ pub async fn mark_failed(db: &Db, id: &str, error: &str, retry_at: Option<i64>) 
 }
 
 /// How many messages still hold a payload in `status`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn payloads_kept(db: &Db, status: &str) -> Result<i64> {
     let mut conn = db.conn().await?;
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = $1 AND payload <> ''")
@@ -91,6 +96,7 @@ pub async fn payloads_kept(db: &Db, status: &str) -> Result<i64> {
 }
 
 /// How many messages are in each state (for metrics and tests).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>> {
     let mut conn = db.conn().await?;
     Ok(sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status ORDER BY status")

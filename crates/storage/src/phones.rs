@@ -17,6 +17,7 @@ pub struct NewVerification<'a> {
 }
 
 /// Stores a pending verification, revoking the user's earlier ones (only the newest code works).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut AnyConnection, v: &NewVerification<'_>) -> Result<()> {
     let NewVerification { id, account_id, user_id, number, code_hash, now, expires_at } = v;
     sqlx::query(
@@ -49,6 +50,7 @@ pub struct Pending {
 }
 
 /// The user's open verification (not used, revoked or expired).
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn open(conn: &mut AnyConnection, user_id: &UserId, now: i64) -> Result<Option<Pending>> {
     Ok(sqlx::query_as(
         "SELECT id, number, code_hash, attempts FROM phone_verifications \
@@ -61,6 +63,7 @@ pub async fn open(conn: &mut AnyConnection, user_id: &UserId, now: i64) -> Resul
 }
 
 /// Spends one of the `max` attempts, atomically; `false` when none is left.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn spend_attempt(conn: &mut AnyConnection, id: &str, max: i64) -> Result<bool> {
     changed_one(
         conn,
@@ -70,6 +73,7 @@ pub async fn spend_attempt(conn: &mut AnyConnection, id: &str, max: i64) -> Resu
 }
 
 /// Marks a verification used; `false` if it was used or replaced first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_used(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool> {
     changed_one(
         conn,
@@ -93,6 +97,7 @@ pub struct SmsLogEntry {
 }
 
 /// Records an SMS sent on the account's behalf.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn log_sms(
     conn: &mut AnyConnection, account_id: &str, user_id: Option<&str>, to: &str, purpose: &str, now: i64,
 ) -> Result<()> {
@@ -111,6 +116,7 @@ pub async fn log_sms(
 }
 
 /// The account's SMS log, newest first, before the keyset position `before`.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn sms_log(
     conn: &mut AnyConnection, account_id: &AccountId, before: Option<(i64, String)>, limit: i64,
 ) -> Result<Vec<SmsLogEntry>> {
@@ -129,6 +135,7 @@ pub async fn sms_log(
 }
 
 /// The SMS sent to or for a user, newest first.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn sms_of_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<Vec<SmsLogEntry>> {
     Ok(sqlx::query_as("SELECT id, user_id, to_number, purpose, created_at FROM sms_log WHERE user_id = $1 ORDER BY created_at DESC, id DESC")
         .bind(user_id.as_str())

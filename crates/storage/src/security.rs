@@ -68,6 +68,7 @@ macro_rules! policy_columns {
 }
 
 /// The account's policies (defaults when never set).
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn get(conn: &mut AnyConnection, account_id: &AccountId) -> Result<SecurityPolicies> {
     const Q: &str = concat!("SELECT ", policy_columns!(), " FROM security_policies p WHERE p.account_id = $1");
     let row: Option<PolicyRow> = sqlx::query_as(Q).bind(account_id.as_str()).fetch_optional(conn).await?;
@@ -75,6 +76,7 @@ pub async fn get(conn: &mut AnyConnection, account_id: &AccountId) -> Result<Sec
 }
 
 /// Stores the account's policies.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn put(conn: &mut AnyConnection, account_id: &AccountId, p: &SecurityPolicies, now: i64) -> Result<()> {
     const Q: &str = "INSERT INTO security_policies (account_id, min_length, require_lowercase, require_uppercase, require_digit, require_symbol, \
          expiration_days, history_count, lockout_enabled, max_failed_attempts, session_timeout_enabled, session_timeout_minutes, \
@@ -105,6 +107,7 @@ pub async fn put(conn: &mut AnyConnection, account_id: &AccountId, p: &SecurityP
 
 /// Active users of the account whose stored password profile breaks `policy` (too short, a
 /// missing character class, or expired at `now`); their ids.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn non_compliant_users(
     conn: &mut AnyConnection, account_id: &AccountId, policy: &PasswordPolicy, now: i64,
 ) -> Result<Vec<String>> {
@@ -141,6 +144,7 @@ pub async fn non_compliant_users(
 }
 
 /// Asks these users for a new password at their next sign-in.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn require_password_change(
     conn: &mut AnyConnection, account_id: &AccountId, user_ids: &[String],
 ) -> Result<u64> {

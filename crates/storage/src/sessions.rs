@@ -20,6 +20,7 @@ pub struct NewSession<'a> {
 }
 
 /// Stores a session.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut AnyConnection, s: NewSession<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id, token_hash, user_id, account_id, created_at, last_seen_at, expires_at, ip, user_agent, scope) \
@@ -78,6 +79,7 @@ const FIND_BY_HASH: &str = concat!(
 );
 
 /// The session whose token hashes to `hash`, if it has not expired (the caller applies the policy).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_hash(conn: &mut AnyConnection, hash: &TokenHash, now: i64) -> Result<Option<SessionUser>> {
     let d = SessionPolicy::default();
     let row: Option<SessionUserRow> = sqlx::query_as(FIND_BY_HASH)
@@ -118,6 +120,7 @@ pub struct SessionInfo {
 }
 
 /// The user's unexpired sessions, most recently used first.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn list_for_user(conn: &mut AnyConnection, user_id: &UserId, now: i64) -> Result<Vec<SessionInfo>> {
     Ok(sqlx::query_as(
         "SELECT id, created_at, last_seen_at, ip, user_agent FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY last_seen_at DESC, id",
@@ -129,6 +132,7 @@ pub async fn list_for_user(conn: &mut AnyConnection, user_id: &UserId, now: i64)
 }
 
 /// Ends one session of a user; `false` when the user has no such session.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn delete_of_user(conn: &mut AnyConnection, user_id: &UserId, session_id: &str) -> Result<bool> {
     crate::changed_one(
         conn,
@@ -138,6 +142,7 @@ pub async fn delete_of_user(conn: &mut AnyConnection, user_id: &UserId, session_
 }
 
 /// Ends every session of a user but `keep`.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn delete_others(conn: &mut AnyConnection, user_id: &UserId, keep: &str) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
         .bind(user_id.as_str())
@@ -148,24 +153,28 @@ pub async fn delete_others(conn: &mut AnyConnection, user_id: &UserId, keep: &st
 }
 
 /// Gives a restricted session full rights (its password was just changed).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_scope(conn: &mut AnyConnection, session_id: &str, scope: &str) -> Result<()> {
     sqlx::query("UPDATE sessions SET scope = $1 WHERE id = $2").bind(scope).bind(session_id).execute(conn).await?;
     Ok(())
 }
 
 /// Records activity; callers throttle this so a busy session does not write on every request.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn touch(conn: &mut AnyConnection, session_id: &str, now: i64) -> Result<()> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2").bind(now).bind(session_id).execute(conn).await?;
     Ok(())
 }
 
 /// Ends one session.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(conn: &mut AnyConnection, session_id: &str) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(conn).await?;
     Ok(())
 }
 
 /// Ends every session of a user.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn delete_for_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id.as_str())

@@ -21,6 +21,7 @@ impl Subscription {
 }
 
 /// Creates the subscription of a new account.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn insert(
     conn: &mut AnyConnection, account_id: &AccountId, plan: &str, status: SubscriptionStatus, seats: &[(&str, i64)],
     now: i64,
@@ -41,6 +42,7 @@ pub async fn insert(
 }
 
 /// The account's subscription.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn get(conn: &mut AnyConnection, account_id: &AccountId) -> Result<Option<Subscription>> {
     let row: Option<(String, String, i64)> =
         sqlx::query_as("SELECT plan, status, cycle_start FROM subscriptions WHERE account_id = $1")
@@ -60,6 +62,7 @@ pub async fn get(conn: &mut AnyConnection, account_id: &AccountId) -> Result<Opt
 }
 
 /// Changes plan, status and cycle start.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn update(
     conn: &mut AnyConnection, account_id: &AccountId, plan: &str, status: SubscriptionStatus, cycle_start: i64,
     now: i64,
@@ -79,6 +82,7 @@ pub async fn update(
 }
 
 /// Sets the purchased seats of one product.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn set_seats(conn: &mut AnyConnection, account_id: &AccountId, product: &str, purchased: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO subscription_seats (account_id, product, purchased) VALUES ($1, $2, $3) \
@@ -104,6 +108,7 @@ pub struct AccountSummary {
 }
 
 /// Accounts by creation, after the keyset position `after` (created_at, id).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_accounts(
     conn: &mut AnyConnection, after: Option<(i64, String)>, limit: i64,
 ) -> Result<Vec<AccountSummary>> {

@@ -6,6 +6,7 @@ use tenantry_domain::{AccountId, UserId};
 
 /// Adds `quantity` to a user's counter of `metric` in the cycle starting at `cycle_start`.
 /// A user deleted meanwhile is skipped (their counters went with them).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add(
     conn: &mut AnyConnection, account_id: &str, user_id: &str, cycle_start: i64, metric: &str, quantity: i64,
 ) -> Result<()> {
@@ -25,6 +26,7 @@ pub async fn add(
 }
 
 /// A user's counters in the cycle starting at `cycle_start`, by metric.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn of_user(conn: &mut AnyConnection, user_id: &UserId, cycle_start: i64) -> Result<Vec<(String, i64)>> {
     Ok(sqlx::query_as("SELECT metric, quantity FROM usage_counters WHERE user_id = $1 AND cycle_start = $2")
         .bind(user_id.as_str())
@@ -43,6 +45,7 @@ pub struct Report {
 }
 
 /// Records a report under `key`; `None` when it is new, else the report first stored under it.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn record_report(
     conn: &mut AnyConnection, account_id: &AccountId, key: &str, request_hash: &str, r: &Report, now: i64,
 ) -> Result<Option<Report>> {
@@ -70,6 +73,7 @@ pub async fn record_report(
 }
 
 /// Every counter of a user, oldest cycle first: (cycle start, metric, quantity).
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn history_of_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<Vec<(i64, String, i64)>> {
     Ok(sqlx::query_as(
         "SELECT cycle_start, metric, quantity FROM usage_counters WHERE user_id = $1 ORDER BY cycle_start, metric",

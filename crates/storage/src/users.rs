@@ -3,7 +3,7 @@
 use crate::{Backend, Result, StoreError, changed_one};
 use sqlx::AnyConnection;
 use tenantry_domain::{
-    AccountId, DateFormat, EmailAddress, PersonName, Role, TimeFormat, UserId, UserStatus, Username,
+    AccountId, DateFormat, EmailAddress, PersonName, Role, TimeFormat, TimeZoneName, UserId, UserStatus, Username,
 };
 
 /// A user as stored (without secrets).
@@ -11,12 +11,12 @@ use tenantry_domain::{
 pub struct User {
     pub id: UserId,
     pub account_id: AccountId,
-    pub email: String,
-    pub name: String,
-    pub username: Option<String>,
+    pub email: EmailAddress,
+    pub name: PersonName,
+    pub username: Option<Username>,
     pub role: Role,
     pub status: UserStatus,
-    pub timezone: String,
+    pub timezone: TimeZoneName,
     pub date_format: DateFormat,
     pub time_format: TimeFormat,
     pub last_sign_in_at: Option<i64>,
@@ -62,20 +62,18 @@ pub(crate) struct UserRow {
 impl TryFrom<UserRow> for User {
     type Error = StoreError;
     fn try_from(r: UserRow) -> Result<Self> {
-        let corrupt = |what: &str| {
-            StoreError::Database(sqlx::Error::Decode(format!("users.{what} holds an unknown value").into()))
-        };
+        let corrupt = |what: &str| StoreError::corrupt(&format!("users.{what}"));
         Ok(User {
             role: r.role.parse().map_err(|_| corrupt("role"))?,
             status: r.status.parse().map_err(|_| corrupt("status"))?,
             date_format: r.date_format.parse().map_err(|_| corrupt("date_format"))?,
             time_format: r.time_format.parse().map_err(|_| corrupt("time_format"))?,
-            id: UserId::from_trusted(r.id),
-            account_id: AccountId::from_trusted(r.account_id),
-            email: r.email,
-            name: r.name,
-            username: r.username,
-            timezone: r.timezone,
+            id: r.id.try_into().map_err(|_| corrupt("id"))?,
+            account_id: r.account_id.try_into().map_err(|_| corrupt("account_id"))?,
+            email: r.email.try_into().map_err(|_| corrupt("email"))?,
+            name: r.name.try_into().map_err(|_| corrupt("name"))?,
+            username: r.username.map(Username::try_from).transpose().map_err(|_| corrupt("username"))?,
+            timezone: r.timezone.try_into().map_err(|_| corrupt("timezone"))?,
             last_sign_in_at: r.last_sign_in_at,
             created_at: r.created_at,
             phone_number: r.phone_number,
@@ -99,6 +97,7 @@ pub struct NewUser<'a> {
 }
 
 /// Creates a user; a taken email answers `Conflict { field: "email" }`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut AnyConnection, u: NewUser<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO users (id, account_id, email, email_normalized, name, name_sort, role, status, password_hash, created_at, updated_at) \
@@ -121,6 +120,7 @@ pub async fn insert(conn: &mut AnyConnection, u: NewUser<'_>) -> Result<()> {
 }
 
 /// One user of one account; another account's user is `None`, exactly like a missing one.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, id = %id))]
 pub async fn get(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId) -> Result<Option<User>> {
     const Q: &str = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = $1 AND u.account_id = $2");
     let row: Option<UserRow> =
@@ -129,6 +129,7 @@ pub async fn get(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId) 
 }
 
 /// A user and their password hash, found by email (any case), for sign-in.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_credentials(
     conn: &mut AnyConnection, email: &EmailAddress,
 ) -> Result<Option<(User, Option<String>)>> {
@@ -203,6 +204,7 @@ const LIST_SEARCH_POSTGRES: &str = concat!(
 );
 
 /// One page of users sorted by name, then id; also answers the sort key of the last row for the next cursor.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn list(
     conn: &mut AnyConnection, backend: Backend, account_id: &AccountId, query: &ListQuery,
 ) -> Result<Vec<(User, String)>> {
@@ -261,6 +263,7 @@ pub struct ProfileChange<'a> {
 }
 
 /// Applies a profile change; a taken username answers `Conflict { field: "username" }`.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, id = %id))]
 pub async fn update_profile(
     conn: &mut AnyConnection, account_id: &AccountId, id: &UserId, c: &ProfileChange<'_>, now: i64,
 ) -> Result<bool> {
@@ -291,6 +294,7 @@ pub async fn update_profile(
 }
 
 /// Sets the password of an invited user and makes them active (accepting an invitation).
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn activate_with_password(
     conn: &mut AnyConnection, id: &UserId, password_hash: &str, now: i64,
 ) -> Result<bool> {
@@ -305,6 +309,7 @@ pub async fn activate_with_password(
 }
 
 /// Records a successful sign-in.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn record_sign_in(conn: &mut AnyConnection, id: &UserId, now: i64) -> Result<()> {
     sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
         .bind(now)
@@ -315,6 +320,7 @@ pub async fn record_sign_in(conn: &mut AnyConnection, id: &UserId, now: i64) -> 
 }
 
 /// Deletes a user of an account (sessions and invitations go with it).
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, id = %id))]
 pub async fn delete(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId) -> Result<bool> {
     changed_one(
         conn,
@@ -324,6 +330,7 @@ pub async fn delete(conn: &mut AnyConnection, account_id: &AccountId, id: &UserI
 }
 
 /// How many Administrators the account has.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn count_administrators(conn: &mut AnyConnection, account_id: &AccountId) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE account_id = $1 AND role = 'administrator'")
         .bind(account_id.as_str())
@@ -332,6 +339,7 @@ pub async fn count_administrators(conn: &mut AnyConnection, account_id: &Account
 }
 
 /// The account's Administrators, oldest first (who inherits a deleted user's resources).
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn administrators_oldest_first(conn: &mut AnyConnection, account_id: &AccountId) -> Result<Vec<UserId>> {
     let ids: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM users WHERE account_id = $1 AND role = 'administrator' ORDER BY created_at, id",
@@ -339,10 +347,11 @@ pub async fn administrators_oldest_first(conn: &mut AnyConnection, account_id: &
     .bind(account_id.as_str())
     .fetch_all(conn)
     .await?;
-    Ok(ids.into_iter().map(UserId::from_trusted).collect())
+    crate::ids(ids, "users.id")
 }
 
 /// The names of `ids` (users of `account_id`), by id.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn names_of(
     conn: &mut AnyConnection, account_id: &AccountId, ids: &[&UserId],
 ) -> Result<std::collections::HashMap<String, String>> {
@@ -357,15 +366,17 @@ pub async fn names_of(
 }
 
 /// Every user id of an account.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn ids_of_account(conn: &mut AnyConnection, account_id: &AccountId) -> Result<Vec<UserId>> {
     let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE account_id = $1")
         .bind(account_id.as_str())
         .fetch_all(conn)
         .await?;
-    Ok(ids.into_iter().map(UserId::from_trusted).collect())
+    crate::ids(ids, "users.id")
 }
 
 /// Changes a user's sign-in email; a taken address answers `Conflict { field: "email" }`.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_email(conn: &mut AnyConnection, id: &UserId, email: &EmailAddress, now: i64) -> Result<bool> {
     changed_one(
         conn,
@@ -379,6 +390,7 @@ pub async fn set_email(conn: &mut AnyConnection, id: &UserId, email: &EmailAddre
 }
 
 /// Whether another user already signs in with `email`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn email_taken(conn: &mut AnyConnection, email: &EmailAddress) -> Result<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email_normalized = $1")
         .bind(email.normalized())
@@ -388,6 +400,7 @@ pub async fn email_taken(conn: &mut AnyConnection, email: &EmailAddress) -> Resu
 }
 
 /// Sets (or clears) the profile picture's version; answers the version it replaced.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn set_avatar_version(conn: &mut AnyConnection, id: &UserId, version: Option<i64>) -> Result<Option<i64>> {
     let old: Option<Option<i64>> = sqlx::query_scalar("SELECT avatar_version FROM users WHERE id = $1")
         .bind(id.as_str())
@@ -402,6 +415,7 @@ pub async fn set_avatar_version(conn: &mut AnyConnection, id: &UserId, version: 
 }
 
 /// The users of an account that have a profile picture, with its version.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn avatars_of_account(conn: &mut AnyConnection, account_id: &AccountId) -> Result<Vec<(String, i64)>> {
     Ok(sqlx::query_as("SELECT id, avatar_version FROM users WHERE account_id = $1 AND avatar_version IS NOT NULL")
         .bind(account_id.as_str())

@@ -130,7 +130,9 @@ async fn main() -> anyhow::Result<()> {
             let state = tenantry::state(&config, config.public_url(), db, Clock::default(), Default::default())?;
             let request = tenantry_app::subscriptions::SubscriptionInput { plan, status, cycle_start, seats: merged };
             let change = SubscriptionChange::parse(&state.config.catalog, request).map_err(|e| refused(e.into()))?;
-            let sub = tenantry_app::subscriptions::set(&state, &account, change).await.map_err(refused)?;
+            let account_id =
+                tenantry_domain::AccountId::parse(&account).ok_or_else(|| refused(tenantry_app::Error::NotFound))?;
+            let sub = tenantry_app::subscriptions::set(&state, &account_id, change).await.map_err(refused)?;
             println!("Account {account}: plan {}, {}.", sub.plan, sub.status.as_str());
             for (product, seats) in sub.seats {
                 println!("  {product}: {} purchased, {} assigned", seats.purchased, seats.assigned);

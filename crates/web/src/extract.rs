@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Path, Request};
 use axum::http::{header, request::Parts};
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
@@ -88,6 +88,28 @@ fn field_of(path: &str, message: &str) -> String {
         (p, Some(n)) if !p.ends_with(n) => format!("{p}.{n}"),
         (p, _) => p.to_owned(),
     }
+}
+
+/// An id in the request path, parsed at the edge: text that is not an id of this kind can never
+/// name anything, so it answers 404 like an id of another account.
+pub struct PathId<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for PathId<T>
+where
+    S: Send + Sync,
+    T: TryFrom<String>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| AppError::NOT_FOUND)?;
+        parse_id(raw).map(PathId)
+    }
+}
+
+/// Parses one id of a path with several parameters; not an id of this kind is 404.
+pub fn parse_id<T: TryFrom<String>>(raw: String) -> Result<T, AppError> {
+    T::try_from(raw).map_err(|_| AppError::NOT_FOUND)
 }
 
 /// The signed-in caller of an API request (`Authorization: Bearer <session token or API key>`),

@@ -65,7 +65,7 @@ impl TryFrom<AccountPatchRequest> for AccountPatch {
 #[utoipa::path(patch, path = "/api/v1/account", tag = "account", request_body = AccountPatchRequest, security(("bearer" = [])),
     responses((status = 200, body = AccountView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
-    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, ApiJson(body): ApiJson<AccountPatchRequest>,
+    State(state): State<AppState>, admin: AdminUser, ApiJson(body): ApiJson<AccountPatchRequest>,
 ) -> AppResult<Json<AccountView>> {
     Ok(Json(accounts::update(&state, &admin, &admin.actor, body.try_into()?).await?.into()))
 }

@@ -168,9 +168,9 @@ pub async fn get_invitation(
 ) -> AppResult<Json<InvitationView>> {
     let i = invitations::lookup(&state, &token).await?;
     Ok(Json(InvitationView {
-        account_name: i.account_name,
-        email: i.email,
-        name: i.name,
+        account_name: i.account_name.to_string(),
+        email: i.email.to_string(),
+        name: i.name.to_string(),
         expires_at: ts(i.expires_at),
     }))
 }

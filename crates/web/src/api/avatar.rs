@@ -75,6 +75,7 @@ pub async fn remove(State(state): State<AppState>, me: AuthUser, Client(_meta): 
 pub async fn file(
     State(state): State<AppState>, Path((user_id, version, size)): Path<(String, String, String)>,
 ) -> AppResult<Response> {
+    let user_id: tenantry_domain::UserId = crate::extract::parse_id(user_id)?;
     let png = avatar::file(&state, &user_id, &version, &size).await?;
     let mut res = png.into_response();
     let h = res.headers_mut();

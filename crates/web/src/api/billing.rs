@@ -3,10 +3,10 @@
 
 use super::views::ts;
 use crate::error::{AppError, AppResult, Problem};
-use crate::extract::{AdminUser, ApiJson, AuthUser};
+use crate::extract::{AdminUser, ApiJson, AuthUser, PathId};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
+use axum::extract::{FromRef, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -169,7 +169,7 @@ impl From<SubscriptionRequest> for SubscriptionInput {
     request_body = SubscriptionRequest, security(("bearer" = [])),
     responses((status = 200, body = SubscriptionView), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_subscription(
-    State(state): State<AppState>, _op: Operator, Path(account_id): Path<String>,
+    State(state): State<AppState>, _op: Operator, PathId(account_id): PathId<tenantry_domain::AccountId>,
     ApiJson(body): ApiJson<SubscriptionRequest>,
 ) -> AppResult<Json<SubscriptionView>> {
     let change = SubscriptionChange::parse(&state.config.catalog, body.into())?;

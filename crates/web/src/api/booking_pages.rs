@@ -1,7 +1,7 @@
 //! Booking pages: Members see and change their own (others' are 404); Administrators all of the account's.
 
 use crate::error::{AppError, AppResult, Problem};
-use crate::extract::{ApiJson, AuthUser, Client};
+use crate::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -30,7 +30,7 @@ impl From<BookingPage> for BookingPageView {
     fn from(p: BookingPage) -> Self {
         Self {
             id: p.id,
-            owner_id: p.owner_id,
+            owner_id: p.owner_id.to_string(),
             name: p.name,
             slug: p.slug,
             enabled: p.enabled,
@@ -101,7 +101,7 @@ impl TryFrom<CreateRequest> for NewPage {
 #[utoipa::path(post, path = "/api/v1/booking-pages", tag = "booking pages", request_body = CreateRequest, security(("bearer" = [])),
     responses((status = 201, body = BookingPageView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
-    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<CreateRequest>,
+    State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<CreateRequest>,
 ) -> AppResult<(StatusCode, Json<BookingPageView>)> {
     let page = booking_pages::create(&state, &me, &me.actor, body.try_into()?).await?;
     Ok((StatusCode::CREATED, Json(page.into())))
@@ -141,8 +141,7 @@ impl TryFrom<PatchRequest> for PagePatch {
 #[utoipa::path(patch, path = "/api/v1/booking-pages/{id}", tag = "booking pages", params(("id" = String, Path)), request_body = PatchRequest,
     security(("bearer" = [])), responses((status = 200, body = BookingPageView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
-    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, Path(id): Path<String>,
-    ApiJson(body): ApiJson<PatchRequest>,
+    State(state): State<AppState>, me: AuthUser, Path(id): Path<String>, ApiJson(body): ApiJson<PatchRequest>,
 ) -> AppResult<Json<BookingPageView>> {
     Ok(Json(booking_pages::update(&state, &me, &me.actor, &id, body.try_into()?).await?.into()))
 }
@@ -150,9 +149,7 @@ pub async fn update(
 /// Deletes a page.
 #[utoipa::path(delete, path = "/api/v1/booking-pages/{id}", tag = "booking pages", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn delete(
-    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, Path(id): Path<String>,
-) -> AppResult<StatusCode> {
+pub async fn delete(State(state): State<AppState>, me: AuthUser, Path(id): Path<String>) -> AppResult<StatusCode> {
     booking_pages::delete(&state, &me, &me.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

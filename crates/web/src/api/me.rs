@@ -25,7 +25,7 @@ pub struct EmailChangeRequest {
 #[utoipa::path(post, path = "/api/v1/me/email", tag = "me", request_body = EmailChangeRequest, security(("bearer" = [])),
     responses((status = 202), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn change_email(
-    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<EmailChangeRequest>,
+    State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<EmailChangeRequest>,
 ) -> AppResult<StatusCode> {
     let mut e = ValidationErrors::new();
     let email = e.check("new_email", EmailAddress::parse(&body.new_email));
@@ -185,7 +185,7 @@ pub struct PhonePendingView {
 #[utoipa::path(post, path = "/api/v1/me/phone", tag = "me", request_body = PhoneRequest, security(("bearer" = [])),
     responses((status = 202, body = PhonePendingView), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn request_phone(
-    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<PhoneRequest>,
+    State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<PhoneRequest>,
 ) -> AppResult<(StatusCode, Json<PhonePendingView>)> {
     let number = phone::parse_number(&body.number, body.country.as_deref())?;
     phone::request(&state, &me, &me.actor, number.clone()).await?;
@@ -211,7 +211,7 @@ pub struct PhoneVerifiedView {
 #[utoipa::path(post, path = "/api/v1/me/phone/verify", tag = "me", request_body = PhoneVerifyRequest, security(("bearer" = [])),
     responses((status = 200, body = PhoneVerifiedView), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn verify_phone(
-    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<PhoneVerifyRequest>,
+    State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<PhoneVerifyRequest>,
 ) -> AppResult<Json<PhoneVerifiedView>> {
     let number = phone::verify(&state, &me, &me.actor, &body.code).await?;
     Ok(Json(PhoneVerifiedView { phone: super::views::PhoneView { number: Some(number), verified: true } }))

@@ -2,7 +2,7 @@
 
 use super::views::ts;
 use crate::error::{AppResult, Problem};
-use crate::extract::{ApiJson, AuthUser, Client};
+use crate::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -24,7 +24,7 @@ pub struct ChangePasswordRequest {
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn change_password(
-    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<ChangePasswordRequest>,
+    State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> AppResult<StatusCode> {
     passwords::change_own(
         &state,
@@ -124,7 +124,7 @@ pub struct RecoveryCodes {
 #[utoipa::path(post, path = "/api/v1/me/mfa/totp/confirm", tag = "me", security(("bearer" = [])), request_body = TotpCode,
     responses((status = 200, body = RecoveryCodes), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn confirm_totp(
-    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<TotpCode>,
+    State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<TotpCode>,
 ) -> AppResult<Json<RecoveryCodes>> {
     Ok(Json(RecoveryCodes { recovery_codes: mfa::confirm(&state, &me, &me.actor, &body.code).await? }))
 }
@@ -133,7 +133,7 @@ pub async fn confirm_totp(
 #[utoipa::path(delete, path = "/api/v1/me/mfa/totp", tag = "me", security(("bearer" = [])), request_body = TotpCode,
     responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn disable_totp(
-    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<TotpCode>,
+    State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<TotpCode>,
 ) -> AppResult<StatusCode> {
     mfa::disable(&state, &me, &me.actor, &body.code).await?;
     Ok(StatusCode::NO_CONTENT)

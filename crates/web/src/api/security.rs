@@ -112,7 +112,7 @@ pub async fn get_password(State(state): State<AppState>, admin: AdminUser) -> Ap
 #[utoipa::path(put, path = "/api/v1/security/password-policy", tag = "security", security(("bearer" = [])), request_body = PasswordPolicyBody,
     responses((status = 200, body = PasswordPolicyView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_password(
-    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, ApiJson(body): ApiJson<PasswordPolicyBody>,
+    State(state): State<AppState>, admin: AdminUser, ApiJson(body): ApiJson<PasswordPolicyBody>,
 ) -> AppResult<Json<PasswordPolicyView>> {
     let (p, n) = security::update(&state, &admin, &admin.actor, vec![PolicyChange::Password(body.into())]).await?;
     Ok(Json(PasswordPolicyView { policy: password_body(&p.password), non_compliant_users: n }))
@@ -145,7 +145,7 @@ pub async fn get_lockout(State(state): State<AppState>, admin: AdminUser) -> App
 #[utoipa::path(put, path = "/api/v1/security/lockout-policy", tag = "security", security(("bearer" = [])), request_body = LockoutPolicyBody,
     responses((status = 200, body = LockoutPolicyBody), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_lockout(
-    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, ApiJson(body): ApiJson<LockoutPolicyBody>,
+    State(state): State<AppState>, admin: AdminUser, ApiJson(body): ApiJson<LockoutPolicyBody>,
 ) -> AppResult<Json<LockoutPolicyBody>> {
     let change = LockoutPolicy { enabled: body.enabled, max_failed_attempts: body.max_failed_attempts };
     let p = security::update(&state, &admin, &admin.actor, vec![PolicyChange::Lockout(change)]).await?.0.lockout;
@@ -163,7 +163,7 @@ pub async fn get_session(State(state): State<AppState>, admin: AdminUser) -> App
 #[utoipa::path(put, path = "/api/v1/security/session-policy", tag = "security", security(("bearer" = [])), request_body = SessionPolicyBody,
     responses((status = 200, body = SessionPolicyBody), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_session(
-    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, ApiJson(body): ApiJson<SessionPolicyBody>,
+    State(state): State<AppState>, admin: AdminUser, ApiJson(body): ApiJson<SessionPolicyBody>,
 ) -> AppResult<Json<SessionPolicyBody>> {
     let change = SessionPolicy {
         timeout_enabled: body.timeout_enabled,

@@ -2,14 +2,15 @@
 
 use super::views::{MeView, UserList, UserView};
 use crate::error::{AppError, AppResult, Problem};
-use crate::extract::{AdminUser, ApiJson, AuthUser, Client};
+use crate::extract::{AdminUser, ApiJson, AuthUser, PathId};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use tenantry_app::users::{self, Invite, ListParams, ProfilePatch};
+use tenantry_domain::UserId;
 use tenantry_domain::{EmailAddress, PersonName, Role, TimeZoneName, UserStatus, Username, ValidationErrors};
 use utoipa::{IntoParams, ToSchema};
 
@@ -84,7 +85,7 @@ impl TryFrom<InviteRequest> for Invite {
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = InviteRequest, security(("bearer" = [])),
     responses((status = 201, body = UserView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn invite(
-    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, ApiJson(body): ApiJson<InviteRequest>,
+    State(state): State<AppState>, admin: AdminUser, ApiJson(body): ApiJson<InviteRequest>,
 ) -> AppResult<(StatusCode, Json<UserView>)> {
     let user = users::invite(&state, &admin, &admin.actor, body.try_into()?).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
@@ -93,7 +94,9 @@ pub async fn invite(
 /// One user of the account.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn get(State(state): State<AppState>, admin: AdminUser, Path(id): Path<String>) -> AppResult<Json<UserView>> {
+pub async fn get(
+    State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
+) -> AppResult<Json<UserView>> {
     Ok(Json(users::get(&state, &admin, &id).await?.into()))
 }
 
@@ -157,8 +160,7 @@ impl TryFrom<UserPatch> for ProfilePatch {
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserPatch, security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
-    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path(id): Path<String>,
-    ApiJson(body): ApiJson<UserPatch>,
+    State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>, ApiJson(body): ApiJson<UserPatch>,
 ) -> AppResult<Json<UserView>> {
     Ok(Json(users::update(&state, &admin, &admin.actor, &id, body.try_into()?).await?.into()))
 }
@@ -208,7 +210,11 @@ impl From<users::DeletionPlan> for DeletionView {
                 .into_iter()
                 .map(|b| TransferView { id: b.id, name: b.name, slug: b.slug, to_user_id: to.clone() })
                 .collect(),
-            transfer_to: p.heir.map(|h| HeirView { id: h.id.to_string(), name: h.name, email: h.email }),
+            transfer_to: p.heir.map(|h| HeirView {
+                id: h.id.to_string(),
+                name: h.name.to_string(),
+                email: h.email.to_string(),
+            }),
             licenses_freed: p.licenses_freed,
             pages_disabled: p.pages_disabled,
         }
@@ -221,7 +227,7 @@ impl From<users::DeletionPlan> for DeletionView {
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path), DeleteQuery), security(("bearer" = [])),
     responses((status = 204), (status = 200, description = "dry run", body = DeletionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn delete(
-    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path(id): Path<String>,
+    State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
     query: Result<Query<DeleteQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<axum::response::Response> {
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
@@ -238,7 +244,7 @@ pub async fn delete(
 #[utoipa::path(post, path = "/api/v1/users/{id}/invitation", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 202), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn resend_invitation(
-    State(state): State<AppState>, admin: AdminUser, Path(id): Path<String>,
+    State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
 ) -> AppResult<StatusCode> {
     users::resend_invitation(&state, &admin, &id).await?;
     Ok(StatusCode::ACCEPTED)
@@ -254,7 +260,7 @@ pub async fn me(me: AuthUser) -> Json<MeView> {
 #[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = UserPatch, security(("bearer" = [])),
     responses((status = 200, body = MeView), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_me(
-    State(state): State<AppState>, me: AuthUser, Client(_meta): Client, ApiJson(body): ApiJson<UserPatch>,
+    State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<UserPatch>,
 ) -> AppResult<Json<MeView>> {
     if body.role.is_some() {
         return Err(AppError::invalid("role", "cannot be changed here; an Administrator changes roles"));
@@ -266,7 +272,7 @@ pub async fn update_me(
 #[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn unlock(
-    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path(id): Path<String>,
+    State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
 ) -> AppResult<Json<UserView>> {
     Ok(Json(tenantry_app::sessions::unlock(&state, &admin, &admin.actor, &id).await?.into()))
 }
@@ -275,7 +281,7 @@ pub async fn unlock(
 #[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 204), (status = 404, body = Problem)))]
 pub async fn revoke_sessions(
-    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path(id): Path<String>,
+    State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
 ) -> AppResult<StatusCode> {
     tenantry_app::sessions::revoke_all_of_user(&state, &admin, &admin.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -294,7 +300,7 @@ pub struct SetPasswordRequest {
 #[utoipa::path(put, path = "/api/v1/users/{id}/password", tag = "users", params(("id" = String, Path)), security(("bearer" = [])), request_body = SetPasswordRequest,
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_password(
-    State(state): State<AppState>, admin: AdminUser, Client(_meta): Client, Path(id): Path<String>,
+    State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
     ApiJson(body): ApiJson<SetPasswordRequest>,
 ) -> AppResult<Json<UserView>> {
     let user = tenantry_app::passwords::admin_set(

@@ -36,14 +36,14 @@ impl From<UserDetail> for UserView {
         let u = d.user;
         Self {
             id: u.id.to_string(),
-            name: u.name,
-            email: u.email,
-            username: u.username,
+            name: u.name.to_string(),
+            email: u.email.to_string(),
+            username: u.username.map(|n| n.to_string()),
             role: u.role.as_str().to_owned(),
             status: u.status.as_str().to_owned(),
             licenses: d.licenses,
             integrations: d.integrations,
-            timezone: u.timezone,
+            timezone: u.timezone.to_string(),
             date_format: u.date_format.as_str().to_owned(),
             time_format: u.time_format.as_str().to_owned(),
             last_sign_in_at: u.last_sign_in_at.map(ts),
@@ -81,11 +81,11 @@ impl From<User> for MeView {
         Self {
             id: u.id.to_string(),
             account_id: u.account_id.to_string(),
-            name: u.name,
-            email: u.email,
-            username: u.username,
+            name: u.name.to_string(),
+            email: u.email.to_string(),
+            username: u.username.map(|n| n.to_string()),
             role: u.role.as_str().to_owned(),
-            timezone: u.timezone,
+            timezone: u.timezone.to_string(),
             date_format: u.date_format.as_str().to_owned(),
             time_format: u.time_format.as_str().to_owned(),
             avatar_url: tenantry_app::avatars::url(u.id.as_str(), u.avatar_version, 256),
@@ -117,8 +117,8 @@ pub struct AccountView {
 impl From<Account> for AccountView {
     fn from(a: Account) -> Self {
         Self {
-            id: a.id,
-            name: a.name,
+            id: a.id.to_string(),
+            name: a.name.to_string(),
             compliance_bcc_email: a.compliance_bcc_email,
             partner_referral_code: a.partner_referral_code,
             created_at: ts(a.created_at),

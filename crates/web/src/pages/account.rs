@@ -2,7 +2,6 @@
 
 use super::session::clear_session_cookie;
 use super::{Chrome, FormState, PageAdmin, PageError, PageForm, render, see_other, set_flash};
-use crate::extract::Client;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -14,7 +13,7 @@ use tenantry_app::Error;
 use tenantry_app::accounts;
 
 #[derive(Template)]
-#[template(path = "account_delete.html")]
+#[template(path = "me/account_delete.html")]
 struct DeletePage {
     chrome: Option<Chrome>,
     account_name: String,
@@ -34,7 +33,13 @@ async fn page(state: &AppState, admin: &crate::extract::AdminUser, form: FormSta
     let account = accounts::get(state, &admin.user.account_id).await.map_err(fail)?;
     let users = accounts::user_count(state, admin).await.map_err(fail)?;
     let confirm_hint = format!("Type “{}” to confirm.", account.name);
-    Ok(DeletePage { chrome: Some(Chrome::new(admin, "me")), account_name: account.name, users, confirm_hint, form })
+    Ok(DeletePage {
+        chrome: Some(Chrome::new(admin, "me")),
+        account_name: account.name.to_string(),
+        users,
+        confirm_hint,
+        form,
+    })
 }
 
 /// `GET /me/delete-account`.
@@ -45,8 +50,7 @@ pub async fn show(State(state): State<AppState>, PageAdmin(admin): PageAdmin) ->
 
 /// `POST /me/delete-account`: deletes everything and signs out.
 pub async fn delete(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
-    PageForm(f): PageForm<DeleteForm>,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar, PageForm(f): PageForm<DeleteForm>,
 ) -> Result<Response, PageError> {
     match accounts::delete(&state, &admin, &f.confirm_name).await {
         Ok(()) => {

@@ -47,8 +47,7 @@ fn policy_hint(policy: &PasswordPolicy) -> String {
 
 /// The hint for the password policy of the invitation's account.
 async fn invitation_hint(state: &AppState, invitation: &OpenInvitation) -> String {
-    let account_id = tenantry_domain::AccountId::from_trusted(invitation.account_id.clone());
-    match tenantry_app::security::of_account(state, &account_id).await {
+    match tenantry_app::security::of_account(state, &invitation.account_id).await {
         Ok(p) => policy_hint(&p.password),
         Err(_) => password_hint(),
     }
@@ -80,7 +79,7 @@ pub async fn home(MaybePageUser(user): MaybePageUser) -> Response {
 }
 
 #[derive(Template)]
-#[template(path = "signin.html")]
+#[template(path = "auth/signin.html")]
 struct SignInPage {
     chrome: Option<Chrome>,
     flash: Option<String>,
@@ -141,7 +140,7 @@ pub async fn sign_in(
 }
 
 #[derive(Template)]
-#[template(path = "signup.html")]
+#[template(path = "auth/signup.html")]
 struct SignUpPage {
     chrome: Option<Chrome>,
     open: bool,
@@ -210,7 +209,7 @@ pub async fn sign_out(
 }
 
 #[derive(Template)]
-#[template(path = "invitation.html")]
+#[template(path = "auth/invitation.html")]
 struct InvitationPage {
     chrome: Option<Chrome>,
     invitation: OpenInvitation,

@@ -4,7 +4,7 @@
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::HttpAnswer;
 use crate::api::booking_pages::CreateRequest;
-use crate::extract::{AuthUser, Client};
+use crate::extract::AuthUser;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -33,7 +33,7 @@ impl Row {
 }
 
 #[derive(Template)]
-#[template(path = "booking_pages.html")]
+#[template(path = "booking_pages/list.html")]
 struct PagesPage {
     chrome: Option<Chrome>,
     flash: Option<String>,
@@ -82,8 +82,7 @@ pub async fn list(
 
 /// `POST /booking-pages`: creates a page of the signed-in user.
 pub async fn create(
-    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
-    PageForm(f): PageForm<CreateForm>,
+    State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, PageForm(f): PageForm<CreateForm>,
 ) -> Result<Response, PageError> {
     let request = CreateRequest { name: f.name.clone(), slug: f.slug.clone(), owner_id: None, enabled: None };
     let result = match NewPage::try_from(request) {
@@ -110,8 +109,8 @@ pub struct ToggleForm {
 
 /// `POST /booking-pages/{id}/enabled`: switches a page on or off.
 pub async fn toggle(
-    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
-    Path(id): Path<String>, PageForm(f): PageForm<ToggleForm>,
+    State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, Path(id): Path<String>,
+    PageForm(f): PageForm<ToggleForm>,
 ) -> Result<Response, PageError> {
     let patch = PagePatch { enabled: Some(f.enabled == "on"), ..PagePatch::default() };
     match booking_pages::update(&state, &me, &me.actor, &id, patch).await {

@@ -2,7 +2,6 @@
 //! which confirms with a button (mail scanners that fetch links change nothing).
 
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash};
-use crate::extract::Client;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -15,7 +14,7 @@ use tenantry_app::email_change;
 use tenantry_domain::EmailAddress;
 
 #[derive(Template)]
-#[template(path = "email_change.html")]
+#[template(path = "me/email_change.html")]
 struct RequestPage {
     chrome: Option<Chrome>,
     current: String,
@@ -32,7 +31,7 @@ pub struct RequestForm {
 pub async fn show(PageUser(me): PageUser) -> Response {
     let page = RequestPage {
         chrome: Some(Chrome::new(&me, "me")),
-        current: me.user.email.clone(),
+        current: me.user.email.to_string(),
         form: FormState::with(vec![("new_email", String::new())]),
     };
     render(StatusCode::OK, &page)
@@ -40,8 +39,7 @@ pub async fn show(PageUser(me): PageUser) -> Response {
 
 /// `POST /me/email`: sends the link to the new address.
 pub async fn request(
-    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
-    PageForm(f): PageForm<RequestForm>,
+    State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, PageForm(f): PageForm<RequestForm>,
 ) -> Result<Response, PageError> {
     let result = match EmailAddress::parse(&f.new_email) {
         Ok(email) => email_change::request(&state, &me, &me.actor, email.clone()).await.map(|()| email),
@@ -59,14 +57,14 @@ pub async fn request(
                 .map_err(|e| PageError::for_user(e, &me, "me"))?;
             Ok(render(
                 status,
-                &RequestPage { chrome: Some(Chrome::new(&me, "me")), current: me.user.email.clone(), form },
+                &RequestPage { chrome: Some(Chrome::new(&me, "me")), current: me.user.email.to_string(), form },
             ))
         }
     }
 }
 
 #[derive(Template)]
-#[template(path = "email_verification.html")]
+#[template(path = "me/email_verification.html")]
 struct VerificationPage {
     chrome: Option<Chrome>,
     new_email: String,
@@ -87,15 +85,16 @@ pub async fn verification_page(
     let change = email_change::lookup(&state, &token)
         .await
         .map_err(|e| if matches!(e, Error::NotFound) { gone() } else { e.into() })?;
-    Ok(render(StatusCode::OK, &VerificationPage { chrome: None, new_email: change.new_email, done: false }))
+    Ok(render(StatusCode::OK, &VerificationPage { chrome: None, new_email: change.new_email.to_string(), done: false }))
 }
 
 /// `POST /email-verifications/{token}`: completes the change.
 pub async fn verify(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
     match email_change::confirm(&state, &token).await {
-        Ok(change) => {
-            Ok(render(StatusCode::OK, &VerificationPage { chrome: None, new_email: change.new_email, done: true }))
-        }
+        Ok(change) => Ok(render(
+            StatusCode::OK,
+            &VerificationPage { chrome: None, new_email: change.new_email.to_string(), done: true },
+        )),
         Err(Error::NotFound) => Err(gone()),
         Err(e) => Err(e.into()),
     }

@@ -55,7 +55,7 @@ impl PageError {
 }
 
 #[derive(Template)]
-#[template(path = "error.html")]
+#[template(path = "errors/error.html")]
 struct ErrorPage {
     chrome: Option<Chrome>,
     status: u16,

@@ -3,7 +3,7 @@
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::api::users::UserPatch;
 use crate::error::AppError;
-use crate::extract::{AuthUser, Client};
+use crate::extract::AuthUser;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -29,7 +29,7 @@ pub(super) static TIME_ZONES: LazyLock<Vec<String>> = LazyLock::new(|| {
 });
 
 #[derive(Template)]
-#[template(path = "me.html")]
+#[template(path = "me/me.html")]
 struct MePage {
     chrome: Option<Chrome>,
     flash: Option<String>,
@@ -60,9 +60,9 @@ impl From<&AuthUser> for ProfileForm {
     fn from(me: &AuthUser) -> Self {
         let u = &me.user;
         Self {
-            name: u.name.clone(),
-            username: u.username.clone().unwrap_or_default(),
-            timezone: u.timezone.clone(),
+            name: u.name.to_string(),
+            username: u.username.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+            timezone: u.timezone.to_string(),
             date_format: u.date_format.as_str().to_owned(),
             time_format: u.time_format.as_str().to_owned(),
         }
@@ -80,7 +80,7 @@ fn me_page(me: &AuthUser, flash: Option<String>, f: &ProfileForm) -> MePage {
     MePage {
         chrome: Some(Chrome::new(me, "me")),
         flash,
-        email: me.user.email.clone(),
+        email: me.user.email.to_string(),
         role: me.user.role.label(),
         is_admin: me.user.role == tenantry_domain::Role::Administrator,
         phone: me.user.phone_number.clone().filter(|_| me.user.phone_verified),
@@ -100,8 +100,7 @@ pub async fn page(PageUser(me): PageUser, jar: CookieJar) -> Response {
 
 /// `POST /me`: saves the profile; an empty username clears it.
 pub async fn save(
-    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
-    PageForm(f): PageForm<ProfileForm>,
+    State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, PageForm(f): PageForm<ProfileForm>,
 ) -> Result<Response, PageError> {
     let username = f.username.trim();
     let patch = UserPatch {
@@ -129,7 +128,7 @@ pub async fn save(
 
 /// `POST /me/avatar`: uploads a new picture; a refusal is shown on the page.
 pub async fn upload_avatar(
-    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, PageError> {
     let result = async {
@@ -159,7 +158,7 @@ pub async fn upload_avatar(
 
 /// `POST /me/avatar/delete`: back to initials.
 pub async fn remove_avatar(
-    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
+    State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar,
 ) -> Result<Response, PageError> {
     tenantry_app::avatars::remove(&state, &me, &me.actor).await.map_err(|e| PageError::for_user(e, &me, "me"))?;
     Ok((set_flash(&state, jar, "Your profile picture has been removed."), see_other("/me")).into_response())

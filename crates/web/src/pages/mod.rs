@@ -99,14 +99,15 @@ impl Chrome {
         let initials: String = user
             .user
             .name
+            .as_str()
             .split_whitespace()
             .filter_map(|w| w.chars().next())
             .take(2)
             .flat_map(char::to_uppercase)
             .collect();
         Self {
-            name: user.user.name.clone(),
-            email: user.user.email.clone(),
+            name: user.user.name.to_string(),
+            email: user.user.email.to_string(),
             is_admin: user.user.role == tenantry_domain::Role::Administrator,
             avatar_url: tenantry_app::avatars::url(user.user.id.as_str(), user.user.avatar_version, 64),
             initials,

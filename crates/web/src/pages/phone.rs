@@ -1,7 +1,7 @@
 //! Changing one's cell number: enter it in any common format, then the SMS code.
 
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
-use crate::extract::{AuthUser, Client};
+use crate::extract::AuthUser;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tenantry_app::phone;
 
 #[derive(Template)]
-#[template(path = "phone.html")]
+#[template(path = "me/phone.html")]
 struct PhonePage {
     chrome: Option<Chrome>,
     flash: Option<String>,
@@ -48,8 +48,7 @@ pub struct NumberForm {
 
 /// `POST /me/phone`: sends the code, then asks for it.
 pub async fn request(
-    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
-    PageForm(f): PageForm<NumberForm>,
+    State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, PageForm(f): PageForm<NumberForm>,
 ) -> Result<Response, PageError> {
     let result = match phone::parse_number(&f.number, Some(&f.country)) {
         Ok(n) => phone::request(&state, &me, &me.actor, n.clone()).await.map(|()| n),
@@ -85,8 +84,7 @@ pub struct CodeForm {
 
 /// `POST /me/phone/verify`: a right code puts the number in force.
 pub async fn verify(
-    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
-    PageForm(f): PageForm<CodeForm>,
+    State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, PageForm(f): PageForm<CodeForm>,
 ) -> Result<Response, PageError> {
     match phone::verify(&state, &me, &me.actor, &f.code).await {
         Ok(number) => {

@@ -20,7 +20,7 @@ use tenantry_domain::{LockoutPolicy, Password, PasswordContext, PasswordPolicy, 
 use tenantry_storage::security::SecurityPolicies;
 
 #[derive(Template)]
-#[template(path = "security.html")]
+#[template(path = "security/security.html")]
 struct SecurityPage {
     chrome: Option<Chrome>,
     flash: Option<String>,
@@ -130,7 +130,7 @@ pub async fn save(
 
 /// `POST /security/require-change`: asks the users who no longer comply for a new password.
 pub async fn require_change(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar,
 ) -> Result<Response, PageError> {
     let n = security::require_new_passwords(&state, &admin, &admin.actor)
         .await
@@ -140,7 +140,7 @@ pub async fn require_change(
 }
 
 #[derive(Template)]
-#[template(path = "password_change.html")]
+#[template(path = "security/password_change.html")]
 struct PasswordChangePage {
     chrome: Option<Chrome>,
     restricted: bool,
@@ -150,7 +150,7 @@ struct PasswordChangePage {
 
 /// The unmet rules, as the live list shows them.
 #[derive(Template)]
-#[template(path = "password_change.html", block = "rules")]
+#[template(path = "security/password_change.html", block = "rules")]
 struct RulesFragment {
     rules: Vec<String>,
 }
@@ -163,7 +163,10 @@ pub struct PasswordChangeForm {
 }
 
 fn unmet(policy: &PasswordPolicy, user: &tenantry_storage::users::User, password: &str) -> Vec<String> {
-    let who = PasswordContext { email: &user.email, username: user.username.as_deref() };
+    let who = PasswordContext {
+        email: user.email.as_str(),
+        username: user.username.as_ref().map(tenantry_domain::Username::as_str),
+    };
     policy.violations(&Password::new(password.to_owned()), &who).into_iter().map(|r| r.to_string()).collect()
 }
 
@@ -193,8 +196,7 @@ pub async fn check(
 
 /// `POST /password-change`.
 pub async fn change(
-    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
-    PageForm(f): PageForm<PasswordChangeForm>,
+    State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, PageForm(f): PageForm<PasswordChangeForm>,
 ) -> Result<Response, PageError> {
     let policy = passwords::policy_of(&state, &me.user).await?;
     let rules = unmet(&policy, &me.user, &f.new_password);
@@ -222,7 +224,7 @@ pub async fn change(
 }
 
 #[derive(Template)]
-#[template(path = "password_reset.html")]
+#[template(path = "security/password_reset.html")]
 struct ResetPage {
     chrome: Option<Chrome>,
     flash: Option<String>,
@@ -262,7 +264,7 @@ pub async fn reset_link_page(State(state): State<AppState>, Path(token): Path<St
         &ResetPage {
             chrome: None,
             flash: None,
-            email: Some(email),
+            email: Some(email.to_string()),
             form: FormState::with(vec![("new_password", String::new())]),
         },
     ))
@@ -274,14 +276,14 @@ pub async fn reset_link(
     PageForm(f): PageForm<ResetForm>,
 ) -> Result<Response, PageError> {
     let email = reset::link_email(&state, &token).await.map_err(|_| PageError::from(AppError::NOT_FOUND))?;
-    match reset::confirm(&state, &email, &token, Password::new(f.new_password), &meta).await {
+    match reset::confirm(&state, email.as_str(), &token, Password::new(f.new_password), &meta).await {
         Ok(()) => {
             let jar = set_flash(&state, clear_session_cookie(jar), "Your password has been reset. Sign in with it.");
             Ok((jar, see_other("/signin")).into_response())
         }
         Err(e) => {
             let (status, form) = FormState::with(vec![("new_password", String::new())]).fail(e)?;
-            Ok(render(status, &ResetPage { chrome: None, flash: None, email: Some(email), form }))
+            Ok(render(status, &ResetPage { chrome: None, flash: None, email: Some(email.to_string()), form }))
         }
     }
 }

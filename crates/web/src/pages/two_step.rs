@@ -5,7 +5,7 @@
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::api::views::ts;
 use crate::error::AppError;
-use crate::extract::{AuthUser, Client};
+use crate::extract::AuthUser;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -26,7 +26,7 @@ struct SessionRow {
 }
 
 #[derive(Template)]
-#[template(path = "two_step.html")]
+#[template(path = "me/two_step.html")]
 struct TwoStepPage {
     chrome: Option<Chrome>,
     flash: Option<String>,
@@ -81,8 +81,7 @@ pub struct TwoStepForm {
 
 /// `POST /me/two-step`: `start`, `confirm`, `disable` or `sign_out_others`.
 pub async fn act(
-    State(state): State<AppState>, PageUser(me): PageUser, Client(_meta): Client, jar: CookieJar,
-    PageForm(f): PageForm<TwoStepForm>,
+    State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, PageForm(f): PageForm<TwoStepForm>,
 ) -> Result<Response, PageError> {
     let actor = me.actor.clone();
     let mut page = page_for(&state, &me, None).await.map_err(|e| PageError::for_user(e, &me, "me"))?;

@@ -4,7 +4,7 @@
 use super::{Chrome, FormState, PageAdmin, PageError, PageForm, render, see_other, set_flash, take_flash};
 use crate::HttpAnswer;
 use crate::api::users::UserPatch;
-use crate::extract::{AdminUser, Client};
+use crate::extract::{AdminUser, PathId, parse_id};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -17,6 +17,7 @@ use tenantry_app::licenses;
 use tenantry_app::subscriptions::{self, Seats};
 use tenantry_app::users::{self, DeletionPlan, ProfilePatch, UserDetail};
 use tenantry_domain::DateFormat;
+use tenantry_domain::UserId;
 
 /// One product's row in the licenses card.
 struct LicenseRow {
@@ -33,7 +34,7 @@ impl LicenseRow {
 }
 
 #[derive(Template)]
-#[template(path = "user.html")]
+#[template(path = "users/user.html")]
 struct UserPage {
     chrome: Option<Chrome>,
     flash: Option<String>,
@@ -62,9 +63,9 @@ impl From<&UserDetail> for DetailsForm {
     fn from(d: &UserDetail) -> Self {
         let u = &d.user;
         Self {
-            name: u.name.clone(),
+            name: u.name.to_string(),
             role: u.role.as_str().to_owned(),
-            timezone: u.timezone.clone(),
+            timezone: u.timezone.to_string(),
             date_format: u.date_format.as_str().to_owned(),
             time_format: u.time_format.as_str().to_owned(),
         }
@@ -82,7 +83,7 @@ fn details_form(f: &DetailsForm) -> FormState {
 }
 
 /// Everything the page shows besides the form.
-async fn page(state: &AppState, admin: &AdminUser, id: &str, flash: Option<String>) -> Result<UserPage, PageError> {
+async fn page(state: &AppState, admin: &AdminUser, id: &UserId, flash: Option<String>) -> Result<UserPage, PageError> {
     let fail = |e: Error| PageError::for_user(e, admin, "users");
     let user = users::get(state, admin, id).await.map_err(fail)?;
     let summary = subscriptions::get(state, &admin.user.account_id).await.map_err(fail)?;
@@ -124,8 +125,7 @@ async fn page(state: &AppState, admin: &AdminUser, id: &str, flash: Option<Strin
 
 /// `GET /users/{id}`.
 pub async fn show(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
-    Path(id): Path<String>,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar, PathId(id): PathId<UserId>,
 ) -> Result<Response, PageError> {
     let (jar, flash) = take_flash(jar);
     let page = page(&state, &admin, &id, flash).await?;
@@ -134,8 +134,8 @@ pub async fn show(
 
 /// `POST /users/{id}`: saves details and role; errors are shown on the form.
 pub async fn save(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
-    Path(id): Path<String>, PageForm(f): PageForm<DetailsForm>,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar, PathId(id): PathId<UserId>,
+    PageForm(f): PageForm<DetailsForm>,
 ) -> Result<Response, PageError> {
     let patch = UserPatch {
         name: Some(f.name.clone()),
@@ -173,9 +173,10 @@ pub struct LicenseForm {
 
 /// `POST /users/{id}/licenses/{product}`: assigns or unassigns; a refusal is shown on the card.
 pub async fn license(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar,
     Path((id, product)): Path<(String, String)>, PageForm(f): PageForm<LicenseForm>,
 ) -> Result<Response, PageError> {
+    let id: UserId = parse_id(id)?;
     let actor = admin.actor.clone();
     let result = match f.action.as_str() {
         "assign" => licenses::assign(&state, &admin, &actor, &id, &product).await,
@@ -201,8 +202,7 @@ pub async fn license(
 
 /// `POST /users/{id}/delete`: deletes after the summary was shown.
 pub async fn delete(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
-    Path(id): Path<String>,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar, PathId(id): PathId<UserId>,
 ) -> Result<Response, PageError> {
     match users::delete(&state, &admin, &admin.actor, &id, false).await {
         Ok(plan) => {

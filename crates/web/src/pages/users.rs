@@ -6,7 +6,7 @@ use super::{
 };
 use crate::api::users::InviteRequest;
 use crate::error::AppError;
-use crate::extract::{AdminUser, Client};
+use crate::extract::AdminUser;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -26,7 +26,7 @@ struct Rows {
 }
 
 #[derive(Template)]
-#[template(path = "users.html")]
+#[template(path = "users/list.html")]
 struct LobbyPage {
     chrome: Option<Chrome>,
     flash: Option<String>,
@@ -39,7 +39,7 @@ struct LobbyPage {
 
 /// Just the table body, for htmx to swap in while the filter is typed.
 #[derive(Template)]
-#[template(path = "users.html", block = "rows")]
+#[template(path = "users/list.html", block = "rows")]
 struct RowsFragment {
     rows: Rows,
 }
@@ -112,8 +112,7 @@ pub async fn lobby(
 
 /// `POST /users`: invites a user; errors are shown on the form, with the lobby around it.
 pub async fn invite(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, Client(_meta): Client, jar: CookieJar,
-    PageForm(f): PageForm<InviteForm>,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar, PageForm(f): PageForm<InviteForm>,
 ) -> Result<Response, PageError> {
     let form = invite_form(&f);
     let request = InviteRequest { email: f.email, name: f.name, role: f.role, licenses: Vec::new() };
