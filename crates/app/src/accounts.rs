@@ -24,6 +24,28 @@ pub struct SignUp {
     pub password: Password,
 }
 
+/// The first Administrator of a new account: active with a password (sign-up) or invited (CLI).
+struct FirstAdministrator<'a> {
+    email: &'a EmailAddress,
+    name: &'a PersonName,
+    password_hash: Option<&'a str>,
+}
+
+/// Inserts an account on a trial with its first Administrator, in the caller's transaction.
+async fn insert_with_administrator(
+    state: &App, tx: &mut tenantry_storage::Conn, name: &AccountName, first: FirstAdministrator<'_>, now: i64,
+) -> Result<(AccountId, UserId)> {
+    let (account_id, user_id) = (AccountId::generate(), UserId::generate());
+    accounts::insert(tx, &account_id, name, now).await?;
+    subscriptions::start_trial(state, tx, &account_id, now).await?;
+    let status = if first.password_hash.is_some() { UserStatus::Active } else { UserStatus::Invited };
+    let (email, name, password_hash) = (first.email, first.name, first.password_hash);
+    let role = Role::Administrator;
+    users::insert(tx, NewUser { id: &user_id, account_id: &account_id, email, name, role, status, password_hash, now })
+        .await?;
+    Ok((account_id, user_id))
+}
+
 /// Creates an account, its first Administrator and a session, in one transaction.
 #[tracing::instrument(skip_all)]
 pub async fn sign_up(state: &App, input: SignUp, meta: &ClientMeta) -> Result<(Account, SignedIn)> {
@@ -36,25 +58,9 @@ pub async fn sign_up(state: &App, input: SignUp, meta: &ClientMeta) -> Result<(A
     check_password(&PasswordPolicy::default(), &input.password, &who, "password")?;
     let hash = state.hasher.hash(&input.password).await?;
     let now = state.now();
-    let account_id = AccountId::generate();
-    let user_id = UserId::generate();
     let mut tx = state.db.begin().await?;
-    accounts::insert(&mut tx, &account_id, &input.account_name, now).await?;
-    subscriptions::start_trial(state, &mut tx, &account_id, now).await?;
-    users::insert(
-        &mut tx,
-        NewUser {
-            id: &user_id,
-            account_id: &account_id,
-            email: &input.email,
-            name: &input.name,
-            role: Role::Administrator,
-            status: UserStatus::Active,
-            password_hash: Some(&hash),
-            now,
-        },
-    )
-    .await?;
+    let first = FirstAdministrator { email: &input.email, name: &input.name, password_hash: Some(&hash) };
+    let (account_id, user_id) = insert_with_administrator(state, &mut tx, &input.account_name, first, now).await?;
     users::record_sign_in(&mut tx, &user_id, now).await?;
     tenantry_storage::credentials::set_password(&mut tx, &user_id, &hash, input.password.profile(), false, now).await?;
     let account = accounts::get(&mut tx, &account_id)
@@ -74,25 +80,9 @@ pub async fn create_with_invited_admin(
     state: &App, name: AccountName, admin_email: EmailAddress, admin_name: PersonName,
 ) -> Result<(Account, String)> {
     let now = state.now();
-    let account_id = AccountId::generate();
-    let user_id = UserId::generate();
     let mut tx = state.db.begin().await?;
-    accounts::insert(&mut tx, &account_id, &name, now).await?;
-    subscriptions::start_trial(state, &mut tx, &account_id, now).await?;
-    users::insert(
-        &mut tx,
-        NewUser {
-            id: &user_id,
-            account_id: &account_id,
-            email: &admin_email,
-            name: &admin_name,
-            role: Role::Administrator,
-            status: UserStatus::Invited,
-            password_hash: None,
-            now,
-        },
-    )
-    .await?;
+    let first = FirstAdministrator { email: &admin_email, name: &admin_name, password_hash: None };
+    let (account_id, user_id) = insert_with_administrator(state, &mut tx, &name, first, now).await?;
     let user = users::get(&mut tx, &account_id, &user_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("user vanished inside its transaction"))?;

@@ -49,7 +49,9 @@ impl Hasher {
         };
         let span = tracing::Span::current();
         let ok = tokio::task::spawn_blocking(move || {
-            span.in_scope(|| -> anyhow::Result<bool> { Ok(argon2()?.verify_password(pw.as_bytes(), phc.as_str()).is_ok()) })
+            span.in_scope(|| -> anyhow::Result<bool> {
+                Ok(argon2()?.verify_password(pw.as_bytes(), phc.as_str()).is_ok())
+            })
         })
         .await??;
         Ok(ok && real)

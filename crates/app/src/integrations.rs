@@ -32,9 +32,9 @@ pub async fn set(
     let mut tx = state.db.begin().await?;
     let user = users::get(&mut tx, account_id, &id).await?.ok_or(Error::NotFound)?;
     let changed = if connected {
-        integrations::insert(&mut tx, account_id, &id, name, now).await?
+        integrations::CONNECTED.insert(&mut tx, account_id, &id, name, now).await?
     } else {
-        integrations::delete(&mut tx, &id, name).await?
+        integrations::CONNECTED.delete(&mut tx, &id, name).await?
     };
     if changed {
         let action = if connected { "integration.connected" } else { "integration.disconnected" };

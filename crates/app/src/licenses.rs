@@ -43,7 +43,7 @@ pub async fn assign_in(
         return Ok(());
     }
     rules::ensure_a_seat_is_free(product.as_str(), sub.purchased(product.as_str()), assigned).map_err(refused)?;
-    licenses::insert(conn, &user.account_id, &user.id, product.as_str(), now).await?;
+    licenses::HELD.insert(conn, &user.account_id, &user.id, product.as_str(), now).await?;
     let data = json!({"user_id": user.id.as_str(), "product": product.as_str()});
     audit::record(conn, actor, Change::new("license.assigned", "user", user.id.as_str()).after(data.clone()), now)
         .await?;
@@ -90,7 +90,7 @@ pub async fn unassign(
             rules::ensure_a_licensed_administrator_remains(sub.status, others + i64::from(keeps_one))
                 .map_err(refused)?;
         }
-        licenses::delete(&mut tx, &user.id, product.as_str()).await?;
+        licenses::HELD.delete(&mut tx, &user.id, product.as_str()).await?;
         let data = json!({"user_id": user.id.as_str(), "product": product.as_str()});
         audit::record(
             &mut tx,

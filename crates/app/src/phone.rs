@@ -15,8 +15,8 @@ use tenantry_domain::{OutgoingSms, PhoneNumber};
 use tenantry_storage::phones::{self, NewVerification};
 use tenantry_storage::{credentials, users};
 
-pub use tenantry_domain::limits::PHONE_CODE_TTL_MS as CODE_TTL_MS;
 use tenantry_domain::limits::PHONE_CODE_ATTEMPTS as MAX_ATTEMPTS;
+pub use tenantry_domain::limits::PHONE_CODE_TTL_MS as CODE_TTL_MS;
 
 const BAD_CODE: &str = "is wrong or has expired; ask for a new one";
 

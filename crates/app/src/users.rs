@@ -54,8 +54,8 @@ pub struct UserDetail {
 #[tracing::instrument(skip_all)]
 pub async fn detail(conn: &mut Conn, user: User) -> Result<UserDetail> {
     let ids = [&user.id];
-    let mut licenses = license_rows::of_users(conn, &user.account_id, &ids).await?;
-    let mut integrations = integrations::of_users(conn, &user.account_id, &ids).await?;
+    let mut licenses = license_rows::HELD.of_users(conn, &user.account_id, &ids).await?;
+    let mut integrations = integrations::CONNECTED.of_users(conn, &user.account_id, &ids).await?;
     let key = user.id.as_str();
     Ok(UserDetail {
         licenses: licenses.remove(key).unwrap_or_default(),
@@ -67,8 +67,8 @@ pub async fn detail(conn: &mut Conn, user: User) -> Result<UserDetail> {
 /// Loads what each of `users` holds, in two queries.
 async fn details(conn: &mut Conn, account_id: &AccountId, users: Vec<User>) -> Result<Vec<UserDetail>> {
     let ids: Vec<&UserId> = users.iter().map(|u| &u.id).collect();
-    let mut licenses = license_rows::of_users(conn, account_id, &ids).await?;
-    let mut integrations = integrations::of_users(conn, account_id, &ids).await?;
+    let mut licenses = license_rows::HELD.of_users(conn, account_id, &ids).await?;
+    let mut integrations = integrations::CONNECTED.of_users(conn, account_id, &ids).await?;
     Ok(users
         .into_iter()
         .map(|user| {

@@ -1,4 +1,3 @@
-use std::fmt;
 use std::str::FromStr;
 
 /// Why a string is not an acceptable email address.
@@ -49,12 +48,6 @@ impl EmailAddress {
     /// The lower-cased form used for uniqueness and look-ups.
     pub fn normalized(&self) -> String {
         self.0.to_lowercase()
-    }
-}
-
-impl fmt::Display for EmailAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -1,6 +1,30 @@
 //! Tenantry's domain: types that are valid by construction and the rules of the product.
 //! Nothing here does I/O; storage and web call into it.
 
+/// An enum whose variants each have one wire and storage name: `as_str`, and a `FromStr` that
+/// refuses anything else, naming the accepted values.
+macro_rules! wire_names {
+    ($ty:ident, $accepted:literal, { $($variant:ident => $name:literal),* $(,)? }) => {
+        impl $ty {
+            /// The wire and storage name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)*
+                }
+            }
+        }
+        impl std::str::FromStr for $ty {
+            type Err = $crate::role::UnknownVariant;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($name => Ok($ty::$variant),)*
+                    _ => Err($crate::role::UnknownVariant::new($accepted)),
+                }
+            }
+        }
+    };
+}
+
 pub mod common_passwords;
 pub mod email;
 pub mod error;
@@ -44,13 +68,18 @@ pub use username::Username;
 
 pub use limits::{INVITATION_TTL_MS, SESSION_MAX_AGE_MS};
 
-/// Validated text types travel as their text: in JSON, and from a database column (which
+/// Validated text types show and travel as their text: in pages, in JSON, and from a database column (which
 /// `TryFrom<String>` parses again, so a corrupt value is an error instead of a wrong answer).
 macro_rules! text_type {
     ($($t:ty),* $(,)?) => {$(
         impl serde::Serialize for $t {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
             }
         }
         impl TryFrom<String> for $t {

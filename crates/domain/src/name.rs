@@ -1,5 +1,3 @@
-use std::fmt;
-
 /// Why a name is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
@@ -44,12 +42,6 @@ impl PersonName {
     }
 }
 
-impl fmt::Display for PersonName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// An organization's name: trimmed, 1–120 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountName(String);
@@ -77,18 +69,6 @@ impl PageName {
     /// The title as text.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl fmt::Display for AccountName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Display for PageName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -1,7 +1,6 @@
 //! Date and time display settings.
 
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 /// An IANA time zone name known to the bundled time-zone database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,12 +26,6 @@ impl TimeZoneName {
     }
 }
 
-impl std::fmt::Display for TimeZoneName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// How dates are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DateFormat {
@@ -55,55 +48,15 @@ pub enum TimeFormat {
     H12,
 }
 
-/// A format name that is not one of the offered ones.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("must be one of: {0}")]
-pub struct UnknownFormat(&'static str);
-
 impl DateFormat {
     /// All formats, for pickers.
     pub const ALL: [DateFormat; 4] = [DateFormat::Iso, DateFormat::Us, DateFormat::European, DateFormat::Dotted];
-    /// The wire and storage name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DateFormat::Iso => "YYYY-MM-DD",
-            DateFormat::Us => "MM/DD/YYYY",
-            DateFormat::European => "DD/MM/YYYY",
-            DateFormat::Dotted => "DD.MM.YYYY",
-        }
-    }
 }
 
-impl FromStr for DateFormat {
-    type Err = UnknownFormat;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DateFormat::ALL
-            .into_iter()
-            .find(|f| f.as_str() == s)
-            .ok_or(UnknownFormat("YYYY-MM-DD, MM/DD/YYYY, DD/MM/YYYY, DD.MM.YYYY"))
-    }
-}
-
-impl TimeFormat {
-    /// The wire and storage name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TimeFormat::H24 => "24h",
-            TimeFormat::H12 => "12h",
-        }
-    }
-}
-
-impl FromStr for TimeFormat {
-    type Err = UnknownFormat;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "24h" => Ok(TimeFormat::H24),
-            "12h" => Ok(TimeFormat::H12),
-            _ => Err(UnknownFormat("24h, 12h")),
-        }
-    }
-}
+wire_names!(DateFormat, "YYYY-MM-DD, MM/DD/YYYY, DD/MM/YYYY, DD.MM.YYYY", {
+    Iso => "YYYY-MM-DD", Us => "MM/DD/YYYY", European => "DD/MM/YYYY", Dotted => "DD.MM.YYYY",
+});
+wire_names!(TimeFormat, "24h, 12h", { H24 => "24h", H12 => "12h" });
 
 #[cfg(test)]
 mod tests {

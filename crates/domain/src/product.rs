@@ -1,8 +1,6 @@
 //! Products sold per seat, and the subscription that buys the seats.
 
-use crate::role::UnknownVariant;
 use std::fmt;
-use std::str::FromStr;
 
 /// The product whose licence keeps a user's booking pages enabled.
 pub const SCHEDULING: &str = "scheduling";
@@ -119,28 +117,7 @@ pub enum SubscriptionStatus {
     Canceled,
 }
 
-impl SubscriptionStatus {
-    /// The wire and storage name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubscriptionStatus::Trial => "trial",
-            SubscriptionStatus::Paid => "paid",
-            SubscriptionStatus::Canceled => "canceled",
-        }
-    }
-}
-
-impl FromStr for SubscriptionStatus {
-    type Err = UnknownVariant;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "trial" => Ok(SubscriptionStatus::Trial),
-            "paid" => Ok(SubscriptionStatus::Paid),
-            "canceled" => Ok(SubscriptionStatus::Canceled),
-            _ => Err(UnknownVariant::new("trial, paid, canceled")),
-        }
-    }
-}
+wire_names!(SubscriptionStatus, "trial, paid, canceled", { Trial => "trial", Paid => "paid", Canceled => "canceled" });
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,4 @@
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 /// What a user may do in their account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,14 +10,9 @@ pub enum Role {
     Member,
 }
 
+wire_names!(Role, "administrator, member", { Administrator => "administrator", Member => "member" });
+
 impl Role {
-    /// The wire and storage name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Administrator => "administrator",
-            Role::Member => "member",
-        }
-    }
     /// The name shown on pages.
     pub fn label(self) -> &'static str {
         match self {
@@ -40,17 +34,6 @@ impl UnknownVariant {
     }
 }
 
-impl FromStr for Role {
-    type Err = UnknownVariant;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "administrator" => Ok(Role::Administrator),
-            "member" => Ok(Role::Member),
-            _ => Err(UnknownVariant("administrator, member")),
-        }
-    }
-}
-
 /// Where a user stands, as the users list shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -63,33 +46,15 @@ pub enum UserStatus {
     Locked,
 }
 
+wire_names!(UserStatus, "invited, active, locked", { Invited => "invited", Active => "active", Locked => "locked" });
+
 impl UserStatus {
-    /// The wire and storage name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserStatus::Invited => "invited",
-            UserStatus::Active => "active",
-            UserStatus::Locked => "locked",
-        }
-    }
     /// The label shown in the Users lobby.
     pub fn label(self) -> &'static str {
         match self {
             UserStatus::Invited => "Invited (Pending)",
             UserStatus::Active => "Has signed in",
             UserStatus::Locked => "Locked",
-        }
-    }
-}
-
-impl FromStr for UserStatus {
-    type Err = UnknownVariant;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "invited" => Ok(UserStatus::Invited),
-            "active" => Ok(UserStatus::Active),
-            "locked" => Ok(UserStatus::Locked),
-            _ => Err(UnknownVariant("invited, active, locked")),
         }
     }
 }

@@ -1,7 +1,5 @@
 //! The address part of a booking page: `/book/{slug}`.
 
-use std::fmt;
-
 /// 3–64 characters of `a-z`, `0-9` and `-`, not starting or ending with `-`, no `--`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Slug(String);
@@ -26,12 +24,6 @@ impl Slug {
     /// The slug as text.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl fmt::Display for Slug {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

@@ -1,5 +1,3 @@
-use std::fmt;
-
 /// Why a username is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UsernameError {
@@ -34,12 +32,6 @@ impl Username {
     /// The username as text.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl fmt::Display for Username {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

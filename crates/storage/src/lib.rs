@@ -18,6 +18,8 @@ pub mod security;
 pub mod sessions;
 pub mod subscriptions;
 pub mod usage;
+mod user_names;
+pub use user_names::UserNames;
 pub mod users;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

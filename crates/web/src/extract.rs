@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::{header, request::Parts};
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
@@ -170,18 +170,13 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-impl<S> FromRequestParts<S> for AuthUser
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
+impl FromRequestParts<AppState> for AuthUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         if let Some(user) = parts.extensions.get::<AuthUser>() {
             return Ok(user.clone());
         }
-        let state = AppState::from_ref(state);
         let token = bearer(parts).ok_or(Error::Unauthorized("Sign in first: send Authorization: Bearer <token>."))?;
         let principal = authenticate::bearer(&state, token)
             .await?
@@ -197,14 +192,10 @@ where
     }
 }
 
-impl<S> FromRequestParts<S> for AdminUser
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
+impl FromRequestParts<AppState> for AdminUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         Ok(AdminUser::of(AuthUser::from_request_parts(parts, state).await?)?)
     }
 }
@@ -231,15 +222,11 @@ pub fn client_meta(parts: &Parts, state: &AppState) -> ClientMeta {
 #[derive(Debug, Clone)]
 pub struct Client(pub ClientMeta);
 
-impl<S> FromRequestParts<S> for Client
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
+impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Client(client_meta(parts, &AppState::from_ref(state))))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Client(client_meta(parts, &state.clone())))
     }
 }
 

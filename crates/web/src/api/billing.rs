@@ -6,7 +6,7 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson, AuthUser, PathId};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{FromRef, FromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -81,15 +81,10 @@ pub async fn products(State(state): State<AppState>, _me: AuthUser) -> Json<Vec<
 /// operator API does not exist (404).
 pub struct Operator;
 
-impl<S> FromRequestParts<S> for Operator
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
+impl FromRequestParts<AppState> for Operator {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let state = AppState::from_ref(state);
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let Some(expected) = &state.config.operator_token_hash else { return Err(AppError::NOT_FOUND) };
         let presented =
             crate::extract::bearer(parts).ok_or(Error::Unauthorized("Send Authorization: Bearer <operator token>."))?;

@@ -6,7 +6,7 @@ use super::wants_fragment;
 use crate::error::AppError;
 use crate::extract::{AdminUser, AuthUser, client_meta, reach};
 use crate::state::AppState;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -82,15 +82,10 @@ impl IntoResponse for PageRejection {
 /// The signed-in user of a page; anonymous requests are sent to the sign-in page.
 pub struct PageUser(pub AuthUser);
 
-impl<S> FromRequestParts<S> for PageUser
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
+impl FromRequestParts<AppState> for PageUser {
     type Rejection = PageRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageRejection> {
-        let state = AppState::from_ref(state);
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageRejection> {
         match from_cookie(parts, &state).await {
             Ok(Some(user)) if !user.scope.allows(reach(parts)) => {
                 // A session that must change its password (or set up two-step verification) first goes where that is done.
@@ -112,14 +107,10 @@ where
 /// A signed-in Administrator; a Member gets the 403 page.
 pub struct PageAdmin(pub AdminUser);
 
-impl<S> FromRequestParts<S> for PageAdmin
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
+impl FromRequestParts<AppState> for PageAdmin {
     type Rejection = PageRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageRejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageRejection> {
         let PageUser(user) = PageUser::from_request_parts(parts, state).await?;
         match AdminUser::of(user.clone()) {
             Ok(admin) => Ok(PageAdmin(admin)),
@@ -136,15 +127,10 @@ where
 /// The signed-in user, or nobody (pages anyone may see).
 pub struct MaybePageUser(pub Option<AuthUser>);
 
-impl<S> FromRequestParts<S> for MaybePageUser
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
+impl FromRequestParts<AppState> for MaybePageUser {
     type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageError> {
-        let state = AppState::from_ref(state);
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
         Ok(MaybePageUser(from_cookie(parts, &state).await?))
     }
 }
