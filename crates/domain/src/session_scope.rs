@@ -48,12 +48,13 @@ impl SessionScope {
 
     /// Whether a session of this scope may use a route of `reach`.
     pub fn allows(self, reach: Reach) -> bool {
-        match (self, reach) {
-            (SessionScope::Full, _) | (_, Reach::AnySession) => true,
-            (SessionScope::PasswordChange, Reach::PasswordChange) => true,
-            (SessionScope::MfaSetup, Reach::MfaSetup) => true,
-            _ => false,
-        }
+        matches!(
+            (self, reach),
+            (SessionScope::Full, _)
+                | (_, Reach::AnySession)
+                | (SessionScope::PasswordChange, Reach::PasswordChange)
+                | (SessionScope::MfaSetup, Reach::MfaSetup)
+        )
     }
 
     /// Why a restricted session was refused.

@@ -1,17 +1,20 @@
-//! The outbox worker: claims due messages, sends them, retries with exponential back-off and
-//! gives up (status `dead`) after a bounded number of attempts.
+//! The outbox worker: claims due messages, hands each to the [`Job`] registered for its kind,
+//! retries transient failures with exponential back-off and gives up (status `dead`) after a
+//! bounded number of attempts or on a permanent failure. Retries and back-off live here only;
+//! a job just sends.
 
+pub mod job;
 pub mod mail;
 pub mod sms;
 
 use std::sync::Arc;
 use std::time::Duration;
-use tenantry_domain::{OutgoingEmail, OutgoingSms};
 use tenantry_storage::{Db, outbox};
 use tokio::sync::{Notify, watch};
 
-pub use mail::{MailError, Mailer};
-pub use sms::SmsSender;
+pub use job::{Job, JobError, Jobs};
+pub use mail::{EmailJob, MailError, Mailer};
+pub use sms::{SmsJob, SmsSender};
 
 /// How the worker paces itself.
 #[derive(Debug, Clone)]
@@ -46,11 +49,10 @@ pub fn backoff(attempts: i64, base: Duration, max: Duration) -> Duration {
     base.saturating_mul(2u32.saturating_pow(exp)).min(max)
 }
 
-/// Sends what the outbox holds.
+/// Sends what the outbox holds, through the jobs registered with [`Worker::with_job`].
 pub struct Worker {
     db: Db,
-    mailer: Arc<Mailer>,
-    sms: Option<Arc<SmsSender>>,
+    jobs: Jobs,
     config: WorkerConfig,
     wake: Arc<Notify>,
 }
@@ -60,15 +62,21 @@ fn now_ms() -> i64 {
 }
 
 impl Worker {
-    /// A worker over `db` sending mail with `mailer`; `wake` is notified when a message is queued locally.
-    pub fn new(db: Db, mailer: Arc<Mailer>, config: WorkerConfig, wake: Arc<Notify>) -> Self {
-        Self { db, mailer, sms: None, config, wake }
+    /// A worker over `db` with no jobs yet; `wake` is notified when a message is queued locally.
+    /// A message whose kind has no job fails permanently.
+    pub fn new(db: Db, config: WorkerConfig, wake: Arc<Notify>) -> Self {
+        Self { db, jobs: Jobs::new(), config, wake }
     }
 
-    /// Sends SMS messages with `sms` (without one they fail permanently).
-    pub fn with_sms(mut self, sms: Arc<SmsSender>) -> Self {
-        self.sms = Some(sms);
+    /// Sends messages of `job.kind()` with `job`.
+    pub fn with_job(mut self, job: Arc<dyn Job>) -> Self {
+        self.jobs.register(job);
         self
+    }
+
+    /// The kinds this worker can send, sorted.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.jobs.kinds()
     }
 
     /// Runs until `shutdown` turns true.
@@ -96,10 +104,15 @@ impl Worker {
         let Some(msg) = outbox::claim(&self.db, now_ms(), lease).await? else {
             return Ok(false);
         };
-        let span = tracing::info_span!("outbox.deliver", id = %msg.id, kind = %msg.kind, attempt = msg.attempts);
-        let _guard = span.enter();
-        let result = self.deliver(&msg.kind, &msg.payload).await;
-        match result {
+        self.deliver(&msg).await?;
+        Ok(true)
+    }
+
+    /// Runs the job for one claimed message, then records it sent (erasing its payload), queued
+    /// again after its back-off, or dead. The payload is never recorded in the span.
+    #[tracing::instrument(name = "outbox.deliver", skip_all, fields(id = %msg.id, kind = %msg.kind, attempt = msg.attempts))]
+    async fn deliver(&self, msg: &outbox::Claimed) -> Result<(), tenantry_storage::StoreError> {
+        match self.jobs.dispatch(&msg.kind, &msg.payload).await {
             Ok(()) => {
                 outbox::mark_sent(&self.db, &msg.id, now_ms()).await?;
                 metrics::counter!("tenantry_outbox_sent_total", "kind" => msg.kind.clone()).increment(1);
@@ -114,32 +127,146 @@ impl Worker {
                 outbox::mark_failed(&self.db, &msg.id, &e.to_string(), retry_at).await?;
             }
         }
-        Ok(true)
-    }
-
-    async fn deliver(&self, kind: &str, payload: &str) -> Result<(), MailError> {
-        match kind {
-            OutgoingEmail::KIND => {
-                let email: OutgoingEmail = serde_json::from_str(payload)
-                    .map_err(|e| MailError::Permanent(format!("unreadable payload: {e}")))?;
-                self.mailer.send(&email).await
-            }
-            OutgoingSms::KIND => {
-                let sms: OutgoingSms = serde_json::from_str(payload)
-                    .map_err(|e| MailError::Permanent(format!("unreadable payload: {e}")))?;
-                match &self.sms {
-                    Some(sender) => sender.send(&sms).await,
-                    None => Err(MailError::Permanent("no SMS transport configured".to_owned())),
-                }
-            }
-            other => Err(MailError::Permanent(format!("unknown message kind {other}"))),
-        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use std::sync::Mutex;
+
+    /// A job of kind `fake` that records payloads and answers each with the next scripted outcome
+    /// (`Ok` once the script runs out).
+    struct Scripted {
+        calls: Mutex<Vec<String>>,
+        outcomes: Mutex<Vec<Result<(), JobError>>>,
+    }
+
+    impl Scripted {
+        fn new(mut outcomes: Vec<Result<(), JobError>>) -> Arc<Self> {
+            outcomes.reverse();
+            Arc::new(Self { calls: Mutex::new(Vec::new()), outcomes: Mutex::new(outcomes) })
+        }
+
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().expect("lock").clone()
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Job for Scripted {
+        fn kind(&self) -> &'static str {
+            "fake"
+        }
+
+        async fn run(&self, payload: &str) -> Result<(), JobError> {
+            self.calls.lock().expect("lock").push(payload.to_owned());
+            self.outcomes.lock().expect("lock").pop().unwrap_or(Ok(()))
+        }
+    }
+
+    /// A migrated SQLite database in a file removed when dropped.
+    struct TempDb {
+        db: Db,
+        path: std::path::PathBuf,
+    }
+
+    impl Drop for TempDb {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+            }
+        }
+    }
+
+    async fn temp_db() -> TempDb {
+        let path = std::env::temp_dir().join(format!("tenantry-outbox-{}.db", tenantry_domain::token::random_hex(8)));
+        let db = Db::connect(&format!("sqlite://{}", path.display()), 2).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        TempDb { db, path }
+    }
+
+    async fn enqueue(db: &Db, kind: &str, payload: &str) {
+        let mut conn = db.conn().await.expect("conn");
+        outbox::enqueue(&mut conn, None, kind, payload, now_ms()).await.expect("enqueue");
+    }
+
+    async fn counts(db: &Db) -> Vec<(String, i64)> {
+        outbox::counts(db).await.expect("counts")
+    }
+
+    fn worker(db: &Db, job: Arc<Scripted>, max_attempts: i64, base_backoff: Duration) -> Worker {
+        let config = WorkerConfig { max_attempts, base_backoff, ..WorkerConfig::default() };
+        Worker::new(db.clone(), config, Arc::new(Notify::new())).with_job(job)
+    }
+
+    #[tokio::test]
+    async fn a_sent_message_goes_through_its_job_and_loses_its_payload() {
+        let t = temp_db().await;
+        let job = Scripted::new(vec![]);
+        let worker = worker(&t.db, job.clone(), 3, Duration::ZERO);
+        assert!(!worker.run_once().await.expect("run"), "nothing due");
+        enqueue(&t.db, "fake", "p1").await;
+        assert!(worker.run_once().await.expect("run"));
+        assert_eq!(job.calls(), vec!["p1"]);
+        assert_eq!(counts(&t.db).await, vec![("sent".to_owned(), 1)]);
+        assert_eq!(outbox::payloads_kept(&t.db, "sent").await.expect("count"), 0);
+    }
+
+    #[tokio::test]
+    async fn transient_failures_are_retried_after_back_off_until_dead() {
+        let t = temp_db().await;
+        let busy = || Err(JobError::Transient("busy".into()));
+        let job = Scripted::new(vec![busy(), busy(), busy()]);
+        let worker = worker(&t.db, job.clone(), 3, Duration::ZERO);
+        enqueue(&t.db, "fake", "p").await;
+        for attempt in 1..=2 {
+            assert!(worker.run_once().await.expect("run"), "attempt {attempt}");
+            assert_eq!(counts(&t.db).await, vec![("queued".to_owned(), 1)], "queued again after attempt {attempt}");
+        }
+        assert!(worker.run_once().await.expect("run"), "attempt 3");
+        assert_eq!(counts(&t.db).await, vec![("dead".to_owned(), 1)], "dead after max attempts");
+        assert!(!worker.run_once().await.expect("run"), "a dead message is not claimed");
+        assert_eq!(job.calls().len(), 3);
+        assert_eq!(outbox::payloads_kept(&t.db, "dead").await.expect("count"), 1, "a dead message keeps its body");
+    }
+
+    #[tokio::test]
+    async fn a_retry_waits_for_its_back_off() {
+        let t = temp_db().await;
+        let job = Scripted::new(vec![Err(JobError::Transient("busy".into()))]);
+        let worker = worker(&t.db, job.clone(), 3, Duration::from_secs(3600));
+        enqueue(&t.db, "fake", "p").await;
+        assert!(worker.run_once().await.expect("run"));
+        assert!(!worker.run_once().await.expect("run"), "not retried before its back-off");
+        assert_eq!(counts(&t.db).await, vec![("queued".to_owned(), 1)]);
+        assert_eq!(job.calls().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_permanent_failure_is_dead_at_once() {
+        let t = temp_db().await;
+        let job = Scripted::new(vec![Err(JobError::Permanent("bad recipient".into()))]);
+        let worker = worker(&t.db, job.clone(), 3, Duration::ZERO);
+        enqueue(&t.db, "fake", "p").await;
+        assert!(worker.run_once().await.expect("run"));
+        assert_eq!(counts(&t.db).await, vec![("dead".to_owned(), 1)]);
+        assert_eq!(job.calls().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_message_of_an_unknown_kind_is_dead_at_once() {
+        let t = temp_db().await;
+        let job = Scripted::new(vec![]);
+        let worker = worker(&t.db, job.clone(), 3, Duration::ZERO);
+        assert_eq!(worker.kinds(), vec!["fake"]);
+        enqueue(&t.db, "webhook", "w").await;
+        assert!(worker.run_once().await.expect("run"));
+        assert_eq!(counts(&t.db).await, vec![("dead".to_owned(), 1)]);
+        assert!(job.calls().is_empty());
+    }
 
     #[test]
     fn backoff_doubles_and_caps() {

@@ -1,27 +1,16 @@
 //! Email transports: a folder of `.eml` files (the embedded default) or SMTP.
 
+use crate::job::{Job, JobError, parse_payload};
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
+use std::sync::Arc;
 use tenantry_domain::OutgoingEmail;
 
-/// A failed send; transient ones are retried.
-#[derive(Debug, thiserror::Error)]
-pub enum MailError {
-    #[error("temporary failure: {0}")]
-    Transient(String),
-    #[error("permanent failure: {0}")]
-    Permanent(String),
-}
-
-impl MailError {
-    /// Whether trying again later may succeed.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, MailError::Transient(_))
-    }
-}
+/// A failed send; transient ones are retried (the outbox's [`JobError`], under its older name).
+pub type MailError = JobError;
 
 /// Where email goes.
 pub enum Mailer {
@@ -68,22 +57,22 @@ impl Mailer {
         }
     }
 
-    fn build(&self, email: &OutgoingEmail) -> Result<Message, MailError> {
+    fn build(&self, email: &OutgoingEmail) -> Result<Message, JobError> {
         let from = match self {
             Mailer::Files { from, .. } | Mailer::Smtp { from, .. } => from.clone(),
         };
-        let to: Mailbox = email.to.parse().map_err(|e| MailError::Permanent(format!("recipient: {e}")))?;
+        let to: Mailbox = email.to.parse().map_err(|e| JobError::Permanent(format!("recipient: {e}")))?;
         Message::builder()
             .from(from)
             .to(to)
             .subject(email.subject.clone())
             .header(ContentType::TEXT_PLAIN)
             .body(readable_body(&email.text))
-            .map_err(|e| MailError::Permanent(e.to_string()))
+            .map_err(|e| JobError::Permanent(e.to_string()))
     }
 
     /// Sends one email.
-    pub async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
+    pub async fn send(&self, email: &OutgoingEmail) -> Result<(), JobError> {
         let message = self.build(email)?;
         match self {
             Mailer::Files { dir, .. } => {
@@ -94,16 +83,42 @@ impl Mailer {
                 );
                 let tmp = dir.join(format!(".{name}.tmp"));
                 // Written aside then renamed, so a reader never sees half a message.
-                tokio::fs::write(&tmp, message.formatted()).await.map_err(|e| MailError::Transient(e.to_string()))?;
-                tokio::fs::rename(&tmp, dir.join(&name)).await.map_err(|e| MailError::Transient(e.to_string()))?;
+                tokio::fs::write(&tmp, message.formatted()).await.map_err(|e| JobError::Transient(e.to_string()))?;
+                tokio::fs::rename(&tmp, dir.join(&name)).await.map_err(|e| JobError::Transient(e.to_string()))?;
                 Ok(())
             }
             Mailer::Smtp { transport, .. } => match transport.send(message).await {
                 Ok(_) => Ok(()),
-                Err(e) if e.is_permanent() => Err(MailError::Permanent(e.to_string())),
-                Err(e) => Err(MailError::Transient(e.to_string())),
+                Err(e) if e.is_permanent() => Err(JobError::Permanent(e.to_string())),
+                Err(e) => Err(JobError::Transient(e.to_string())),
             },
         }
+    }
+}
+
+/// Sends the outbox's email messages ([`OutgoingEmail::KIND`]) with a [`Mailer`].
+pub struct EmailJob {
+    mailer: Arc<Mailer>,
+}
+
+impl EmailJob {
+    /// A job sending with `mailer`.
+    pub fn new(mailer: Arc<Mailer>) -> Self {
+        Self { mailer }
+    }
+}
+
+#[async_trait::async_trait]
+impl Job for EmailJob {
+    fn kind(&self) -> &'static str {
+        OutgoingEmail::KIND
+    }
+
+    // Neither the recipient nor the body (which may hold a sign-in link) goes into the span.
+    #[tracing::instrument(name = "outbox.email", skip_all, fields(kind = OutgoingEmail::KIND, payload_bytes = payload.len()))]
+    async fn run(&self, payload: &str) -> Result<(), JobError> {
+        let email: OutgoingEmail = parse_payload(payload)?;
+        self.mailer.send(&email).await
     }
 }
 

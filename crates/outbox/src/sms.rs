@@ -2,8 +2,9 @@
 //! takes a POST (JSON `{to, body}` by default; the body template and an `Authorization` header are
 //! configurable).
 
-use crate::mail::MailError;
+use crate::job::{Job, JobError, parse_payload};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tenantry_domain::OutgoingSms;
 
@@ -53,7 +54,7 @@ impl SmsSender {
     }
 
     /// Sends one message.
-    pub async fn send(&self, sms: &OutgoingSms) -> Result<(), MailError> {
+    pub async fn send(&self, sms: &OutgoingSms) -> Result<(), JobError> {
         match self {
             SmsSender::Files { dir } => {
                 let name = format!(
@@ -63,8 +64,8 @@ impl SmsSender {
                 );
                 let tmp = dir.join(format!(".{name}.tmp"));
                 let text = format!("To: {}\n\n{}\n", sms.to, sms.body);
-                tokio::fs::write(&tmp, text).await.map_err(|e| MailError::Transient(e.to_string()))?;
-                tokio::fs::rename(&tmp, dir.join(&name)).await.map_err(|e| MailError::Transient(e.to_string()))?;
+                tokio::fs::write(&tmp, text).await.map_err(|e| JobError::Transient(e.to_string()))?;
+                tokio::fs::rename(&tmp, dir.join(&name)).await.map_err(|e| JobError::Transient(e.to_string()))?;
                 Ok(())
             }
             SmsSender::Http { client, url, authorization, template } => {
@@ -73,17 +74,43 @@ impl SmsSender {
                 if let Some(a) = authorization {
                     req = req.header(reqwest::header::AUTHORIZATION, a);
                 }
-                let res = req.send().await.map_err(|e| MailError::Transient(format!("SMS provider: {e}")))?;
+                let res = req.send().await.map_err(|e| JobError::Transient(format!("SMS provider: {e}")))?;
                 let status = res.status();
                 if status.is_success() {
                     Ok(())
                 } else if status.is_server_error() || status.as_u16() == 429 {
-                    Err(MailError::Transient(format!("SMS provider answered {status}")))
+                    Err(JobError::Transient(format!("SMS provider answered {status}")))
                 } else {
-                    Err(MailError::Permanent(format!("SMS provider answered {status}")))
+                    Err(JobError::Permanent(format!("SMS provider answered {status}")))
                 }
             }
         }
+    }
+}
+
+/// Sends the outbox's text messages ([`OutgoingSms::KIND`]) with an [`SmsSender`].
+pub struct SmsJob {
+    sender: Arc<SmsSender>,
+}
+
+impl SmsJob {
+    /// A job sending with `sender`.
+    pub fn new(sender: Arc<SmsSender>) -> Self {
+        Self { sender }
+    }
+}
+
+#[async_trait::async_trait]
+impl Job for SmsJob {
+    fn kind(&self) -> &'static str {
+        OutgoingSms::KIND
+    }
+
+    // Neither the number nor the body (which may hold a one-time code) goes into the span.
+    #[tracing::instrument(name = "outbox.sms", skip_all, fields(kind = OutgoingSms::KIND, payload_bytes = payload.len()))]
+    async fn run(&self, payload: &str) -> Result<(), JobError> {
+        let sms: OutgoingSms = parse_payload(payload)?;
+        self.sender.send(&sms).await
     }
 }
 

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tenantry_app::hashing::Hasher;
 use tenantry_app::{App, Clock};
-use tenantry_outbox::{Mailer, SmsSender, Worker, WorkerConfig};
+use tenantry_outbox::{EmailJob, Mailer, SmsJob, SmsSender, Worker, WorkerConfig};
 use tenantry_storage::Db;
 use tenantry_web::{AppState, WebConfig};
 use tokio::sync::{Notify, watch};
@@ -161,7 +161,9 @@ pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Run
             tracing::info!(mail = %mailer.describe(), "outbox worker started");
             let sms = sms_sender(config)?;
             tracing::info!(sms = %sms.describe(), "SMS transport");
-            let worker = Worker::new(db, Arc::new(mailer), worker_config, wake).with_sms(Arc::new(sms));
+            let worker = Worker::new(db, worker_config, wake)
+                .with_job(Arc::new(EmailJob::new(Arc::new(mailer))))
+                .with_job(Arc::new(SmsJob::new(Arc::new(sms))));
             Some(tokio::spawn(worker.run(rx.clone())))
         }
         None => None,

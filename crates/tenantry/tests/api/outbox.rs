@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tenantry_domain::OutgoingEmail;
-use tenantry_outbox::{Mailer, Worker, WorkerConfig};
+use tenantry_outbox::{EmailJob, Mailer, Worker, WorkerConfig};
 use tenantry_storage::{Db, outbox};
 use tokio::sync::{Notify, watch};
 
@@ -44,7 +44,8 @@ async fn two_workers_deliver_500_emails_exactly_once(b: Backend) {
         let node_db = Db::connect(&url, 4).await.expect("connect");
         let mailer = Arc::new(Mailer::smtp(&smtp.url(), "Tenantry <no-reply@tenantry.localhost>").expect("mailer"));
         let config = WorkerConfig { poll_interval: Duration::from_millis(20), ..WorkerConfig::default() };
-        handles.push(tokio::spawn(Worker::new(node_db, mailer, config, Arc::new(Notify::new())).run(rx.clone())));
+        let worker = Worker::new(node_db, config, Arc::new(Notify::new())).with_job(Arc::new(EmailJob::new(mailer)));
+        handles.push(tokio::spawn(worker.run(rx.clone())));
     }
     for _ in 0..1200 {
         if smtp.received.lock().expect("lock").len() >= 500 {
@@ -93,7 +94,7 @@ async fn failing_messages_back_off_and_end_dead(b: Backend) {
         max_backoff: Duration::from_secs(1),
         ..WorkerConfig::default()
     };
-    let worker = Worker::new(db.clone(), mailer, config, Arc::new(Notify::new()));
+    let worker = Worker::new(db.clone(), config, Arc::new(Notify::new())).with_job(Arc::new(EmailJob::new(mailer)));
 
     assert!(worker.run_once().await.expect("run"), "first attempt");
     assert!(!worker.run_once().await.expect("run"), "not retried before its back-off");
