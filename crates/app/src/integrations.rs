@@ -30,11 +30,11 @@ pub async fn set(
     let account_id = &me.user.account_id;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let user = users::get(&mut tx, account_id, &id).await?.ok_or(Error::NotFound)?;
+    let user = users::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
     let changed = if connected {
-        integrations::CONNECTED.insert(&mut tx, account_id, &id, name, now).await?
+        integrations::CONNECTED.insert(&mut tx, account_id, id, name, now).await?
     } else {
-        integrations::CONNECTED.delete(&mut tx, &id, name).await?
+        integrations::CONNECTED.delete(&mut tx, id, name).await?
     };
     if changed {
         let action = if connected { "integration.connected" } else { "integration.disconnected" };

@@ -63,8 +63,8 @@ pub async fn accept(state: &App, token: &str, password: Password, meta: &ClientM
     if !users::activate_with_password(&mut tx, user_id, &hash, now).await? {
         return Err(Error::NotFound);
     }
-    credentials::set_password(&mut tx, &user_id, &hash, password.profile(), false, now).await?;
-    let user = users::get(&mut tx, &account_id, &user_id).await?.ok_or(Error::NotFound)?;
+    credentials::set_password(&mut tx, user_id, &hash, password.profile(), false, now).await?;
+    let user = users::get(&mut tx, account_id, user_id).await?.ok_or(Error::NotFound)?;
     let scope = if policies.require_mfa { SessionScope::MfaSetup } else { SessionScope::Full };
     let signed_in = open_session(&mut tx, user, meta, now, scope, &policies.session).await?;
     tenantry_storage::commit(tx).await?;

@@ -55,7 +55,7 @@ pub async fn assign_in(
 async fn locked_user(state: &App, actor: &Actor, id: &UserId) -> Result<(tenantry_storage::Tx, User)> {
     let mut tx = state.db.begin().await?;
     accounts::lock(&mut tx, &actor.account_id).await?;
-    let user = users::get(&mut tx, &actor.account_id, &id).await?.ok_or(Error::NotFound)?;
+    let user = users::get(&mut tx, &actor.account_id, id).await?.ok_or(Error::NotFound)?;
     Ok((tx, user))
 }
 

@@ -88,7 +88,7 @@ pub async fn admin_set(
     let account_id = &admin.user.account_id;
     let user = {
         let mut conn = state.db.conn().await?;
-        tenantry_storage::users::get(&mut conn, account_id, &id).await?.ok_or(Error::NotFound)?
+        tenantry_storage::users::get(&mut conn, account_id, id).await?.ok_or(Error::NotFound)?
     };
     if user.status == UserStatus::Invited {
         return Err(Error::conflict(
@@ -98,14 +98,14 @@ pub async fn admin_set(
     let hash = checked_hash(state, &user, &password, "password").await?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    credentials::set_password(&mut tx, &id, &hash, password.profile(), require_change, now).await?;
-    sessions::delete_for_user(&mut tx, &id).await?;
+    credentials::set_password(&mut tx, id, &hash, password.profile(), require_change, now).await?;
+    sessions::delete_for_user(&mut tx, id).await?;
     let change = Change::new("password.set_by_administrator", "user", id.as_str())
         .after(serde_json::json!({ "require_change": require_change }));
     audit::record(&mut tx, actor, change, now).await?;
-    let user = tenantry_storage::users::get(&mut tx, account_id, &id).await?.ok_or(Error::NotFound)?;
+    let user = tenantry_storage::users::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
     let user = detail(&mut tx, user).await?;
     tenantry_storage::commit(tx).await?;
-    state.sessions.forget_user(&id);
+    state.sessions.forget_user(id);
     Ok(user)
 }

@@ -41,8 +41,8 @@ pub async fn revoke_others(state: &App, me: &Principal) -> Result<u64> {
 #[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
 pub async fn revoke_all_of_user(state: &App, admin: &Admin, actor: &Actor, id: &UserId) -> Result<()> {
     let mut tx = state.db.begin().await?;
-    tenantry_storage::users::get(&mut tx, &admin.user.account_id, &id).await?.ok_or(Error::NotFound)?;
-    let n = sessions::delete_for_user(&mut tx, &id).await?;
+    tenantry_storage::users::get(&mut tx, &admin.user.account_id, id).await?.ok_or(Error::NotFound)?;
+    let n = sessions::delete_for_user(&mut tx, id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -51,7 +51,7 @@ pub async fn revoke_all_of_user(state: &App, admin: &Admin, actor: &Actor, id: &
     )
     .await?;
     tenantry_storage::commit(tx).await?;
-    state.sessions.forget_user(&id);
+    state.sessions.forget_user(id);
     Ok(())
 }
 
@@ -60,16 +60,16 @@ pub async fn revoke_all_of_user(state: &App, admin: &Admin, actor: &Actor, id: &
 pub async fn unlock(state: &App, admin: &Admin, actor: &Actor, id: &UserId) -> Result<UserDetail> {
     let account_id = &admin.user.account_id;
     let mut tx = state.db.begin().await?;
-    let user = tenantry_storage::users::get(&mut tx, account_id, &id).await?.ok_or(Error::NotFound)?;
+    let user = tenantry_storage::users::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
     if user.status != tenantry_domain::UserStatus::Locked {
         return Err(Error::conflict("This user is not locked."));
     }
     let now = state.now();
-    tenantry_storage::credentials::unlock(&mut tx, account_id, &id, now).await?;
+    tenantry_storage::credentials::unlock(&mut tx, account_id, id, now).await?;
     audit::record(&mut tx, actor, Change::new("user.unlocked", "user", id.as_str()), now).await?;
-    let user = tenantry_storage::users::get(&mut tx, account_id, &id).await?.ok_or(Error::NotFound)?;
+    let user = tenantry_storage::users::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
     let user = detail(&mut tx, user).await?;
     tenantry_storage::commit(tx).await?;
-    state.sessions.forget_user(&id);
+    state.sessions.forget_user(id);
     Ok(user)
 }

@@ -84,32 +84,32 @@ pub struct SubscriptionChange {
 pub async fn set(state: &App, account_id: &AccountId, change: SubscriptionChange) -> Result<SubscriptionSummary> {
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    if !accounts::lock(&mut tx, &account_id).await? {
+    if !accounts::lock(&mut tx, account_id).await? {
         return Err(Error::NotFound);
     }
-    let before = subscription(&mut tx, &account_id).await?;
+    let before = subscription(&mut tx, account_id).await?;
     for (product, purchased) in &change.seats {
-        let assigned = licenses::assigned(&mut tx, &account_id, product.as_str()).await?;
+        let assigned = licenses::assigned(&mut tx, account_id, product.as_str()).await?;
         rules::ensure_seats_cover_assignments(product.as_str(), *purchased, assigned).map_err(refused)?;
-        subscriptions::set_seats(&mut tx, &account_id, product.as_str(), *purchased).await?;
+        subscriptions::set_seats(&mut tx, account_id, product.as_str(), *purchased).await?;
     }
-    let licensed_admins = licenses::licensed_administrators(&mut tx, &account_id).await?;
+    let licensed_admins = licenses::licensed_administrators(&mut tx, account_id).await?;
     rules::ensure_a_licensed_administrator_remains(change.status, licensed_admins).map_err(refused)?;
     subscriptions::update(
         &mut tx,
-        &account_id,
+        account_id,
         &change.plan,
         change.status,
         change.cycle_start.unwrap_or(before.cycle_start),
         now,
     )
     .await?;
-    let after = subscription(&mut tx, &account_id).await?;
+    let after = subscription(&mut tx, account_id).await?;
     let view = |s: &Subscription| json!({"plan": s.plan, "status": s.status.as_str(), "cycle_start": s.cycle_start, "seats": s.seats.iter().cloned().collect::<BTreeMap<_, _>>()});
     let audit_change =
         Change::new("subscription.updated", "account", account_id.as_str()).before(view(&before)).after(view(&after));
     audit::record(&mut tx, &Actor::system(account_id.clone()), audit_change, now).await?;
-    let summary = summarize(state, &mut tx, &account_id, after).await?;
+    let summary = summarize(state, &mut tx, account_id, after).await?;
     tenantry_storage::commit(tx).await?;
     Ok(summary)
 }

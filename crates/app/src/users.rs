@@ -174,7 +174,7 @@ pub async fn invite(state: &App, admin: &Admin, actor: &Actor, input: Invite) ->
 pub async fn get(state: &App, admin: &Admin, id: &UserId) -> Result<UserDetail> {
     let account_id = admin.account_id();
     let mut conn = state.db.conn().await?;
-    let user = users::get(&mut conn, account_id, &id).await?.ok_or(Error::NotFound)?;
+    let user = users::get(&mut conn, account_id, id).await?.ok_or(Error::NotFound)?;
     detail(&mut conn, user).await
 }
 
@@ -245,9 +245,9 @@ pub async fn update(state: &App, admin: &Admin, actor: &Actor, id: &UserId, patc
     let mut tx = state.db.begin().await?;
     // Serialises rule checks of one account across requests and nodes.
     accounts::lock(&mut tx, admin.account_id()).await?;
-    let user = apply(&mut tx, actor, &id, &patch, state.now()).await?;
+    let user = apply(&mut tx, actor, id, &patch, state.now()).await?;
     tenantry_storage::commit(tx).await?;
-    state.sessions.forget_user(&id);
+    state.sessions.forget_user(id);
     Ok(user)
 }
 
@@ -313,7 +313,7 @@ async fn plan_deletion(conn: &mut Conn, admin: &Admin, id: &UserId) -> Result<De
 #[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
 pub async fn preview_deletion(state: &App, admin: &Admin, id: &UserId) -> Result<DeletionPlan> {
     let mut conn = state.db.conn().await?;
-    plan_deletion(&mut conn, admin, &id).await
+    plan_deletion(&mut conn, admin, id).await
 }
 
 /// Deletes a user (rule 4: their booking pages go to the heir in the same transaction), or with
@@ -327,9 +327,9 @@ pub async fn delete(state: &App, admin: &Admin, actor: &Actor, id: &UserId, dry_
     let now = state.now();
     let mut tx = state.db.begin().await?;
     accounts::lock(&mut tx, account_id).await?;
-    let plan = plan_deletion(&mut tx, admin, &id).await?;
+    let plan = plan_deletion(&mut tx, admin, id).await?;
     if let Some(heir) = &plan.heir {
-        booking_pages::transfer_all(&mut tx, &id, &heir.id, now).await?;
+        booking_pages::transfer_all(&mut tx, id, &heir.id, now).await?;
         for page in &plan.pages {
             let data = json!({"booking_page_id": page.id, "from_user_id": id.as_str(), "to_user_id": heir.id.as_str()});
             let change = Change::new("booking_page.transferred", "booking_page", &page.id)
@@ -343,12 +343,12 @@ pub async fn delete(state: &App, admin: &Admin, actor: &Actor, id: &UserId, dry_
                 .await?;
         }
     }
-    users::delete(&mut tx, account_id, &id).await?;
+    users::delete(&mut tx, account_id, id).await?;
     let view = audit_view(&plan.user);
     audit::record(&mut tx, actor, Change::new("user.deleted", "user", id.as_str()).before(view.clone()), now).await?;
     audit::emit(&mut tx, account_id, "user.deleted", view, now).await?;
     tenantry_storage::commit(tx).await?;
-    state.sessions.forget_user(&id);
+    state.sessions.forget_user(id);
     Ok(plan)
 }
 
@@ -358,7 +358,7 @@ pub async fn resend_invitation(state: &App, admin: &Admin, id: &UserId) -> Resul
     let account_id = &admin.user.account_id;
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    let user = users::get(&mut tx, account_id, &id).await?.ok_or(Error::NotFound)?;
+    let user = users::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
     if user.status != UserStatus::Invited {
         return Err(Error::conflict("This user has already accepted their invitation."));
     }

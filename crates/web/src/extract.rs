@@ -178,7 +178,7 @@ impl FromRequestParts<AppState> for AuthUser {
             return Ok(user.clone());
         }
         let token = bearer(parts).ok_or(Error::Unauthorized("Sign in first: send Authorization: Bearer <token>."))?;
-        let principal = authenticate::bearer(&state, token)
+        let principal = authenticate::bearer(state, token)
             .await?
             .ok_or(Error::Unauthorized("The token is invalid or has expired."))?;
         // Every authenticated API request counts towards the user's usage (in memory, flushed each second).
@@ -186,7 +186,7 @@ impl FromRequestParts<AppState> for AuthUser {
         if !principal.scope.allows(reach(parts)) {
             return Err(Error::Forbidden(principal.scope.refusal()).into());
         }
-        let user = AuthUser::new(principal, &client_meta(parts, &state));
+        let user = AuthUser::new(principal, &client_meta(parts, state));
         parts.extensions.insert(user.clone());
         Ok(user)
     }

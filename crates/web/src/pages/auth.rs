@@ -203,7 +203,7 @@ pub async fn sign_up(
 pub async fn sign_out(
     State(state): State<AppState>, PageUser(user): PageUser, jar: CookieJar,
 ) -> Result<Response, PageError> {
-    auth::sign_out(&state, &user.credential.id()).await?;
+    auth::sign_out(&state, user.credential.id()).await?;
     let jar = set_flash(&state, clear_session_cookie(jar), "You have signed out.");
     Ok((jar, see_other("/signin")).into_response())
 }

@@ -86,7 +86,7 @@ impl FromRequestParts<AppState> for PageUser {
     type Rejection = PageRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageRejection> {
-        match from_cookie(parts, &state).await {
+        match from_cookie(parts, state).await {
             Ok(Some(user)) if !user.scope.allows(reach(parts)) => {
                 // A session that must change its password (or set up two-step verification) first goes where that is done.
                 Err(PageRejection::Restricted {
@@ -131,6 +131,6 @@ impl FromRequestParts<AppState> for MaybePageUser {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        Ok(MaybePageUser(from_cookie(parts, &state).await?))
+        Ok(MaybePageUser(from_cookie(parts, state).await?))
     }
 }
