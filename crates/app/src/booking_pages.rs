@@ -5,7 +5,7 @@ use crate::Actor;
 use crate::App;
 use crate::Principal;
 use crate::audit::{self, Change};
-use crate::licenses::refused;
+use crate::refused;
 use crate::{Error, Result};
 use serde_json::json;
 use tenantry_domain::rules::{self, disabled_reason};

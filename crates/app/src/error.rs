@@ -84,5 +84,10 @@ impl Error {
     }
 }
 
+/// A refusal by an account rule: a conflict naming the rule.
+pub fn refused(v: tenantry_domain::rules::RuleViolation) -> Error {
+    Error::rule(v.code(), v.to_string())
+}
+
 /// Result of services.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

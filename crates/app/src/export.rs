@@ -3,7 +3,7 @@
 
 use crate::App;
 use crate::Principal;
-use crate::users::detail;
+use crate::user_detail::detail;
 use crate::{Error, Result};
 use serde_json::{Value, json};
 use tenantry_domain::time::rfc3339 as ts;

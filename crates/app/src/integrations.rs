@@ -4,7 +4,7 @@ use crate::Actor;
 use crate::App;
 use crate::Principal;
 use crate::audit::{self, Change};
-use crate::users::{UserDetail, detail};
+use crate::user_detail::{UserDetail, detail};
 use crate::{Error, Result};
 use serde_json::json;
 use tenantry_domain::{Role, UserId};

@@ -35,9 +35,10 @@ pub mod security;
 pub mod session_cache;
 pub mod sessions;
 pub mod subscriptions;
+pub mod user_detail;
 pub mod users;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, refused};
 pub use principal::{Actor, Admin, ClientMeta, Credential, Principal};
 pub use queue::{check_password, queue_email, queue_sms, wake_outbox};
 

@@ -4,19 +4,16 @@ use crate::Actor;
 use crate::Admin;
 use crate::App;
 use crate::audit::{self, Change};
-use crate::users::{UserDetail, detail};
+use crate::user_detail::{UserDetail, detail};
 use crate::{Error, Result};
 use serde_json::json;
-use tenantry_domain::rules::{self, RuleViolation, disabled_reason};
+use tenantry_domain::rules::{self, disabled_reason};
 use tenantry_domain::{AccountId, ProductKey, Role, SubscriptionStatus, UserId};
 use tenantry_storage::subscriptions::{self, Subscription};
 use tenantry_storage::users::User;
 use tenantry_storage::{Conn, accounts, licenses, users};
 
-/// A rule refusal as the API answers it: 409 naming the rule.
-pub fn refused(v: RuleViolation) -> Error {
-    Error::rule(v.code(), v.to_string())
-}
+pub use crate::refused;
 
 /// The catalog's product named `key`; other names are 404 (there is no such license).
 pub fn product(state: &App, key: &str) -> Result<ProductKey> {

@@ -6,7 +6,7 @@ use crate::Admin;
 use crate::App;
 use crate::Principal;
 use crate::audit::{self, Change};
-use crate::users::{UserDetail, detail};
+use crate::user_detail::{UserDetail, detail};
 use crate::{Error, Result};
 use tenantry_domain::SessionScope;
 use tenantry_domain::{

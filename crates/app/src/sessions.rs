@@ -5,7 +5,7 @@ use crate::Admin;
 use crate::App;
 use crate::Principal;
 use crate::audit::{self, Change};
-use crate::users::{UserDetail, detail};
+use crate::user_detail::{UserDetail, detail};
 use crate::{Error, Result};
 use tenantry_domain::UserId;
 use tenantry_storage::sessions::{self, SessionInfo};

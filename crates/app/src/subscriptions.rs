@@ -3,7 +3,8 @@
 use crate::Actor;
 use crate::App;
 use crate::audit::{self, Change};
-use crate::licenses::{refused, subscription};
+use crate::licenses::subscription;
+use crate::refused;
 use crate::{Error, Result};
 use serde_json::json;
 use std::collections::BTreeMap;

@@ -5,17 +5,20 @@ use crate::Admin;
 use crate::App;
 use crate::Principal;
 use crate::audit::{self, Change};
-use crate::licenses::{self, refused};
+use crate::licenses;
+use crate::refused;
+use crate::user_detail::details;
+pub use crate::user_detail::{UserDetail, audit_view, detail};
 use crate::{Error, Result};
 use crate::{invitations, wake_outbox};
 use serde_json::json;
 use tenantry_domain::rules::{self, ensure_an_administrator_remains};
 use tenantry_domain::{
-    AccountId, DateFormat, EmailAddress, PersonName, Role, SCHEDULING_PRODUCT, TimeFormat, TimeZoneName, UserId,
-    UserStatus, Username, ValidationErrors,
+    DateFormat, EmailAddress, PersonName, Role, SCHEDULING_PRODUCT, TimeFormat, TimeZoneName, UserId, UserStatus,
+    Username, ValidationErrors,
 };
 use tenantry_storage::users::{self, ListQuery, NewUser, ProfileChange, User};
-use tenantry_storage::{Conn, accounts, booking_pages, integrations, licenses as license_rows};
+use tenantry_storage::{Conn, accounts, booking_pages, licenses as license_rows};
 
 /// Most users one page of the list holds.
 pub const MAX_PAGE: i64 = 200;
@@ -38,58 +41,6 @@ pub struct Page {
 
 fn decode_cursor(cursor: &str) -> Result<(String, String)> {
     crate::cursor::decode(cursor)
-}
-
-/// A user with what they hold: licenses and integrations.
-#[derive(Debug, Clone)]
-pub struct UserDetail {
-    pub user: User,
-    /// Products whose license the user holds, by name.
-    pub licenses: Vec<String>,
-    /// What the user has connected in products.
-    pub integrations: Vec<String>,
-}
-
-/// Loads what `user` holds.
-#[tracing::instrument(skip_all)]
-pub async fn detail(conn: &mut Conn, user: User) -> Result<UserDetail> {
-    let ids = [&user.id];
-    let mut licenses = license_rows::HELD.of_users(conn, &user.account_id, &ids).await?;
-    let mut integrations = integrations::CONNECTED.of_users(conn, &user.account_id, &ids).await?;
-    let key = user.id.as_str();
-    Ok(UserDetail {
-        licenses: licenses.remove(key).unwrap_or_default(),
-        integrations: integrations.remove(key).unwrap_or_default(),
-        user,
-    })
-}
-
-/// Loads what each of `users` holds, in two queries.
-async fn details(conn: &mut Conn, account_id: &AccountId, users: Vec<User>) -> Result<Vec<UserDetail>> {
-    let ids: Vec<&UserId> = users.iter().map(|u| &u.id).collect();
-    let mut licenses = license_rows::HELD.of_users(conn, account_id, &ids).await?;
-    let mut integrations = integrations::CONNECTED.of_users(conn, account_id, &ids).await?;
-    Ok(users
-        .into_iter()
-        .map(|user| {
-            let key = user.id.as_str();
-            UserDetail {
-                licenses: licenses.remove(key).unwrap_or_default(),
-                integrations: integrations.remove(key).unwrap_or_default(),
-                user,
-            }
-        })
-        .collect())
-}
-
-/// A user as the audit log records them (no secrets).
-pub fn audit_view(u: &UserDetail) -> serde_json::Value {
-    json!({
-        "id": u.user.id.as_str(), "name": u.user.name, "email": u.user.email, "username": u.user.username,
-        "role": u.user.role.as_str(), "status": u.user.status.as_str(), "timezone": u.user.timezone,
-        "date_format": u.user.date_format.as_str(), "time_format": u.user.time_format.as_str(), "licenses": u.licenses,
-        "preferences": u.user.preferences,
-    })
 }
 
 /// A page of the account's users sorted by name (keyset pagination).

@@ -53,14 +53,6 @@ async fn invitation_hint(state: &AppState, invitation: &OpenInvitation) -> Strin
     }
 }
 
-/// Where a session that may do only one thing is sent to do it.
-pub fn restricted_page(scope: SessionScope) -> &'static str {
-    match scope {
-        SessionScope::MfaSetup => "/me/two-step",
-        _ => "/password-change",
-    }
-}
-
 /// Where a signed-in user starts.
 fn start_page(user: &AuthUser) -> &'static str {
     start_page_for(user.user.role)
@@ -124,7 +116,7 @@ pub async fn sign_in(
         Ok(signed_in) => {
             let to = match signed_in.scope {
                 SessionScope::Full => start_page_for(signed_in.user.role),
-                restricted => restricted_page(restricted),
+                restricted => super::session::restricted_page(restricted),
             };
             Ok((jar.add(session_cookie(&state, &signed_in)), see_other(to)).into_response())
         }

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use tenantry_app::auth::SignedIn;
 use tenantry_app::authenticate;
+use tenantry_domain::SessionScope;
 
 /// Name of the cookie holding the session token.
 pub const SESSION_COOKIE: &str = "tenantry_session";
@@ -47,6 +48,14 @@ async fn from_cookie(parts: &Parts, state: &AppState) -> Result<Option<AuthUser>
     let Some(token) = jar.get(SESSION_COOKIE).map(Cookie::value).filter(|t| !t.is_empty()) else { return Ok(None) };
     let principal = authenticate::session(state, token).await?;
     Ok(principal.map(|p| AuthUser::new(p, &client_meta(parts, state))))
+}
+
+/// Where a session that may do only one thing is sent to do it.
+pub fn restricted_page(scope: SessionScope) -> &'static str {
+    match scope {
+        SessionScope::MfaSetup => "/me/two-step",
+        _ => "/password-change",
+    }
 }
 
 /// Why a page that needs a signed-in user was refused.
@@ -89,10 +98,7 @@ impl FromRequestParts<AppState> for PageUser {
         match from_cookie(parts, state).await {
             Ok(Some(user)) if !user.scope.allows(reach(parts)) => {
                 // A session that must change its password (or set up two-step verification) first goes where that is done.
-                Err(PageRejection::Restricted {
-                    htmx: wants_fragment(&parts.headers),
-                    to: super::auth::restricted_page(user.scope),
-                })
+                Err(PageRejection::Restricted { htmx: wants_fragment(&parts.headers), to: restricted_page(user.scope) })
             }
             Ok(Some(user)) => {
                 parts.extensions.insert(user.clone());
