@@ -1,13 +1,8 @@
 //! Creating, changing and deleting accounts: public sign-up, the CLI, account settings.
 
-use crate::Actor;
-use crate::Admin;
-use crate::App;
-use crate::ClientMeta;
 use crate::audit::{self, Change};
 use crate::auth::{SignedIn, open_session};
-use crate::{Error, Result};
-use crate::{check_password, invitations, subscriptions, wake_outbox};
+use crate::{Actor, Admin, App, ClientMeta, Error, Result, check_password, invitations, subscriptions, wake_outbox};
 use tenantry_domain::SessionScope;
 use tenantry_domain::{
     AccountId, AccountName, EmailAddress, Password, PasswordContext, PasswordPolicy, PersonName, Role, SessionPolicy,

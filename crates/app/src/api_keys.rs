@@ -1,10 +1,7 @@
 //! The personal API key: shown once when created, kept as a SHA-256 hash, replaceable, revocable.
 
-use crate::Actor;
-use crate::App;
-use crate::Principal;
 use crate::audit::{self, Change};
-use crate::{Error, Result};
+use crate::{Actor, App, Error, Principal, Result};
 use serde_json::json;
 use tenantry_domain::SecretToken;
 use tenantry_storage::api_keys::{self, ApiKey};

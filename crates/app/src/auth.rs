@@ -1,10 +1,7 @@
 //! Sign-in (with lockout, expired passwords and two-step verification), sessions and sign-out.
 
-use crate::App;
 use crate::audit::{self, Change};
-use crate::{Actor, ClientMeta};
-use crate::{Error, Result};
-use crate::{mfa, queue_email, wake_outbox};
+use crate::{Actor, App, ClientMeta, Error, Result, mfa, queue_email, wake_outbox};
 use tenantry_domain::SessionScope;
 use tenantry_domain::{EmailAddress, LockoutPolicy, Password, SecretToken, SessionId, SessionPolicy, UserStatus};
 use tenantry_storage::credentials::{self, Credentials};

@@ -1,11 +1,8 @@
 //! Uploading, serving and removing the profile picture.
 
-use crate::Actor;
-use crate::App;
-use crate::Principal;
 use crate::audit::{self, Change};
 use crate::avatar_image::{self, AvatarError, Processed};
-use crate::{Error, Result};
+use crate::{Actor, App, Error, Principal, Result};
 use serde_json::json;
 use tenantry_domain::UserId;
 use tenantry_storage::users;

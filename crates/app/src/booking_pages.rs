@@ -1,12 +1,8 @@
 //! Booking pages: Members see and change their own; Administrators all of their account's.
 //! A page is enabled only while its owner holds a scheduling license (rule 5).
 
-use crate::Actor;
-use crate::App;
-use crate::Principal;
 use crate::audit::{self, Change};
-use crate::refused;
-use crate::{Error, Result};
+use crate::{Actor, App, Error, Principal, Result, refused};
 use serde_json::json;
 use tenantry_domain::rules::{self, disabled_reason};
 use tenantry_domain::{BookingPageId, PageName, Role, SCHEDULING_PRODUCT, Slug, UserId};

@@ -1,12 +1,8 @@
 //! Changing one's sign-in email: a single-use link goes to the new address (24 hours); only when
 //! it is followed does the address change, and the old address is told.
 
-use crate::Actor;
-use crate::App;
-use crate::Principal;
 use crate::audit::{self, Change};
-use crate::{Error, Result};
-use crate::{queue_email, wake_outbox};
+use crate::{Actor, App, Error, Principal, Result, queue_email, wake_outbox};
 use serde_json::json;
 use tenantry_domain::{EmailAddress, FieldError, SecretToken, TokenHash};
 use tenantry_storage::email_changes::{self, OpenEmailChange};

@@ -1,10 +1,7 @@
 //! My data (GDPR Articles 15 and 20): everything stored about the signed-in user, as JSON.
 //! Secrets never appear: not the password hash, TOTP seed, recovery codes, key or token hashes.
 
-use crate::App;
-use crate::Principal;
-use crate::user_detail::detail;
-use crate::{Error, Result};
+use crate::{App, Error, Principal, Result, user_detail::detail};
 use serde_json::{Value, json};
 use tenantry_domain::time::rfc3339 as ts;
 use tenantry_storage::{accounts, api_keys, audit, booking_pages, phones, sessions, usage, users};

@@ -1,11 +1,8 @@
 //! Integrations products report for a user (a connected calendar, a CRM), shown in the Users lobby.
 
-use crate::Actor;
-use crate::App;
-use crate::Principal;
 use crate::audit::{self, Change};
 use crate::user_detail::{UserDetail, detail};
-use crate::{Error, Result};
+use crate::{Actor, App, Error, Principal, Result};
 use serde_json::json;
 use tenantry_domain::{Role, UserId};
 use tenantry_storage::{integrations, users};

@@ -1,10 +1,7 @@
 //! Invitation links: issue, look up, accept.
 
-use crate::App;
-use crate::ClientMeta;
 use crate::auth::{SignedIn, open_session};
-use crate::{Error, Result};
-use crate::{check_password, queue_email};
+use crate::{App, ClientMeta, Error, Result, check_password, queue_email};
 use tenantry_domain::SessionScope;
 use tenantry_domain::{
     AccountName, INVITATION_TTL_MS, InvitationId, Password, PasswordContext, PersonName, SecretToken, TokenHash,

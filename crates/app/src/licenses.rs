@@ -1,11 +1,8 @@
 //! Assigning and unassigning licenses, under the account's seat and licensed-Administrator rules.
 
-use crate::Actor;
-use crate::Admin;
-use crate::App;
 use crate::audit::{self, Change};
 use crate::user_detail::{UserDetail, detail};
-use crate::{Error, Result};
+use crate::{Actor, Admin, App, Error, Result};
 use serde_json::json;
 use tenantry_domain::rules::{self, disabled_reason};
 use tenantry_domain::{AccountId, ProductKey, Role, SubscriptionStatus, UserId};

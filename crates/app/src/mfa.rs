@@ -1,11 +1,8 @@
 //! Two-step verification with TOTP (RFC 6238: SHA-1, 6 digits, 30-second steps, one step of skew)
 //! and ten single-use recovery codes. Seeds are encrypted at rest; each time step is accepted once.
 
-use crate::Actor;
-use crate::App;
-use crate::Principal;
 use crate::audit::{self, Change};
-use crate::{Error, Result};
+use crate::{Actor, App, Error, Principal, Result};
 use tenantry_domain::SessionScope;
 use tenantry_domain::TokenHash;
 use tenantry_domain::limits::per_account;

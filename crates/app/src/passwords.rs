@@ -1,13 +1,9 @@
 //! Setting passwords: every path (invitation, change, reset, admin-set) checks the account's policy
 //! and history here, and stores the hash, its profile and the history the same way.
 
-use crate::Actor;
-use crate::Admin;
-use crate::App;
-use crate::Principal;
 use crate::audit::{self, Change};
 use crate::user_detail::{UserDetail, detail};
-use crate::{Error, Result};
+use crate::{Actor, Admin, App, Error, Principal, Result};
 use tenantry_domain::SessionScope;
 use tenantry_domain::{
     Password, PasswordContext, PasswordPolicy, PasswordRule, UserId, UserStatus, Username, ValidationErrors,

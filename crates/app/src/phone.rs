@@ -1,13 +1,9 @@
 //! The personal cell number: a new number gets a 6-digit SMS code (10 minutes, 5 attempts,
 //! single use, rate-limited); until it is verified the number in force stays.
 
-use crate::Actor;
-use crate::App;
-use crate::Principal;
 use crate::audit::{self, Change};
 use crate::reset::{six_digits, sms_code_hash, subtle_eq};
-use crate::{Error, Result};
-use crate::{queue_sms, wake_outbox};
+use crate::{Actor, App, Error, Principal, Result, queue_sms, wake_outbox};
 use serde_json::json;
 use tenantry_domain::limits::per_account;
 use tenantry_domain::phone::PhoneError;

@@ -1,9 +1,6 @@
 //! The plan and this cycle's usage of a user, and usage reported by products (idempotent).
 
-use crate::App;
-use crate::Principal;
-use crate::licenses::subscription;
-use crate::{Error, Result};
+use crate::{App, Error, Principal, Result, licenses::subscription};
 use sha2::{Digest, Sha256};
 use tenantry_domain::usage::{Metric, current_cycle_start};
 use tenantry_domain::{Role, UserId};

@@ -1,8 +1,7 @@
 //! Queuing messages in the caller's transaction (the outbox worker sends them after the commit),
 //! and the password-policy check every service that sets a password shares.
 
-use crate::App;
-use crate::{Error, Result};
+use crate::{App, Error, Result};
 use tenantry_domain::{OutgoingEmail, OutgoingSms, Password, PasswordContext, PasswordPolicy, ValidationErrors};
 use tenantry_storage::{Conn, outbox};
 

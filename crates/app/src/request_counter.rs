@@ -2,8 +2,7 @@
 //! gather in memory and a flusher adds them to the user's counter of the current billing cycle
 //! every second (and once more at shutdown).
 
-use crate::App;
-use crate::Result;
+use crate::{App, Result};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;

@@ -2,14 +2,10 @@
 //! expire in 10 minutes, allow 5 attempts (the 6th is refused even if right) and work once.
 //! Unknown emails get the same answers, so nothing tells which emails exist.
 
-use crate::{Actor, ClientMeta};
-use crate::{Error, Result};
+use crate::{Actor, App, ClientMeta, Error, Result, auth::limit_ip, passwords, queue_email, queue_sms, wake_outbox};
 use tenantry_domain::limits::per_account;
 
-use crate::App;
 use crate::audit::{self, Change};
-use crate::auth::limit_ip;
-use crate::{passwords, queue_email, queue_sms, wake_outbox};
 use tenantry_domain::{EmailAddress, OutgoingSms, Password, SecretToken, TokenHash, UserStatus};
 use tenantry_storage::credentials::{self, Reset};
 use tenantry_storage::sessions;

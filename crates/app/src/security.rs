@@ -1,10 +1,7 @@
 //! The account's security policies (Administrators): read, change, and who no longer complies.
 
-use crate::Actor;
-use crate::Admin;
-use crate::App;
-use crate::Result;
 use crate::audit::{self, Change};
+use crate::{Actor, Admin, App, Result};
 use serde_json::{Value, json};
 use tenantry_domain::{LockoutPolicy, PasswordPolicy, SessionPolicy};
 use tenantry_storage::security::{self, SecurityPolicies};

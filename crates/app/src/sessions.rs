@@ -1,12 +1,8 @@
 //! One's own sessions (list, revoke one, revoke all others) and an Administrator's "sign out everywhere".
 
-use crate::Actor;
-use crate::Admin;
-use crate::App;
-use crate::Principal;
 use crate::audit::{self, Change};
 use crate::user_detail::{UserDetail, detail};
-use crate::{Error, Result};
+use crate::{Actor, Admin, App, Error, Principal, Result};
 use tenantry_domain::UserId;
 use tenantry_storage::sessions::{self, SessionInfo};
 

@@ -1,11 +1,7 @@
 //! The account's subscription: what Administrators see, what the operator (billing) changes.
 
-use crate::Actor;
-use crate::App;
 use crate::audit::{self, Change};
-use crate::licenses::subscription;
-use crate::refused;
-use crate::{Error, Result};
+use crate::{Actor, App, Error, Result, licenses::subscription, refused};
 use serde_json::json;
 use std::collections::BTreeMap;
 use tenantry_domain::ValidationErrors;

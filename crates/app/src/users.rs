@@ -1,16 +1,10 @@
 //! Managing users (Administrators) and one's own profile (everyone).
 
-use crate::Actor;
-use crate::Admin;
-use crate::App;
-use crate::Principal;
 use crate::audit::{self, Change};
-use crate::licenses;
-use crate::refused;
-use crate::user_detail::details;
 pub use crate::user_detail::{UserDetail, audit_view, detail};
-use crate::{Error, Result};
-use crate::{invitations, wake_outbox};
+use crate::{
+    Actor, Admin, App, Error, Principal, Result, invitations, licenses, refused, user_detail::details, wake_outbox,
+};
 use serde_json::json;
 use tenantry_domain::rules::{self, ensure_an_administrator_remains};
 use tenantry_domain::{
