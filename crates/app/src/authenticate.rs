@@ -2,6 +2,7 @@
 //! personal API key (`tnt_…`). Answers are cached briefly per node (see [`crate::session_cache`]).
 
 use crate::{App, Credential, Principal, Result};
+use std::sync::Arc;
 use tenantry_domain::limits::LAST_SEEN_EVERY_MS;
 use tenantry_domain::{SessionScope, TokenHash, UserStatus};
 use tenantry_storage::sessions::{self, SessionUser};
@@ -9,7 +10,7 @@ use tenantry_storage::sessions::{self, SessionUser};
 /// Resolves a session token into its principal, refreshing the session's last-seen time at most
 /// once a minute so busy clients do not write on every request.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn session(app: &App, token: &str) -> Result<Option<Principal>> {
+pub async fn session(app: &App, token: &str) -> Result<Option<Arc<Principal>>> {
     let hash = TokenHash::of(token);
     let now = app.now();
     if let Some(principal) = app.sessions.get(hash.as_str(), now) {
@@ -32,7 +33,8 @@ pub async fn session(app: &App, token: &str) -> Result<Option<Principal>> {
     if now - last_seen_at > LAST_SEEN_EVERY_MS {
         sessions::touch(&mut conn, &session_id, now).await?;
     }
-    let principal = Principal { credential: Credential::Session(session_id), user, scope: SessionScope::parse(&scope) };
+    let principal =
+        Arc::new(Principal { credential: Credential::Session(session_id), user, scope: SessionScope::parse(&scope) });
     app.sessions.put(token_hash, principal.clone(), now);
     Ok(Some(principal))
 }
@@ -40,7 +42,7 @@ pub async fn session(app: &App, token: &str) -> Result<Option<Principal>> {
 /// Resolves a bearer token of the API: a personal API key (`tnt_…`) or a session token. A key
 /// works while its user is active; its last use is recorded at most once a minute.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn bearer(app: &App, token: &str) -> Result<Option<Principal>> {
+pub async fn bearer(app: &App, token: &str) -> Result<Option<Arc<Principal>>> {
     if !token.starts_with(crate::api_keys::PREFIX) {
         return session(app, token).await;
     }
@@ -57,8 +59,11 @@ pub async fn bearer(app: &App, token: &str) -> Result<Option<Principal>> {
     if found.last_used_at.is_none_or(|t| now - t > LAST_SEEN_EVERY_MS) {
         tenantry_storage::api_keys::touch(&mut conn, &found.key_id, now).await?;
     }
-    let principal =
-        Principal { credential: Credential::ApiKey(found.key_id), user: found.user, scope: SessionScope::Full };
+    let principal = Arc::new(Principal {
+        credential: Credential::ApiKey(found.key_id),
+        user: found.user,
+        scope: SessionScope::Full,
+    });
     app.sessions.put(found.key_hash, principal.clone(), now);
     Ok(Some(principal))
 }

@@ -3,6 +3,7 @@
 //! audit log records is built from the principal and the client's address.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use tenantry_domain::{AccountId, Role, SessionScope, UserId};
 use tenantry_storage::users::User;
 
@@ -48,9 +49,9 @@ impl Principal {
     }
 
     /// The Administrator capability, if the principal is one.
-    pub fn admin(&self) -> crate::Result<Admin> {
+    pub fn admin(self: &Arc<Self>) -> crate::Result<Admin> {
         match self.user.role {
-            Role::Administrator => Ok(Admin(self.clone())),
+            Role::Administrator => Ok(Admin(Arc::clone(self))),
             Role::Member => Err(crate::Error::Forbidden("Only Administrators may do this.")),
         }
     }
@@ -59,7 +60,7 @@ impl Principal {
 /// An Administrator of their account: only [`Principal::admin`] makes one, so a service taking
 /// `&Admin` cannot run for a Member.
 #[derive(Debug, Clone)]
-pub struct Admin(Principal);
+pub struct Admin(Arc<Principal>);
 
 impl std::ops::Deref for Admin {
     type Target = Principal;

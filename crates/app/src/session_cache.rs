@@ -5,6 +5,7 @@
 
 use crate::Principal;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::RwLock;
 use tenantry_domain::UserId;
 
@@ -12,7 +13,7 @@ use tenantry_domain::UserId;
 const MAX_ENTRIES: usize = 100_000;
 
 struct Entry {
-    user: Principal,
+    user: Arc<Principal>,
     checked_at: i64,
 }
 
@@ -29,7 +30,7 @@ impl SessionCache {
     }
 
     /// The session for `token_hash` if it was checked against the database less than the lifetime ago.
-    pub fn get(&self, token_hash: &str, now: i64) -> Option<Principal> {
+    pub fn get(&self, token_hash: &str, now: i64) -> Option<Arc<Principal>> {
         if self.ttl_ms <= 0 {
             return None;
         }
@@ -38,7 +39,7 @@ impl SessionCache {
     }
 
     /// Remembers a session just checked against the database.
-    pub fn put(&self, token_hash: String, user: Principal, now: i64) {
+    pub fn put(&self, token_hash: String, user: Arc<Principal>, now: i64) {
         if self.ttl_ms <= 0 {
             return;
         }

@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::{header, request::Parts};
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tenantry_app::{Actor, Admin, ClientMeta, Error, Principal, authenticate};
 use tenantry_domain::Reach;
 
@@ -116,7 +117,8 @@ pub fn parse_id<T: TryFrom<String>>(raw: String) -> Result<T, AppError> {
 /// and the [`Actor`] the audit log records for this request. It dereferences to the [`Principal`].
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    pub principal: Principal,
+    /// Shared with the session cache: no copy of the user per request.
+    pub principal: Arc<Principal>,
     pub actor: Actor,
 }
 
@@ -129,7 +131,7 @@ impl std::ops::Deref for AuthUser {
 
 impl AuthUser {
     /// The caller of a request from `client`.
-    pub fn new(principal: Principal, client: &ClientMeta) -> Self {
+    pub fn new(principal: Arc<Principal>, client: &ClientMeta) -> Self {
         let actor = Actor::of(&principal, client);
         Self { principal, actor }
     }

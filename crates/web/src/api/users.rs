@@ -253,7 +253,7 @@ pub async fn resend_invitation(
 /// The signed-in user's own record.
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])), responses((status = 200, body = MeView), (status = 401, body = Problem)))]
 pub async fn me(me: AuthUser) -> Json<MeView> {
-    Json(me.principal.user.into())
+    Json(MeView::from(&me.user))
 }
 
 /// Changes the signed-in user's profile (a `role` here is refused).

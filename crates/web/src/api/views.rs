@@ -78,21 +78,27 @@ pub struct MeView {
 
 impl From<User> for MeView {
     fn from(u: User) -> Self {
+        Self::from(&u)
+    }
+}
+
+impl From<&User> for MeView {
+    fn from(u: &User) -> Self {
         Self {
-            id: u.id.to_string(),
-            account_id: u.account_id.to_string(),
-            name: u.name.to_string(),
-            email: u.email.to_string(),
-            username: u.username.map(|n| n.to_string()),
+            id: u.id.as_str().to_owned(),
+            account_id: u.account_id.as_str().to_owned(),
+            name: u.name.as_str().to_owned(),
+            email: u.email.as_str().to_owned(),
+            username: u.username.as_ref().map(|n| n.as_str().to_owned()),
             role: u.role.as_str().to_owned(),
-            timezone: u.timezone.to_string(),
+            timezone: u.timezone.as_str().to_owned(),
             date_format: u.date_format.as_str().to_owned(),
             time_format: u.time_format.as_str().to_owned(),
             avatar_url: tenantry_app::avatars::url(u.id.as_str(), u.avatar_version, 256),
-            phone: PhoneView { number: u.phone_number, verified: u.phone_verified },
+            phone: PhoneView { number: u.phone_number.clone(), verified: u.phone_verified },
             notifications: u.preferences.notifications,
-            phone_settings: u.preferences.phone_settings,
-            message_settings: u.preferences.message_settings,
+            phone_settings: u.preferences.phone_settings.clone(),
+            message_settings: u.preferences.message_settings.clone(),
         }
     }
 }
