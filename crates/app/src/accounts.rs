@@ -105,8 +105,9 @@ fn audit_view(a: &Account) -> serde_json::Value {
 }
 
 /// The signed-in Administrator's account.
-#[tracing::instrument(skip_all, fields(account_id = %account_id))]
-pub async fn get(state: &App, account_id: &AccountId) -> Result<Account> {
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id()))]
+pub async fn get(state: &App, admin: &Admin) -> Result<Account> {
+    let account_id = admin.account_id();
     let mut conn = state.db.conn().await?;
     accounts::get(&mut conn, account_id).await?.ok_or(Error::NotFound)
 }

@@ -57,9 +57,10 @@ pub async fn summarize(
     Ok(SubscriptionSummary { plan: sub.plan, status: sub.status, cycle_start: sub.cycle_start, seats })
 }
 
-/// The account's subscription and seats.
-#[tracing::instrument(skip_all, fields(account_id = %account_id))]
-pub async fn get(state: &App, account_id: &AccountId) -> Result<SubscriptionSummary> {
+/// The account's subscription and seats, for its Administrators.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id()))]
+pub async fn get(state: &App, admin: &crate::Admin) -> Result<SubscriptionSummary> {
+    let account_id = admin.account_id();
     let mut conn = state.db.conn().await?;
     let sub = subscription(&mut conn, account_id).await?;
     summarize(state, &mut conn, account_id, sub).await

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 /// The account.
 #[utoipa::path(get, path = "/api/v1/account", tag = "account", security(("bearer" = [])), responses((status = 200, body = AccountView), (status = 403, body = Problem)))]
 pub async fn get(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<AccountView>> {
-    Ok(Json(accounts::get(&state, &admin.user.account_id).await?.into()))
+    Ok(Json(accounts::get(&state, &admin).await?.into()))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -53,7 +53,7 @@ impl From<SubscriptionSummary> for SubscriptionView {
 #[utoipa::path(get, path = "/api/v1/billing/subscription", tag = "billing", security(("bearer" = [])),
     responses((status = 200, body = SubscriptionView), (status = 403, body = Problem)))]
 pub async fn subscription(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<SubscriptionView>> {
-    Ok(Json(subscriptions::get(&state, &admin.user.account_id).await?.into()))
+    Ok(Json(subscriptions::get(&state, &admin).await?.into()))
 }
 
 /// A product of the catalog.

@@ -30,7 +30,7 @@ pub struct DeleteForm {
 
 async fn page(state: &AppState, admin: &crate::extract::AdminUser, form: FormState) -> Result<DeletePage, PageError> {
     let fail = |e: Error| PageError::for_user(e, admin, "me");
-    let account = accounts::get(state, &admin.user.account_id).await.map_err(fail)?;
+    let account = accounts::get(state, admin).await.map_err(fail)?;
     let users = accounts::user_count(state, admin).await.map_err(fail)?;
     let confirm_hint = format!("Type “{}” to confirm.", account.name);
     Ok(DeletePage {

@@ -86,7 +86,7 @@ fn details_form(f: &DetailsForm) -> FormState {
 async fn page(state: &AppState, admin: &AdminUser, id: &UserId, flash: Option<String>) -> Result<UserPage, PageError> {
     let fail = |e: Error| PageError::for_user(e, admin, "users");
     let user = users::get(state, admin, id).await.map_err(fail)?;
-    let summary = subscriptions::get(state, &admin.user.account_id).await.map_err(fail)?;
+    let summary = subscriptions::get(state, admin).await.map_err(fail)?;
     let licenses = state
         .config
         .catalog
