@@ -27,7 +27,7 @@ pub async fn open_session(
 ) -> Result<SignedIn> {
     let token = SecretToken::generate("tss_");
     let session_id = SessionId::generate();
-    let expires_at = now + i64::from(policy.max_age_minutes) * 60_000;
+    let expires_at = policy.expires_at(now);
     let ip = meta.ip.map(|i| i.to_string());
     sessions::insert(
         conn,

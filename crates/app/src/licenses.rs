@@ -10,7 +10,7 @@ use tenantry_storage::subscriptions::{self, Subscription};
 use tenantry_storage::users::User;
 use tenantry_storage::{Conn, accounts, licenses, users};
 
-pub use crate::refused;
+use crate::refused;
 
 /// The catalog's product named `key`; other names are 404 (there is no such license).
 pub fn product(state: &App, key: &str) -> Result<ProductKey> {

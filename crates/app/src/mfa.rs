@@ -11,7 +11,7 @@ use tenantry_storage::credentials::{self, Credentials};
 use tenantry_storage::sessions;
 use totp_rs::{Algorithm, Builder, Totp};
 
-pub use tenantry_domain::limits::RECOVERY_CODES;
+use tenantry_domain::limits::RECOVERY_CODES;
 
 /// What a user needs to add the account to an authenticator app.
 pub struct Enrollment {

@@ -11,8 +11,7 @@ use tenantry_domain::{OutgoingSms, PhoneNumber};
 use tenantry_storage::phones::{self, NewVerification};
 use tenantry_storage::{credentials, users};
 
-use tenantry_domain::limits::PHONE_CODE_ATTEMPTS as MAX_ATTEMPTS;
-pub use tenantry_domain::limits::PHONE_CODE_TTL_MS as CODE_TTL_MS;
+use tenantry_domain::limits::{PHONE_CODE_ATTEMPTS, PHONE_CODE_TTL_MS};
 
 const BAD_CODE: &str = "is wrong or has expired; ask for a new one";
 
@@ -42,7 +41,7 @@ pub async fn request(state: &App, me: &Principal, actor: &Actor, number: PhoneNu
         number: &number,
         code_hash: &hash,
         now,
-        expires_at: now + CODE_TTL_MS,
+        expires_at: now + PHONE_CODE_TTL_MS,
     };
     phones::insert(&mut tx, &v).await?;
     let body = format!("Your Tenantry verification code is {code}. It expires in 10 minutes.");
@@ -79,7 +78,7 @@ pub async fn verify(state: &App, me: &Principal, actor: &Actor, code: &str) -> R
         let Some(pending) = phones::open(&mut conn, &me.user.id, now).await? else { return Err(bad()) };
         // The attempt is spent before the code is compared, in its own statement: parallel guesses
         // cannot get more than five tries.
-        if !phones::spend_attempt(&mut conn, &pending.id, MAX_ATTEMPTS).await? {
+        if !phones::spend_attempt(&mut conn, &pending.id, PHONE_CODE_ATTEMPTS).await? {
             return Err(bad());
         }
         pending

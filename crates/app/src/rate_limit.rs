@@ -10,9 +10,6 @@ use tenantry_domain::limits::RATE_WINDOW_MS as WINDOW_MS;
 /// Keys kept at most; past that the table starts over.
 const MAX_KEYS: usize = 100_000;
 
-/// Per-account limits, per minute (per-IP limits come from configuration).
-pub use tenantry_domain::limits::per_account;
-
 /// Counters by key.
 pub struct RateLimiter {
     windows: Mutex<HashMap<String, (i64, u32)>>,

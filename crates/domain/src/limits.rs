@@ -6,7 +6,7 @@ const DAY_MS: i64 = 24 * 60 * MINUTE_MS;
 
 /// How long an invitation link stays valid (7 days).
 pub const INVITATION_TTL_MS: i64 = 7 * DAY_MS;
-/// How long a session lives at most (30 days), until the session policy says otherwise.
+/// How long a session lives at most (30 days) under the default session policy.
 pub const SESSION_MAX_AGE_MS: i64 = 30 * DAY_MS;
 /// How long a link confirming a new email address stays valid (24 hours).
 pub const EMAIL_CHANGE_TTL_MS: i64 = DAY_MS;

@@ -17,11 +17,17 @@ pub struct SessionPolicy {
 
 impl Default for SessionPolicy {
     fn default() -> Self {
-        Self { timeout_enabled: false, timeout_minutes: 30, max_age_minutes: 30 * 24 * 60 }
+        let max_age_minutes = u32::try_from(crate::limits::SESSION_MAX_AGE_MS / 60_000).unwrap_or(MAX_MINUTES);
+        Self { timeout_enabled: false, timeout_minutes: 30, max_age_minutes }
     }
 }
 
 impl SessionPolicy {
+    /// When a session opened at `now` (ms) ends at the latest.
+    pub fn expires_at(&self, now: i64) -> i64 {
+        now + i64::from(self.max_age_minutes) * 60_000
+    }
+
     /// Whether a session created at `created_at` and last used at `last_seen_at` is still alive at `now` (ms).
     pub fn is_alive(&self, created_at: i64, last_seen_at: i64, now: i64) -> bool {
         let minute = 60_000i64;

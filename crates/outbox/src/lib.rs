@@ -13,7 +13,7 @@ use tenantry_storage::{Db, outbox};
 use tokio::sync::{Notify, watch};
 
 pub use job::{Job, JobError, Jobs};
-pub use mail::{EmailJob, MailError, Mailer};
+pub use mail::{EmailJob, Mailer};
 pub use sms::{SmsJob, SmsSender};
 
 /// How the worker paces itself.

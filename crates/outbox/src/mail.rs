@@ -9,9 +9,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tenantry_domain::OutgoingEmail;
 
-/// A failed send; transient ones are retried (the outbox's [`JobError`], under its older name).
-pub type MailError = JobError;
-
 /// Where email goes.
 pub enum Mailer {
     /// Each message written as an `.eml` file into a folder.

@@ -235,8 +235,7 @@ pub struct Reset {
     pub attempts: i64,
 }
 
-/// Attempts a reset code allows.
-pub use tenantry_domain::limits::RESET_ATTEMPTS;
+use tenantry_domain::limits::RESET_ATTEMPTS;
 
 /// Starts a password reset, ending any earlier open one of the user.
 #[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]

@@ -191,7 +191,10 @@ pub async fn request_phone(
     phone::request(&state, &me, &me.actor, number.clone()).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(PhonePendingView { pending_number: number.to_string(), expires_in_seconds: phone::CODE_TTL_MS / 1000 }),
+        Json(PhonePendingView {
+            pending_number: number.to_string(),
+            expires_in_seconds: tenantry_domain::limits::PHONE_CODE_TTL_MS / 1000,
+        }),
     ))
 }
 
