@@ -19,3 +19,16 @@
     });
   });
 })();
+
+// The section navigation is a column on wide screens and a closed menu on a phone.
+(function () {
+  "use strict";
+  var phone = window.matchMedia("(max-width: 48rem)");
+  function fit() {
+    document.querySelectorAll("details.sidenav-menu").forEach(function (menu) {
+      menu.open = !phone.matches;
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fit); else fit();
+  phone.addEventListener("change", fit);
+})();

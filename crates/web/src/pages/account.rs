@@ -1,5 +1,6 @@
 //! Deleting the whole account from My settings (Administrators): the name typed to confirm.
 
+use super::Section;
 use super::session::clear_session_cookie;
 use super::{Chrome, FormState, PageAdmin, PageError, PageForm, render, see_other, set_flash};
 use crate::state::AppState;
@@ -29,12 +30,12 @@ pub struct DeleteForm {
 }
 
 async fn page(state: &AppState, admin: &crate::extract::AdminUser, form: FormState) -> Result<DeletePage, PageError> {
-    let fail = |e: Error| PageError::for_user(e, admin, "me");
+    let fail = |e: Error| PageError::for_user(e, admin, Section::AccountSettings);
     let account = accounts::get(state, admin).await.map_err(fail)?;
     let users = accounts::user_count(state, admin).await.map_err(fail)?;
     let confirm_hint = format!("Type “{}” to confirm.", account.name);
     Ok(DeletePage {
-        chrome: Some(Chrome::new(admin, "me")),
+        chrome: Some(Chrome::new(admin, Section::AccountSettings)),
         account_name: account.name.to_string(),
         users,
         confirm_hint,
@@ -64,7 +65,7 @@ pub async fn delete(
         Err(e) => {
             let (status, form) = FormState::with(vec![("confirm_name", f.confirm_name)])
                 .fail(e)
-                .map_err(|e| PageError::for_user(e, &admin, "me"))?;
+                .map_err(|e| PageError::for_user(e, &admin, Section::AccountSettings))?;
             Ok(render(status, &page(&state, &admin, form).await?))
         }
     }

@@ -1,6 +1,7 @@
 //! Booking pages: a Member's own, or every page of the account for an Administrator; create one,
 //! switch one on or off (on needs the owner's scheduling license).
 
+use super::Section;
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::HttpAnswer;
 use crate::api::booking_pages::CreateRequest;
@@ -58,11 +59,11 @@ fn create_form(f: &CreateForm) -> FormState {
 async fn page(
     state: &AppState, me: &AuthUser, flash: Option<String>, form: FormState, alert: Option<String>,
 ) -> Result<PagesPage, PageError> {
-    let fail = |e: Error| PageError::for_user(e, me, "pages");
+    let fail = |e: Error| PageError::for_user(e, me, Section::BookingPages);
     let rows = booking_pages::list_with_owner_names(state, me, booking_pages::MAX_PAGE).await.map_err(fail)?;
     let rows = rows.into_iter().map(|(page, owner)| Row { page, owner }).collect();
     Ok(PagesPage {
-        chrome: Some(Chrome::new(me, "pages")),
+        chrome: Some(Chrome::new(me, Section::BookingPages)),
         flash,
         is_admin: me.user.role == Role::Administrator,
         rows,
@@ -94,7 +95,8 @@ pub async fn create(
             Ok((set_flash(&state, jar, &format!("Created {}.", p.name)), see_other("/booking-pages")).into_response())
         }
         Err(e) => {
-            let (status, form) = create_form(&f).fail(e).map_err(|e| PageError::for_user(e, &me, "pages"))?;
+            let (status, form) =
+                create_form(&f).fail(e).map_err(|e| PageError::for_user(e, &me, Section::BookingPages))?;
             Ok(render(status, &page(&state, &me, None, form, None).await?))
         }
     }
@@ -125,6 +127,6 @@ pub async fn toggle(
                 &page(&state, &me, None, create_form(&CreateForm::default()), Some(e.problem().detail)).await?,
             ))
         }
-        Err(e) => Err(PageError::for_user(e, &me, "pages")),
+        Err(e) => Err(PageError::for_user(e, &me, Section::BookingPages)),
     }
 }

@@ -1,6 +1,7 @@
 //! Changing one's email: the request form (My settings) and the page the emailed link opens,
 //! which confirms with a button (mail scanners that fetch links change nothing).
 
+use super::Section;
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash};
 use crate::state::AppState;
 use askama::Template;
@@ -30,7 +31,7 @@ pub struct RequestForm {
 /// `GET /me/email`.
 pub async fn show(PageUser(me): PageUser) -> Response {
     let page = RequestPage {
-        chrome: Some(Chrome::new(&me, "me")),
+        chrome: Some(Chrome::new(&me, Section::Email)),
         current: me.user.email.to_string(),
         form: FormState::with(vec![("new_email", String::new())]),
     };
@@ -54,10 +55,14 @@ pub async fn request(
         Err(e) => {
             let (status, form) = FormState::with(vec![("new_email", f.new_email)])
                 .fail(e)
-                .map_err(|e| PageError::for_user(e, &me, "me"))?;
+                .map_err(|e| PageError::for_user(e, &me, Section::Email))?;
             Ok(render(
                 status,
-                &RequestPage { chrome: Some(Chrome::new(&me, "me")), current: me.user.email.to_string(), form },
+                &RequestPage {
+                    chrome: Some(Chrome::new(&me, Section::Email)),
+                    current: me.user.email.to_string(),
+                    form,
+                },
             ))
         }
     }

@@ -1,5 +1,6 @@
 //! The HTML rendering of [`AppError`]: a friendly page with the status, and nothing internal.
 
+use super::Section;
 use super::{Chrome, render, see_other};
 use crate::error::AppError;
 use askama::Template;
@@ -32,7 +33,7 @@ impl From<Error> for PageError {
 
 impl PageError {
     /// An error on a page of a signed-in user, shown under their top bar.
-    pub fn for_user(error: impl Into<AppError>, user: &Principal, section: &'static str) -> Self {
+    pub fn for_user(error: impl Into<AppError>, user: &Principal, section: Section) -> Self {
         Self { error: error.into(), chrome: Some(Chrome::new(user, section)), custom: None }
     }
 

@@ -1,5 +1,6 @@
 //! My settings: the signed-in user's profile and date and time display.
 
+use super::Section;
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::api::users::UserPatch;
 use crate::error::AppError;
@@ -78,14 +79,14 @@ fn me_page(me: &AuthUser, flash: Option<String>, f: &ProfileForm) -> MePage {
         ("time_format", f.time_format.clone()),
     ]);
     MePage {
-        chrome: Some(Chrome::new(me, "me")),
+        chrome: Some(Chrome::new(me, Section::Profile)),
         flash,
         email: me.user.email.to_string(),
         role: me.user.role.label(),
         is_admin: me.user.role == tenantry_domain::Role::Administrator,
         phone: me.user.phone_number.clone().filter(|_| me.user.phone_verified),
         avatar_url: tenantry_app::avatars::url(me.user.id.as_str(), me.user.avatar_version, 256),
-        initials: Chrome::new(me, "me").initials,
+        initials: Chrome::new(me, Section::Profile).initials,
         form,
         time_zones: TIME_ZONES.as_slice(),
         date_formats: DateFormat::ALL.map(DateFormat::as_str),
@@ -120,7 +121,7 @@ pub async fn save(
         Ok(_) => Ok((set_flash(&state, jar, "Your settings have been saved."), see_other("/me")).into_response()),
         Err(e) => {
             let template = me_page(&me, None, &f);
-            let (status, form) = template.form.fail(e).map_err(|e| PageError::for_user(e, &me, "me"))?;
+            let (status, form) = template.form.fail(e).map_err(|e| PageError::for_user(e, &me, Section::Profile))?;
             Ok(render(status, &MePage { form, ..template }))
         }
     }
@@ -152,7 +153,7 @@ pub async fn upload_avatar(
             });
             Ok(render(status, &template))
         }
-        Err(e) => Err(PageError::for_user(e, &me, "me")),
+        Err(e) => Err(PageError::for_user(e, &me, Section::Profile)),
     }
 }
 
@@ -160,6 +161,8 @@ pub async fn upload_avatar(
 pub async fn remove_avatar(
     State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar,
 ) -> Result<Response, PageError> {
-    tenantry_app::avatars::remove(&state, &me, &me.actor).await.map_err(|e| PageError::for_user(e, &me, "me"))?;
+    tenantry_app::avatars::remove(&state, &me, &me.actor)
+        .await
+        .map_err(|e| PageError::for_user(e, &me, Section::Profile))?;
     Ok((set_flash(&state, jar, "Your profile picture has been removed."), see_other("/me")).into_response())
 }

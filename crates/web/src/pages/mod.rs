@@ -7,6 +7,7 @@ mod booking_pages;
 mod email;
 mod error;
 mod me;
+mod nav;
 mod phone;
 mod security;
 mod session;
@@ -15,6 +16,7 @@ mod user;
 mod users;
 
 pub use error::PageError;
+pub use nav::{NavLink, Section};
 pub use session::{MaybePageUser, PageAdmin, PageUser, SESSION_COOKIE};
 
 use crate::error::AppError;
@@ -90,12 +92,12 @@ pub struct Chrome {
     pub avatar_url: Option<String>,
     /// Initials for when there is no picture.
     pub initials: String,
-    /// The section the page belongs to, marked in the menu: `users`, `pages`, `security` or `me`.
-    pub section: &'static str,
+    /// The section the page belongs to, marked in the navigation.
+    pub section: Section,
 }
 
 impl Chrome {
-    fn new(user: &tenantry_app::Principal, section: &'static str) -> Self {
+    fn new(user: &tenantry_app::Principal, section: Section) -> Self {
         let initials: String = user
             .user
             .name
@@ -113,6 +115,16 @@ impl Chrome {
             initials,
             section,
         }
+    }
+
+    /// The title and links of the section navigation, if this page shows one.
+    pub fn nav(&self) -> Option<(&'static str, Vec<NavLink>)> {
+        nav::links(self.section, self.is_admin)
+    }
+
+    /// Whether the page belongs to Account settings or My settings (for the top bar).
+    pub fn in_account(&self) -> bool {
+        self.section.area() == nav::Area::Account
     }
 }
 

@@ -1,5 +1,6 @@
 //! Changing one's cell number: enter it in any common format, then the SMS code.
 
+use super::Section;
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::extract::AuthUser;
 use crate::state::AppState;
@@ -24,7 +25,7 @@ struct PhonePage {
 
 fn page(me: &AuthUser, flash: Option<String>, verifying: bool, form: FormState) -> PhonePage {
     PhonePage {
-        chrome: Some(Chrome::new(me, "me")),
+        chrome: Some(Chrome::new(me, Section::Phone)),
         flash,
         current: me.user.phone_number.clone().filter(|_| me.user.phone_verified),
         verifying,
@@ -63,7 +64,7 @@ pub async fn request(
         Err(e) => {
             let (status, form) = FormState::with(vec![("number", f.number), ("country", f.country)])
                 .fail(e)
-                .map_err(|e| PageError::for_user(e, &me, "me"))?;
+                .map_err(|e| PageError::for_user(e, &me, Section::Phone))?;
             Ok(render(status, &page(&me, None, false, form)))
         }
     }
@@ -94,7 +95,7 @@ pub async fn verify(
         Err(e) => {
             let (status, form) = FormState::with(vec![("code", String::new())])
                 .fail(e)
-                .map_err(|e| PageError::for_user(e, &me, "me"))?;
+                .map_err(|e| PageError::for_user(e, &me, Section::Phone))?;
             Ok(render(status, &page(&me, None, true, form)))
         }
     }

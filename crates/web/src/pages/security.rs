@@ -2,6 +2,7 @@
 //! the pages where a user changes an expired password (rules listed live as they type) or resets a
 //! forgotten one from an emailed link.
 
+use super::Section;
 use super::session::clear_session_cookie;
 use super::{Chrome, FormState, PageAdmin, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::error::AppError;
@@ -34,11 +35,12 @@ pub async fn page(
     State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar,
 ) -> Result<Response, PageError> {
     let (jar, flash) = take_flash(jar);
-    let p = security::get(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
-    let non_compliant =
-        security::non_compliant_count(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
+    let p = security::get(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, Section::Security))?;
+    let non_compliant = security::non_compliant_count(&state, &admin)
+        .await
+        .map_err(|e| PageError::for_user(e, &admin, Section::Security))?;
     let page = SecurityPage {
-        chrome: Some(Chrome::new(&admin, "security")),
+        chrome: Some(Chrome::new(&admin, Section::Security)),
         flash,
         p,
         non_compliant,
@@ -114,15 +116,22 @@ pub async fn save(
         }
         Ok(_) => Ok((set_flash(&state, jar, "Security settings saved."), see_other("/security")).into_response()),
         Err(e) => {
-            let p = security::get(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, "security"))?;
+            let p =
+                security::get(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, Section::Security))?;
             let non_compliant = security::non_compliant_count(&state, &admin)
                 .await
-                .map_err(|e| PageError::for_user(e, &admin, "security"))?;
+                .map_err(|e| PageError::for_user(e, &admin, Section::Security))?;
             let (status, form) =
-                FormState::default().fail(e).map_err(|e| PageError::for_user(e, &admin, "security"))?;
+                FormState::default().fail(e).map_err(|e| PageError::for_user(e, &admin, Section::Security))?;
             Ok(render(
                 status,
-                &SecurityPage { chrome: Some(Chrome::new(&admin, "security")), flash: None, p, non_compliant, form },
+                &SecurityPage {
+                    chrome: Some(Chrome::new(&admin, Section::Security)),
+                    flash: None,
+                    p,
+                    non_compliant,
+                    form,
+                },
             ))
         }
     }
@@ -134,7 +143,7 @@ pub async fn require_change(
 ) -> Result<Response, PageError> {
     let n = security::require_new_passwords(&state, &admin, &admin.actor)
         .await
-        .map_err(|e| PageError::for_user(e, &admin, "security"))?;
+        .map_err(|e| PageError::for_user(e, &admin, Section::Security))?;
     let msg = format!("{n} user(s) will be asked for a new password at their next sign-in.");
     Ok((set_flash(&state, jar, &msg), see_other("/security")).into_response())
 }
@@ -178,7 +187,7 @@ fn change_form() -> FormState {
 pub async fn change_page(State(state): State<AppState>, PageUser(me): PageUser) -> Result<Response, PageError> {
     let policy = passwords::policy_of(&state, &me.user).await?;
     let page = PasswordChangePage {
-        chrome: Some(Chrome::new(&me, "me")),
+        chrome: Some(Chrome::new(&me, Section::PasswordTwoStep)),
         restricted: me.scope == SessionScope::PasswordChange,
         rules: unmet(&policy, &me.user, ""),
         form: change_form(),
@@ -211,9 +220,10 @@ pub async fn change(
     {
         Ok(()) => Ok((set_flash(&state, jar, "Your password has been changed."), see_other("/")).into_response()),
         Err(e) => {
-            let (status, form) = change_form().fail(e).map_err(|e| PageError::for_user(e, &me, "me"))?;
+            let (status, form) =
+                change_form().fail(e).map_err(|e| PageError::for_user(e, &me, Section::PasswordTwoStep))?;
             let page = PasswordChangePage {
-                chrome: Some(Chrome::new(&me, "me")),
+                chrome: Some(Chrome::new(&me, Section::PasswordTwoStep)),
                 restricted: me.scope == SessionScope::PasswordChange,
                 rules,
                 form,

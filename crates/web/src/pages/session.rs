@@ -1,6 +1,7 @@
 //! The page session: a cookie holding the session token, resolved by the same
 //! [`authenticate::session`] the API uses for bearer tokens.
 
+use super::Section;
 use super::error::PageError;
 use super::wants_fragment;
 use crate::error::AppError;
@@ -124,7 +125,7 @@ impl FromRequestParts<AppState> for PageAdmin {
                 let error = tenantry_app::Error::Forbidden(
                     "Only Administrators can see account settings. Ask an Administrator of your account if you need access.",
                 );
-                Err(PageRejection::Error(PageError::for_user(error, &user, "users")))
+                Err(PageRejection::Error(PageError::for_user(error, &user, Section::Users)))
             }
         }
     }

@@ -2,6 +2,7 @@
 //! codes once, turn it off; list my sessions and sign out the others. A session whose account
 //! requires two-step verification is sent here until it is set up.
 
+use super::Section;
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
 use crate::api::views::ts;
 use crate::error::AppError;
@@ -52,7 +53,7 @@ async fn page_for(state: &AppState, me: &AuthUser, flash: Option<String>) -> Res
         })
         .collect();
     Ok(TwoStepPage {
-        chrome: Some(Chrome::new(me, "me")),
+        chrome: Some(Chrome::new(me, Section::PasswordTwoStep)),
         flash,
         required: me.scope == SessionScope::MfaSetup,
         enabled,
@@ -68,7 +69,7 @@ pub async fn page(
     State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar,
 ) -> Result<Response, PageError> {
     let (jar, flash) = take_flash(jar);
-    let page = page_for(&state, &me, flash).await.map_err(|e| PageError::for_user(e, &me, "me"))?;
+    let page = page_for(&state, &me, flash).await.map_err(|e| PageError::for_user(e, &me, Section::PasswordTwoStep))?;
     Ok((jar, render(StatusCode::OK, &page)).into_response())
 }
 
@@ -84,7 +85,8 @@ pub async fn act(
     State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, PageForm(f): PageForm<TwoStepForm>,
 ) -> Result<Response, PageError> {
     let actor = me.actor.clone();
-    let mut page = page_for(&state, &me, None).await.map_err(|e| PageError::for_user(e, &me, "me"))?;
+    let mut page =
+        page_for(&state, &me, None).await.map_err(|e| PageError::for_user(e, &me, Section::PasswordTwoStep))?;
     let result = match f.action.as_str() {
         "start" => mfa::start(&state, &me).await.map(|e| page.setup = Some((e.secret, e.qr_svg))),
         "confirm" => mfa::confirm(&state, &me, &actor, &f.code).await.map(|codes| {
@@ -100,7 +102,9 @@ pub async fn act(
             };
         }
         "sign_out_others" => {
-            let n = sessions::revoke_others(&state, &me).await.map_err(|e| PageError::for_user(e, &me, "me"))?;
+            let n = sessions::revoke_others(&state, &me)
+                .await
+                .map_err(|e| PageError::for_user(e, &me, Section::PasswordTwoStep))?;
             return Ok((
                 set_flash(&state, jar, &format!("Signed out {n} other session(s).")),
                 see_other("/me/two-step"),
@@ -119,6 +123,6 @@ pub async fn act(
 fn fail(page: TwoStepPage, e: Error, me: &AuthUser) -> Response {
     match page.form.fail(e) {
         Ok((status, form)) => render(status, &TwoStepPage { form, ..page }),
-        Err(e) => PageError::for_user(e, me, "me").into_response(),
+        Err(e) => PageError::for_user(e, me, Section::PasswordTwoStep).into_response(),
     }
 }

@@ -1,6 +1,7 @@
 //! One user, for Administrators: details and role, date and time settings, licenses with the
 //! account's seat counts, and deletion with what it would do shown before confirming.
 
+use super::Section;
 use super::{Chrome, FormState, PageAdmin, PageError, PageForm, render, see_other, set_flash, take_flash};
 use crate::HttpAnswer;
 use crate::api::users::UserPatch;
@@ -84,7 +85,7 @@ fn details_form(f: &DetailsForm) -> FormState {
 
 /// Everything the page shows besides the form.
 async fn page(state: &AppState, admin: &AdminUser, id: &UserId, flash: Option<String>) -> Result<UserPage, PageError> {
-    let fail = |e: Error| PageError::for_user(e, admin, "users");
+    let fail = |e: Error| PageError::for_user(e, admin, Section::Users);
     let user = users::get(state, admin, id).await.map_err(fail)?;
     let summary = subscriptions::get(state, admin).await.map_err(fail)?;
     let licenses = state
@@ -111,7 +112,7 @@ async fn page(state: &AppState, admin: &AdminUser, id: &UserId, flash: Option<St
         Err(e) => return Err(fail(e)),
     };
     Ok(UserPage {
-        chrome: Some(Chrome::new(admin, "users")),
+        chrome: Some(Chrome::new(admin, Section::Users)),
         flash,
         form: details_form(&DetailsForm::from(&user)),
         user,
@@ -156,7 +157,8 @@ pub async fn save(
                 .into_response())
         }
         Err(e) => {
-            let (status, form) = details_form(&f).fail(e).map_err(|e| PageError::for_user(e, &admin, "users"))?;
+            let (status, form) =
+                details_form(&f).fail(e).map_err(|e| PageError::for_user(e, &admin, Section::Users))?;
             let mut page = page(&state, &admin, &id, None).await?;
             page.form = form;
             Ok(render(status, &page))
@@ -196,7 +198,7 @@ pub async fn license(
             page.license_alert = Some(e.problem().detail).filter(|d| !d.is_empty());
             Ok(render(status, &page))
         }
-        Err(e) => Err(PageError::for_user(e, &admin, "users")),
+        Err(e) => Err(PageError::for_user(e, &admin, Section::Users)),
     }
 }
 
@@ -217,6 +219,6 @@ pub async fn delete(
             let page = page(&state, &admin, &id, None).await?;
             Ok(render(status, &page))
         }
-        Err(e) => Err(PageError::for_user(e, &admin, "users")),
+        Err(e) => Err(PageError::for_user(e, &admin, Section::Users)),
     }
 }

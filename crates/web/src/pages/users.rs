@@ -1,6 +1,7 @@
 //! The Users lobby: the account's users, filtered live with htmx (or by submitting the form),
 //! a page at a time, and the form that adds (invites) a user.
 
+use super::Section;
 use super::{
     Chrome, FormState, PageAdmin, PageError, PageForm, render, see_other, set_flash, take_flash, wants_fragment,
 };
@@ -72,7 +73,7 @@ async fn rows(state: &AppState, admin: &AdminUser, query: &LobbyQuery) -> Result
         cursor: (!query.cursor.is_empty()).then(|| query.cursor.clone()),
         ..ListParams::default()
     };
-    let page = users::list(state, admin, params).await.map_err(|e| PageError::for_user(e, admin, "users"))?;
+    let page = users::list(state, admin, params).await.map_err(|e| PageError::for_user(e, admin, Section::Users))?;
     let next = page.next_cursor.map(|cursor| {
         let mut url = url::form_urlencoded::Serializer::new(String::from("/users?"));
         if !q.is_empty() {
@@ -89,14 +90,15 @@ pub async fn lobby(
     State(state): State<AppState>, PageAdmin(admin): PageAdmin, headers: HeaderMap, jar: CookieJar,
     query: Result<Query<LobbyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, PageError> {
-    let Query(query) = query.map_err(|e| PageError::for_user(AppError::BadRequest(e.body_text()), &admin, "users"))?;
+    let Query(query) =
+        query.map_err(|e| PageError::for_user(AppError::BadRequest(e.body_text()), &admin, Section::Users))?;
     let rows = rows(&state, &admin, &query).await?;
     let mut response = if wants_fragment(&headers) {
         render(StatusCode::OK, &RowsFragment { rows })
     } else {
         let (jar, flash) = take_flash(jar);
         let page = LobbyPage {
-            chrome: Some(Chrome::new(&admin, "users")),
+            chrome: Some(Chrome::new(&admin, Section::Users)),
             flash,
             q: query.q.trim().to_owned(),
             paged: !query.cursor.is_empty(),
@@ -126,10 +128,10 @@ pub async fn invite(
             Ok((set_flash(&state, jar, &message), see_other("/users")).into_response())
         }
         Err(e) => {
-            let (status, form) = form.fail(e).map_err(|e| PageError::for_user(e, &admin, "users"))?;
+            let (status, form) = form.fail(e).map_err(|e| PageError::for_user(e, &admin, Section::Users))?;
             let rows = rows(&state, &admin, &LobbyQuery::default()).await?;
             let page = LobbyPage {
-                chrome: Some(Chrome::new(&admin, "users")),
+                chrome: Some(Chrome::new(&admin, Section::Users)),
                 flash: None,
                 q: String::new(),
                 paged: false,
