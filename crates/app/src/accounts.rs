@@ -6,7 +6,7 @@ use crate::{Actor, Admin, App, ClientMeta, Error, Result, check_password, invita
 use tenantry_domain::SessionScope;
 use tenantry_domain::{
     AccountId, AccountName, EmailAddress, Password, PasswordContext, PasswordPolicy, PersonName, Role, SessionPolicy,
-    UserId, UserStatus,
+    UserId, UserStatus, ValidationErrors,
 };
 use tenantry_storage::accounts::{self, Account};
 use tenantry_storage::users::{self, NewUser};
@@ -135,6 +135,8 @@ pub async fn update(state: &App, admin: &Admin, actor: &Actor, patch: AccountPat
     Ok(after)
 }
 
+const NAME_MISMATCH: &str = "does not match the account's name: type it exactly as shown";
+
 /// Deletes the whole account, confirmed by typing its name exactly: every row that names it
 /// (users, sessions, licenses, pages, audit log, queued messages…) goes in one transaction, and
 /// its users' stored pictures after it.
@@ -143,7 +145,7 @@ pub async fn delete(state: &App, admin: &Admin, confirm_name: &str) -> Result<()
     let mut tx = state.db.begin().await?;
     let account = accounts::get(&mut tx, admin.account_id()).await?.ok_or(Error::NotFound)?;
     if confirm_name.trim() != account.name.as_str() {
-        return Err(Error::invalid("confirm_name", "does not match the account's name: type it exactly as shown"));
+        return Err(Error::invalid("confirm_name", NAME_MISMATCH));
     }
     let users = users::ids_of_account(&mut tx, admin.account_id()).await?;
     let pictures = users::avatars_of_account(&mut tx, admin.account_id()).await?;
@@ -158,6 +160,41 @@ pub async fn delete(state: &App, admin: &Admin, confirm_name: &str) -> Result<()
     }
     tracing::info!(account_id = %admin.account_id(), users = users.len(), "account deleted");
     Ok(())
+}
+
+/// What deleting the account from its settings page asks for: the account's name typed exactly,
+/// and the Administrator's password and, when two-step verification is on, a current code.
+pub struct DeleteConfirmation {
+    pub confirm_name: String,
+    pub password: Password,
+    pub totp_code: Option<String>,
+}
+
+/// Deletes the whole account once the Administrator has typed its name and proved it is them
+/// (see [`crate::reauth`]): every missing or mistyped answer is reported at once, and a wrong
+/// password or code counts like a failed sign-in.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id()))]
+pub async fn delete_confirmed(state: &App, admin: &Admin, client: &ClientMeta, c: DeleteConfirmation) -> Result<()> {
+    let account = get(state, admin).await?;
+    let mut errors = ValidationErrors::new();
+    if c.confirm_name.trim().is_empty() {
+        errors.push("confirm_name", "is required");
+    } else if c.confirm_name.trim() != account.name.as_str() {
+        errors.push("confirm_name", NAME_MISMATCH);
+    }
+    if !errors.is_empty() {
+        // Say at once what else is missing, without checking the password yet.
+        if c.password.expose().is_empty() {
+            errors.push(crate::reauth::PASSWORD_FIELD, "is required");
+        }
+        let code_missing = c.totp_code.as_deref().is_none_or(|t| t.trim().is_empty());
+        if code_missing && crate::reauth::needs_code(state, admin).await? {
+            errors.push(crate::reauth::CODE_FIELD, "is required: enter the code from your authenticator app");
+        }
+        return Err(Error::Validation(errors));
+    }
+    crate::reauth::confirm(state, admin, client, &c.password, c.totp_code.as_deref()).await?;
+    delete(state, admin, &c.confirm_name).await
 }
 
 /// How many users the account has (what deleting it would erase).

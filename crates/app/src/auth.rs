@@ -60,14 +60,99 @@ pub fn limit_ip(state: &App, meta: &ClientMeta, now: i64) -> Result<()> {
     }
 }
 
-/// Signs in. Unknown emails, invited users and wrong passwords get the same answer after the same
-/// work (one Argon2id verification); failures are counted for unknown emails as for real users, so
-/// a 423 says nothing about which emails exist.
+/// Where a sign-in stands after its first step.
+#[derive(Debug)]
+pub enum SignInStep {
+    /// Signed in.
+    Done(Box<SignedIn>),
+    /// The password was right; the two-step code is still needed. The token (shown to the client
+    /// once, stored as a hash) lets [`finish_sign_in`] take the code without the password again.
+    NeedsCode(SecretToken),
+}
+
+/// Signs in with everything at once (the API): email, password and, when two-step verification
+/// is on, its code. Unknown emails, invited users and wrong passwords get the same answer after the
+/// same work (one Argon2id verification); failures are counted for unknown emails as for real
+/// users, so a 423 says nothing about which emails exist.
 #[tracing::instrument(skip_all)]
 pub async fn sign_in(
     state: &App, email: &str, password: Password, totp_code: Option<&str>, meta: &ClientMeta,
 ) -> Result<SignedIn> {
     let now = state.now();
+    let (creds, policies) = check_password(state, email, &password, meta, now).await?;
+    if creds.totp_enabled {
+        let Some(code) = totp_code.map(str::trim).filter(|c| !c.is_empty()) else {
+            return Err(Error::MfaRequired(MFA_NEEDED));
+        };
+        check_code(state, &creds, &policies, code, meta, now).await?;
+    }
+    complete(state, creds, &policies, Some(&password), meta, now).await
+}
+
+/// The first step of a sign-in on the pages: email and password. When two-step verification is
+/// on, the code is asked on its own page, which holds only the token of this pending sign-in
+/// (valid [`SIGN_IN_CHALLENGE_TTL_MS`](tenantry_domain::limits::SIGN_IN_CHALLENGE_TTL_MS)).
+#[tracing::instrument(skip_all)]
+pub async fn begin_sign_in(state: &App, email: &str, password: Password, meta: &ClientMeta) -> Result<SignInStep> {
+    let now = state.now();
+    let (creds, policies) = check_password(state, email, &password, meta, now).await?;
+    if !creds.totp_enabled {
+        return complete(state, creds, &policies, Some(&password), meta, now)
+            .await
+            .map(|s| SignInStep::Done(Box::new(s)));
+    }
+    let token = SecretToken::generate("tsc_");
+    let mut tx = state.db.begin().await?;
+    credentials::fill_profile(&mut tx, &creds.user.id, password.profile()).await?;
+    let expires_at = now + tenantry_domain::limits::SIGN_IN_CHALLENGE_TTL_MS;
+    credentials::insert_challenge(&mut tx, token.hash().as_str(), &creds.user.id, now, expires_at).await?;
+    tenantry_storage::commit(tx).await?;
+    Ok(SignInStep::NeedsCode(token))
+}
+
+/// The second step: the two-step code (or a recovery code) for a pending sign-in. A wrong code
+/// counts like a wrong password and the sign-in stays pending; an unknown or expired token answers
+/// 401 (start again).
+#[tracing::instrument(skip_all)]
+pub async fn finish_sign_in(state: &App, challenge: &str, code: &str, meta: &ClientMeta) -> Result<SignedIn> {
+    let now = state.now();
+    limit_ip(state, meta, now)?;
+    let hash = tenantry_domain::TokenHash::of(challenge);
+    let creds = {
+        let mut conn = state.db.conn().await?;
+        match credentials::challenge(&mut conn, hash.as_str(), now).await? {
+            Some(id) => credentials::by_id(&mut conn, &id).await?,
+            None => None,
+        }
+    };
+    let Some(creds) = creds.filter(|c| c.totp_enabled) else { return Err(Error::Unauthorized(CHALLENGE_GONE)) };
+    let policies = {
+        let mut conn = state.db.conn().await?;
+        security::get(&mut conn, &creds.user.account_id).await?
+    };
+    if creds.user.status != UserStatus::Active {
+        return Err(Error::Locked(LOCKED));
+    }
+    let code = code.trim();
+    if code.is_empty() {
+        return Err(Error::BadField("totp_code", "is required".into()));
+    }
+    check_code(state, &creds, &policies, code, meta, now).await?;
+    {
+        let mut conn = state.db.conn().await?;
+        if !credentials::take_challenge(&mut conn, hash.as_str()).await? {
+            return Err(Error::Unauthorized(CHALLENGE_GONE));
+        }
+    }
+    complete(state, creds, &policies, None, meta, now).await
+}
+
+const CHALLENGE_GONE: &str = "This sign-in took too long or was already used. Sign in again.";
+
+/// Email and password: the user's credentials and policies when the password is right.
+async fn check_password(
+    state: &App, email: &str, password: &Password, meta: &ClientMeta, now: i64,
+) -> Result<(Credentials, SecurityPolicies)> {
     limit_ip(state, meta, now)?;
     let parsed = EmailAddress::parse(email).ok();
     let key = parsed.as_ref().map(|e| e.normalized().to_owned()).unwrap_or_else(|| email.trim().to_lowercase());
@@ -82,7 +167,7 @@ pub async fn sign_in(
     let known =
         found.filter(|c| c.password_hash.is_some() && matches!(c.user.status, UserStatus::Active | UserStatus::Locked));
     let Some(creds) = known else {
-        return Err(unknown_failure(state, &password, &key, now).await);
+        return Err(unknown_failure(state, password, &key, now).await);
     };
     let policies = {
         let mut conn = state.db.conn().await?;
@@ -92,18 +177,29 @@ pub async fn sign_in(
         metrics::counter!("tenantry_sign_ins_total", "result" => "locked").increment(1);
         return Err(Error::Locked(LOCKED));
     }
-    if !state.hasher.verify(&password, creds.password_hash.clone()).await? {
+    if !state.hasher.verify(password, creds.password_hash.clone()).await? {
         return Err(known_failure(state, &creds, &policies, meta, Error::Unauthorized(WRONG_CREDENTIALS), now).await);
     }
-    if creds.totp_enabled {
-        let Some(code) = totp_code.map(str::trim).filter(|c| !c.is_empty()) else {
-            return Err(Error::MfaRequired(MFA_NEEDED));
-        };
-        if !mfa::verify_code(state, &creds, code, now).await? {
-            let answer = Error::MfaRequired("The two-step verification code is wrong or was already used.");
-            return Err(known_failure(state, &creds, &policies, meta, answer, now).await);
-        }
+    Ok((creds, policies))
+}
+
+/// A two-step code or recovery code; a wrong one is counted like a wrong password.
+async fn check_code(
+    state: &App, creds: &Credentials, policies: &SecurityPolicies, code: &str, meta: &ClientMeta, now: i64,
+) -> Result<()> {
+    if mfa::verify_code(state, creds, code, now).await? {
+        return Ok(());
     }
+    let answer = Error::MfaRequired("The two-step verification code is wrong or was already used.");
+    Err(known_failure(state, creds, policies, meta, answer, now).await)
+}
+
+/// Opens the session of a user who proved who they are, restricted when the password has expired
+/// or two-step setup is required; resets the failure counter and records the sign-in.
+async fn complete(
+    state: &App, creds: Credentials, policies: &SecurityPolicies, password: Option<&Password>, meta: &ClientMeta,
+    now: i64,
+) -> Result<SignedIn> {
     let scope = if creds.must_change_password || policies.password.is_expired(creds.password_changed_at, now) {
         SessionScope::PasswordChange
     } else if policies.require_mfa && !creds.totp_enabled {
@@ -115,7 +211,9 @@ pub async fn sign_in(
     if !credentials::record_success(&mut tx, &creds.user.id, now).await? {
         return Err(Error::Locked(LOCKED));
     }
-    credentials::fill_profile(&mut tx, &creds.user.id, password.profile()).await?;
+    if let Some(password) = password {
+        credentials::fill_profile(&mut tx, &creds.user.id, password.profile()).await?;
+    }
     let change = Change::new("auth.sign_in", "user", creds.user.id.as_str())
         .after(serde_json::json!({ "scope": scope.as_str(), "mfa": creds.totp_enabled }));
     audit::record(&mut tx, &Actor::user(&creds.user, meta), change, now).await?;
@@ -152,7 +250,7 @@ async fn unknown_failure(state: &App, password: &Password, key: &str, now: i64) 
 
 /// A failure for a real user: counted atomically; the one that reaches the limit locks the user and
 /// queues the lockout email. Answers `answer`, or 423 when the user was locked meanwhile.
-async fn known_failure(
+pub(crate) async fn known_failure(
     state: &App, creds: &Credentials, policies: &SecurityPolicies, meta: &ClientMeta, answer: Error, now: i64,
 ) -> Error {
     let result: Result<Error> = async {

@@ -85,18 +85,30 @@ pub async fn list(
     Ok(booking_pages::list(&mut conn, &me.user.account_id, owner.as_ref(), after, limit).await?)
 }
 
-/// The first `limit` pages `me` may see, each with its owner's name.
+/// A page as the list shows it: with its owner's name, and whether it can be switched on.
+#[derive(Debug, Clone)]
+pub struct ListedPage {
+    pub page: BookingPage,
+    pub owner: String,
+    /// The owner holds a Scheduling license (without one, switching on is refused).
+    pub owner_licensed: bool,
+}
+
+/// The first `limit` pages `me` may see, each with its owner's name and license.
 #[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
-pub async fn list_with_owner_names(state: &App, me: &Principal, limit: i64) -> Result<Vec<(BookingPage, String)>> {
+pub async fn list_with_owner_names(state: &App, me: &Principal, limit: i64) -> Result<Vec<ListedPage>> {
     let pages = list(state, me, None, None, limit).await?;
     let owners: Vec<&UserId> = pages.iter().map(|p| &p.owner_id).collect();
     let mut conn = state.db.conn().await?;
     let names = users::names_of(&mut conn, &me.user.account_id, &owners).await?;
+    let held = licenses::HELD.of_users(&mut conn, &me.user.account_id, &owners).await?;
     Ok(pages
         .into_iter()
-        .map(|p| {
-            let owner = names.get(p.owner_id.as_str()).cloned().unwrap_or_default();
-            (p, owner)
+        .map(|page| {
+            let owner = names.get(page.owner_id.as_str()).cloned().unwrap_or_default();
+            let owner_licensed =
+                held.get(page.owner_id.as_str()).is_some_and(|l| l.iter().any(|p| p == SCHEDULING_PRODUCT));
+            ListedPage { page, owner, owner_licensed }
         })
         .collect())
 }

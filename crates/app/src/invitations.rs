@@ -1,10 +1,10 @@
-//! Invitation links: issue, look up, accept.
+//! Invitation links: issue, look up, accept, and what an Administrator sees of a pending one.
 
 use crate::auth::{SignedIn, open_session};
-use crate::{App, ClientMeta, Error, Result, check_password, queue_email};
+use crate::{Admin, App, ClientMeta, Error, Result, check_password, queue_email};
 use tenantry_domain::SessionScope;
 use tenantry_domain::{
-    AccountName, INVITATION_TTL_MS, InvitationId, Password, PasswordContext, PersonName, SecretToken, TokenHash,
+    AccountName, INVITATION_TTL_MS, InvitationId, Password, PasswordContext, PersonName, SecretToken, TokenHash, UserId,
 };
 use tenantry_storage::invitations::{self, OpenInvitation};
 use tenantry_storage::users::User;
@@ -25,6 +25,29 @@ pub async fn issue(
     let email = crate::mail::invitation(&user.email, &user.name, account_name, inviter, &link, expires_at);
     queue_email(conn, Some(user.account_id.as_str()), &email, now).await?;
     Ok(link)
+}
+
+/// The newest link sent to an invited user, as the user page shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    pub sent_at: i64,
+    pub expires_at: i64,
+    /// Whether the link no longer works because it is too old (a re-send makes a new one).
+    pub expired: bool,
+}
+
+/// The newest unused, unrevoked invitation of a user of the admin's account (`None` when none
+/// was sent, e.g. an import without emails); other accounts' users are 404.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
+pub async fn pending(state: &App, admin: &Admin, id: &UserId) -> Result<Option<Pending>> {
+    let mut conn = state.db.conn().await?;
+    users::get(&mut conn, admin.account_id(), id).await?.ok_or(Error::NotFound)?;
+    let now = state.now();
+    Ok(invitations::latest_unused(&mut conn, id).await?.map(|(sent_at, expires_at)| Pending {
+        sent_at,
+        expires_at,
+        expired: expires_at <= now,
+    }))
 }
 
 /// The open invitation behind a link; unknown, used, revoked and expired links are all 404.

@@ -28,6 +28,7 @@ pub mod plan;
 mod principal;
 mod queue;
 pub mod rate_limit;
+pub mod reauth;
 pub mod request_counter;
 pub mod reset;
 pub mod secrets;

@@ -5,7 +5,7 @@ use crate::user_detail::{UserDetail, detail};
 use crate::{Actor, Admin, App, Error, Result};
 use serde_json::json;
 use tenantry_domain::rules::{self, disabled_reason};
-use tenantry_domain::{AccountId, ProductKey, Role, SubscriptionStatus, UserId};
+use tenantry_domain::{AccountId, Product, ProductKey, Role, SubscriptionStatus, UserId};
 use tenantry_storage::subscriptions::{self, Subscription};
 use tenantry_storage::users::User;
 use tenantry_storage::{Conn, accounts, licenses, users};
@@ -14,7 +14,12 @@ use crate::refused;
 
 /// The catalog's product named `key`; other names are 404 (there is no such license).
 pub fn product(state: &App, key: &str) -> Result<ProductKey> {
-    state.config.catalog.get(key).map(|p| p.key.clone()).ok_or(Error::NotFound)
+    catalog_entry(state, key).map(|p| p.key)
+}
+
+/// The catalog's entry (key and display name) for `key`; other names are 404.
+pub fn catalog_entry(state: &App, key: &str) -> Result<Product> {
+    state.config.catalog.get(key).cloned().ok_or(Error::NotFound)
 }
 
 /// The account's subscription (every account has one from its creation).
@@ -26,17 +31,18 @@ pub async fn subscription(conn: &mut Conn, account_id: &AccountId) -> Result<Sub
 }
 
 /// Assigns `product` to `user` in the caller's transaction, which holds the account lock.
-/// Holding it already changes nothing.
+/// Holding it already changes nothing. A refusal names the product as people know it.
 #[tracing::instrument(skip_all)]
 pub async fn assign_in(
-    conn: &mut Conn, actor: &Actor, sub: &Subscription, user: &User, product: &ProductKey, now: i64,
+    conn: &mut Conn, actor: &Actor, sub: &Subscription, user: &User, entry: &Product, now: i64,
 ) -> Result<()> {
+    let product = &entry.key;
     let assigned = licenses::assigned(conn, &user.account_id, product.as_str()).await?;
     let held = licenses::of_user(conn, &user.id).await?;
     if held.iter().any(|p| p == product.as_str()) {
         return Ok(());
     }
-    rules::ensure_a_seat_is_free(product.as_str(), sub.purchased(product.as_str()), assigned).map_err(refused)?;
+    rules::ensure_a_seat_is_free(&entry.name, sub.purchased(product.as_str()), assigned).map_err(refused)?;
     licenses::HELD.insert(conn, &user.account_id, &user.id, product.as_str(), now).await?;
     let data = json!({"user_id": user.id.as_str(), "product": product.as_str()});
     audit::record(conn, actor, Change::new("license.assigned", "user", user.id.as_str()).after(data.clone()), now)
@@ -56,7 +62,7 @@ async fn locked_user(state: &App, actor: &Actor, id: &UserId) -> Result<(tenantr
 /// Assigns a license (rule 1: only while a seat is free).
 #[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %user_id))]
 pub async fn assign(state: &App, admin: &Admin, actor: &Actor, user_id: &UserId, product: &str) -> Result<UserDetail> {
-    let product = self::product(state, product)?;
+    let product = catalog_entry(state, product)?;
     let now = state.now();
     let (mut tx, user) = locked_user(state, actor, user_id).await?;
     let sub = subscription(&mut tx, admin.account_id()).await?;

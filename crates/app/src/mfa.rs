@@ -52,6 +52,11 @@ pub async fn start(state: &App, me: &Principal) -> Result<Enrollment> {
             "Two-step verification is already on. Turn it off first to set up a new authenticator.",
         ));
     }
+    enrollment(&t)
+}
+
+/// The key, otpauth URI and QR code of a seed.
+fn enrollment(t: &Totp) -> Result<Enrollment> {
     let otpauth_uri = t.to_url().map_err(|e| Error::Unexpected(anyhow::anyhow!("otpauth uri: {e}")))?;
     let qr_svg = qrcode::QrCode::new(otpauth_uri.as_bytes())
         .map_err(|e| Error::Unexpected(anyhow::anyhow!("qr: {e}")))?
@@ -59,6 +64,20 @@ pub async fn start(state: &App, me: &Principal) -> Result<Enrollment> {
         .min_dimensions(200, 200)
         .build();
     Ok(Enrollment { secret: t.secret().to_base32(), otpauth_uri, qr_svg })
+}
+
+/// The enrolment started and not yet confirmed, if any: the same key and QR code again (after a
+/// wrong code, or when the user comes back), read from the stored encrypted seed.
+#[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
+pub async fn pending(state: &App, me: &Principal) -> Result<Option<Enrollment>> {
+    let creds = my_credentials(state, me).await?;
+    if creds.totp_enabled {
+        return Ok(None);
+    }
+    match seed_of(state, &creds)? {
+        Some(seed) => Ok(Some(enrollment(&totp(seed, me.user.email.as_str())?)?)),
+        None => Ok(None),
+    }
 }
 
 /// Checks a TOTP code for the user's seed and accepts its time step once (replays fail).

@@ -3,7 +3,7 @@
 use crate::{App, Error, Principal, Result, licenses::subscription};
 use sha2::{Digest, Sha256};
 use tenantry_domain::usage::{Metric, current_cycle_start};
-use tenantry_domain::{Role, UserId};
+use tenantry_domain::{Role, SubscriptionStatus, UserId};
 use tenantry_storage::usage::{self, Report};
 use tenantry_storage::users;
 
@@ -11,7 +11,11 @@ use tenantry_storage::users;
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub plan: String,
+    /// Trial, paid or canceled.
+    pub status: SubscriptionStatus,
     pub cycle_start: i64,
+    /// When the next cycle starts (and this cycle's counts start again from zero).
+    pub next_cycle_start: i64,
     pub minutes: i64,
     pub messages: i64,
     pub groups: i64,
@@ -24,11 +28,15 @@ pub async fn plan(state: &App, me: &Principal) -> Result<Plan> {
     let mut conn = state.db.conn().await?;
     let sub = subscription(&mut conn, &me.user.account_id).await?;
     let cycle_start = current_cycle_start(sub.cycle_start, state.now());
+    // Cycles last 28 to 31 days, so 32 days after this one's start lies in the next one.
+    let next_cycle_start = current_cycle_start(sub.cycle_start, cycle_start + 32 * 24 * 60 * 60 * 1000);
     let counts = usage::of_user(&mut conn, &me.user.id, cycle_start).await?;
     let of = |m: Metric| counts.iter().find(|(k, _)| k == m.as_str()).map(|(_, n)| *n).unwrap_or(0);
     Ok(Plan {
         plan: sub.plan,
+        status: sub.status,
         cycle_start,
+        next_cycle_start,
         minutes: of(Metric::Minutes),
         messages: of(Metric::Messages),
         groups: of(Metric::Groups),

@@ -17,6 +17,11 @@ pub(crate) fn sms_code_hash(reset_id: &str, code: &str) -> String {
     TokenHash::of(&format!("{reset_id}:{code}")).as_str().to_owned()
 }
 
+/// A fresh id for a reset.
+pub(crate) fn new_reset_id() -> String {
+    format!("rst_{}", tenantry_domain::token::random_hex(12))
+}
+
 /// A random 6-digit code.
 pub(crate) fn six_digits() -> String {
     let mut b = [0u8; 4];
@@ -39,8 +44,7 @@ pub async fn request(state: &App, email: &str, meta: &ClientMeta) -> Result<()> 
     if creds.password_hash.is_none() || creds.user.status == UserStatus::Invited {
         return Ok(());
     }
-    let id = format!("rst_{}", tenantry_domain::token::random_hex(12));
-    let account = Some(creds.user.account_id.as_str());
+    let id = new_reset_id();
     let channel = if creds.phone_verified && creds.phone_number.is_some() { "sms" } else { "email" };
     let change = Change::new("password.reset_requested", "user", creds.user.id.as_str())
         .after(serde_json::json!({ "channel": channel }));
@@ -71,30 +75,23 @@ pub async fn request(state: &App, email: &str, meta: &ClientMeta) -> Result<()> 
             )
             .await?;
         }
-        None => {
-            let token = SecretToken::generate("trs_");
-            credentials::insert_reset(
-                &mut tx,
-                &id,
-                &creds.user.id,
-                "email",
-                token.hash().as_str(),
-                now,
-                now + RESET_TTL_MS,
-            )
-            .await?;
-            let link = format!("{}/password-reset/{}", state.config.public_url, token.expose());
-            queue_email(
-                &mut tx,
-                account,
-                &crate::mail::password_reset(&creds.user.email, &creds.user.name, &link),
-                now,
-            )
-            .await?;
-        }
+        None => queue_link(state, &mut tx, &id, &creds.user, now).await?,
     }
     tenantry_storage::commit(tx).await?;
     wake_outbox(state);
+    Ok(())
+}
+
+/// Stores a reset `id` opened by an emailed link and queues that email to `user`, in the
+/// caller's transaction (also used when an Administrator sends a user a reset link).
+pub(crate) async fn queue_link(
+    state: &App, conn: &mut tenantry_storage::Conn, id: &str, user: &tenantry_storage::users::User, now: i64,
+) -> Result<()> {
+    let token = SecretToken::generate("trs_");
+    credentials::insert_reset(conn, id, &user.id, "email", token.hash().as_str(), now, now + RESET_TTL_MS).await?;
+    let link = format!("{}/password-reset/{}", state.config.public_url, token.expose());
+    let email = crate::mail::password_reset(&user.email, &user.name, &link);
+    queue_email(conn, Some(user.account_id.as_str()), &email, now).await?;
     Ok(())
 }
 

@@ -39,25 +39,32 @@ pub fn policies_json(p: &SecurityPolicies) -> Value {
     })
 }
 
+impl PolicyChange {
+    /// Every rule the changes break, each naming its field.
+    pub fn validate_all(changes: &[PolicyChange]) -> std::result::Result<(), tenantry_domain::ValidationErrors> {
+        let mut errors = tenantry_domain::ValidationErrors::new();
+        for change in changes {
+            let checked = match change {
+                PolicyChange::Password(p) => p.validate(),
+                PolicyChange::Lockout(p) => p.validate(),
+                PolicyChange::Session(p) => p.validate(),
+                PolicyChange::RequireMfa(_) => Ok(()),
+            };
+            if let Err(e) = checked {
+                errors.0.extend(e.0);
+            }
+        }
+        errors.into_result()
+    }
+}
+
 /// Validates and stores parts of the policies, all in one transaction (one audit event); answers
 /// them all and how many users' current passwords no longer meet the password policy.
 #[tracing::instrument(skip_all, fields(account_id = %admin.account_id()))]
 pub async fn update(
     state: &App, admin: &Admin, actor: &Actor, changes: Vec<PolicyChange>,
 ) -> Result<(SecurityPolicies, usize)> {
-    let mut errors = tenantry_domain::ValidationErrors::new();
-    for change in &changes {
-        let checked = match change {
-            PolicyChange::Password(p) => p.validate(),
-            PolicyChange::Lockout(p) => p.validate(),
-            PolicyChange::Session(p) => p.validate(),
-            PolicyChange::RequireMfa(_) => Ok(()),
-        };
-        if let Err(e) = checked {
-            errors.0.extend(e.0);
-        }
-    }
-    errors.into_result()?;
+    PolicyChange::validate_all(&changes)?;
     let now = state.now();
     let account_id = &admin.user.account_id;
     let mut tx = state.db.begin().await?;

@@ -68,11 +68,11 @@ pub struct Invite {
 pub async fn invite(state: &App, admin: &Admin, actor: &Actor, input: Invite) -> Result<UserDetail> {
     let now = state.now();
     let account_id = &admin.user.account_id;
-    let mut products = Vec::new();
+    let mut products: Vec<tenantry_domain::Product> = Vec::new();
     let mut errors = ValidationErrors::new();
     for (i, key) in input.licenses.iter().enumerate() {
         match state.config.catalog.get(key) {
-            Some(p) if !products.contains(&p.key) => products.push(p.key.clone()),
+            Some(p) if !products.iter().any(|q| q.key == p.key) => products.push(p.clone()),
             Some(_) => {}
             None => errors.push(&format!("licenses[{i}]"), format!("{key:?} is not a product of this installation")),
         }
@@ -139,8 +139,18 @@ pub struct ProfilePatch {
     pub message_settings: Option<tenantry_domain::settings::MessageSettings>,
 }
 
+/// The name of the rule that keeps Administrators from demoting or deleting themselves.
+pub const SELF_RULE: &str = "self";
+
+/// Refuses a change an Administrator may not make to their own record: another Administrator
+/// makes it, so the account is never left without the person who noticed.
+fn refuse_own(what: &str) -> Error {
+    Error::rule(SELF_RULE, format!("You cannot {what} yourself: another Administrator must do it."))
+}
+
 /// Applies a change to a user of `actor`'s account and records it. Demoting is refused when it
-/// would leave no Administrator (rule 3), or a paid account no licensed one (rule 2).
+/// would leave no Administrator (rule 3), or a paid account no licensed one (rule 2), and for
+/// oneself (rule "self").
 async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch, now: i64) -> Result<UserDetail> {
     let account_id = &actor.account_id;
     let current = users::get(conn, account_id, id).await?.ok_or(Error::NotFound)?;
@@ -149,6 +159,9 @@ async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch
         ensure_an_administrator_remains(admins - 1).map_err(refused)?;
         let sub = licenses::subscription(conn, account_id).await?;
         licenses::ensure_licensed_administrator_survives(conn, sub.status, &current).await?;
+        if actor.user_id.as_ref() == Some(id) {
+            return Err(refuse_own("demote"));
+        }
     }
     let mut preferences = current.preferences.clone();
     let touches_preferences =
@@ -221,9 +234,13 @@ pub struct DeletionPlan {
     pub pages_disabled: bool,
 }
 
-/// Works out what `admin` deleting `id` does; refuses what rules 2 and 3 forbid. Under the
-/// account lock it is the plan the deletion carries out; on a plain connection, a preview.
-async fn plan_deletion(conn: &mut Conn, admin: &Admin, id: &UserId) -> Result<DeletionPlan> {
+/// Works out what `admin` deleting `id` does; refuses what rules 2 and 3 forbid, and deleting
+/// oneself. The booking pages go to `transfer_to` when given (any other user of the account),
+/// else to the heir rule 4 names. Under the account lock it is the plan the deletion carries
+/// out; on a plain connection, a preview.
+async fn plan_deletion(
+    conn: &mut Conn, admin: &Admin, id: &UserId, transfer_to: Option<&UserId>,
+) -> Result<DeletionPlan> {
     let account_id = admin.account_id();
     let user = users::get(conn, account_id, id).await?.ok_or(Error::NotFound)?;
     if user.role == Role::Administrator {
@@ -232,15 +249,31 @@ async fn plan_deletion(conn: &mut Conn, admin: &Admin, id: &UserId) -> Result<De
         let sub = licenses::subscription(conn, account_id).await?;
         licenses::ensure_licensed_administrator_survives(conn, sub.status, &user).await?;
     }
+    if id == &admin.user.id {
+        return Err(refuse_own("delete"));
+    }
+    let chosen = match transfer_to {
+        Some(to) if to == id => {
+            return Err(Error::invalid("transfer_to", "must be another user than the one deleted"));
+        }
+        Some(to) => Some(
+            users::get(conn, account_id, to)
+                .await?
+                .ok_or_else(|| Error::invalid("transfer_to", "is not a user of this account"))?,
+        ),
+        None => None,
+    };
     let pages = booking_pages::of_owner(conn, id).await?;
-    let heir: Option<User> = if pages.is_empty() {
-        None
-    } else {
-        let admins = users::administrators_oldest_first(conn, account_id).await?;
-        let acting = &admin.user.id;
-        let heir = rules::heir_of_owned_resources(id, Some((acting, admins.contains(acting))), &admins)
-            .ok_or_else(|| refused(rules::RuleViolation::LastAdministrator))?;
-        users::get(conn, account_id, heir).await?
+    let heir: Option<User> = match chosen {
+        _ if pages.is_empty() => None,
+        Some(chosen) => Some(chosen),
+        None => {
+            let admins = users::administrators_oldest_first(conn, account_id).await?;
+            let acting = &admin.user.id;
+            let heir = rules::heir_of_owned_resources(id, Some((acting, admins.contains(acting))), &admins)
+                .ok_or_else(|| refused(rules::RuleViolation::LastAdministrator))?;
+            users::get(conn, account_id, heir).await?
+        }
     };
     let pages_disabled = match &heir {
         Some(h) => {
@@ -256,50 +289,115 @@ async fn plan_deletion(conn: &mut Conn, admin: &Admin, id: &UserId) -> Result<De
 /// What deleting a user would do (or the rule that refuses it), read without taking the
 /// database's write lock: the user's page shows it on every visit.
 #[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
-pub async fn preview_deletion(state: &App, admin: &Admin, id: &UserId) -> Result<DeletionPlan> {
+pub async fn preview_deletion(
+    state: &App, admin: &Admin, id: &UserId, transfer_to: Option<&UserId>,
+) -> Result<DeletionPlan> {
     let mut conn = state.db.conn().await?;
-    plan_deletion(&mut conn, admin, id).await
+    plan_deletion(&mut conn, admin, id, transfer_to).await
 }
 
-/// Deletes a user (rule 4: their booking pages go to the heir in the same transaction), or with
-/// `dry_run` only answers what that would do.
-#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
-pub async fn delete(state: &App, admin: &Admin, actor: &Actor, id: &UserId, dry_run: bool) -> Result<DeletionPlan> {
-    if dry_run {
-        return preview_deletion(state, admin, id).await;
-    }
-    let account_id = admin.account_id();
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    accounts::lock(&mut tx, account_id).await?;
-    let plan = plan_deletion(&mut tx, admin, id).await?;
+/// Carries out a deletion plan in the caller's transaction (which holds the account lock): the
+/// booking pages move to the heir (rule 4, switched off when rule 5 says so), the user goes, and
+/// both are recorded and announced.
+async fn carry_out(conn: &mut Conn, actor: &Actor, plan: &DeletionPlan, now: i64) -> Result<()> {
+    let account_id = &actor.account_id;
+    let id = &plan.user.user.id;
     if let Some(heir) = &plan.heir {
-        booking_pages::transfer_all(&mut tx, id, &heir.id, now).await?;
+        booking_pages::transfer_all(conn, id, &heir.id, now).await?;
         for page in &plan.pages {
             let data = json!({"booking_page_id": page.id, "from_user_id": id.as_str(), "to_user_id": heir.id.as_str()});
             let change = Change::new("booking_page.transferred", "booking_page", &page.id)
                 .before(json!({"owner_id": id.as_str()}))
                 .after(json!({"owner_id": heir.id.as_str()}));
-            audit::record(&mut tx, actor, change, now).await?;
-            audit::emit(&mut tx, account_id, "booking_page.transferred", data, now).await?;
+            audit::record(conn, actor, change, now).await?;
+            audit::emit(conn, account_id, "booking_page.transferred", data, now).await?;
         }
         if plan.pages_disabled {
-            crate::booking_pages::disable_unlicensed(&mut tx, actor, &heir.id, rules::disabled_reason::NO_LICENSE, now)
+            crate::booking_pages::disable_unlicensed(conn, actor, &heir.id, rules::disabled_reason::NO_LICENSE, now)
                 .await?;
         }
     }
-    users::delete(&mut tx, account_id, id).await?;
+    users::delete(conn, account_id, id).await?;
     let view = audit_view(&plan.user);
-    audit::record(&mut tx, actor, Change::new("user.deleted", "user", id.as_str()).before(view.clone()), now).await?;
-    audit::emit(&mut tx, account_id, "user.deleted", view, now).await?;
+    audit::record(conn, actor, Change::new("user.deleted", "user", id.as_str()).before(view.clone()), now).await?;
+    audit::emit(conn, account_id, "user.deleted", view, now).await?;
+    Ok(())
+}
+
+/// Deletes a user (rule 4: their booking pages go to `transfer_to`, else the heir, in the same
+/// transaction), or with `dry_run` only answers what that would do.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
+pub async fn delete(
+    state: &App, admin: &Admin, actor: &Actor, id: &UserId, transfer_to: Option<&UserId>, dry_run: bool,
+) -> Result<DeletionPlan> {
+    if dry_run {
+        return preview_deletion(state, admin, id, transfer_to).await;
+    }
+    let mut tx = state.db.begin().await?;
+    accounts::lock(&mut tx, admin.account_id()).await?;
+    let plan = plan_deletion(&mut tx, admin, id, transfer_to).await?;
+    carry_out(&mut tx, actor, &plan, state.now()).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(id);
     Ok(plan)
 }
 
+/// Revokes a pending invitation: the link stops working and the invited user, who never signed
+/// in, is removed with everything a deletion does (their licenses become free seats). Someone who
+/// has accepted already is refused: deleting them is a different decision.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
+pub async fn revoke_invitation(state: &App, admin: &Admin, actor: &Actor, id: &UserId) -> Result<DeletionPlan> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    accounts::lock(&mut tx, admin.account_id()).await?;
+    let user = users::get(&mut tx, admin.account_id(), id).await?.ok_or(Error::NotFound)?;
+    if user.status != UserStatus::Invited {
+        return Err(Error::conflict(format!(
+            "{} has already accepted their invitation: delete the user instead.",
+            user.name
+        )));
+    }
+    let plan = plan_deletion(&mut tx, admin, id, None).await?;
+    tenantry_storage::invitations::revoke_for_user(&mut tx, id, now).await?;
+    let change = Change::new("user.invitation_revoked", "user", id.as_str())
+        .before(json!({"email": user.email, "name": user.name}));
+    audit::record(&mut tx, actor, change, now).await?;
+    carry_out(&mut tx, actor, &plan, now).await?;
+    tenantry_storage::commit(tx).await?;
+    state.sessions.forget_user(id);
+    Ok(plan)
+}
+
+/// Emails a user a link to choose a new password (the same link "Forgot your password?" sends;
+/// completing it also unlocks them). Refused for someone who has not accepted their invitation.
+/// Shares the per-email limit of reset requests, so nobody's mailbox is flooded.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
+pub async fn send_password_reset(state: &App, admin: &Admin, actor: &Actor, id: &UserId) -> Result<User> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let user = users::get(&mut tx, admin.account_id(), id).await?.ok_or(Error::NotFound)?;
+    if user.status == UserStatus::Invited {
+        return Err(Error::conflict(format!(
+            "{} has not accepted their invitation yet: resend the invitation instead.",
+            user.name
+        )));
+    }
+    state.limits.check(
+        &format!("reset:{}", user.email.normalized()),
+        tenantry_domain::limits::per_account::RESET_REQUEST,
+        now,
+    )?;
+    crate::reset::queue_link(state, &mut tx, &crate::reset::new_reset_id(), &user, now).await?;
+    let change = Change::new("password.reset_sent", "user", id.as_str()).after(json!({"channel": "email"}));
+    audit::record(&mut tx, actor, change, now).await?;
+    tenantry_storage::commit(tx).await?;
+    wake_outbox(state);
+    Ok(user)
+}
+
 /// Sends a new invitation link (the previous one stops working).
 #[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
-pub async fn resend_invitation(state: &App, admin: &Admin, id: &UserId) -> Result<()> {
+pub async fn resend_invitation(state: &App, admin: &Admin, actor: &Actor, id: &UserId) -> Result<User> {
     let account_id = &admin.user.account_id;
     let now = state.now();
     let mut tx = state.db.begin().await?;
@@ -309,9 +407,10 @@ pub async fn resend_invitation(state: &App, admin: &Admin, id: &UserId) -> Resul
     }
     let account = accounts::get(&mut tx, account_id).await?.ok_or(Error::NotFound)?;
     invitations::issue(state, &mut tx, &user, &account.name, Some(&admin.user.name), now).await?;
+    audit::record(&mut tx, actor, Change::new("user.invitation_resent", "user", id.as_str()), now).await?;
     tenantry_storage::commit(tx).await?;
     wake_outbox(state);
-    Ok(())
+    Ok(user)
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ pub const SESSION_MAX_AGE_MS: i64 = 30 * DAY_MS;
 pub const EMAIL_CHANGE_TTL_MS: i64 = DAY_MS;
 /// How long a password reset code or link stays valid (10 minutes).
 pub const RESET_TTL_MS: i64 = 10 * MINUTE_MS;
+/// How long a sign-in whose password was right waits for its two-step code.
+pub const SIGN_IN_CHALLENGE_TTL_MS: i64 = 5 * MINUTE_MS;
 /// Tries a password reset code allows; the next one is refused even if right.
 pub const RESET_ATTEMPTS: i64 = 5;
 /// How long an SMS code verifying a new cell number stays valid (10 minutes).

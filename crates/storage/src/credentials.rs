@@ -384,3 +384,37 @@ pub async fn use_recovery_code(conn: &mut AnyConnection, id: &UserId, hash: &str
     )
     .await
 }
+
+/// Remembers a sign-in whose password was right until its two-step code arrives (or `expires_at`).
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
+pub async fn insert_challenge(
+    conn: &mut AnyConnection, token_hash: &str, user_id: &UserId, now: i64, expires_at: i64,
+) -> Result<()> {
+    sqlx::query("DELETE FROM sign_in_challenges WHERE expires_at <= $1").bind(now).execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO sign_in_challenges (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(user_id.as_str())
+        .bind(now)
+        .bind(expires_at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The user a pending sign-in belongs to, while it has not expired.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn challenge(conn: &mut AnyConnection, token_hash: &str, now: i64) -> Result<Option<UserId>> {
+    let id: Option<String> =
+        sqlx::query_scalar("SELECT user_id FROM sign_in_challenges WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(conn)
+            .await?;
+    id.map(UserId::try_from).transpose().map_err(|_| crate::StoreError::corrupt("sign_in_challenges.user_id"))
+}
+
+/// Ends a pending sign-in; true if this call ended it (a second use of the same token is refused).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn take_challenge(conn: &mut AnyConnection, token_hash: &str) -> Result<bool> {
+    changed_one(conn, sqlx::query("DELETE FROM sign_in_challenges WHERE token_hash = $1").bind(token_hash)).await
+}

@@ -71,3 +71,12 @@ pub async fn mark_used(conn: &mut AnyConnection, id: &str, now: i64) -> Result<b
     )
     .await
 }
+
+/// When the newest invitation of a user that was neither used nor revoked was sent and when it
+/// expires (it may have expired already), if there is one.
+#[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
+pub async fn latest_unused(conn: &mut AnyConnection, user_id: &UserId) -> Result<Option<(i64, i64)>> {
+    const Q: &str = "SELECT created_at, expires_at FROM invitations \
+         WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1";
+    Ok(sqlx::query_as(Q).bind(user_id.as_str()).fetch_optional(conn).await?)
+}

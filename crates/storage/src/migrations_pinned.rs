@@ -39,6 +39,11 @@ mod tests {
             "796452fe6a7c5c877af90e178874ad1cd00e3c2d5a3cfa2c7935246dff5025a5",
         ),
         (
+            "migrations/postgres/0007_sign_in_challenges.sql",
+            include_bytes!("../migrations/postgres/0007_sign_in_challenges.sql"),
+            "feacae64b60f82baeac1f0736735da9526f1e826641b015219a7935286d4ce4d",
+        ),
+        (
             "migrations/sqlite/0001_init.sql",
             include_bytes!("../migrations/sqlite/0001_init.sql"),
             "580dfde18791c0d85aa91161adfd3014979738493d6f1fb2eeec784ebef6b14a",
@@ -67,6 +72,11 @@ mod tests {
             "migrations/sqlite/0006_my_settings.sql",
             include_bytes!("../migrations/sqlite/0006_my_settings.sql"),
             "a17222724e4de64404e138696f533eee7e30adf25881ac54c2848c15cf5474d8",
+        ),
+        (
+            "migrations/sqlite/0007_sign_in_challenges.sql",
+            include_bytes!("../migrations/sqlite/0007_sign_in_challenges.sql"),
+            "feacae64b60f82baeac1f0736735da9526f1e826641b015219a7935286d4ce4d",
         ),
     ];
 

@@ -29,6 +29,13 @@ pub struct User {
     pub avatar_version: Option<i64>,
 }
 
+impl User {
+    /// How this user reads dates and times.
+    pub fn local_time(&self) -> tenantry_domain::time::LocalTime {
+        tenantry_domain::time::LocalTime::new(&self.timezone, self.date_format, self.time_format)
+    }
+}
+
 /// The columns [`UserRow`] reads, from a `users` table aliased `u`: one list for every query,
 /// spliced in with `concat!` because sqlx wants `&'static str` SQL.
 macro_rules! user_columns {

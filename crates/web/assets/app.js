@@ -32,3 +32,38 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fit); else fit();
   phone.addEventListener("change", fit);
 })();
+
+// My settings: copy buttons. `data-copy` names the field to copy, `data-copy-status` the live
+// region that says what happened. The buttons stay hidden without script (the field can still be
+// selected and copied by hand).
+(function () {
+  "use strict";
+  function setup() {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var field = document.getElementById(button.getAttribute("data-copy"));
+      var status = document.getElementById(button.getAttribute("data-copy-status") || "");
+      if (!field) return;
+      button.hidden = false;
+      function say(text) {
+        if (!status) return;
+        status.textContent = "";
+        window.setTimeout(function () { status.textContent = text; }, 50);
+      }
+      function byHand() {
+        field.focus();
+        field.select();
+        var copied = false;
+        try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+        say(copied ? "Copied to the clipboard." : "Press Ctrl+C (or ⌘C) to copy the selected key.");
+      }
+      button.addEventListener("click", function () {
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(field.value).then(function () { say("Copied to the clipboard."); }, byHand);
+        } else {
+          byHand();
+        }
+      });
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup); else setup();
+})();

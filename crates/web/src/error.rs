@@ -162,7 +162,8 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mfa_required: Option<bool>,
     /// For a 409 from an account rule: its name (`no_free_seat`, `last_administrator`,
-    /// `last_licensed_administrator`, `seats_below_assigned`, `owner_has_no_scheduling_license`).
+    /// `last_licensed_administrator`, `seats_below_assigned`, `owner_has_no_scheduling_license`,
+    /// `self`: an Administrator may not demote or delete themselves through the users API).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<&'static str>,
 }

@@ -31,7 +31,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .merge(system::router(openapi))
         .merge(pages::router())
-        .fallback(|| async { AppError::NOT_FOUND })
+        .fallback(pages::not_found)
         .layer(middleware::from_fn(record_metrics));
     security_headers(routes)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

@@ -51,10 +51,20 @@ async fn metrics(State(state): State<AppState>) -> Response {
 
 async fn docs() -> Html<&'static str> {
     Html(concat!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tenantry API</title>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>API reference · Tenantry</title>",
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+        "<link rel=\"stylesheet\" href=\"/assets/app.css\">",
         "<link rel=\"stylesheet\" href=\"/assets/vendor/swagger-ui/swagger-ui.css\"></head>",
-        "<body><div id=\"swagger-ui\"></div>",
+        "<body><header class=\"topbar\"><a class=\"brand\" href=\"/\"><span class=\"brand-mark\" aria-hidden=\"true\">T</span>Tenantry</a>",
+        "<a class=\"topbar-link\" href=\"/\">Back to Tenantry</a></header>",
+        "<main id=\"main\"><section class=\"docs-intro\" aria-labelledby=\"docs-title\">",
+        "<h1 id=\"docs-title\">Tenantry API reference</h1>",
+        "<p>Every endpoint takes a bearer token in the <code>Authorization</code> header. ",
+        "To try them here: create a personal API key under <a href=\"/me/api-key\">My settings › API key</a> ",
+        "(it is shown once), click <strong>Authorize</strong> below and paste it. ",
+        "A key acts as you, with your role. Errors are RFC 9457 problem documents; ",
+        "the raw description is at <a href=\"/api/openapi.json\">/api/openapi.json</a>.</p>",
+        "</section><div id=\"swagger-ui\"></div></main>",
         "<script src=\"/assets/vendor/swagger-ui/swagger-ui-bundle.js\"></script>",
         "<script src=\"/assets/docs.js\"></script></body></html>"
     ))

@@ -394,3 +394,55 @@ impl SmtpServer {
         panic!("no SMTP message to {to} arrived");
     }
 }
+
+/// What a desktop Chrome on Linux sends as its `User-Agent` (page requests of the tests send it).
+pub const CHROME_LINUX: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
+
+/// The `Cookie` header of a page session.
+pub fn session_cookie(token: &str) -> String {
+    format!("tenantry_session={token}")
+}
+
+/// Posts a URL-encoded form as a same-origin browser would, with the given `Cookie` header ("" for none).
+pub async fn post_page(app: &TestApp, path: &str, cookies: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let mut req = app
+        .client
+        .post(format!("{}{path}", app.url))
+        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .header(reqwest::header::USER_AGENT, CHROME_LINUX)
+        .body(body);
+    if !cookies.is_empty() {
+        req = req.header(reqwest::header::COOKIE, cookies);
+    }
+    req.send().await.expect("form posted")
+}
+
+/// Loads a page as a browser would (asking for HTML), with the given `Cookie` header ("" for none).
+pub async fn get_page(app: &TestApp, path: &str, cookies: &str) -> reqwest::Response {
+    let mut req = app
+        .client
+        .get(format!("{}{path}", app.url))
+        .header(reqwest::header::ACCEPT, "text/html,application/xhtml+xml")
+        .header(reqwest::header::USER_AGENT, CHROME_LINUX);
+    if !cookies.is_empty() {
+        req = req.header(reqwest::header::COOKIE, cookies);
+    }
+    req.send().await.expect("page loaded")
+}
+
+/// Where a redirect points ("" when it is not one).
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
+}
+
+/// The value of the cookie `name` a response sets ("" when it removes it).
+pub fn cookie_value(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers().get_all(reqwest::header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|c| {
+        let pair = c.split(';').next().unwrap_or(c);
+        let (n, v) = pair.split_once('=')?;
+        (n == name).then(|| v.to_owned())
+    })
+}

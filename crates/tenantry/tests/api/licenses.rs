@@ -504,8 +504,8 @@ async fn deleting_a_user_transfers_their_booking_pages(b: Backend) {
     sqlx::Connection::close(conn).await.ok();
     assert_invariants(&app, &admin.account_id).await;
 
-    // With no Administrator acting (the deleted user's pages go to the oldest one): Carla deletes
-    // herself? Not allowed to inherit her own pages, so the oldest remaining Administrator gets them.
+    // Carla cannot delete herself (`rule: "self"`), not even as a dry run; Ana deleting her would
+    // inherit her pages.
     let (status, _) = app
         .call(
             Method::POST,
@@ -515,10 +515,13 @@ async fn deleting_a_user_transfers_their_booking_pages(b: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, plan) =
+    let (status, refusal) =
         app.call(Method::DELETE, &format!("/api/v1/users/{carla}?dry_run=true"), Some(&carla_token), None).await;
+    assert_eq!((status, refusal["rule"].as_str()), (StatusCode::CONFLICT, Some("self")), "{refusal}");
+    let (status, plan) =
+        app.call(Method::DELETE, &format!("/api/v1/users/{carla}?dry_run=true"), Some(&admin.token), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(plan["transfer_to"]["id"], oldest_admin.as_str(), "{plan}");
+    assert_eq!(plan["transfer_to"]["id"], oldest_admin.as_str(), "the acting Administrator inherits: {plan}");
     assert_eq!(plan["booking_pages"].as_array().expect("pages").len(), 4);
 }
 

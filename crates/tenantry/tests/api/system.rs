@@ -65,6 +65,21 @@ async fn openapi_describes_every_endpoint(b: Backend) {
         docs.contains("/assets/vendor/swagger-ui/swagger-ui-bundle.js") && !docs.contains("https://"),
         "docs use vendored assets only"
     );
+    // The reference leads back to the app and says how to get a token.
+    assert!(docs.contains("href=\"/\"") && docs.contains("href=\"/me/api-key\""), "{docs}");
+    assert!(docs.contains("Authorize"), "explains how to use the token");
+    // Schemas carry real examples, not just "string".
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field, example) in [
+        ("UserView", "email", "ana@example.com"),
+        ("UserView", "timezone", "Europe/Lisbon"),
+        ("MeView", "date_format", "DD/MM/YYYY"),
+        ("SignInRequest", "email", "ana@example.com"),
+        ("SignUpRequest", "account_name", "Acme"),
+    ] {
+        assert_eq!(schemas[schema]["properties"][field]["example"], example, "{schema}.{field} has an example");
+    }
+    assert_eq!(schemas["UserView"]["properties"]["licenses"]["example"][0], "scheduling");
     for asset in [
         "/assets/vendor/swagger-ui/swagger-ui-bundle.js",
         "/assets/vendor/swagger-ui/swagger-ui.css",

@@ -261,13 +261,23 @@ async fn the_last_administrator_cannot_be_demoted_or_deleted(b: Backend) {
         app.call(Method::DELETE, &format!("/api/v1/users/{}", admin.user_id), Some(&admin.token), None).await;
     assert_eq!(status, StatusCode::CONFLICT);
 
-    // With a second Administrator, the first may step down.
-    let second = app.invite(&admin, "carla@example.com", "Carla", "administrator").await;
-    let (status, _) = app
+    // With a second Administrator, the first may step down, but not by their own hand
+    // (`rule: "self"`): the second one demotes them.
+    let (_, second) = app.invite_and_activate(&admin, "carla@example.com", "Carla", "administrator").await;
+    let (status, body) = app
         .call(
             Method::PATCH,
             &format!("/api/v1/users/{}", admin.user_id),
             Some(&admin.token),
+            Some(json!({"role": "member"})),
+        )
+        .await;
+    assert_eq!((status, body["rule"].as_str()), (StatusCode::CONFLICT, Some("self")), "{body}");
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", admin.user_id),
+            Some(&second),
             Some(json!({"role": "member"})),
         )
         .await;
@@ -276,7 +286,6 @@ async fn the_last_administrator_cannot_be_demoted_or_deleted(b: Backend) {
     assert_eq!(status, StatusCode::FORBIDDEN, "a demoted user loses admin rights at once");
     let (_, me) = app.call(Method::GET, "/api/v1/me", Some(&admin.token), None).await;
     assert_eq!(me["role"], "member");
-    let _ = second;
 }
 
 async fn deleting_a_user_removes_them_and_their_sessions(b: Backend) {

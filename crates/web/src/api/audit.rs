@@ -64,6 +64,8 @@ pub struct AuditListQuery {
     pub target: Option<String>,
     /// Only events at or after this RFC 3339 time.
     pub since: Option<String>,
+    /// Only events before this RFC 3339 time (with `since`, a half-open range).
+    pub until: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<String>,
     pub cursor: Option<String>,
@@ -78,20 +80,22 @@ pub async fn list(
 ) -> AppResult<Json<AuditEventList>> {
     let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let (limit, before): (i64, Option<(i64, String)>) = cursor::page_request(q.limit.as_deref(), q.cursor.as_deref())?;
-    let since = match q.since.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            s.parse::<jiff::Timestamp>()
-                .map_err(|_| AppError::invalid("since", "must be an RFC 3339 time"))?
-                .as_millisecond(),
-        ),
-        None => None,
+    let time = |field: &str, value: Option<&str>| match value.filter(|s| !s.is_empty()) {
+        Some(s) => s
+            .parse::<jiff::Timestamp>()
+            .map(|t| Some(t.as_millisecond()))
+            .map_err(|_| AppError::invalid(field, "must be an RFC 3339 time")),
+        None => Ok(None),
     };
+    let since = time("since", q.since.as_deref())?;
+    let until = time("until", q.until.as_deref())?;
     let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
     let query = AuditQuery {
         actor_id: nonempty(q.actor),
         action: nonempty(q.action),
         target_id: nonempty(q.target),
         since,
+        until,
         before,
         limit: limit + 1,
     };

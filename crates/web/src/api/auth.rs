@@ -16,9 +16,13 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignUpRequest {
+    #[schema(example = "Acme")]
     pub account_name: String,
+    #[schema(example = "Ana Lima")]
     pub name: String,
+    #[schema(example = "ana@example.com")]
     pub email: String,
+    #[schema(example = "correct horse battery staple")]
     pub password: String,
 }
 
@@ -43,6 +47,7 @@ pub struct SignUpResponse {
     pub account: AccountView,
     pub user: MeView,
     /// Session token: send as `Authorization: Bearer …`. Shown only here.
+    #[schema(example = "tss_kX9f2Lq8V0bYt3NwPz6rQmHc1sJdE4uA7gRiWoTy5eU")]
     pub token: String,
 }
 
@@ -67,16 +72,21 @@ pub async fn signup(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignInRequest {
+    #[schema(example = "ana@example.com")]
     pub email: String,
+    #[schema(example = "correct horse battery staple")]
     pub password: String,
     /// Two-step verification code, when the user has it on.
+    #[schema(example = "492039")]
     pub totp_code: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SignInResponse {
+    #[schema(example = "tss_kX9f2Lq8V0bYt3NwPz6rQmHc1sJdE4uA7gRiWoTy5eU")]
     pub token: String,
     pub user: MeView,
+    #[schema(example = "2026-12-06T12:30:00.000Z")]
     pub expires_at: String,
     /// The password expired or must be changed: this token may only change it (`POST /api/v1/me/password`).
     pub password_expired: bool,
@@ -112,6 +122,7 @@ pub async fn sign_in(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
+    #[schema(example = "ana@example.com")]
     pub email: String,
 }
 
@@ -128,9 +139,12 @@ pub async fn password_reset(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetConfirm {
+    #[schema(example = "ana@example.com")]
     pub email: String,
     /// The 6-digit SMS code, or the token of the emailed link.
+    #[schema(example = "492039")]
     pub code: String,
+    #[schema(example = "a fine new passphrase")]
     pub new_password: String,
 }
 
@@ -154,9 +168,13 @@ pub async fn sign_out(State(state): State<AppState>, me: AuthUser) -> AppResult<
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvitationView {
+    #[schema(example = "Acme")]
     pub account_name: String,
+    #[schema(example = "ana@example.com")]
     pub email: String,
+    #[schema(example = "Ana Lima")]
     pub name: String,
+    #[schema(example = "2026-12-06T12:30:00.000Z")]
     pub expires_at: String,
 }
 
@@ -178,11 +196,13 @@ pub async fn get_invitation(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvitationRequest {
+    #[schema(example = "correct horse battery staple")]
     pub password: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AcceptInvitationResponse {
+    #[schema(example = "tss_kX9f2Lq8V0bYt3NwPz6rQmHc1sJdE4uA7gRiWoTy5eU")]
     pub token: String,
     pub user: MeView,
 }

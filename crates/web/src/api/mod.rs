@@ -75,7 +75,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::accept_invitation))
         .routes(routes!(users::list, users::invite))
         .routes(routes!(users::get, users::update, users::delete))
-        .routes(routes!(users::resend_invitation))
+        .routes(routes!(users::resend_invitation, users::revoke_invitation))
         .routes(routes!(auth::password_reset))
         .routes(routes!(auth::password_reset_confirm))
         .routes(routes!(users::unlock))

@@ -156,7 +156,8 @@ impl TryFrom<UserPatch> for ProfilePatch {
     }
 }
 
-/// Changes a user's details or role. Demoting the last Administrator is refused with 409.
+/// Changes a user's details or role. Demoting the last Administrator is refused with 409, and so
+/// is demoting oneself (`rule: "self"`).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserPatch, security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
@@ -171,6 +172,9 @@ pub async fn update(
 pub struct DeleteQuery {
     /// `true`: answer what the deletion would do, change nothing.
     pub dry_run: Option<String>,
+    /// Who receives the user's booking pages (any other user of the account, `usr_…`); by
+    /// default the acting Administrator.
+    pub transfer_to: Option<String>,
 }
 
 /// What deleting a user does: who inherits their booking pages and which licenses become free.
@@ -221,9 +225,10 @@ impl From<users::DeletionPlan> for DeletionView {
     }
 }
 
-/// Deletes a user; their booking pages move to the acting Administrator (else the oldest one) in
-/// the same transaction. Refused with 409 for the last Administrator, or the last licensed one of a
-/// paid account. `?dry_run=true` answers 200 with what would happen (or the same 409) and changes nothing.
+/// Deletes a user; their booking pages move to `transfer_to` when given, else to the acting
+/// Administrator (else the oldest one), in the same transaction. Refused with 409 for the last
+/// Administrator, the last licensed one of a paid account, and oneself (`rule: "self"`).
+/// `?dry_run=true` answers 200 with what would happen (or the same 409) and changes nothing.
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path), DeleteQuery), security(("bearer" = [])),
     responses((status = 204), (status = 200, description = "dry run", body = DeletionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn delete(
@@ -236,7 +241,13 @@ pub async fn delete(
         Some("true") => true,
         Some(_) => return Err(AppError::invalid("dry_run", "must be true or false")),
     };
-    let plan = users::delete(&state, &admin, &admin.actor, &id, dry_run).await?;
+    let transfer_to = match query.transfer_to.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => {
+            Some(UserId::parse(t).ok_or_else(|| AppError::invalid("transfer_to", "is not a user of this account"))?)
+        }
+        None => None,
+    };
+    let plan = users::delete(&state, &admin, &admin.actor, &id, transfer_to.as_ref(), dry_run).await?;
     Ok(if dry_run { Json(DeletionView::from(plan)).into_response() } else { StatusCode::NO_CONTENT.into_response() })
 }
 
@@ -246,8 +257,19 @@ pub async fn delete(
 pub async fn resend_invitation(
     State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
 ) -> AppResult<StatusCode> {
-    users::resend_invitation(&state, &admin, &id).await?;
+    users::resend_invitation(&state, &admin, &admin.actor, &id).await?;
     Ok(StatusCode::ACCEPTED)
+}
+
+/// Revokes a pending invitation: the link stops working and the invited user is removed (their
+/// licenses become free; booking pages move as on a deletion). 409 once they have accepted.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/invitation", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn revoke_invitation(
+    State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
+) -> AppResult<StatusCode> {
+    users::revoke_invitation(&state, &admin, &admin.actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The signed-in user's own record.

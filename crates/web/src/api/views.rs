@@ -12,22 +12,35 @@ pub use tenantry_domain::time::rfc3339 as ts;
 /// A user as Administrators see them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
+    #[schema(example = "usr_6d461e1ded3c26dfb2b5d6da")]
     pub id: String,
+    #[schema(example = "Ana Lima")]
     pub name: String,
+    #[schema(example = "ana@example.com")]
     pub email: String,
+    #[schema(example = "ana.lima")]
     pub username: Option<String>,
     /// `administrator` or `member`.
+    #[schema(example = "administrator")]
     pub role: String,
     /// `invited`, `active` or `locked`.
+    #[schema(example = "active")]
     pub status: String,
     /// Products whose license the user holds.
+    #[schema(example = json!(["scheduling", "chat"]))]
     pub licenses: Vec<String>,
     /// What the user has connected (reported by products).
+    #[schema(example = json!(["google_calendar"]))]
     pub integrations: Vec<String>,
+    #[schema(example = "Europe/Lisbon")]
     pub timezone: String,
+    #[schema(example = "DD/MM/YYYY")]
     pub date_format: String,
+    #[schema(example = "24h")]
     pub time_format: String,
+    #[schema(example = "2026-11-29T09:14:03.120Z")]
     pub last_sign_in_at: Option<String>,
+    #[schema(example = "2026-05-31T12:30:00.000Z")]
     pub created_at: String,
 }
 
@@ -55,18 +68,28 @@ impl From<UserDetail> for UserView {
 /// The signed-in user's own record.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeView {
+    #[schema(example = "usr_6d461e1ded3c26dfb2b5d6da")]
     pub id: String,
+    #[schema(example = "acc_2ceeadc6fa699428be6135d9")]
     pub account_id: String,
+    #[schema(example = "Ana Lima")]
     pub name: String,
+    #[schema(example = "ana@example.com")]
     pub email: String,
+    #[schema(example = "ana.lima")]
     pub username: Option<String>,
+    #[schema(example = "administrator")]
     pub role: String,
+    #[schema(example = "Europe/Lisbon")]
     pub timezone: String,
+    #[schema(example = "DD/MM/YYYY")]
     pub date_format: String,
+    #[schema(example = "24h")]
     pub time_format: String,
     /// The cell number in force (E.164) and whether it is verified; a new number counts once verified.
     pub phone: PhoneView,
     /// The 256 px profile picture; `null` when there is none (show initials).
+    #[schema(example = "/api/v1/avatars/usr_6d461e1ded3c26dfb2b5d6da/3/256.png")]
     pub avatar_url: Option<String>,
     #[schema(value_type = Object)]
     pub notifications: tenantry_domain::settings::Notifications,
@@ -106,6 +129,7 @@ impl From<&User> for MeView {
 /// A cell number and whether it is verified.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PhoneView {
+    #[schema(example = "+14155552671")]
     pub number: Option<String>,
     pub verified: bool,
 }
@@ -113,10 +137,15 @@ pub struct PhoneView {
 /// An account.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountView {
+    #[schema(example = "acc_2ceeadc6fa699428be6135d9")]
     pub id: String,
+    #[schema(example = "Acme")]
     pub name: String,
+    #[schema(example = "compliance@acme.example")]
     pub compliance_bcc_email: Option<String>,
+    #[schema(example = "PARTNER-2026")]
     pub partner_referral_code: Option<String>,
+    #[schema(example = "2026-05-31T12:30:00.000Z")]
     pub created_at: String,
 }
 
@@ -136,5 +165,6 @@ impl From<Account> for AccountView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserList {
     pub data: Vec<UserView>,
+    #[schema(example = "eyJuYW1lIjoiQnJ1bm8iLCJpZCI6InVzcl8uLi4ifQ")]
     pub next_cursor: Option<String>,
 }

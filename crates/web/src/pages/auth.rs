@@ -8,12 +8,14 @@ use crate::api::auth::SignUpRequest;
 use crate::extract::{AuthUser, Client};
 use crate::state::AppState;
 use askama::Template;
+use axum::extract::Query;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::cookie::CookieJar;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 use tenantry_app::Error;
+use tenantry_app::auth::SignInStep;
 use tenantry_app::{accounts, auth, invitations};
 use tenantry_domain::SessionScope;
 use tenantry_domain::{PasswordPolicy, Role};
@@ -77,8 +79,6 @@ struct SignInPage {
     flash: Option<String>,
     form: FormState,
     signup_open: bool,
-    /// The password was right and a two-step verification code is needed.
-    mfa: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,7 +86,33 @@ struct SignInPage {
 pub struct SignInForm {
     email: String,
     password: String,
-    totp_code: String,
+}
+
+/// The cookie holding a pending two-step sign-in's token, sent only to the sign-in pages.
+const CHALLENGE_COOKIE: &str = "tenantry_signin";
+const CHALLENGE_PATH: &str = "/signin";
+
+fn challenge_cookie(state: &AppState, token: &str) -> Cookie<'static> {
+    let mut cookie = Cookie::new(CHALLENGE_COOKIE, token.to_owned());
+    cookie.set_http_only(true);
+    cookie.set_same_site(SameSite::Strict);
+    cookie.set_path(CHALLENGE_PATH);
+    cookie.set_secure(state.secure_cookies());
+    let seconds = tenantry_domain::limits::SIGN_IN_CHALLENGE_TTL_MS / 1000;
+    cookie.set_max_age(Cookie::parse(format!("m=; Max-Age={seconds}")).ok().and_then(|c| c.max_age()));
+    cookie
+}
+
+fn clear_challenge(jar: CookieJar) -> CookieJar {
+    jar.remove(Cookie::build(CHALLENGE_COOKIE).path(CHALLENGE_PATH))
+}
+
+/// Where a new session goes: its start page, or the one thing a restricted session must do.
+fn signed_in_to(signed_in: &tenantry_app::auth::SignedIn) -> &'static str {
+    match signed_in.scope {
+        SessionScope::Full => start_page_for(signed_in.user.role),
+        restricted => super::session::restricted_page(restricted),
+    }
 }
 
 pub async fn sign_in_page(
@@ -101,32 +127,92 @@ pub async fn sign_in_page(
         flash,
         form: FormState::with(vec![("email", String::new()), ("password", String::new())]),
         signup_open: state.config.signup_open,
-        mfa: false,
     };
     (jar, render(StatusCode::OK, &page)).into_response()
 }
 
+/// `POST /signin`: email and password. With two-step verification on, the code is asked on the
+/// next page; the password is not asked again.
 pub async fn sign_in(
     State(state): State<AppState>, Client(meta): Client, jar: CookieJar, PageForm(f): PageForm<SignInForm>,
 ) -> Result<Response, PageError> {
-    let form =
-        FormState::with(vec![("email", f.email.clone()), ("password", String::new()), ("totp_code", String::new())]);
-    let code = Some(f.totp_code.as_str()).filter(|c| !c.trim().is_empty());
-    match auth::sign_in(&state, &f.email, tenantry_domain::Password::new(f.password), code, &meta).await {
-        Ok(signed_in) => {
-            let to = match signed_in.scope {
-                SessionScope::Full => start_page_for(signed_in.user.role),
-                restricted => super::session::restricted_page(restricted),
-            };
-            Ok((jar.add(session_cookie(&state, &signed_in)), see_other(to)).into_response())
+    let form = FormState::with(vec![("email", f.email.clone()), ("password", String::new())]);
+    match auth::begin_sign_in(&state, &f.email, tenantry_domain::Password::new(f.password), &meta).await {
+        Ok(SignInStep::Done(signed_in)) => {
+            let jar = clear_challenge(jar).add(session_cookie(&state, &signed_in));
+            Ok((jar, see_other(signed_in_to(&signed_in))).into_response())
+        }
+        Ok(SignInStep::NeedsCode(token)) => {
+            Ok((jar.add(challenge_cookie(&state, token.expose())), see_other("/signin/code")).into_response())
         }
         Err(e) => {
-            let mfa = matches!(e, Error::MfaRequired(_));
             let (status, form) = form.fail(e)?;
-            Ok(render(
-                status,
-                &SignInPage { chrome: None, flash: None, form, signup_open: state.config.signup_open, mfa },
-            ))
+            Ok(render(status, &SignInPage { chrome: None, flash: None, form, signup_open: state.config.signup_open }))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "auth/signin_code.html")]
+struct SignInCodePage {
+    chrome: Option<Chrome>,
+    form: FormState,
+    /// Asking for a recovery code instead of the app's code.
+    recovery: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CodeQuery {
+    recovery: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CodeForm {
+    code: String,
+    recovery: String,
+}
+
+/// `GET /signin/code`: the second step, while a sign-in is pending.
+pub async fn sign_in_code_page(jar: CookieJar, Query(q): Query<CodeQuery>) -> Response {
+    if jar.get(CHALLENGE_COOKIE).is_none() {
+        return see_other("/signin");
+    }
+    let page = SignInCodePage {
+        chrome: None,
+        form: FormState::with(vec![("code", String::new())]),
+        recovery: q.recovery.is_some_and(|r| r == "1"),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// `POST /signin/code`: the code from the authenticator app, or a recovery code.
+pub async fn sign_in_code(
+    State(state): State<AppState>, Client(meta): Client, jar: CookieJar, PageForm(f): PageForm<CodeForm>,
+) -> Result<Response, PageError> {
+    let Some(challenge) = jar.get(CHALLENGE_COOKIE).map(|c| c.value().to_owned()) else {
+        return Ok(see_other("/signin"));
+    };
+    let recovery = f.recovery == "1";
+    match auth::finish_sign_in(&state, &challenge, &f.code, &meta).await {
+        Ok(signed_in) => {
+            let jar = clear_challenge(jar).add(session_cookie(&state, &signed_in));
+            Ok((jar, see_other(signed_in_to(&signed_in))).into_response())
+        }
+        // Too late, already used, or the user was locked meanwhile: start again from the password.
+        Err(e @ (Error::Unauthorized(_) | Error::Locked(_))) => {
+            let jar = set_flash(&state, clear_challenge(jar), &e.to_string());
+            Ok((jar, see_other("/signin")).into_response())
+        }
+        Err(Error::MfaRequired(_)) => {
+            let mut form = FormState::with(vec![("code", String::new())]);
+            form.set_error("code", "is wrong or was already used");
+            Ok(render(StatusCode::UNAUTHORIZED, &SignInCodePage { chrome: None, form, recovery }))
+        }
+        Err(e) => {
+            let (status, form) = FormState::with(vec![("code", String::new())]).fail(e)?;
+            Ok(render(status, &SignInCodePage { chrome: None, form, recovery }))
         }
     }
 }

@@ -14,16 +14,16 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use tenantry_app::Error;
-use tenantry_app::booking_pages::{self, NewPage, PagePatch};
+use tenantry_app::booking_pages::{self, ListedPage, NewPage, PagePatch};
 use tenantry_domain::Role;
-use tenantry_storage::booking_pages::BookingPage;
 
-struct Row {
-    page: BookingPage,
-    owner: String,
+type Row = ListedPage;
+
+trait Reason {
+    fn reason(&self) -> &'static str;
 }
 
-impl Row {
+impl Reason for ListedPage {
     fn reason(&self) -> &'static str {
         match self.page.disabled_reason.as_deref() {
             Some("license_unassigned") => "Off: the owner's Scheduling license was unassigned",
@@ -61,7 +61,6 @@ async fn page(
 ) -> Result<PagesPage, PageError> {
     let fail = |e: Error| PageError::for_user(e, me, Section::BookingPages);
     let rows = booking_pages::list_with_owner_names(state, me, booking_pages::MAX_PAGE).await.map_err(fail)?;
-    let rows = rows.into_iter().map(|(page, owner)| Row { page, owner }).collect();
     Ok(PagesPage {
         chrome: Some(Chrome::new(me, Section::BookingPages)),
         flash,

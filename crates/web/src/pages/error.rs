@@ -37,6 +37,11 @@ impl PageError {
         Self { error: error.into(), chrome: Some(Chrome::new(user, section)), custom: None }
     }
 
+    /// An error under the top bar of `chrome` as it is.
+    pub fn with_chrome(error: impl Into<AppError>, chrome: Chrome) -> Self {
+        Self { error: error.into(), chrome: Some(chrome), custom: None }
+    }
+
     /// A single-use link that is unknown, used, replaced or expired (all look the same).
     pub fn link_gone(heading: &'static str, message: &'static str) -> Self {
         Self { error: AppError::NOT_FOUND, chrome: None, custom: Some((heading, message)) }

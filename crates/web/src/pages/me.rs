@@ -1,4 +1,4 @@
-//! My settings: the signed-in user's profile and date and time display.
+//! My settings › Profile: the signed-in user's picture, name, username and date and time display.
 
 use super::Section;
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
@@ -36,8 +36,6 @@ struct MePage {
     flash: Option<String>,
     email: String,
     role: &'static str,
-    /// Administrators may delete the whole account from here.
-    is_admin: bool,
     /// The verified cell number.
     phone: Option<String>,
     avatar_url: Option<String>,
@@ -83,7 +81,6 @@ fn me_page(me: &AuthUser, flash: Option<String>, f: &ProfileForm) -> MePage {
         flash,
         email: me.user.email.to_string(),
         role: me.user.role.label(),
-        is_admin: me.user.role == tenantry_domain::Role::Administrator,
         phone: me.user.phone_number.clone().filter(|_| me.user.phone_verified),
         avatar_url: tenantry_app::avatars::url(me.user.id.as_str(), me.user.avatar_version, 256),
         initials: Chrome::new(me, Section::Profile).initials,

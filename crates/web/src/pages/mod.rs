@@ -2,17 +2,24 @@
 //! CSRF protection on every state-changing request. Handlers call the same services as the API.
 
 mod account;
+mod audit;
 mod auth;
 mod booking_pages;
 mod email;
 mod error;
 mod me;
+mod me_api_key;
+mod me_data;
+mod me_notifications;
+mod me_sessions;
+mod me_usage;
 mod nav;
 mod phone;
 mod security;
 mod session;
 mod two_step;
 mod user;
+mod user_actions;
 mod users;
 
 pub use error::PageError;
@@ -53,12 +60,18 @@ pub fn router() -> Router<AppState> {
         .merge(mfa_setup)
         .route("/", get(auth::home))
         .route("/signin", get(auth::sign_in_page).post(auth::sign_in))
+        .route("/signin/code", get(auth::sign_in_code_page).post(auth::sign_in_code))
         .route("/signup", get(auth::sign_up_page).post(auth::sign_up))
         .route("/invitations/{token}", get(auth::invitation_page).post(auth::accept_invitation))
         .route("/users", get(users::lobby).post(users::invite))
         .route("/users/{id}", get(user::show).post(user::save))
         .route("/users/{id}/licenses/{product}", post(user::license))
         .route("/users/{id}/delete", post(user::delete))
+        .route("/users/{id}/unlock", post(user_actions::unlock))
+        .route("/users/{id}/invitation", post(user_actions::resend_invitation))
+        .route("/users/{id}/invitation/revoke", post(user_actions::revoke_invitation))
+        .route("/users/{id}/password-reset", post(user_actions::send_password_reset))
+        .route("/users/{id}/sign-out", post(user_actions::sign_out_everywhere))
         .route("/booking-pages", get(booking_pages::list).post(booking_pages::create))
         .route("/booking-pages/{id}/enabled", post(booking_pages::toggle))
         .route("/me", get(me::page).post(me::save))
@@ -66,7 +79,12 @@ pub fn router() -> Router<AppState> {
         .route("/security/require-change", post(security::require_change))
         .route("/password-reset", get(security::reset_request_page).post(security::reset_request))
         .route("/password-reset/{token}", get(security::reset_link_page).post(security::reset_link))
-        .route("/me/delete-account", get(account::show).post(account::delete))
+        .route("/me/delete-account", get(account::moved_delete))
+        .route("/account", get(account::home))
+        .route("/account/settings", get(account::show).post(account::save))
+        .route("/account/delete", post(account::delete))
+        .route("/account/audit", get(audit::page))
+        .route("/account/audit.csv", get(audit::csv))
         .route("/me/email", get(email::show).post(email::request))
         .route("/me/phone", get(phone::show).post(phone::request))
         .route(
@@ -76,10 +94,39 @@ pub fn router() -> Router<AppState> {
         )
         .route("/me/avatar/delete", post(me::remove_avatar))
         .route("/me/phone/verify", get(phone::verify_page).post(phone::verify))
+        .route("/me/sessions", get(me_sessions::page))
+        .route("/me/sessions/sign-out-others", post(me_sessions::sign_out_others))
+        .route("/me/sessions/{id}/sign-out", post(me_sessions::sign_out))
+        .route("/me/api-key", get(me_api_key::page).post(me_api_key::create))
+        .route("/me/api-key/revoke", post(me_api_key::revoke))
+        .route("/me/usage", get(me_usage::page))
+        .route("/me/notifications", get(me_notifications::page).post(me_notifications::save))
+        .route("/me/data", get(me_data::page))
+        .route("/me/data/export.json", get(me_data::export))
         .route("/email-verifications/{token}", get(email::verification_page).post(email::verify))
         // Pages show personal data: never keep them in shared or browser caches.
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(CsrfLayer::new().with_rejection_response(error::cross_site_refused))
+}
+
+/// Any address nothing else answers: a problem document under `/api/` and for clients that do not
+/// ask for HTML, else the styled "Page not found" (under the top bar when signed in).
+pub async fn not_found(uri: axum::http::Uri, headers: HeaderMap, user: Result<MaybePageUser, PageError>) -> Response {
+    let html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.split(',').any(|t| t.trim().starts_with("text/html")));
+    if uri.path().starts_with("/api/") || !html {
+        return AppError::NOT_FOUND.into_response();
+    }
+    match user {
+        Ok(MaybePageUser(Some(u))) if u.scope == tenantry_domain::SessionScope::Full => {
+            let mut chrome = Chrome::new(&u, Section::Profile);
+            chrome.without_nav = true;
+            PageError::with_chrome(AppError::NOT_FOUND, chrome).into_response()
+        }
+        _ => PageError::from(AppError::NOT_FOUND).into_response(),
+    }
 }
 
 /// What the top bar of a signed-in page shows.
@@ -94,6 +141,10 @@ pub struct Chrome {
     pub initials: String,
     /// The section the page belongs to, marked in the navigation.
     pub section: Section,
+    /// How the viewer reads dates and times (their zone, date format and clock).
+    pub local: tenantry_domain::time::LocalTime,
+    /// Pages outside both areas (e.g. "Page not found") show the top bar only.
+    pub without_nav: bool,
 }
 
 impl Chrome {
@@ -114,11 +165,16 @@ impl Chrome {
             avatar_url: tenantry_app::avatars::url(user.user.id.as_str(), user.user.avatar_version, 64),
             initials,
             section,
+            local: user.user.local_time(),
+            without_nav: false,
         }
     }
 
     /// The title and links of the section navigation, if this page shows one.
     pub fn nav(&self) -> Option<(&'static str, Vec<NavLink>)> {
+        if self.without_nav {
+            return None;
+        }
         nav::links(self.section, self.is_admin)
     }
 
@@ -218,6 +274,12 @@ impl FormState {
     /// The messages about `field`.
     pub fn errors_for(&self, field: &str) -> Vec<&str> {
         self.errors.iter().filter(|e| e.field == field).map(|e| e.message.as_str()).collect()
+    }
+
+    /// Puts `message` under `field`, with the usual note above the form.
+    pub fn set_error(&mut self, field: &'static str, message: &str) {
+        self.errors.push(FieldError::new(field, message));
+        self.alert.get_or_insert_with(|| "Some fields need your attention.".to_owned());
     }
 
     /// Whether anything is wrong.

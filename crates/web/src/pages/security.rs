@@ -25,9 +25,48 @@ use tenantry_storage::security::SecurityPolicies;
 struct SecurityPage {
     chrome: Option<Chrome>,
     flash: Option<String>,
-    p: SecurityPolicies,
     non_compliant: usize,
     form: FormState,
+}
+
+/// The values the page shows: what is stored, as text.
+fn form_of(p: &SecurityPolicies) -> FormState {
+    let on = |b: bool| if b { "on" } else { "" }.to_owned();
+    FormState::with(vec![
+        ("min_length", p.password.min_length.to_string()),
+        ("require_lowercase", on(p.password.require_lowercase)),
+        ("require_uppercase", on(p.password.require_uppercase)),
+        ("require_digit", on(p.password.require_digit)),
+        ("require_symbol", on(p.password.require_symbol)),
+        ("expiration_days", p.password.expiration_days.to_string()),
+        ("history_count", p.password.history_count.to_string()),
+        ("lockout_enabled", on(p.lockout.enabled)),
+        ("max_failed_attempts", p.lockout.max_failed_attempts.to_string()),
+        ("timeout_enabled", on(p.session.timeout_enabled)),
+        ("timeout_minutes", p.session.timeout_minutes.to_string()),
+        ("max_age_minutes", p.session.max_age_minutes.to_string()),
+        ("require_mfa", on(p.require_mfa)),
+    ])
+}
+
+/// The values the Administrator typed, kept when something is wrong.
+fn form_from(f: &PolicyForm) -> FormState {
+    let on = |b: &Option<String>| if b.is_some() { "on" } else { "" }.to_owned();
+    FormState::with(vec![
+        ("min_length", f.min_length.clone()),
+        ("require_lowercase", on(&f.require_lowercase)),
+        ("require_uppercase", on(&f.require_uppercase)),
+        ("require_digit", on(&f.require_digit)),
+        ("require_symbol", on(&f.require_symbol)),
+        ("expiration_days", f.expiration_days.clone()),
+        ("history_count", f.history_count.clone()),
+        ("lockout_enabled", on(&f.lockout_enabled)),
+        ("max_failed_attempts", f.max_failed_attempts.clone()),
+        ("timeout_enabled", on(&f.timeout_enabled)),
+        ("timeout_minutes", f.timeout_minutes.clone()),
+        ("max_age_minutes", f.max_age_minutes.clone()),
+        ("require_mfa", on(&f.require_mfa)),
+    ])
 }
 
 /// `GET /security`.
@@ -35,25 +74,18 @@ pub async fn page(
     State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar,
 ) -> Result<Response, PageError> {
     let (jar, flash) = take_flash(jar);
-    let p = security::get(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, Section::Security))?;
-    let non_compliant = security::non_compliant_count(&state, &admin)
-        .await
-        .map_err(|e| PageError::for_user(e, &admin, Section::Security))?;
-    let page = SecurityPage {
-        chrome: Some(Chrome::new(&admin, Section::Security)),
-        flash,
-        p,
-        non_compliant,
-        form: FormState::default(),
-    };
+    let fail = |e| PageError::for_user(e, &admin, Section::Security);
+    let p = security::get(&state, &admin).await.map_err(fail)?;
+    let non_compliant = security::non_compliant_count(&state, &admin).await.map_err(fail)?;
+    let page =
+        SecurityPage { chrome: Some(Chrome::new(&admin, Section::Security)), flash, non_compliant, form: form_of(&p) };
     Ok((jar, render(StatusCode::OK, &page)).into_response())
 }
 
-/// The three policy forms post here; unchecked checkboxes are absent from the form.
+/// The page's one form; unchecked checkboxes are absent from it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct PolicyForm {
-    section: String,
     min_length: String,
     require_lowercase: Option<String>,
     require_uppercase: Option<String>,
@@ -73,10 +105,10 @@ fn number(errors: &mut tenantry_domain::ValidationErrors, field: &str, value: &s
     errors.check(field, value.trim().parse::<u32>().map_err(|_| "must be a whole number")).unwrap_or(0)
 }
 
-fn change_of(f: &PolicyForm) -> Result<Vec<PolicyChange>, AppError> {
+fn changes_of(f: &PolicyForm) -> Result<Vec<PolicyChange>, AppError> {
     let mut e = tenantry_domain::ValidationErrors::new();
-    let changes = match f.section.as_str() {
-        "password" => vec![PolicyChange::Password(PasswordPolicy {
+    let changes = vec![
+        PolicyChange::Password(PasswordPolicy {
             min_length: number(&mut e, "min_length", &f.min_length) as usize,
             require_lowercase: f.require_lowercase.is_some(),
             require_uppercase: f.require_uppercase.is_some(),
@@ -84,55 +116,49 @@ fn change_of(f: &PolicyForm) -> Result<Vec<PolicyChange>, AppError> {
             require_symbol: f.require_symbol.is_some(),
             expiration_days: number(&mut e, "expiration_days", &f.expiration_days),
             history_count: number(&mut e, "history_count", &f.history_count),
-        })],
-        "lockout" => vec![PolicyChange::Lockout(LockoutPolicy {
+        }),
+        PolicyChange::Lockout(LockoutPolicy {
             enabled: f.lockout_enabled.is_some(),
             max_failed_attempts: number(&mut e, "max_failed_attempts", &f.max_failed_attempts),
-        })],
-        "session" => vec![
-            PolicyChange::Session(SessionPolicy {
-                timeout_enabled: f.timeout_enabled.is_some(),
-                timeout_minutes: number(&mut e, "timeout_minutes", &f.timeout_minutes),
-                max_age_minutes: number(&mut e, "max_age_minutes", &f.max_age_minutes),
-            }),
-            PolicyChange::RequireMfa(f.require_mfa.is_some()),
-        ],
-        _ => return Err(AppError::BadRequest("unknown settings section".to_owned())),
-    };
+        }),
+        PolicyChange::Session(SessionPolicy {
+            timeout_enabled: f.timeout_enabled.is_some(),
+            timeout_minutes: number(&mut e, "timeout_minutes", &f.timeout_minutes),
+            max_age_minutes: number(&mut e, "max_age_minutes", &f.max_age_minutes),
+        }),
+        PolicyChange::RequireMfa(f.require_mfa.is_some()),
+    ];
+    if !e.0.is_empty() {
+        // Say everything wrong at once: the rules of the fields that were numbers, too.
+        let unparsed: Vec<String> = e.0.iter().map(|x| x.field.to_string()).collect();
+        if let Err(more) = PolicyChange::validate_all(&changes) {
+            e.0.extend(more.0.into_iter().filter(|x| !unparsed.contains(&x.field)));
+        }
+    }
     e.into_result()?;
     Ok(changes)
 }
 
-/// `POST /security`: saves one section.
+/// `POST /security`: saves every policy at once (one transaction), or shows each error next to
+/// its field with what was typed.
 pub async fn save(
     State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar, PageForm(f): PageForm<PolicyForm>,
 ) -> Result<Response, PageError> {
     let result =
-        async { Ok::<_, AppError>(security::update(&state, &admin, &admin.actor, change_of(&f)?).await?) }.await;
+        async { Ok::<_, AppError>(security::update(&state, &admin, &admin.actor, changes_of(&f)?).await?) }.await;
     match result {
-        Ok((_, n)) if f.section == "password" && n > 0 => {
-            let msg = format!("Password policy saved. {n} user(s) no longer comply.");
+        Ok((_, n)) if n > 0 => {
+            let msg = format!("Security settings saved. {n} user(s) have a password that no longer meets the policy.");
             Ok((set_flash(&state, jar, &msg), see_other("/security")).into_response())
         }
         Ok(_) => Ok((set_flash(&state, jar, "Security settings saved."), see_other("/security")).into_response()),
         Err(e) => {
-            let p =
-                security::get(&state, &admin).await.map_err(|e| PageError::for_user(e, &admin, Section::Security))?;
-            let non_compliant = security::non_compliant_count(&state, &admin)
-                .await
-                .map_err(|e| PageError::for_user(e, &admin, Section::Security))?;
-            let (status, form) =
-                FormState::default().fail(e).map_err(|e| PageError::for_user(e, &admin, Section::Security))?;
-            Ok(render(
-                status,
-                &SecurityPage {
-                    chrome: Some(Chrome::new(&admin, Section::Security)),
-                    flash: None,
-                    p,
-                    non_compliant,
-                    form,
-                },
-            ))
+            let fail = |e: AppError| PageError::for_user(e, &admin, Section::Security);
+            let non_compliant = security::non_compliant_count(&state, &admin).await.map_err(|e| fail(e.into()))?;
+            let (status, form) = form_from(&f).fail(e).map_err(fail)?;
+            let page =
+                SecurityPage { chrome: Some(Chrome::new(&admin, Section::Security)), flash: None, non_compliant, form };
+            Ok(render(status, &page))
         }
     }
 }

@@ -1,10 +1,12 @@
-//! My settings › Two-step verification and sessions: set up TOTP with a QR code, see the recovery
-//! codes once, turn it off; list my sessions and sign out the others. A session whose account
+//! My settings › Password and two-step: a way to the password change, and two-step verification
+//! (set up TOTP with a QR code, see the recovery codes once, turn it off). A session whose account
 //! requires two-step verification is sent here until it is set up.
+//!
+//! The setup keeps its key server-side (encrypted, as `mfa::start` stored it): a wrong code shows
+//! the same key and QR code again, read back with `mfa::pending`, never from the form.
 
 use super::Section;
 use super::{Chrome, FormState, PageError, PageForm, PageUser, render, see_other, set_flash, take_flash};
-use crate::api::views::ts;
 use crate::error::AppError;
 use crate::extract::AuthUser;
 use crate::state::AppState;
@@ -15,15 +17,13 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use tenantry_app::Error;
-use tenantry_app::{mfa, sessions};
+use tenantry_app::mfa;
 use tenantry_domain::SessionScope;
 
-/// One row of the sessions table.
-struct SessionRow {
-    last_seen_at: String,
-    ip: String,
-    user_agent: String,
-    current: bool,
+/// The key to type in and the QR code (SVG markup we generated) of a setup in progress.
+struct Setup {
+    secret: String,
+    qr_svg: String,
 }
 
 #[derive(Template)]
@@ -31,35 +31,29 @@ struct SessionRow {
 struct TwoStepPage {
     chrome: Option<Chrome>,
     flash: Option<String>,
+    /// The account requires two-step verification and this session may do nothing else yet.
     required: bool,
     enabled: bool,
-    /// While setting up: the seed to type in and the QR code (SVG markup we generated).
-    setup: Option<(String, String)>,
+    setup: Option<Setup>,
     recovery_codes: Vec<String>,
-    sessions: Vec<SessionRow>,
     form: FormState,
 }
 
+/// The page as it stands: on, off, or a setup in progress (shown again with its same key).
 async fn page_for(state: &AppState, me: &AuthUser, flash: Option<String>) -> Result<TwoStepPage, AppError> {
     let enabled = mfa::is_enabled(state, me).await?;
-    let sessions = sessions::list_mine(state, me)
-        .await?
-        .into_iter()
-        .map(|s| SessionRow {
-            current: s.id == me.credential.id(),
-            last_seen_at: ts(s.last_seen_at),
-            ip: s.ip.unwrap_or_default(),
-            user_agent: s.user_agent.unwrap_or_default(),
-        })
-        .collect();
+    let setup = if enabled {
+        None
+    } else {
+        mfa::pending(state, me).await?.map(|e| Setup { secret: e.secret, qr_svg: e.qr_svg })
+    };
     Ok(TwoStepPage {
         chrome: Some(Chrome::new(me, Section::PasswordTwoStep)),
         flash,
         required: me.scope == SessionScope::MfaSetup,
         enabled,
-        setup: None,
+        setup,
         recovery_codes: Vec::new(),
-        sessions,
         form: FormState::with(vec![("code", String::new())]),
     })
 }
@@ -80,49 +74,53 @@ pub struct TwoStepForm {
     code: String,
 }
 
-/// `POST /me/two-step`: `start`, `confirm`, `disable` or `sign_out_others`.
+/// `POST /me/two-step`: `start`, `confirm` or `disable`.
 pub async fn act(
     State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, PageForm(f): PageForm<TwoStepForm>,
 ) -> Result<Response, PageError> {
     let actor = me.actor.clone();
-    let mut page =
-        page_for(&state, &me, None).await.map_err(|e| PageError::for_user(e, &me, Section::PasswordTwoStep))?;
-    let result = match f.action.as_str() {
-        "start" => mfa::start(&state, &me).await.map(|e| page.setup = Some((e.secret, e.qr_svg))),
-        "confirm" => mfa::confirm(&state, &me, &actor, &f.code).await.map(|codes| {
-            page.recovery_codes = codes;
-            page.enabled = true;
-            page.required = false;
-        }),
-        "disable" => {
-            return match mfa::disable(&state, &me, &actor, &f.code).await {
-                Ok(()) => Ok((set_flash(&state, jar, "Two-step verification is off."), see_other("/me/two-step"))
-                    .into_response()),
-                Err(e) => Ok(fail(page, e, &me)),
-            };
+    let to_page = |e| PageError::for_user(e, &me, Section::PasswordTwoStep);
+    match f.action.as_str() {
+        // A new key; the page then shows it (post/redirect/get: a reload does not make another).
+        "start" => match mfa::start(&state, &me).await {
+            Ok(_) => Ok(see_other("/me/two-step")),
+            Err(e) => Ok(fail(page_for(&state, &me, None).await.map_err(to_page)?, e, &me, "")),
+        },
+        "confirm" => match mfa::confirm(&state, &me, &actor, &f.code).await {
+            // The recovery codes are shown on this answer only.
+            Ok(codes) => {
+                let mut page = page_for(&state, &me, None).await.map_err(to_page)?;
+                page.recovery_codes = codes;
+                page.required = false;
+                Ok(render(StatusCode::OK, &page))
+            }
+            // A wrong code: the same key and QR code again, with the error under the field.
+            Err(e) => Ok(fail(page_for(&state, &me, None).await.map_err(to_page)?, e, &me, &f.code)),
+        },
+        "disable" => match mfa::disable(&state, &me, &actor, &f.code).await {
+            Ok(()) => {
+                Ok((set_flash(&state, jar, "Two-step verification is off."), see_other("/me/two-step")).into_response())
+            }
+            Err(e) => Ok(fail(page_for(&state, &me, None).await.map_err(to_page)?, e, &me, &f.code)),
+        },
+        _ => {
+            let page = page_for(&state, &me, None).await.map_err(to_page)?;
+            Ok(fail(page, Error::BadField("action", "unknown action".to_owned()), &me, ""))
         }
-        "sign_out_others" => {
-            let n = sessions::revoke_others(&state, &me)
-                .await
-                .map_err(|e| PageError::for_user(e, &me, Section::PasswordTwoStep))?;
-            return Ok((
-                set_flash(&state, jar, &format!("Signed out {n} other session(s).")),
-                see_other("/me/two-step"),
-            )
-                .into_response());
-        }
-        _ => Err(Error::BadField("action", "unknown action".to_owned())),
-    };
-    match result {
-        Ok(()) => Ok(render(StatusCode::OK, &page)),
-        Err(e) => Ok(fail(page, e, &me)),
     }
 }
 
-/// The page again with the error on its form (or the error page for a failure on our side).
-fn fail(page: TwoStepPage, e: Error, me: &AuthUser) -> Response {
-    match page.form.fail(e) {
-        Ok((status, form)) => render(status, &TwoStepPage { form, ..page }),
+/// The page again with the error on its form and the code as typed (or the error page for a
+/// failure on our side).
+fn fail(page: TwoStepPage, e: Error, me: &AuthUser, code: &str) -> Response {
+    match FormState::with(vec![("code", code.trim().to_owned())]).fail(e) {
+        Ok((status, mut form)) => {
+            // A wrong code is said under the field (which takes the focus), not twice.
+            if !form.errors_for("code").is_empty() && form.other_errors().is_empty() {
+                form.alert = None;
+            }
+            render(status, &TwoStepPage { form, ..page })
+        }
         Err(e) => PageError::for_user(e, me, Section::PasswordTwoStep).into_response(),
     }
 }

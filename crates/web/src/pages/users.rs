@@ -1,5 +1,5 @@
 //! The Users lobby: the account's users, filtered live with htmx (or by submitting the form),
-//! a page at a time, and the form that adds (invites) a user.
+//! a page at a time, and the form that adds (invites) a user with their licenses.
 
 use super::Section;
 use super::{
@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use tenantry_app::Error;
+use tenantry_app::subscriptions;
 use tenantry_app::users::{self, Invite, ListParams, UserDetail};
 
 /// One page of the table, and the link to the next one.
@@ -24,6 +25,24 @@ struct Rows {
     next: Option<String>,
     /// The filter that produced them (for the "no match" message).
     q: String,
+    /// The catalog's products: key and display name.
+    products: Vec<(String, String)>,
+}
+
+impl Rows {
+    /// What people call the product `key`.
+    fn product_name<'a>(&'a self, key: &'a str) -> &'a str {
+        self.products.iter().find(|(k, _)| k == key).map_or(key, |(_, name)| name.as_str())
+    }
+}
+
+/// A product offered on the Add user form, with its free seats.
+struct ProductChoice {
+    key: String,
+    name: String,
+    free: i64,
+    purchased: i64,
+    checked: bool,
 }
 
 #[derive(Template)]
@@ -36,6 +55,7 @@ struct LobbyPage {
     paged: bool,
     rows: Rows,
     form: FormState,
+    products: Vec<ProductChoice>,
 }
 
 /// Just the table body, for htmx to swap in while the filter is typed.
@@ -52,17 +72,67 @@ pub struct LobbyQuery {
     cursor: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+/// The Add user form as posted (`licenses` repeats, once per ticked product).
+#[derive(Debug, Default)]
 pub struct InviteForm {
     email: String,
     name: String,
     role: String,
+    licenses: Vec<String>,
+}
+
+impl InviteForm {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut f = Self::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "email" => f.email = v,
+                "name" => f.name = v,
+                "role" => f.role = v,
+                "licenses" if !f.licenses.contains(&v) => f.licenses.push(v),
+                _ => {}
+            }
+        }
+        f
+    }
 }
 
 fn invite_form(f: &InviteForm) -> FormState {
     let role = if f.role.is_empty() { "member".to_owned() } else { f.role.clone() };
-    FormState::with(vec![("email", f.email.clone()), ("name", f.name.clone()), ("role", role)])
+    FormState::with(vec![
+        ("email", f.email.clone()),
+        ("name", f.name.clone()),
+        ("role", role),
+        ("licenses", f.licenses.join(",")),
+    ])
+}
+
+/// The catalog's products with the account's free seats, ticked as in `checked`.
+async fn product_choices(
+    state: &AppState, admin: &AdminUser, checked: &[String],
+) -> Result<Vec<ProductChoice>, PageError> {
+    let summary = subscriptions::get(state, admin).await.map_err(|e| PageError::for_user(e, admin, Section::Users))?;
+    Ok(state
+        .config
+        .catalog
+        .products()
+        .iter()
+        .map(|p| {
+            let seats = summary.seats.iter().find(|(k, _)| k == p.key.as_str()).map(|(_, s)| *s);
+            let (purchased, assigned) = seats.map_or((0, 0), |s| (s.purchased, s.assigned));
+            ProductChoice {
+                key: p.key.to_string(),
+                name: p.name.clone(),
+                free: (purchased - assigned).max(0),
+                purchased,
+                checked: checked.iter().any(|c| c == p.key.as_str()),
+            }
+        })
+        .collect())
+}
+
+fn catalog_names(state: &AppState) -> Vec<(String, String)> {
+    state.config.catalog.products().iter().map(|p| (p.key.to_string(), p.name.clone())).collect()
 }
 
 /// The rows matching the filter from the cursor on.
@@ -82,7 +152,7 @@ async fn rows(state: &AppState, admin: &AdminUser, query: &LobbyQuery) -> Result
         url.append_pair("cursor", &cursor);
         url.finish()
     });
-    Ok(Rows { users: page.users, next, q })
+    Ok(Rows { users: page.users, next, q, products: catalog_names(state) })
 }
 
 /// `GET /users`: the whole lobby, or only the table body when htmx asks for it.
@@ -104,6 +174,7 @@ pub async fn lobby(
             paged: !query.cursor.is_empty(),
             rows,
             form: invite_form(&InviteForm::default()),
+            products: product_choices(&state, &admin, &[]).await?,
         };
         (jar, render(StatusCode::OK, &page)).into_response()
     };
@@ -112,23 +183,58 @@ pub async fn lobby(
     Ok(response)
 }
 
-/// `POST /users`: invites a user; errors are shown on the form, with the lobby around it.
+/// `POST /users`: invites a user with the ticked licenses, all or nothing; errors are shown on the
+/// form (a missing seat next to the licenses), with the lobby around it.
 pub async fn invite(
-    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar, PageForm(f): PageForm<InviteForm>,
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    let f = InviteForm::from_pairs(pairs);
     let form = invite_form(&f);
-    let request = InviteRequest { email: f.email, name: f.name, role: f.role, licenses: Vec::new() };
+    let request = InviteRequest {
+        email: f.email.clone(),
+        name: f.name.clone(),
+        role: f.role.clone(),
+        licenses: f.licenses.clone(),
+    };
     let result = match Invite::try_from(request) {
         Ok(input) => users::invite(&state, &admin, &admin.actor, input).await,
         Err(errors) => Err(Error::Validation(errors)),
     };
     match result {
         Ok(user) => {
-            let message = format!("Invitation sent to {} ({}).", user.user.name, user.user.email);
+            let mut message = format!("Invitation sent to {} ({}).", user.user.name, user.user.email);
+            if !user.licenses.is_empty() {
+                // In catalog order, by the names people know.
+                let held: Vec<&str> = state
+                    .config
+                    .catalog
+                    .products()
+                    .iter()
+                    .filter(|p| user.licenses.iter().any(|l| l == p.key.as_str()))
+                    .map(|p| p.name.as_str())
+                    .collect();
+                message.push_str(&format!(" Licenses: {}.", held.join(", ")));
+            }
             Ok((set_flash(&state, jar, &message), see_other("/users")).into_response())
         }
         Err(e) => {
-            let (status, form) = form.fail(e).map_err(|e| PageError::for_user(e, &admin, Section::Users))?;
+            let (status, e) = match e {
+                // A missing seat (or an unknown product) belongs next to the licenses.
+                Error::Rule { code: "no_free_seat", detail } => {
+                    (StatusCode::CONFLICT, Error::invalid("licenses", detail))
+                }
+                Error::Validation(mut v) => {
+                    for field in &mut v.0 {
+                        if field.field.starts_with("licenses[") {
+                            field.field = "licenses".to_owned();
+                        }
+                    }
+                    (StatusCode::UNPROCESSABLE_ENTITY, Error::Validation(v))
+                }
+                e => (crate::HttpAnswer::status(&e), e),
+            };
+            let (_, form) = form.fail(e).map_err(|e| PageError::for_user(e, &admin, Section::Users))?;
             let rows = rows(&state, &admin, &LobbyQuery::default()).await?;
             let page = LobbyPage {
                 chrome: Some(Chrome::new(&admin, Section::Users)),
@@ -137,6 +243,7 @@ pub async fn invite(
                 paged: false,
                 rows,
                 form,
+                products: product_choices(&state, &admin, &f.licenses).await?,
             };
             Ok(render(status, &page))
         }

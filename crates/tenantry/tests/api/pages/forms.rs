@@ -12,7 +12,6 @@ db_tests!(
     signup_page_creates_the_account_and_says_when_closed,
     invitation_page_sets_the_password_and_signs_in,
     my_settings_saves_the_profile_and_shows_errors,
-    an_administrator_deletes_the_account_from_my_settings,
 );
 
 async fn lobby_filters_as_a_page_and_as_an_htmx_fragment(b: Backend) {
@@ -244,22 +243,4 @@ async fn my_settings_saves_the_profile_and_shows_errors(b: Backend) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (_, me) = app.call(Method::GET, "/api/v1/me", Some(&cookie), None).await;
     assert!(me["username"].is_null());
-}
-
-async fn an_administrator_deletes_the_account_from_my_settings(b: Backend) {
-    let app = spawn_app(b).await;
-    app.signup("Acme", "ana@example.com").await;
-    let cookie = page_sign_in(&app, "ana@example.com", PASSWORD).await;
-    let me = get(&app, "/me", Some(&cookie)).await.text().await.unwrap();
-    assert!(me.contains(r#"href="/me/delete-account""#), "My settings offers it to Administrators");
-    let confirm = get(&app, "/me/delete-account", Some(&cookie)).await.text().await.unwrap();
-    assert!(confirm.contains("cannot be undone") && confirm.contains("All 1 user of Acme"), "{confirm}");
-    let res = post_form(&app, "/me/delete-account", Some(&cookie), &[("confirm_name", "ACME")]).await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = res.text().await.unwrap();
-    assert!(html.contains("Account name does not match the account&#39;s name"), "{html}");
-    let res = post_form(&app, "/me/delete-account", Some(&cookie), &[("confirm_name", "Acme")]).await;
-    assert_eq!((res.status(), location(&res)), (StatusCode::SEE_OTHER, "/signin"));
-    let res = get(&app, "/me", Some(&cookie)).await;
-    assert_eq!((res.status(), location(&res)), (StatusCode::SEE_OTHER, "/signin"), "signed out: the session is gone");
 }
