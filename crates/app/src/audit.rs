@@ -106,6 +106,8 @@ pub const ACTION_GROUPS: &[(&str, &[(&str, &str)])] = &[
             ("user.invitation_revoked", "Revoked an invitation"),
             ("user.updated", "Changed a user"),
             ("user.deleted", "Deleted a user"),
+            ("user.deactivated", "Deactivated a user"),
+            ("user.reactivated", "Reactivated a user"),
             ("user.email_change_requested", "Asked to change an email address"),
             ("user.email_changed", "Changed an email address"),
             ("user.phone_verification_sent", "Sent a cell number verification code"),

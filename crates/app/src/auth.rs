@@ -50,6 +50,9 @@ pub async fn open_session(
 const WRONG_CREDENTIALS: &str = "The email or password is incorrect.";
 /// The same for every locked email, known or not.
 pub const LOCKED: &str = "Too many failed sign-in attempts: this account is locked. Reset your password to unlock it, or ask an Administrator.";
+/// The answer (403) to a deactivated user who gave the right password; only they learn it.
+pub const DEACTIVATED: &str =
+    "Your user has been deactivated by an Administrator of your account. Ask them to reactivate it.";
 const MFA_NEEDED: &str = "Enter the code from your authenticator app (or a recovery code) as totp_code.";
 
 /// Per-IP limit on attempts of sign-in, reset and verification endpoints.
@@ -130,6 +133,9 @@ pub async fn finish_sign_in(state: &App, challenge: &str, code: &str, meta: &Cli
         let mut conn = state.db.conn().await?;
         security::get(&mut conn, &creds.user.account_id).await?
     };
+    if creds.user.status == UserStatus::Deactivated {
+        return Err(Error::Forbidden(DEACTIVATED));
+    }
     if creds.user.status != UserStatus::Active {
         return Err(Error::Locked(LOCKED));
     }
@@ -164,8 +170,10 @@ async fn check_password(
         }
         None => None,
     };
-    let known =
-        found.filter(|c| c.password_hash.is_some() && matches!(c.user.status, UserStatus::Active | UserStatus::Locked));
+    let known = found.filter(|c| {
+        c.password_hash.is_some()
+            && matches!(c.user.status, UserStatus::Active | UserStatus::Locked | UserStatus::Deactivated)
+    });
     let Some(creds) = known else {
         return Err(unknown_failure(state, password, &key, now).await);
     };
@@ -179,6 +187,11 @@ async fn check_password(
     }
     if !state.hasher.verify(password, creds.password_hash.clone()).await? {
         return Err(known_failure(state, &creds, &policies, meta, Error::Unauthorized(WRONG_CREDENTIALS), now).await);
+    }
+    if creds.user.status == UserStatus::Deactivated {
+        // Only after the password proved who they are: a wrong one is the usual 401 above.
+        metrics::counter!("tenantry_sign_ins_total", "result" => "deactivated").increment(1);
+        return Err(Error::Forbidden(DEACTIVATED));
     }
     Ok((creds, policies))
 }

@@ -25,6 +25,10 @@ pub async fn session(app: &App, token: &str) -> Result<Option<Arc<Principal>>> {
     if !hash.matches(&token_hash) {
         return Ok(None);
     }
+    if user.status == UserStatus::Deactivated {
+        // Deactivating deletes the sessions; this also covers one opened in a race with it.
+        return Ok(None);
+    }
     if !policy.is_alive(created_at, last_seen_at, now) {
         // Idle too long or too old under the account's current policy: the session is over.
         sessions::delete(&mut conn, &session_id).await?;

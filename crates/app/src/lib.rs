@@ -17,6 +17,7 @@ pub mod email_change;
 mod error;
 pub mod export;
 pub mod hashing;
+pub mod import;
 pub mod integrations;
 pub mod invitations;
 pub mod licenses;

@@ -6,7 +6,7 @@ use crate::{
     Actor, Admin, App, Error, Principal, Result, invitations, licenses, refused, user_detail::details, wake_outbox,
 };
 use serde_json::json;
-use tenantry_domain::rules::{self, ensure_an_administrator_remains};
+use tenantry_domain::rules::{self, ensure_an_administrator_remains_without};
 use tenantry_domain::{
     DateFormat, EmailAddress, PersonName, Role, SCHEDULING_PRODUCT, TimeFormat, TimeZoneName, UserId, UserStatus,
     Username, ValidationErrors,
@@ -137,6 +137,8 @@ pub struct ProfilePatch {
     pub notifications: Option<tenantry_domain::settings::Notifications>,
     pub phone_settings: Option<tenantry_domain::settings::PhoneSettings>,
     pub message_settings: Option<tenantry_domain::settings::MessageSettings>,
+    /// Merged into the current product settings (fields it names replace, the others stay).
+    pub product_settings: Option<tenantry_domain::ProductSettingsPatch>,
 }
 
 /// The name of the rule that keeps Administrators from demoting or deleting themselves.
@@ -156,7 +158,7 @@ async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch
     let current = users::get(conn, account_id, id).await?.ok_or(Error::NotFound)?;
     if current.role == Role::Administrator && patch.role == Some(Role::Member) {
         let admins = users::count_administrators(conn, account_id).await?;
-        ensure_an_administrator_remains(admins - 1).map_err(refused)?;
+        ensure_an_administrator_remains_without(admins, (current.role, current.status)).map_err(refused)?;
         let sub = licenses::subscription(conn, account_id).await?;
         licenses::ensure_licensed_administrator_survives(conn, sub.status, &current).await?;
         if actor.user_id.as_ref() == Some(id) {
@@ -164,8 +166,10 @@ async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch
         }
     }
     let mut preferences = current.preferences.clone();
-    let touches_preferences =
-        patch.notifications.is_some() || patch.phone_settings.is_some() || patch.message_settings.is_some();
+    let touches_preferences = patch.notifications.is_some()
+        || patch.phone_settings.is_some()
+        || patch.message_settings.is_some()
+        || patch.product_settings.is_some();
     if let Some(n) = patch.notifications {
         preferences.notifications = n;
     }
@@ -174,6 +178,9 @@ async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch
     }
     if let Some(m) = &patch.message_settings {
         preferences.message_settings = m.clone();
+    }
+    if let Some(p) = &patch.product_settings {
+        preferences.product_settings = p.apply(&preferences.product_settings);
     }
     let before = detail(conn, current).await?;
     let change = ProfileChange {
@@ -197,9 +204,23 @@ async fn apply(conn: &mut Conn, actor: &Actor, id: &UserId, patch: &ProfilePatch
     Ok(after)
 }
 
-/// An Administrator changes a user of their account.
+/// Refuses settings of a product this installation does not sell.
+fn check_products(state: &App, patch: &ProfilePatch) -> Result<()> {
+    let mut errors = ValidationErrors::new();
+    for key in patch.product_settings.iter().flat_map(|p| p.products()) {
+        if state.config.catalog.get(key).is_none() {
+            errors.push(&format!("product_settings.{key}"), "is not a product of this installation");
+        }
+    }
+    Ok(errors.into_result()?)
+}
+
+/// An Administrator changes a user of their account (product settings are merged, see
+/// [`tenantry_domain::product_settings`]); everything is written in one transaction and recorded
+/// as one `user.updated`.
 #[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
 pub async fn update(state: &App, admin: &Admin, actor: &Actor, id: &UserId, patch: ProfilePatch) -> Result<UserDetail> {
+    check_products(state, &patch)?;
     let mut tx = state.db.begin().await?;
     // Serialises rule checks of one account across requests and nodes.
     accounts::lock(&mut tx, admin.account_id()).await?;
@@ -213,6 +234,11 @@ pub async fn update(state: &App, admin: &Admin, actor: &Actor, id: &UserId, patc
 #[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn update_me(state: &App, me: &Principal, actor: &Actor, mut patch: ProfilePatch) -> Result<User> {
     patch.role = None;
+    // Product settings are the Administrators' to set (for everyone, themselves included).
+    if patch.product_settings.is_some() && me.user.role != Role::Administrator {
+        return Err(Error::Forbidden("Only an Administrator can change product settings."));
+    }
+    check_products(state, &patch)?;
     let mut tx = state.db.begin().await?;
     let user = apply(&mut tx, actor, &me.user.id, &patch, state.now()).await?;
     tenantry_storage::commit(tx).await?;
@@ -245,7 +271,7 @@ async fn plan_deletion(
     let user = users::get(conn, account_id, id).await?.ok_or(Error::NotFound)?;
     if user.role == Role::Administrator {
         let admins = users::count_administrators(conn, account_id).await?;
-        ensure_an_administrator_remains(admins - 1).map_err(refused)?;
+        ensure_an_administrator_remains_without(admins, (user.role, user.status)).map_err(refused)?;
         let sub = licenses::subscription(conn, account_id).await?;
         licenses::ensure_licensed_administrator_survives(conn, sub.status, &user).await?;
     }
@@ -342,6 +368,78 @@ pub async fn delete(
     Ok(plan)
 }
 
+/// Refuses deactivating `user` when rules 2 and 3 forbid removing them (the last signed-in
+/// Administrator, the last licensed one of a paid account), and for oneself.
+async fn ensure_may_deactivate(conn: &mut Conn, admin: &Admin, user: &User) -> Result<()> {
+    if user.role == Role::Administrator {
+        let admins = users::count_administrators(conn, &user.account_id).await?;
+        ensure_an_administrator_remains_without(admins, (user.role, user.status)).map_err(refused)?;
+        let sub = licenses::subscription(conn, &user.account_id).await?;
+        licenses::ensure_licensed_administrator_survives(conn, sub.status, user).await?;
+    }
+    if user.id == admin.user.id {
+        return Err(refuse_own("deactivate"));
+    }
+    Ok(())
+}
+
+/// Deactivates a user: in one transaction their sessions and personal API key are revoked (so
+/// they stop working at once) and they can no longer sign in; their licenses and booking pages
+/// stay. Refused under the rules of deletion (see [`ensure_may_deactivate`]). Deactivating
+/// someone deactivated already changes nothing.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
+pub async fn deactivate(state: &App, admin: &Admin, actor: &Actor, id: &UserId) -> Result<UserDetail> {
+    let account_id = admin.account_id();
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    accounts::lock(&mut tx, account_id).await?;
+    let user = users::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
+    if user.status == UserStatus::Deactivated {
+        return detail(&mut tx, user).await;
+    }
+    ensure_may_deactivate(&mut tx, admin, &user).await?;
+    let before = detail(&mut tx, user).await?;
+    users::deactivate(&mut tx, account_id, id, now).await?;
+    let sessions = tenantry_storage::sessions::delete_for_user(&mut tx, id).await?;
+    let api_key = tenantry_storage::api_keys::delete(&mut tx, id).await?;
+    let user = users::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
+    let after = UserDetail { user, ..before.clone() };
+    let view = audit_view(&after);
+    let change = Change::new("user.deactivated", "user", id.as_str())
+        .before(json!({"status": before.user.status.as_str()}))
+        .after(json!({"status": "deactivated", "sessions_revoked": sessions, "api_key_revoked": api_key}));
+    audit::record(&mut tx, actor, change, now).await?;
+    audit::emit(&mut tx, account_id, "user.deactivated", view, now).await?;
+    tenantry_storage::commit(tx).await?;
+    state.sessions.forget_user(id);
+    Ok(after)
+}
+
+/// Reactivates a deactivated user: they may sign in again (`active`), or accept their invitation
+/// when they never signed in (`invited`). Reactivating someone not deactivated changes nothing.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
+pub async fn reactivate(state: &App, admin: &Admin, actor: &Actor, id: &UserId) -> Result<UserDetail> {
+    let account_id = admin.account_id();
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let user = users::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
+    if user.status != UserStatus::Deactivated {
+        return detail(&mut tx, user).await;
+    }
+    users::reactivate(&mut tx, account_id, id, now).await?;
+    let user = users::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
+    let after = detail(&mut tx, user).await?;
+    let view = audit_view(&after);
+    let change = Change::new("user.reactivated", "user", id.as_str())
+        .before(json!({"status": "deactivated"}))
+        .after(json!({"status": after.user.status.as_str()}));
+    audit::record(&mut tx, actor, change, now).await?;
+    audit::emit(&mut tx, account_id, "user.reactivated", view, now).await?;
+    tenantry_storage::commit(tx).await?;
+    state.sessions.forget_user(id);
+    Ok(after)
+}
+
 /// Revokes a pending invitation: the link stops working and the invited user, who never signed
 /// in, is removed with everything a deletion does (their licenses become free seats). Someone who
 /// has accepted already is refused: deleting them is a different decision.
@@ -351,6 +449,9 @@ pub async fn revoke_invitation(state: &App, admin: &Admin, actor: &Actor, id: &U
     let mut tx = state.db.begin().await?;
     accounts::lock(&mut tx, admin.account_id()).await?;
     let user = users::get(&mut tx, admin.account_id(), id).await?.ok_or(Error::NotFound)?;
+    if user.status == UserStatus::Deactivated {
+        return Err(Error::conflict(format!("{} is deactivated: reactivate or delete them instead.", user.name)));
+    }
     if user.status != UserStatus::Invited {
         return Err(Error::conflict(format!(
             "{} has already accepted their invitation: delete the user instead.",
@@ -402,6 +503,9 @@ pub async fn resend_invitation(state: &App, admin: &Admin, actor: &Actor, id: &U
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let user = users::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
+    if user.status == UserStatus::Deactivated {
+        return Err(Error::conflict("This user is deactivated: reactivate them first."));
+    }
     if user.status != UserStatus::Invited {
         return Err(Error::conflict("This user has already accepted their invitation."));
     }

@@ -37,6 +37,7 @@ pub mod password;
 pub mod phone;
 pub mod preferences;
 pub mod product;
+pub mod product_settings;
 pub mod role;
 pub mod rules;
 pub mod session_policy;
@@ -58,6 +59,7 @@ pub use password::{Password, PasswordContext, PasswordPolicy, PasswordProfile, P
 pub use phone::PhoneNumber;
 pub use preferences::{DateFormat, TimeFormat, TimeZoneName};
 pub use product::{Catalog, Product, ProductKey, SCHEDULING as SCHEDULING_PRODUCT, SubscriptionStatus};
+pub use product_settings::{ProductSettings, ProductSettingsPatch};
 pub use role::{Role, UserStatus};
 pub use session_policy::SessionPolicy;
 pub use session_scope::{Reach, SessionScope};

@@ -44,9 +44,13 @@ pub enum UserStatus {
     Active,
     /// Locked by the lockout policy.
     Locked,
+    /// Deactivated by an Administrator: kept (licenses, booking pages) but cannot sign in.
+    Deactivated,
 }
 
-wire_names!(UserStatus, "invited, active, locked", { Invited => "invited", Active => "active", Locked => "locked" });
+wire_names!(UserStatus, "invited, active, locked, deactivated", {
+    Invited => "invited", Active => "active", Locked => "locked", Deactivated => "deactivated"
+});
 
 impl UserStatus {
     /// The label shown in the Users lobby.
@@ -55,6 +59,7 @@ impl UserStatus {
             UserStatus::Invited => "Invited (Pending)",
             UserStatus::Active => "Has signed in",
             UserStatus::Locked => "Locked",
+            UserStatus::Deactivated => "Deactivated",
         }
     }
 }
@@ -68,7 +73,7 @@ mod tests {
         for r in [Role::Administrator, Role::Member] {
             assert_eq!(r.as_str().parse::<Role>(), Ok(r));
         }
-        for s in [UserStatus::Invited, UserStatus::Active, UserStatus::Locked] {
+        for s in [UserStatus::Invited, UserStatus::Active, UserStatus::Locked, UserStatus::Deactivated] {
             assert_eq!(s.as_str().parse::<UserStatus>(), Ok(s));
         }
         assert!("Administrator".parse::<Role>().is_err());

@@ -7,7 +7,9 @@ use crate::product::SubscriptionStatus;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleViolation {
     /// The account would have no Administrator left.
-    #[error("An account must keep at least one Administrator: promote another user first.")]
+    #[error(
+        "An account must keep at least one Administrator who has signed in: promote another user first (invited Administrators count once they accept)."
+    )]
     LastAdministrator,
     /// Every purchased seat of the product is taken.
     #[error(
@@ -74,8 +76,24 @@ pub fn ensure_a_licensed_administrator_remains(
 }
 
 /// Rule 3: an account always keeps at least one Administrator: `admins_after` is how many the change leaves.
+/// Only Administrators who count (see [`counts_as_administrator`]) are counted.
 pub fn ensure_an_administrator_remains(admins_after: i64) -> Result<(), RuleViolation> {
     if admins_after >= 1 { Ok(()) } else { Err(RuleViolation::LastAdministrator) }
+}
+
+/// Whether a user counts toward rule 3: an Administrator who has signed in (`active`). Invited
+/// Administrators may never accept, and deactivated ones cannot sign in, so neither keeps the
+/// account administered.
+pub fn counts_as_administrator(role: crate::Role, status: crate::UserStatus) -> bool {
+    role == crate::Role::Administrator && status == crate::UserStatus::Active
+}
+
+/// Rule 3 for demoting, deleting or deactivating `user` (`(role, status)`): `counting` is how many
+/// Administrators count now; refused when none would be left.
+pub fn ensure_an_administrator_remains_without(
+    counting: i64, user: (crate::Role, crate::UserStatus),
+) -> Result<(), RuleViolation> {
+    ensure_an_administrator_remains(counting - i64::from(counts_as_administrator(user.0, user.1)))
 }
 
 /// Rule 4: who inherits a deleted user's booking pages — the acting Administrator, else the
@@ -168,6 +186,23 @@ mod tests {
                 (other, code) => panic!("{name}: got {other:?}, expected {code:?}"),
             }
         }
+    }
+
+    #[test]
+    fn only_signed_in_administrators_count() {
+        use crate::{Role, UserStatus};
+        assert!(counts_as_administrator(Role::Administrator, UserStatus::Active));
+        for s in [UserStatus::Invited, UserStatus::Locked, UserStatus::Deactivated] {
+            assert!(!counts_as_administrator(Role::Administrator, s), "{s:?}");
+        }
+        assert!(!counts_as_administrator(Role::Member, UserStatus::Active));
+        // The only signed-in Administrator, with invited co-Administrators (not counted): refused.
+        let last = ensure_an_administrator_remains_without(1, (Role::Administrator, UserStatus::Active));
+        assert_eq!(last.map_err(|e| e.code()), Err("last_administrator"));
+        // Removing an invited (or deactivated) Administrator leaves the signed-in one.
+        assert!(ensure_an_administrator_remains_without(1, (Role::Administrator, UserStatus::Invited)).is_ok());
+        assert!(ensure_an_administrator_remains_without(1, (Role::Administrator, UserStatus::Deactivated)).is_ok());
+        assert!(ensure_an_administrator_remains_without(2, (Role::Administrator, UserStatus::Active)).is_ok());
     }
 
     #[test]

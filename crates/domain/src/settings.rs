@@ -1,4 +1,4 @@
-//! Personal preferences: email notifications, phone settings and message settings. Typed and
+//! Personal preferences: email notifications, phone settings, message settings and product settings. Typed and
 //! validated; stored as JSON, read back with defaults for anything missing.
 
 use crate::error::ValidationErrors;
@@ -56,6 +56,8 @@ pub struct Preferences {
     pub notifications: Notifications,
     pub phone_settings: PhoneSettings,
     pub message_settings: MessageSettings,
+    /// Each product's settings (see [`crate::product_settings`]).
+    pub product_settings: crate::product_settings::ProductSettings,
 }
 
 /// Longest greeting, signature or auto-reply, in characters.

@@ -8,6 +8,7 @@ pub mod booking_pages;
 pub mod credentials;
 pub mod email_changes;
 pub mod events;
+pub mod import;
 pub mod integrations;
 pub mod invitations;
 pub mod licenses;

@@ -48,7 +48,7 @@ pub async fn licensed_administrators_except(
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM users u WHERE u.account_id = $1 AND u.role = 'administrator' AND u.id <> $2 \
-         AND EXISTS (SELECT 1 FROM licenses l WHERE l.user_id = u.id)",
+         AND u.deactivated_at IS NULL AND EXISTS (SELECT 1 FROM licenses l WHERE l.user_id = u.id)",
     )
     .bind(account_id.as_str())
     .bind(except.as_str())
@@ -56,12 +56,12 @@ pub async fn licensed_administrators_except(
     .await?)
 }
 
-/// How many Administrators hold at least one license.
+/// How many Administrators hold at least one license (deactivated ones do not count).
 #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn licensed_administrators(conn: &mut AnyConnection, account_id: &AccountId) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM users u WHERE u.account_id = $1 AND u.role = 'administrator' \
-         AND EXISTS (SELECT 1 FROM licenses l WHERE l.user_id = u.id)",
+         AND u.deactivated_at IS NULL AND EXISTS (SELECT 1 FROM licenses l WHERE l.user_id = u.id)",
     )
     .bind(account_id.as_str())
     .fetch_one(conn)

@@ -44,6 +44,11 @@ mod tests {
             "feacae64b60f82baeac1f0736735da9526f1e826641b015219a7935286d4ce4d",
         ),
         (
+            "migrations/postgres/0008_deactivation.sql",
+            include_bytes!("../migrations/postgres/0008_deactivation.sql"),
+            "fc3777a19bb8247695d4f108e06d6fe60d7d9bd2e766e9fb9543f639dfad2798",
+        ),
+        (
             "migrations/sqlite/0001_init.sql",
             include_bytes!("../migrations/sqlite/0001_init.sql"),
             "580dfde18791c0d85aa91161adfd3014979738493d6f1fb2eeec784ebef6b14a",
@@ -77,6 +82,11 @@ mod tests {
             "migrations/sqlite/0007_sign_in_challenges.sql",
             include_bytes!("../migrations/sqlite/0007_sign_in_challenges.sql"),
             "feacae64b60f82baeac1f0736735da9526f1e826641b015219a7935286d4ce4d",
+        ),
+        (
+            "migrations/sqlite/0008_deactivation.sql",
+            include_bytes!("../migrations/sqlite/0008_deactivation.sql"),
+            "fc3777a19bb8247695d4f108e06d6fe60d7d9bd2e766e9fb9543f639dfad2798",
         ),
     ];
 

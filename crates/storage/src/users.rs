@@ -40,10 +40,18 @@ impl User {
 /// spliced in with `concat!` because sqlx wants `&'static str` SQL.
 macro_rules! user_columns {
     () => {
-        "u.id, u.account_id, u.email, u.name, u.username, u.role, u.status, u.timezone, u.date_format, u.time_format, u.last_sign_in_at, u.created_at, u.phone_number, u.phone_verified, u.preferences, u.avatar_version"
+        "u.id, u.account_id, u.email, u.name, u.username, u.role, CASE WHEN u.deactivated_at IS NULL THEN u.status ELSE 'deactivated' END AS status, u.timezone, u.date_format, u.time_format, u.last_sign_in_at, u.created_at, u.phone_number, u.phone_verified, u.preferences, u.avatar_version"
     };
 }
 pub(crate) use user_columns;
+
+/// The status a user has as the read model reports it (`deactivated` when `deactivated_at` is set),
+/// for filters on a `users` table aliased `u`.
+macro_rules! status_of_u {
+    () => {
+        "CASE WHEN u.deactivated_at IS NULL THEN u.status ELSE 'deactivated' END"
+    };
+}
 
 /// The raw row; converted into [`User`] so a corrupt value surfaces as an error, not a wrong answer.
 #[derive(sqlx::FromRow)]
@@ -173,7 +181,9 @@ const LIST_SCAN: &str = concat!(
     ", u.name_sort FROM users u \
      WHERE u.account_id = $1 \
      AND ($2 = '' OR u.name_sort LIKE $2 ESCAPE '\\' OR u.email_normalized LIKE $2 ESCAPE '\\') \
-     AND ($3 = '' OR u.role = $3) AND ($4 = '' OR u.status = $4) \
+     AND ($3 = '' OR u.role = $3) AND ($4 = '' OR ",
+    status_of_u!(),
+    " = $4) \
      AND (u.name_sort, u.id) > ($5, $6) \
      ORDER BY u.name_sort, u.id LIMIT $7"
 );
@@ -186,7 +196,9 @@ const LIST_SEARCH_SQLITE: &str = concat!(
         SELECT r.user_id, r.name_sort FROM users_search_rows r \
         WHERE r.key IN (SELECT rowid FROM users_search WHERE users_search MATCH $2) \
         AND r.account_id = $1 \
-        AND ($3 = '' OR r.role = $3) AND ($4 = '' OR r.status = $4) \
+        AND ($3 = '' OR r.role = $3) \
+        AND ($4 = '' OR (SELECT CASE WHEN d.deactivated_at IS NULL THEN d.status ELSE 'deactivated' END \
+             FROM users d WHERE d.id = r.user_id) = $4) \
         AND (r.name_sort, r.user_id) > ($5, $6) \
         ORDER BY r.name_sort, r.user_id LIMIT $7) \
      SELECT ",
@@ -205,7 +217,9 @@ const LIST_SEARCH_POSTGRES: &str = concat!(
     ", u.name_sort FROM users u \
         WHERE (u.name_sort LIKE $2 ESCAPE '\\' OR u.email_normalized LIKE $2 ESCAPE '\\') \
         AND u.account_id = $1 \
-        AND ($3 = '' OR u.role = $3) AND ($4 = '' OR u.status = $4) \
+        AND ($3 = '' OR u.role = $3) AND ($4 = '' OR ",
+    status_of_u!(),
+    " = $4) \
         AND (u.name_sort, u.id) > ($5, $6)) \
      SELECT * FROM matched ORDER BY name_sort, id LIMIT $7"
 );
@@ -307,7 +321,7 @@ pub async fn activate_with_password(
 ) -> Result<bool> {
     changed_one(
         conn,
-        sqlx::query("UPDATE users SET password_hash = $1, status = 'active', last_sign_in_at = $2, updated_at = $2 WHERE id = $3 AND status = 'invited'")
+        sqlx::query("UPDATE users SET password_hash = $1, status = 'active', last_sign_in_at = $2, updated_at = $2 WHERE id = $3 AND status = 'invited' AND deactivated_at IS NULL")
             .bind(password_hash)
             .bind(now)
             .bind(id.as_str()),
@@ -336,13 +350,50 @@ pub async fn delete(conn: &mut AnyConnection, account_id: &AccountId, id: &UserI
     .await
 }
 
-/// How many Administrators the account has.
+/// How many Administrators of the account count for rule 3: those who have signed in and are not
+/// deactivated (`tenantry_domain::rules::counts_as_administrator`); invited ones do not.
 #[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id))]
 pub async fn count_administrators(conn: &mut AnyConnection, account_id: &AccountId) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE account_id = $1 AND role = 'administrator'")
-        .bind(account_id.as_str())
-        .fetch_one(conn)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE account_id = $1 AND role = 'administrator' \
+         AND status = 'active' AND deactivated_at IS NULL",
+    )
+    .bind(account_id.as_str())
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Deactivates a user of an account (their status then reads `deactivated`); false when there is
+/// no such user or they are deactivated already.
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, id = %id))]
+pub async fn deactivate(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId, now: i64) -> Result<bool> {
+    changed_one(
+        conn,
+        sqlx::query(
+            "UPDATE users SET deactivated_at = $1, updated_at = $1 \
+             WHERE id = $2 AND account_id = $3 AND deactivated_at IS NULL",
+        )
+        .bind(now)
+        .bind(id.as_str())
+        .bind(account_id.as_str()),
+    )
+    .await
+}
+
+/// Reactivates a deactivated user: their status is again what it was (active, locked or invited).
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, id = %id))]
+pub async fn reactivate(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId, now: i64) -> Result<bool> {
+    changed_one(
+        conn,
+        sqlx::query(
+            "UPDATE users SET deactivated_at = NULL, updated_at = $1 \
+             WHERE id = $2 AND account_id = $3 AND deactivated_at IS NOT NULL",
+        )
+        .bind(now)
+        .bind(id.as_str())
+        .bind(account_id.as_str()),
+    )
+    .await
 }
 
 /// The account's Administrators, oldest first (who inherits a deleted user's resources).

@@ -32,6 +32,30 @@ enum Command {
         #[command(subcommand)]
         command: AccountCommand,
     },
+    /// Manage an account's users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Import users from a CSV file (header `email,name,role,licenses`, licenses `;`-separated):
+    /// every row is checked first, then the valid ones are created as invited users in one go.
+    Import {
+        /// The account id (`acc_…`).
+        #[arg(long)]
+        account: String,
+        /// The CSV file.
+        file: PathBuf,
+        /// Check the file and print what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Create the users without sending their invitation emails.
+        #[arg(long)]
+        no_invitations: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -137,6 +161,48 @@ async fn main() -> anyhow::Result<()> {
             for (product, seats) in sub.seats {
                 println!("  {product}: {} purchased, {} assigned", seats.purchased, seats.assigned);
             }
+        }
+        Command::Users { command: UsersCommand::Import { account, file, dry_run, no_invitations } } => {
+            let data = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let db = tenantry::open_db(&config).await?;
+            let state = tenantry::state(&config, config.public_url(), db, Clock::default(), Default::default())?;
+            let account_id =
+                tenantry_domain::AccountId::parse(&account).ok_or_else(|| refused(tenantry_app::Error::NotFound))?;
+            let options = tenantry_app::import::Options { dry_run, send_invitations: !no_invitations };
+            let bar = std::io::IsTerminal::is_terminal(&std::io::stdout()).then(|| {
+                let bar = indicatif::ProgressBar::new(0);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} users written ({eta} left)")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar
+            });
+            let report = |done: usize, total: usize| {
+                if let Some(bar) = &bar {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                }
+            };
+            let outcome = tenantry_app::import::import_into(&state, &account_id, &data, options, Some(&report)).await;
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
+            let outcome = outcome.map_err(refused)?;
+            let verb = if dry_run { "Would create" } else { "Created" };
+            println!(
+                "{verb} {} users, skipped {} (already there or repeated), {} rows with errors.",
+                outcome.created,
+                outcome.skipped,
+                outcome.errors.len()
+            );
+            for e in &outcome.errors {
+                println!("  row {}: {} {}", e.row, e.field, e.message);
+            }
+            if dry_run {
+                println!("Dry run: nothing was written.");
+            }
+            // Invitation emails wait in the outbox until `tenantry serve` sends them.
+            state.db.close().await;
         }
     }
     Ok(())

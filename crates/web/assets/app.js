@@ -67,3 +67,17 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup); else setup();
 })();
+
+// Filters sent by htmx leave out empty fields, so the address bar reads "?q=brun", not "?q=brun&status=".
+document.addEventListener("htmx:configRequest", function (event) {
+  "use strict";
+  if (event.detail.verb !== "get") return;
+  var params = event.detail.parameters;
+  var keys = typeof params.keys === "function" ? Array.from(params.keys()) : Object.keys(params);
+  keys.forEach(function (key) {
+    var value = typeof params.get === "function" ? params.get(key) : params[key];
+    if (value === "") {
+      if (typeof params.delete === "function") params.delete(key); else delete params[key];
+    }
+  });
+});

@@ -82,6 +82,7 @@ fn problem(status: StatusCode, kind: &str, detail: String, errors: Vec<FieldErro
         detail,
         errors,
         mfa_required: None,
+        deactivated: None,
         rule: None,
     }
 }
@@ -125,6 +126,7 @@ impl HttpAnswer for Error {
         };
         let mut p = problem(status, kind, detail, errors);
         p.mfa_required = matches!(self, Error::MfaRequired(_)).then_some(true);
+        p.deactivated = matches!(self, Error::Forbidden(m) if *m == tenantry_app::auth::DEACTIVATED).then_some(true);
         p.rule = match self {
             Error::Rule { code, .. } => Some(code),
             _ => None,
@@ -161,9 +163,12 @@ pub struct Problem {
     /// On a sign-in answered 401 because a two-step verification code is needed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mfa_required: Option<bool>,
+    /// On a sign-in answered 403 because the right password belongs to a deactivated user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deactivated: Option<bool>,
     /// For a 409 from an account rule: its name (`no_free_seat`, `last_administrator`,
     /// `last_licensed_administrator`, `seats_below_assigned`, `owner_has_no_scheduling_license`,
-    /// `self`: an Administrator may not demote or delete themselves through the users API).
+    /// `self`: an Administrator may not demote, delete or deactivate themselves through the users API).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<&'static str>,
 }

@@ -446,3 +446,10 @@ pub fn cookie_value(res: &reqwest::Response, name: &str) -> Option<String> {
         (n == name).then(|| v.to_owned())
     })
 }
+
+/// Signs in through the sign-in page (no two-step verification) and answers the session token.
+pub async fn page_sign_in(app: &TestApp, email: &str, password: &str) -> String {
+    let res = post_page(app, "/signin", "", &[("email", email), ("password", password)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "signed in as {email}");
+    cookie_value(&res, "tenantry_session").filter(|v| !v.is_empty()).expect("a session cookie")
+}

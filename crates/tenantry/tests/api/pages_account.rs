@@ -48,14 +48,6 @@ fn set_cookie(res: &Response, name: &str) -> Option<String> {
     cookie_value(res, name).map(|v| format!("{name}={v}"))
 }
 
-/// Signs in through the page and answers the session cookie's value.
-async fn page_sign_in(app: &TestApp, email: &str, password: &str) -> String {
-    let res = post_form(app, "/signin", None, &[("email", email), ("password", password)]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "signed in as {email}");
-    let pair = set_cookie(&res, "tenantry_session").expect("session cookie");
-    pair.split_once('=').map(|(_, v)| v.to_owned()).unwrap()
-}
-
 /// The rows of the audit table (each starts at its "When" cell).
 fn audit_rows(html: &str) -> Vec<String> {
     let body =

@@ -6,7 +6,7 @@
 use crate::db_tests;
 use crate::helpers::*;
 use crate::licenses::{license, set_subscription, spawn_with_operator};
-use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use reqwest::header::{CONTENT_TYPE, COOKIE};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -49,32 +49,6 @@ async fn follow(app: &TestApp, res: Response, cookie: &str) -> String {
     let (status, html) = get_page_with(app, &path, cookie, flash_cookie(&res).as_deref()).await;
     assert_eq!(status, StatusCode::OK);
     html
-}
-
-/// Signs in through the page and answers the session cookie's value.
-async fn page_sign_in(app: &TestApp, email: &str, password: &str) -> String {
-    let res = app
-        .client
-        .post(format!("{}/signin", app.url))
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header("sec-fetch-site", "same-origin")
-        .body(
-            url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs([("email", email), ("password", password)])
-                .finish(),
-        )
-        .send()
-        .await
-        .expect("signed in");
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("tenantry_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("session cookie")
-        .to_owned()
 }
 
 /// The HTML from the element with `id` on, up to the end of the section it is in.

@@ -11,6 +11,7 @@ pub mod me;
 pub mod me_security;
 pub mod security;
 pub mod users;
+pub mod users_import;
 pub mod views;
 
 use crate::state::AppState;
@@ -74,11 +75,14 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::get_invitation))
         .routes(routes!(auth::accept_invitation))
         .routes(routes!(users::list, users::invite))
+        .routes(routes!(users_import::export_users))
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(users::resend_invitation, users::revoke_invitation))
         .routes(routes!(auth::password_reset))
         .routes(routes!(auth::password_reset_confirm))
         .routes(routes!(users::unlock))
+        .routes(routes!(users::deactivate))
+        .routes(routes!(users::reactivate))
         .routes(routes!(users::revoke_sessions))
         .routes(routes!(users::set_password))
         .routes(routes!(security::get_password, security::put_password))
@@ -109,12 +113,16 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts();
     // The picture upload takes up to 5 MiB; every other API body stays under the JSON limit.
     let (avatars, avatar_doc) = OpenApiRouter::new().routes(routes!(avatar::upload, avatar::remove)).split_for_parts();
+    // A users import file may hold ten thousand rows.
+    let (imports, import_doc) = OpenApiRouter::new().routes(routes!(users_import::import_users)).split_for_parts();
     let mut doc = doc;
     doc.merge(avatar_doc);
+    doc.merge(import_doc);
     use axum::extract::DefaultBodyLimit;
     let router = router
         .layer(DefaultBodyLimit::max(crate::extract::MAX_JSON_BYTES))
         .merge(avatars.layer(DefaultBodyLimit::max(tenantry_app::avatar_image::MAX_UPLOAD + 64 * 1024)))
+        .merge(imports.layer(DefaultBodyLimit::max(users_import::MAX_CSV_BYTES)))
         .route("/avatars/{user_id}/{version}/{size}", axum::routing::get(avatar::file));
     (router, doc)
 }

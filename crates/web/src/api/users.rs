@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use tenantry_app::users::{self, Invite, ListParams, ProfilePatch};
-use tenantry_domain::UserId;
 use tenantry_domain::{EmailAddress, PersonName, Role, TimeZoneName, UserStatus, Username, ValidationErrors};
+use tenantry_domain::{ProductSettingsPatch, UserId};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -21,7 +21,7 @@ pub struct ListUsersQuery {
     pub q: Option<String>,
     /// `administrator` or `member`.
     pub role: Option<String>,
-    /// `invited`, `active` or `locked`.
+    /// `invited`, `active`, `locked` or `deactivated`.
     pub status: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<String>,
@@ -126,6 +126,51 @@ pub struct UserPatch {
     /// `{signature, auto_reply_enabled, auto_reply_text}` (replaces the current ones).
     #[schema(value_type = Option<Object>)]
     pub message_settings: Option<tenantry_domain::settings::MessageSettings>,
+    /// Settings per product, merged into the current ones: the fields given replace, the others
+    /// stay; `null` for a field (or a whole product) puts its default back. Errors name the nested
+    /// field, e.g. `product_settings.scheduling.buffer_minutes`.
+    #[schema(value_type = Option<ProductSettingsPatchDoc>)]
+    pub product_settings: Option<serde_json::Value>,
+}
+
+/// A change to product settings (documentation of the `product_settings` of a user patch): every
+/// product and field is optional; `null` puts the default back.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"scheduling": {"buffer_minutes": 10}, "voice": {"caller_id": "company", "call_forwarding": "+44 20 7946 0958"}}))]
+pub struct ProductSettingsPatchDoc {
+    pub scheduling: Option<SchedulingPatchDoc>,
+    pub chat: Option<ChatPatchDoc>,
+    pub voice: Option<VoicePatchDoc>,
+}
+
+/// A change to scheduling settings.
+#[derive(Debug, ToSchema)]
+pub struct SchedulingPatchDoc {
+    /// 5–480 minutes.
+    #[schema(example = 45, minimum = 5, maximum = 480)]
+    pub default_meeting_minutes: Option<u32>,
+    /// 0–120 minutes.
+    #[schema(example = 10, minimum = 0, maximum = 120)]
+    pub buffer_minutes: Option<u32>,
+}
+
+/// A change to live chat settings.
+#[derive(Debug, ToSchema)]
+pub struct ChatPatchDoc {
+    /// 1–50.
+    #[schema(example = 5, minimum = 1, maximum = 50)]
+    pub max_concurrent_chats: Option<u32>,
+}
+
+/// A change to voice settings.
+#[derive(Debug, ToSchema)]
+pub struct VoicePatchDoc {
+    /// `number`, `company` or `withheld`.
+    #[schema(example = "company")]
+    pub caller_id: Option<String>,
+    /// A phone number with its country code (stored as E.164); `null` or `""` stops forwarding.
+    #[schema(example = "+44 20 7946 0958")]
+    pub call_forwarding: Option<String>,
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -151,6 +196,7 @@ impl TryFrom<UserPatch> for ProfilePatch {
             notifications: p.notifications,
             phone_settings: p.phone_settings.map(|s| s.validated(&mut e)),
             message_settings: p.message_settings.map(|s| s.validated(&mut e)),
+            product_settings: p.product_settings.map(|v| ProductSettingsPatch::parse(&v, &mut e)),
         };
         e.into_result().map(|()| patch)
     }
@@ -297,6 +343,25 @@ pub async fn unlock(
     State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
 ) -> AppResult<Json<UserView>> {
     Ok(Json(tenantry_app::sessions::unlock(&state, &admin, &admin.actor, &id).await?.into()))
+}
+
+/// Deactivates a user: their sessions and API key stop working at once and they cannot sign in;
+/// licenses and booking pages stay.
+#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn deactivate(
+    State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
+) -> AppResult<Json<UserView>> {
+    Ok(Json(users::deactivate(&state, &admin, &admin.actor, &id).await?.into()))
+}
+
+/// Reactivates a deactivated user (`active`, or `invited` when they never signed in).
+#[utoipa::path(post, path = "/api/v1/users/{id}/reactivate", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn reactivate(
+    State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
+) -> AppResult<Json<UserView>> {
+    Ok(Json(users::reactivate(&state, &admin, &admin.actor, &id).await?.into()))
 }
 
 /// Signs a user out everywhere.

@@ -23,7 +23,7 @@ pub struct UserView {
     /// `administrator` or `member`.
     #[schema(example = "administrator")]
     pub role: String,
-    /// `invited`, `active` or `locked`.
+    /// `invited`, `active`, `locked` or `deactivated`.
     #[schema(example = "active")]
     pub status: String,
     /// Products whose license the user holds.
@@ -42,6 +42,73 @@ pub struct UserView {
     pub last_sign_in_at: Option<String>,
     #[schema(example = "2026-05-31T12:30:00.000Z")]
     pub created_at: String,
+    /// Which emails about calls the user gets.
+    pub notifications: NotificationsView,
+    /// Each product's settings in force (defaults for what was never set).
+    pub product_settings: ProductSettingsView,
+}
+
+/// Which emails about calls a user gets.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationsView {
+    #[schema(example = true)]
+    pub missed_calls: bool,
+    #[schema(example = false)]
+    pub voicemails: bool,
+}
+
+/// Each product's settings of a user, with defaults filled in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductSettingsView {
+    pub scheduling: SchedulingSettingsView,
+    pub chat: ChatSettingsView,
+    pub voice: VoiceSettingsView,
+}
+
+/// Scheduling settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SchedulingSettingsView {
+    /// Length of a new meeting, 5–480 minutes (default 30).
+    #[schema(example = 45, minimum = 5, maximum = 480)]
+    pub default_meeting_minutes: u32,
+    /// Free time kept between meetings, 0–120 minutes (default 0).
+    #[schema(example = 10, minimum = 0, maximum = 120)]
+    pub buffer_minutes: u32,
+}
+
+/// Live chat settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatSettingsView {
+    /// Conversations taken at once, 1–50 (default 3).
+    #[schema(example = 5, minimum = 1, maximum = 50)]
+    pub max_concurrent_chats: u32,
+}
+
+/// Voice settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VoiceSettingsView {
+    /// What people called see: `number` (the user's own, default), `company` or `withheld`.
+    #[schema(example = "company")]
+    pub caller_id: String,
+    /// Where calls are forwarded (E.164); `null`: not forwarded.
+    #[schema(example = "+442079460958")]
+    pub call_forwarding: Option<String>,
+}
+
+impl From<&tenantry_domain::ProductSettings> for ProductSettingsView {
+    fn from(p: &tenantry_domain::ProductSettings) -> Self {
+        Self {
+            scheduling: SchedulingSettingsView {
+                default_meeting_minutes: p.scheduling.default_meeting_minutes,
+                buffer_minutes: p.scheduling.buffer_minutes,
+            },
+            chat: ChatSettingsView { max_concurrent_chats: p.chat.max_concurrent_chats },
+            voice: VoiceSettingsView {
+                caller_id: p.voice.caller_id.as_str().to_owned(),
+                call_forwarding: p.voice.call_forwarding.clone(),
+            },
+        }
+    }
 }
 
 impl From<UserDetail> for UserView {
@@ -61,6 +128,11 @@ impl From<UserDetail> for UserView {
             time_format: u.time_format.as_str().to_owned(),
             last_sign_in_at: u.last_sign_in_at.map(ts),
             created_at: ts(u.created_at),
+            notifications: NotificationsView {
+                missed_calls: u.preferences.notifications.missed_calls,
+                voicemails: u.preferences.notifications.voicemails,
+            },
+            product_settings: (&u.preferences.product_settings).into(),
         }
     }
 }

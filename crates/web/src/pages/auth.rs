@@ -200,8 +200,8 @@ pub async fn sign_in_code(
             let jar = clear_challenge(jar).add(session_cookie(&state, &signed_in));
             Ok((jar, see_other(signed_in_to(&signed_in))).into_response())
         }
-        // Too late, already used, or the user was locked meanwhile: start again from the password.
-        Err(e @ (Error::Unauthorized(_) | Error::Locked(_))) => {
+        // Too late, already used, or the user was locked or deactivated meanwhile: start again.
+        Err(e @ (Error::Unauthorized(_) | Error::Locked(_) | Error::Forbidden(_))) => {
             let jar = set_flash(&state, clear_challenge(jar), &e.to_string());
             Ok((jar, see_other("/signin")).into_response())
         }

@@ -21,6 +21,7 @@ mod two_step;
 mod user;
 mod user_actions;
 mod users;
+mod users_import;
 
 pub use error::PageError;
 pub use nav::{NavLink, Section};
@@ -64,14 +65,25 @@ pub fn router() -> Router<AppState> {
         .route("/signup", get(auth::sign_up_page).post(auth::sign_up))
         .route("/invitations/{token}", get(auth::invitation_page).post(auth::accept_invitation))
         .route("/users", get(users::lobby).post(users::invite))
+        .route(
+            "/users/import",
+            get(users_import::page)
+                .post(users_import::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(users_import::MAX_FORM_BYTES)),
+        )
+        .route("/users/export.csv", get(users_import::export))
         .route("/users/{id}", get(user::show).post(user::save))
         .route("/users/{id}/licenses/{product}", post(user::license))
         .route("/users/{id}/delete", post(user::delete))
+        .route("/users/{id}/notifications", post(user::save_notifications))
+        .route("/users/{id}/product-settings", post(user::save_product_settings))
         .route("/users/{id}/unlock", post(user_actions::unlock))
         .route("/users/{id}/invitation", post(user_actions::resend_invitation))
         .route("/users/{id}/invitation/revoke", post(user_actions::revoke_invitation))
         .route("/users/{id}/password-reset", post(user_actions::send_password_reset))
         .route("/users/{id}/sign-out", post(user_actions::sign_out_everywhere))
+        .route("/users/{id}/deactivate", post(user_actions::deactivate))
+        .route("/users/{id}/reactivate", post(user_actions::reactivate))
         .route("/booking-pages", get(booking_pages::list).post(booking_pages::create))
         .route("/booking-pages/{id}/enabled", post(booking_pages::toggle))
         .route("/me", get(me::page).post(me::save))

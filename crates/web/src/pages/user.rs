@@ -22,6 +22,8 @@ use tenantry_app::invitations::{self, Pending};
 use tenantry_app::licenses;
 use tenantry_app::subscriptions::{self, Seats};
 use tenantry_app::users::{self, DeletionPlan, ListParams, ProfilePatch, UserDetail};
+use tenantry_domain::product_settings::{PRODUCTS, VoiceCallerId};
+use tenantry_domain::settings::Notifications;
 use tenantry_domain::time::{LocalTime, rfc3339};
 use tenantry_domain::{DateFormat, Role, SCHEDULING_PRODUCT, UserId, UserStatus};
 
@@ -108,6 +110,21 @@ pub(super) struct UserPage {
     oob: bool,
     time_zones: &'static [String],
     date_formats: [&'static str; 4],
+    /// The email notifications card, and its saved message.
+    notifications_form: FormState,
+    notifications_notice: Option<String>,
+    /// The saved message of the product settings card.
+    products_notice: Option<String>,
+    /// The product settings card: one fieldset per product of the catalog that has settings.
+    products_form: FormState,
+    products: Vec<ProductFieldset>,
+    caller_ids: Vec<(&'static str, &'static str)>,
+}
+
+/// One product's fieldset in the product settings card.
+pub(super) struct ProductFieldset {
+    key: String,
+    name: String,
 }
 
 /// A Unix-milliseconds time, however many references the template put around it.
@@ -154,6 +171,8 @@ struct LicensesFragment {
 #[serde(default)]
 pub struct DetailsForm {
     name: String,
+    /// Empty clears it; absent leaves it alone.
+    username: Option<String>,
     /// Absent on one's own page, which does not offer it.
     role: String,
     timezone: String,
@@ -166,6 +185,7 @@ impl From<&UserDetail> for DetailsForm {
         let u = &d.user;
         Self {
             name: u.name.to_string(),
+            username: Some(u.username.as_ref().map(|n| n.to_string()).unwrap_or_default()),
             role: u.role.as_str().to_owned(),
             timezone: u.timezone.to_string(),
             date_format: u.date_format.as_str().to_owned(),
@@ -177,6 +197,7 @@ impl From<&UserDetail> for DetailsForm {
 fn details_form(f: &DetailsForm) -> FormState {
     FormState::with(vec![
         ("name", f.name.clone()),
+        ("username", f.username.clone().unwrap_or_default()),
         ("role", f.role.clone()),
         ("timezone", f.timezone.clone()),
         ("date_format", f.date_format.clone()),
@@ -294,7 +315,6 @@ pub(super) async fn page(
         chrome: Some(Chrome::new(admin, Section::Users)),
         flash,
         form: details_form(&DetailsForm::from(&user)),
-        user,
         is_self,
         local: admin.user.local_time(),
         access: Access { invitation, alert: None },
@@ -303,6 +323,20 @@ pub(super) async fn page(
         oob: false,
         time_zones: super::me::TIME_ZONES.as_slice(),
         date_formats: DateFormat::ALL.map(DateFormat::as_str),
+        notifications_form: notifications_form(&NotificationsForm::from(&user)),
+        notifications_notice: None,
+        products_notice: None,
+        products_form: products_form(&ProductSettingsForm::from(&user)),
+        products: state
+            .config
+            .catalog
+            .products()
+            .iter()
+            .filter(|p| PRODUCTS.contains(&p.key.as_str()))
+            .map(|p| ProductFieldset { key: p.key.to_string(), name: p.name.clone() })
+            .collect(),
+        caller_ids: VoiceCallerId::ALL.iter().map(|c| (c.as_str(), c.label())).collect(),
+        user,
     })
 }
 
@@ -319,10 +353,18 @@ pub async fn show(
     Query(query): Query<ShowQuery>,
 ) -> Result<Response, PageError> {
     let (jar, flash) = take_flash(jar);
-    let in_card = query.notice == "licenses";
-    let (flash, card_notice) = if in_card { (None, flash.map(Notice::success)) } else { (flash, None) };
-    let mut page = page(&state, &admin, &id, flash).await?;
+    // The message left by the last request belongs in the card named by `notice`.
+    let (mut top, mut card_notice, mut notifications, mut products) = (None, None, None, None);
+    match query.notice.as_str() {
+        "licenses" => card_notice = flash.map(Notice::success),
+        "notifications" => notifications = flash,
+        "product-settings" => products = flash,
+        _ => top = flash,
+    }
+    let mut page = page(&state, &admin, &id, top).await?;
     page.card.notice = card_notice;
+    page.notifications_notice = notifications;
+    page.products_notice = products;
     Ok((jar, render(StatusCode::OK, &page)).into_response())
 }
 
@@ -334,7 +376,7 @@ pub async fn save(
     let patch = UserPatch {
         name: Some(f.name.clone()),
         role: (!f.role.is_empty()).then(|| f.role.clone()),
-        username: None,
+        username: f.username.as_deref().map(str::trim).map(|u| (!u.is_empty()).then(|| u.to_owned())),
         timezone: Some(f.timezone.clone()),
         date_format: Some(f.date_format.clone()),
         time_format: Some(f.time_format.clone()),
@@ -462,5 +504,163 @@ pub async fn delete(
             Ok(render(status, &page))
         }
         Err(e) => Err(PageError::for_user(e, &admin, Section::Users)),
+    }
+}
+
+/// The email notifications card as posted: unchecked checkboxes are absent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NotificationsForm {
+    missed_calls: Option<String>,
+    voicemails: Option<String>,
+}
+
+impl From<&UserDetail> for NotificationsForm {
+    fn from(d: &UserDetail) -> Self {
+        let n = d.user.preferences.notifications;
+        let on = |b: bool| b.then(|| "on".to_owned());
+        Self { missed_calls: on(n.missed_calls), voicemails: on(n.voicemails) }
+    }
+}
+
+fn notifications_form(f: &NotificationsForm) -> FormState {
+    let on = |v: &Option<String>| if v.is_some() { "on".to_owned() } else { String::new() };
+    FormState::with(vec![("missed_calls", on(&f.missed_calls)), ("voicemails", on(&f.voicemails))])
+}
+
+/// Shows the page again with one card's form as posted and its errors.
+async fn failed(
+    state: &AppState, admin: &AdminUser, id: &UserId, e: Error, form: FormState,
+    put: impl FnOnce(&mut UserPage, FormState),
+) -> Result<Response, PageError> {
+    let (status, form) = form.fail(e).map_err(|e| PageError::for_user(e, admin, Section::Users))?;
+    let mut page = page(state, admin, id, None).await?;
+    put(&mut page, form);
+    Ok(render(status, &page))
+}
+
+/// `POST /users/{id}/notifications`: which emails about calls the user gets.
+pub async fn save_notifications(
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar, PathId(id): PathId<UserId>,
+    PageForm(f): PageForm<NotificationsForm>,
+) -> Result<Response, PageError> {
+    let n = Notifications { missed_calls: f.missed_calls.is_some(), voicemails: f.voicemails.is_some() };
+    let patch = ProfilePatch { notifications: Some(n), ..ProfilePatch::default() };
+    match users::update(&state, &admin, &admin.actor, &id, patch).await {
+        Ok(user) => {
+            let message = format!("Saved the email notifications of {}.", user.user.name);
+            Ok((
+                set_flash(&state, jar, &message),
+                see_other(&format!("/users/{id}?notice=notifications#notifications")),
+            )
+                .into_response())
+        }
+        Err(e) => failed(&state, &admin, &id, e, notifications_form(&f), |p, f| p.notifications_form = f).await,
+    }
+}
+
+/// The nested field names of the product settings card (also the names errors use).
+const MEETING: &str = "product_settings.scheduling.default_meeting_minutes";
+const BUFFER: &str = "product_settings.scheduling.buffer_minutes";
+const CHATS: &str = "product_settings.chat.max_concurrent_chats";
+const CALLER_ID: &str = "product_settings.voice.caller_id";
+const FORWARDING: &str = "product_settings.voice.call_forwarding";
+
+/// The product settings card as posted; a product the catalog does not sell has no fields.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ProductSettingsForm {
+    #[serde(rename = "product_settings.scheduling.default_meeting_minutes")]
+    meeting: Option<String>,
+    #[serde(rename = "product_settings.scheduling.buffer_minutes")]
+    buffer: Option<String>,
+    #[serde(rename = "product_settings.chat.max_concurrent_chats")]
+    chats: Option<String>,
+    #[serde(rename = "product_settings.voice.caller_id")]
+    caller_id: Option<String>,
+    #[serde(rename = "product_settings.voice.call_forwarding")]
+    forwarding: Option<String>,
+}
+
+impl From<&UserDetail> for ProductSettingsForm {
+    fn from(d: &UserDetail) -> Self {
+        let p = &d.user.preferences.product_settings;
+        Self {
+            meeting: Some(p.scheduling.default_meeting_minutes.to_string()),
+            buffer: Some(p.scheduling.buffer_minutes.to_string()),
+            chats: Some(p.chat.max_concurrent_chats.to_string()),
+            caller_id: Some(p.voice.caller_id.as_str().to_owned()),
+            forwarding: Some(p.voice.call_forwarding.clone().unwrap_or_default()),
+        }
+    }
+}
+
+fn products_form(f: &ProductSettingsForm) -> FormState {
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    FormState::with(vec![
+        (MEETING, v(&f.meeting)),
+        (BUFFER, v(&f.buffer)),
+        (CHATS, v(&f.chats)),
+        (CALLER_ID, v(&f.caller_id)),
+        (FORWARDING, v(&f.forwarding)),
+    ])
+}
+
+impl ProductSettingsForm {
+    /// The JSON the API takes: numbers stay text when they are not whole numbers, so the domain
+    /// names what is wrong; products without fields on the form are left alone.
+    fn to_json(&self) -> serde_json::Value {
+        let number = |s: &str| {
+            let s = s.trim();
+            s.parse::<i64>().map_or_else(|_| serde_json::Value::from(s), serde_json::Value::from)
+        };
+        let mut products = serde_json::Map::new();
+        let mut block = |product: &str, fields: Vec<(&str, Option<serde_json::Value>)>| {
+            let fields: serde_json::Map<String, serde_json::Value> =
+                fields.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v))).collect();
+            if !fields.is_empty() {
+                products.insert(product.to_owned(), serde_json::Value::Object(fields));
+            }
+        };
+        block(
+            "scheduling",
+            vec![
+                ("default_meeting_minutes", self.meeting.as_deref().map(number)),
+                ("buffer_minutes", self.buffer.as_deref().map(number)),
+            ],
+        );
+        block("chat", vec![("max_concurrent_chats", self.chats.as_deref().map(number))]);
+        block(
+            "voice",
+            vec![
+                ("caller_id", self.caller_id.clone().map(serde_json::Value::from)),
+                ("call_forwarding", self.forwarding.clone().map(serde_json::Value::from)),
+            ],
+        );
+        serde_json::Value::Object(products)
+    }
+}
+
+/// `POST /users/{id}/product-settings`: every product's settings at once; errors are shown next
+/// to their field with what was typed.
+pub async fn save_product_settings(
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar, PathId(id): PathId<UserId>,
+    PageForm(f): PageForm<ProductSettingsForm>,
+) -> Result<Response, PageError> {
+    let patch = UserPatch { product_settings: Some(f.to_json()), ..UserPatch::default() };
+    let result = match ProfilePatch::try_from(patch) {
+        Ok(patch) => users::update(&state, &admin, &admin.actor, &id, patch).await,
+        Err(errors) => Err(Error::Validation(errors)),
+    };
+    match result {
+        Ok(user) => {
+            let message = format!("Saved the product settings of {}.", user.user.name);
+            Ok((
+                set_flash(&state, jar, &message),
+                see_other(&format!("/users/{id}?notice=product-settings#product-settings")),
+            )
+                .into_response())
+        }
+        Err(e) => failed(&state, &admin, &id, e, products_form(&f), |p, f| p.products_form = f).await,
     }
 }

@@ -1,5 +1,5 @@
 //! The user page's sign-in and access actions (Administrators): unlock, resend or revoke the
-//! invitation, send a password reset link, sign out everywhere. Each is a form post calling the
+//! invitation, send a password reset link, sign out everywhere, deactivate and reactivate. Each is a form post calling the
 //! same service as the API; a success returns to the page with a notice, a refusal is shown on
 //! the page's access card.
 
@@ -84,5 +84,30 @@ pub async fn sign_out_everywhere(
             .map(|()| format!("Signed {name} out everywhere: they need to sign in again on every device.")),
         Err(e) => Err(e),
     };
+    answer(&state, &admin, jar, &id, &format!("/users/{id}"), outcome).await
+}
+
+/// `POST /users/{id}/deactivate`: the user is signed out everywhere, their API key stops working
+/// and they cannot sign in; licenses and booking pages stay.
+pub async fn deactivate(
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar, PathId(id): PathId<UserId>,
+) -> Result<Response, PageError> {
+    let outcome = users::deactivate(&state, &admin, &admin.actor, &id).await.map(|u| {
+        format!("Deactivated {}: they are signed out everywhere and cannot sign in until reactivated.", u.user.name)
+    });
+    answer(&state, &admin, jar, &id, &format!("/users/{id}"), outcome).await
+}
+
+/// `POST /users/{id}/reactivate`: the user may sign in again (or accept their invitation).
+pub async fn reactivate(
+    State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar, PathId(id): PathId<UserId>,
+) -> Result<Response, PageError> {
+    let outcome = users::reactivate(&state, &admin, &admin.actor, &id).await.map(|u| {
+        if u.user.status == tenantry_domain::UserStatus::Invited {
+            format!("Reactivated {}: they can accept their invitation again.", u.user.name)
+        } else {
+            format!("Reactivated {}: they can sign in again.", u.user.name)
+        }
+    });
     answer(&state, &admin, jar, &id, &format!("/users/{id}"), outcome).await
 }

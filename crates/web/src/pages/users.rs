@@ -25,6 +25,8 @@ struct Rows {
     next: Option<String>,
     /// The filter that produced them (for the "no match" message).
     q: String,
+    /// The status filter's wire name ("" for every status).
+    status: String,
     /// The catalog's products: key and display name.
     products: Vec<(String, String)>,
 }
@@ -51,6 +53,9 @@ struct LobbyPage {
     chrome: Option<Chrome>,
     flash: Option<String>,
     q: String,
+    /// The status filter's choices (wire name, label) and the chosen one ("" for every status).
+    statuses: Vec<(&'static str, &'static str)>,
+    status: String,
     /// Whether this is a later page (offers a way back to the first).
     paged: bool,
     rows: Rows,
@@ -69,7 +74,17 @@ struct RowsFragment {
 #[serde(default)]
 pub struct LobbyQuery {
     q: String,
+    status: String,
     cursor: String,
+}
+
+/// The statuses the lobby filters by, as (wire name, label).
+fn status_choices() -> Vec<(&'static str, &'static str)> {
+    use tenantry_domain::UserStatus;
+    [UserStatus::Active, UserStatus::Invited, UserStatus::Locked, UserStatus::Deactivated]
+        .into_iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect()
 }
 
 /// The Add user form as posted (`licenses` repeats, once per ticked product).
@@ -138,8 +153,11 @@ fn catalog_names(state: &AppState) -> Vec<(String, String)> {
 /// The rows matching the filter from the cursor on.
 async fn rows(state: &AppState, admin: &AdminUser, query: &LobbyQuery) -> Result<Rows, PageError> {
     let q = query.q.trim().to_owned();
+    // An unknown status (a hand-edited URL) filters nothing rather than failing the page.
+    let status = query.status.parse::<tenantry_domain::UserStatus>().ok();
     let params = ListParams {
         q: (!q.is_empty()).then(|| q.clone()),
+        status,
         cursor: (!query.cursor.is_empty()).then(|| query.cursor.clone()),
         ..ListParams::default()
     };
@@ -149,10 +167,14 @@ async fn rows(state: &AppState, admin: &AdminUser, query: &LobbyQuery) -> Result
         if !q.is_empty() {
             url.append_pair("q", &q);
         }
+        if let Some(s) = status {
+            url.append_pair("status", s.as_str());
+        }
         url.append_pair("cursor", &cursor);
         url.finish()
     });
-    Ok(Rows { users: page.users, next, q, products: catalog_names(state) })
+    let status = status.map(|s| s.as_str().to_owned()).unwrap_or_default();
+    Ok(Rows { users: page.users, next, q, status, products: catalog_names(state) })
 }
 
 /// `GET /users`: the whole lobby, or only the table body when htmx asks for it.
@@ -171,6 +193,8 @@ pub async fn lobby(
             chrome: Some(Chrome::new(&admin, Section::Users)),
             flash,
             q: query.q.trim().to_owned(),
+            statuses: status_choices(),
+            status: rows.status.clone(),
             paged: !query.cursor.is_empty(),
             rows,
             form: invite_form(&InviteForm::default()),
@@ -240,6 +264,8 @@ pub async fn invite(
                 chrome: Some(Chrome::new(&admin, Section::Users)),
                 flash: None,
                 q: String::new(),
+                statuses: status_choices(),
+                status: String::new(),
                 paged: false,
                 rows,
                 form,
