@@ -17,6 +17,11 @@ Two modes:
   seed_users.py sql --account-id ID --password-hash PHC [--count N]
       Prints SQL (one transaction of multi-row INSERTs) on stdout, for `psql` (PostgreSQL).
 
+  seed_users.py csv OUT_DIR [--count N] [--rows-per-file 10000]
+      Writes import files (`email,name,role,licenses`, at most 10,000 rows each: the import's
+      limit) for `tenantry users import`, which is how run.sh seeds: through the product's own
+      import, on either database. Imported users are invited (they have not signed in).
+
 Both print, on stderr, how many users each --report term matches the way the users list filters
 (case-insensitive substring of name or email).
 """
@@ -158,8 +163,9 @@ def sql_literal(v) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=["sqlite", "sql"])
-    ap.add_argument("db", nargs="?", help="SQLite file (sqlite mode)")
+    ap.add_argument("mode", choices=["sqlite", "sql", "csv"])
+    ap.add_argument("db", nargs="?", help="SQLite file (sqlite mode) or output folder (csv mode)")
+    ap.add_argument("--rows-per-file", type=int, default=10_000)
     ap.add_argument("--count", type=int, default=100_000)
     ap.add_argument("--account-id")
     ap.add_argument("--password-hash")
@@ -168,7 +174,23 @@ def main() -> int:
     args = ap.parse_args()
     terms = [t for t in args.report.split(",") if t]
 
-    if args.mode == "sqlite":
+    if args.mode == "csv":
+        if not args.db:
+            ap.error("csv mode needs the output folder")
+        import csv
+        import os
+        os.makedirs(args.db, exist_ok=True)
+        rows = generate(args.count, "-", None, args.seed)
+        files = 0
+        for i in range(0, len(rows), args.rows_per_file):
+            files += 1
+            with open(os.path.join(args.db, f"users-{files:03d}.csv"), "w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                w.writerow(["email", "name", "role", "licenses"])
+                for r in rows[i:i + args.rows_per_file]:
+                    w.writerow([r[2], r[4], r[7], ""])
+        print(f"SEED generated={len(rows)} files={files} folder={args.db}", file=sys.stderr)
+    elif args.mode == "sqlite":
         if not args.db:
             ap.error("sqlite mode needs the database file")
         con = sqlite3.connect(args.db)
