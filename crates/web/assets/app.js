@@ -81,3 +81,21 @@ document.addEventListener("htmx:configRequest", function (event) {
     }
   });
 });
+
+// Users lobby: "Select all on this page" ticks every row's box (rows swapped in by the filter too).
+(function () {
+  "use strict";
+  function setup() {
+    document.querySelectorAll("[data-select-all]").forEach(function (all) {
+      var label = all.closest("label");
+      if (label) label.hidden = false;
+      all.addEventListener("change", function () {
+        document.querySelectorAll('input[name="ids"][form="users-bulk"]').forEach(function (box) { box.checked = all.checked; });
+      });
+    });
+    document.addEventListener("htmx:afterSwap", function () {
+      document.querySelectorAll("[data-select-all]").forEach(function (all) { all.checked = false; });
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup); else setup();
+})();

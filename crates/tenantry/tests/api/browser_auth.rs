@@ -113,8 +113,15 @@ async fn not_found_scenario(c: Client, url: String, email: String, prefix: &'sta
     c.find(Locator::Id("name")).await.unwrap().send_keys("Intro call").await.unwrap();
     c.find(Locator::Id("slug")).await.unwrap().send_keys("intro-call").await.unwrap();
     c.find(Locator::Css("form[action='/booking-pages'] button[type=submit]")).await.unwrap().click().await.unwrap();
-    let row = c.wait().for_element(Locator::Css(".pages-table tbody tr")).await.unwrap();
-    let text = row.text().await.unwrap();
+    // The list is there before the post too ("No booking pages yet"): wait for the new row.
+    let row_text = || async {
+        match c.find(Locator::Css(".pages-table tbody tr")).await {
+            Ok(row) => row.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    };
+    eventually("the new page in the list", || async { row_text().await.contains("Intro call") }).await;
+    let text = row_text().await;
     assert!(text.contains("Assign a Scheduling license"), "{text}");
     assert!(c.find(Locator::Css(".pages-table button")).await.is_err(), "no Switch on that must fail");
     check_page(&c, &format!("{prefix}-booking-pages")).await;

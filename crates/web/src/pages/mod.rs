@@ -21,6 +21,7 @@ mod two_step;
 mod user;
 mod user_actions;
 mod users;
+mod users_bulk;
 mod users_import;
 
 pub use error::PageError;
@@ -72,6 +73,7 @@ pub fn router() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(users_import::MAX_FORM_BYTES)),
         )
         .route("/users/export.csv", get(users_import::export))
+        .route("/users/bulk", post(users_bulk::apply))
         .route("/users/{id}", get(user::show).post(user::save))
         .route("/users/{id}/licenses/{product}", post(user::license))
         .route("/users/{id}/delete", post(user::delete))

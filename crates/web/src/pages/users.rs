@@ -61,6 +61,55 @@ struct LobbyPage {
     rows: Rows,
     form: FormState,
     products: Vec<ProductChoice>,
+    /// The bulk action bar's choices: (value, label).
+    bulk_actions: Vec<(String, String)>,
+    /// What the last bulk action did.
+    bulk: Option<BulkNotice>,
+}
+
+/// The summary a bulk action leaves on the lobby.
+pub(super) struct BulkNotice {
+    /// "Assigned Live chat to 3 users."
+    pub summary: String,
+    /// "Bruno Costa: no free Live chat seat", one per refused user.
+    pub refused: Vec<String>,
+    /// Nothing was done (nobody selected): shown as a warning.
+    pub warning: bool,
+    /// The action applied (chosen again in the bar).
+    pub action: String,
+}
+
+/// The bulk action bar's choices: assigning and unassigning each catalog product, resending the
+/// invitation, deactivating.
+fn bulk_actions(state: &AppState) -> Vec<(String, String)> {
+    let products = state.config.catalog.products();
+    let mut actions: Vec<(String, String)> =
+        products.iter().map(|p| (format!("assign:{}", p.key), format!("Assign license: {}", p.name))).collect();
+    actions.extend(products.iter().map(|p| (format!("unassign:{}", p.key), format!("Unassign license: {}", p.name))));
+    actions.push(("resend".to_owned(), "Resend invitation".to_owned()));
+    actions.push(("deactivate".to_owned(), "Deactivate".to_owned()));
+    actions
+}
+
+/// The first page of the lobby with a bulk action's summary above the table.
+pub(super) async fn lobby_with_notice(
+    state: &AppState, admin: &AdminUser, status: StatusCode, notice: BulkNotice,
+) -> Result<Response, PageError> {
+    let rows = rows(state, admin, &LobbyQuery::default()).await?;
+    let page = LobbyPage {
+        chrome: Some(Chrome::new(admin, Section::Users)),
+        flash: None,
+        q: String::new(),
+        statuses: status_choices(),
+        status: String::new(),
+        paged: false,
+        rows,
+        form: invite_form(&InviteForm::default()),
+        products: product_choices(state, admin, &[]).await?,
+        bulk_actions: bulk_actions(state),
+        bulk: Some(notice),
+    };
+    Ok(render(status, &page))
 }
 
 /// Just the table body, for htmx to swap in while the filter is typed.
@@ -199,6 +248,8 @@ pub async fn lobby(
             rows,
             form: invite_form(&InviteForm::default()),
             products: product_choices(&state, &admin, &[]).await?,
+            bulk_actions: bulk_actions(&state),
+            bulk: None,
         };
         (jar, render(StatusCode::OK, &page)).into_response()
     };
@@ -270,6 +321,8 @@ pub async fn invite(
                 rows,
                 form,
                 products: product_choices(&state, &admin, &f.licenses).await?,
+                bulk_actions: bulk_actions(&state),
+                bulk: None,
             };
             Ok(render(status, &page))
         }
