@@ -242,10 +242,15 @@ async fn ten_thousand_rows_import_and_export(b: Backend) {
         csv.push_str(&format!("person{i:05}@example.com,Person {i:05},member,{licenses}\n"));
     }
     let started = std::time::Instant::now();
-    let (status, body) = post_csv(&app, &admin.token, "?send_invitations=false", &csv).await;
+    let (status, body) = post_csv(&app, &admin.token, "", &csv).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!((body["created"].as_u64(), body["skipped"].as_u64()), (Some(10_000), Some(0)), "{body}");
     eprintln!("10,000 rows imported in {:?} ({b:?}, debug build)", started.elapsed());
+    // Every one of them has its invitation email in the outbox, written with the users.
+    let queued =
+        sqlx_count(&app, "SELECT COUNT(*) FROM outbox WHERE kind = 'email' AND payload LIKE '%person%@example.com%'")
+            .await;
+    assert_eq!(queued, 10_000, "one invitation email queued per imported user");
     // One row more than the limit is refused whole.
     csv.push_str("one.more@example.com,One More,member,\n");
     let (status, body) = post_csv(&app, &admin.token, "?dry_run=true", &csv).await;

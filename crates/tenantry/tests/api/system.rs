@@ -155,6 +155,29 @@ async fn cli_migrates_and_creates_an_account_with_a_sign_in_link() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let token = link_token(&stdout, "/invitations/");
+    let account = stdout.split("(acc_").nth(1).and_then(|r| r.split(')').next()).map(|id| format!("acc_{id}"));
+    let account = account.expect("the account id is printed");
+
+    // Users imported from a CSV file by the command: a dry run first, then for real.
+    let csv = dir.path().join("users.csv");
+    std::fs::write(&csv, "email,name,role,licenses\nana@example.com,Ana Lima,member,\nnot-an-email,Bad Row,member,\nbruno@example.com,Bruno Costa,administrator,scheduling\n").unwrap();
+    let import = |extra: &[&str]| {
+        let mut cmd = tenantry(dir.path(), port);
+        cmd.args(["users", "import", "--account", &account]).args(extra).arg(&csv);
+        cmd.output().expect("import runs")
+    };
+    let out = import(&["--dry-run"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("Would create 2 users") && text.contains("row 3: email"), "{text}");
+    assert!(text.contains("Dry run: nothing was written."), "{text}");
+    let out = import(&["--no-invitations"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success() && text.contains("Created 2 users, skipped 0"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no progress bar when the output is not a terminal: {text:?}");
+    let out = import(&["--no-invitations"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("Created 0 users, skipped 2"), "the same file again skips its users: {text}");
 
     let bad = tenantry(dir.path(), port)
         .args(["account", "create", "--name", "X", "--admin-email", "not-an-email"])
