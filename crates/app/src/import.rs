@@ -273,8 +273,26 @@ async fn write(
                 emails.push(serde_json::to_string(&email).map_err(anyhow::Error::from)?);
             }
         }
+        // Each imported user is announced like one invited alone (`user.invited`, same shape as
+        // `audit_view`: the defaults a new user has), so products that follow the events see them.
+        let invited: Vec<serde_json::Value> = users
+            .iter()
+            .zip(chunk)
+            .map(|(u, c)| {
+                let licenses: Vec<&str> = c.licenses.iter().map(|p| p.key.as_str()).collect();
+                json!({
+                    "id": u.id, "name": c.name, "email": c.email, "username": null, "role": c.role.as_str(),
+                    "status": "invited", "timezone": "UTC", "date_format": "YYYY-MM-DD", "time_format": "24h",
+                    "licenses": licenses, "preferences": tenantry_domain::settings::Preferences::default(),
+                })
+            })
+            .collect();
         let account = target.account_id.as_str();
         store::insert_users(conn, account, &users, now).await?;
+        tenantry_storage::events::insert_many(conn, target.account_id, "user.invited", &invited, now).await?;
+        let assigned: Vec<serde_json::Value> =
+            held.iter().map(|(user_id, product)| json!({"user_id": user_id, "product": product})).collect();
+        tenantry_storage::events::insert_many(conn, target.account_id, "license.assigned", &assigned, now).await?;
         store::insert_licenses(conn, account, &held, now).await?;
         store::insert_invitations(conn, account, &invitations, now).await?;
         store::enqueue_many(conn, account, OutgoingEmail::KIND, &emails, now).await?;

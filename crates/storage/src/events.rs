@@ -44,3 +44,33 @@ pub async fn list(
         .fetch_all(conn)
         .await?)
 }
+
+/// Appends one event of `event_type` per item of `data`, a few hundred rows per statement (for
+/// bulk changes such as an import, where each user still gets its own event).
+#[tracing::instrument(level = "debug", skip_all, fields(account_id = %account_id, n = data.len()))]
+pub async fn insert_many(
+    conn: &mut AnyConnection, account_id: &AccountId, event_type: &str, data: &[serde_json::Value], now: i64,
+) -> Result<()> {
+    const CHUNK: usize = 200;
+    for chunk in data.chunks(CHUNK) {
+        let mut sql = String::from("INSERT INTO events (id, account_id, type, data, created_at) VALUES ");
+        for i in 0..chunk.len() {
+            let p = i * 5;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for d in chunk {
+            q = q
+                .bind(EventId::generate().as_str().to_owned())
+                .bind(account_id.as_str())
+                .bind(event_type)
+                .bind(d.to_string())
+                .bind(now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
