@@ -11,8 +11,8 @@ use crate::{Actor, Admin, App, Error, Result, licenses, wake_outbox};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use tenantry_domain::{
-    AccountId, AccountName, EmailAddress, INVITATION_TTL_MS, InvitationId, OutgoingEmail, PersonName, Product, Role,
-    SecretToken, UserId, ValidationErrors,
+    AccountId, AccountName, EmailAddress, InvitationId, OutgoingEmail, PersonName, Product, Role, UserId,
+    ValidationErrors,
 };
 use tenantry_storage::import::{self as store, ImportedInvitation, ImportedUser};
 use tenantry_storage::{Conn, accounts};
@@ -258,19 +258,15 @@ async fn write(
             });
             held.extend(c.licenses.iter().map(|p| (id.to_string(), p.key.as_str().to_owned())));
             if opts.send_invitations {
-                // What `invitations::issue` does for one user, gathered for one statement per table.
-                let token = SecretToken::generate("tiv_");
-                let expires_at = now + INVITATION_TTL_MS;
+                let new =
+                    crate::invitations::new_link(state, &c.email, &c.name, target.account_name, target.inviter, now);
                 invitations.push(ImportedInvitation {
                     id: InvitationId::generate().to_string(),
                     user_id: id.to_string(),
-                    token_hash: token.hash().as_str().to_owned(),
-                    expires_at,
+                    token_hash: new.token_hash.as_str().to_owned(),
+                    expires_at: new.expires_at,
                 });
-                let link = format!("{}/invitations/{}", state.config.public_url, token.expose());
-                let email =
-                    crate::mail::invitation(&c.email, &c.name, target.account_name, target.inviter, &link, expires_at);
-                emails.push(serde_json::to_string(&email).map_err(anyhow::Error::from)?);
+                emails.push(serde_json::to_string(&new.email).map_err(anyhow::Error::from)?);
             }
         }
         // Each imported user is announced like one invited alone (`user.invited`, same shape as

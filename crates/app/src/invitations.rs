@@ -4,11 +4,34 @@ use crate::auth::{SignedIn, open_session};
 use crate::{Admin, App, ClientMeta, Error, Result, check_password, queue_email};
 use tenantry_domain::SessionScope;
 use tenantry_domain::{
-    AccountName, INVITATION_TTL_MS, InvitationId, Password, PasswordContext, PersonName, SecretToken, TokenHash, UserId,
+    AccountName, EmailAddress, INVITATION_TTL_MS, InvitationId, OutgoingEmail, Password, PasswordContext, PersonName,
+    SecretToken, TokenHash, UserId,
 };
 use tenantry_storage::invitations::{self, OpenInvitation};
 use tenantry_storage::users::User;
 use tenantry_storage::{Conn, credentials, security, users};
+
+/// A new invitation link: the hash to store, when it expires, and the email that carries the
+/// link (the only place the token itself ever goes).
+pub(crate) struct NewLink {
+    pub token_hash: TokenHash,
+    pub expires_at: i64,
+    pub link: String,
+    pub email: OutgoingEmail,
+}
+
+/// Makes a new link for an invited user, and its email; the caller stores and queues them (one
+/// user in [`issue`], thousands at once in the import).
+pub(crate) fn new_link(
+    state: &App, to: &EmailAddress, name: &PersonName, account_name: &AccountName, inviter: Option<&PersonName>,
+    now: i64,
+) -> NewLink {
+    let token = SecretToken::generate("tiv_");
+    let expires_at = now + INVITATION_TTL_MS;
+    let link = format!("{}/invitations/{}", state.config.public_url, token.expose());
+    let email = crate::mail::invitation(to, name, account_name, inviter, &link, expires_at);
+    NewLink { token_hash: token.hash(), expires_at, link, email }
+}
 
 /// Issues a fresh link for an invited user (revoking earlier ones) and queues the email, in the
 /// caller's transaction. Answers the link, which only the email (and the CLI) ever shows.
@@ -17,14 +40,19 @@ pub async fn issue(
     state: &App, conn: &mut Conn, user: &User, account_name: &AccountName, inviter: Option<&PersonName>, now: i64,
 ) -> Result<String> {
     invitations::revoke_for_user(conn, &user.id, now).await?;
-    let token = SecretToken::generate("tiv_");
-    let expires_at = now + INVITATION_TTL_MS;
-    invitations::insert(conn, &InvitationId::generate(), &user.account_id, &user.id, &token.hash(), now, expires_at)
-        .await?;
-    let link = format!("{}/invitations/{}", state.config.public_url, token.expose());
-    let email = crate::mail::invitation(&user.email, &user.name, account_name, inviter, &link, expires_at);
-    queue_email(conn, Some(user.account_id.as_str()), &email, now).await?;
-    Ok(link)
+    let new = new_link(state, &user.email, &user.name, account_name, inviter, now);
+    invitations::insert(
+        conn,
+        &InvitationId::generate(),
+        &user.account_id,
+        &user.id,
+        &new.token_hash,
+        now,
+        new.expires_at,
+    )
+    .await?;
+    queue_email(conn, Some(user.account_id.as_str()), &new.email, now).await?;
+    Ok(new.link)
 }
 
 /// The newest link sent to an invited user, as the user page shows it.

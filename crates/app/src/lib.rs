@@ -12,6 +12,7 @@ pub mod authenticate;
 pub mod avatar_image;
 pub mod avatars;
 pub mod booking_pages;
+pub mod bulk;
 pub mod cursor;
 pub mod email_change;
 mod error;

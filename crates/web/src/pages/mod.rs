@@ -20,6 +20,7 @@ mod session;
 mod two_step;
 mod user;
 mod user_actions;
+mod user_settings;
 mod users;
 mod users_bulk;
 mod users_import;
@@ -77,8 +78,8 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}", get(user::show).post(user::save))
         .route("/users/{id}/licenses/{product}", post(user::license))
         .route("/users/{id}/delete", post(user::delete))
-        .route("/users/{id}/notifications", post(user::save_notifications))
-        .route("/users/{id}/product-settings", post(user::save_product_settings))
+        .route("/users/{id}/notifications", post(user_settings::save_notifications))
+        .route("/users/{id}/product-settings", post(user_settings::save_product_settings))
         .route("/users/{id}/unlock", post(user_actions::unlock))
         .route("/users/{id}/invitation", post(user_actions::resend_invitation))
         .route("/users/{id}/invitation/revoke", post(user_actions::revoke_invitation))

@@ -10,7 +10,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use tenantry_app::users::{self, BulkAction, MAX_BULK};
+use tenantry_app::bulk::{self, BulkAction, MAX_BULK};
 
 /// The action as posted: `assign:<product>`, `unassign:<product>`, `resend` or `deactivate`.
 fn parse_action(value: &str) -> Option<BulkAction> {
@@ -73,7 +73,7 @@ pub async fn apply(
     let Some(chosen) = parse_action(action.trim()) else {
         return Err(bad("Choose one of the bulk actions.".to_owned()));
     };
-    let outcome = users::bulk(&state, &admin, &admin.actor, &ids, &chosen)
+    let outcome = bulk::apply(&state, &admin, &admin.actor, &ids, &chosen)
         .await
         .map_err(|e| PageError::for_user(e, &admin, Section::Users))?;
     let notice = BulkNotice {
