@@ -2,12 +2,15 @@
 
 use crate::audit::{self, Change};
 use crate::auth::{SignedIn, open_session};
-use crate::{Actor, Admin, App, ClientMeta, Error, Result, check_password, invitations, subscriptions, wake_outbox};
+use crate::{
+    Actor, Admin, App, ClientMeta, Error, Result, SignupMode, check_password, invitations, subscriptions, wake_outbox,
+};
 use tenantry_domain::SessionScope;
 use tenantry_domain::{
     AccountId, AccountName, EmailAddress, Password, PasswordContext, PasswordPolicy, PersonName, Role, SessionPolicy,
     UserId, UserStatus, ValidationErrors,
 };
+use tenantry_domain::{SecretToken, TokenHash};
 use tenantry_storage::accounts::{self, Account};
 use tenantry_storage::users::{self, NewUser};
 
@@ -41,23 +44,118 @@ async fn insert_with_administrator(
     Ok((account_id, user_id))
 }
 
-/// Creates an account, its first Administrator and a session, in one transaction.
+/// What a sign-up came to.
+#[derive(Debug)]
+pub enum SignUpOutcome {
+    /// `open` mode: the account exists and its Administrator is signed in.
+    Created(Box<(Account, SignedIn)>),
+    /// `verify` mode: a link (or, for an address in use, a notice) is on its way. The answer is
+    /// the same whichever it was.
+    VerificationSent,
+}
+
+/// How long a sign-up link stays valid (24 hours).
+pub const SIGNUP_LINK_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Signs up: in `open` mode creates the account, its first Administrator and a session in one
+/// transaction; in `verify` mode emails a link that will (or, when the address has a user already,
+/// a notice instead), doing the same work either way. Rate-limited per client address.
 #[tracing::instrument(skip_all)]
-pub async fn sign_up(state: &App, input: SignUp, meta: &ClientMeta) -> Result<(Account, SignedIn)> {
-    if !state.config.signup_open {
+pub async fn sign_up(state: &App, input: SignUp, meta: &ClientMeta) -> Result<SignUpOutcome> {
+    if state.config.signup == SignupMode::Closed {
         return Err(Error::Forbidden(
             "Sign-up is closed on this installation. Ask an administrator for an invitation.",
         ));
     }
+    let now = state.now();
+    if let Some(ip) = meta.ip {
+        // Each sign-up costs an Argon2id hash: a client address gets a few a minute.
+        let limit = state.config.rate_limit_per_ip.min(tenantry_domain::limits::per_account::SIGNUPS_PER_IP);
+        state.limits.check(&crate::rate_limit::ip_key("signup", ip), limit, now)?;
+    }
     let who = PasswordContext { email: input.email.as_str(), username: None };
     check_password(&PasswordPolicy::default(), &input.password, &who, "password")?;
     let hash = state.hasher.hash(&input.password).await?;
-    let now = state.now();
+    if state.config.signup == SignupMode::Verify {
+        return send_sign_up_link(state, &input, &hash, now).await.map(|()| SignUpOutcome::VerificationSent);
+    }
+    let profile = input.password.profile();
+    create_signed_up(state, &input.account_name, &input.name, &input.email, &hash, profile, meta, now)
+        .await
+        .map(|done| SignUpOutcome::Created(Box::new(done)))
+}
+
+/// `verify` mode: stores the sign-up and emails its link, or tells the owner of an address in use
+/// that someone tried to sign up with it.
+async fn send_sign_up_link(state: &App, input: &SignUp, hash: &str, now: i64) -> Result<()> {
+    let token = SecretToken::generate("tsu_");
     let mut tx = state.db.begin().await?;
-    let first = FirstAdministrator { email: &input.email, name: &input.name, password_hash: Some(&hash) };
-    let (account_id, user_id) = insert_with_administrator(state, &mut tx, &input.account_name, first, now).await?;
+    let email = if users::email_taken(&mut tx, &input.email).await? {
+        let link = format!("{}/signin", state.config.public_url);
+        crate::mail::sign_up_attempt(&input.email, &link)
+    } else {
+        tenantry_storage::signups::insert(
+            &mut tx,
+            tenantry_storage::signups::NewSignup {
+                token_hash: &token.hash(),
+                email: &input.email,
+                name: input.name.as_str(),
+                account_name: input.account_name.as_str(),
+                password_hash: hash,
+                profile: input.password.profile(),
+                now,
+                expires_at: now + SIGNUP_LINK_TTL_MS,
+            },
+        )
+        .await?;
+        let link = format!("{}/signup/{}", state.config.public_url, token.expose());
+        crate::mail::sign_up_link(&input.email, &input.name, input.account_name.as_str(), &link)
+    };
+    crate::queue_email(&mut tx, None, &email, now).await?;
+    tenantry_storage::commit(tx).await?;
+    wake_outbox(state);
+    Ok(())
+}
+
+/// The address an open sign-up link is for (its page shows it); 404 for unknown, used and
+/// expired links.
+#[tracing::instrument(skip_all)]
+pub async fn sign_up_link_email(state: &App, token: &str) -> Result<String> {
+    let mut conn = state.db.conn().await?;
+    tenantry_storage::signups::email_of(&mut conn, &TokenHash::of(token), state.now()).await?.ok_or(Error::NotFound)
+}
+
+/// Follows a sign-up link: creates the account, its first Administrator and a session, once.
+#[tracing::instrument(skip_all)]
+pub async fn complete_sign_up(state: &App, token: &str, meta: &ClientMeta) -> Result<(Account, SignedIn)> {
+    let now = state.now();
+    let pending = {
+        let mut conn = state.db.conn().await?;
+        tenantry_storage::signups::take(&mut conn, &TokenHash::of(token), now).await?.ok_or(Error::NotFound)?
+    };
+    let email = EmailAddress::parse(&pending.email).map_err(|e| anyhow::anyhow!("stored sign-up email: {e}"))?;
+    let name = PersonName::parse(&pending.name).map_err(|e| anyhow::anyhow!("stored sign-up name: {e}"))?;
+    let account_name =
+        AccountName::parse(&pending.account_name).map_err(|e| anyhow::anyhow!("stored account name: {e}"))?;
+    let profile = tenantry_domain::PasswordProfile {
+        length: usize::try_from(pending.password_length).unwrap_or(0),
+        classes: u8::try_from(pending.password_classes).unwrap_or(0),
+    };
+    create_signed_up(state, &account_name, &name, &email, &pending.password_hash, profile, meta, now).await
+}
+
+/// Creates a signed-up account with its first Administrator (active, with `hash` as password)
+/// and a session, in one transaction.
+#[allow(clippy::too_many_arguments)]
+async fn create_signed_up(
+    state: &App, account_name: &AccountName, name: &PersonName, email: &EmailAddress, hash: &str,
+    profile: tenantry_domain::PasswordProfile, meta: &ClientMeta, now: i64,
+) -> Result<(Account, SignedIn)> {
+    let mut tx = state.db.begin().await?;
+    let first = FirstAdministrator { email, name, password_hash: Some(hash) };
+    let (account_id, user_id) = insert_with_administrator(state, &mut tx, account_name, first, now).await?;
     users::record_sign_in(&mut tx, &user_id, now).await?;
-    tenantry_storage::credentials::set_password(&mut tx, &user_id, &hash, input.password.profile(), false, now).await?;
+    tenantry_storage::credentials::set_password(&mut tx, &user_id, hash, profile, false, now).await?;
     let account = accounts::get(&mut tx, &account_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("account vanished inside its transaction"))?;

@@ -18,9 +18,11 @@ pub struct NewKey {
     pub info: ApiKey,
 }
 
-/// Creates `me`'s key, replacing (and so revoking) the one they had.
+/// Creates `me`'s key, replacing (and so revoking) the one they had, once `proof` shows it is
+/// them (never with an API key).
 #[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
-pub async fn create(state: &App, me: &Principal, actor: &Actor) -> Result<NewKey> {
+pub async fn create(state: &App, me: &Principal, actor: &Actor, proof: &crate::reauth::Proof) -> Result<NewKey> {
+    crate::reauth::check(state, me, actor, proof).await?;
     let key = SecretToken::generate(PREFIX);
     let prefix: String = key.expose().chars().take(SHOWN).collect();
     let now = state.now();
@@ -46,6 +48,29 @@ pub async fn create(state: &App, me: &Principal, actor: &Actor) -> Result<NewKey
 pub async fn get(state: &App, me: &Principal) -> Result<ApiKey> {
     let mut conn = state.db.conn().await?;
     api_keys::of_user(&mut conn, &me.user.id).await?.ok_or(Error::NotFound)
+}
+
+/// An Administrator revokes the key of a user of their account; 404 when the user is not theirs
+/// or has no key.
+#[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
+pub async fn revoke_of_user(
+    state: &App, admin: &crate::Admin, actor: &Actor, id: &tenantry_domain::UserId,
+) -> Result<()> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    tenantry_storage::users::get(&mut tx, admin.account_id(), id).await?.ok_or(Error::NotFound)?;
+    let key = api_keys::of_user(&mut tx, id).await?.ok_or(Error::NotFound)?;
+    api_keys::delete(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change::new("api_key.revoked", "user", id.as_str()).before(json!({"prefix": key.prefix})),
+        now,
+    )
+    .await?;
+    tenantry_storage::commit(tx).await?;
+    state.sessions.forget_user(id);
+    Ok(())
 }
 
 /// Revokes `me`'s key; 404 when there is none.

@@ -143,6 +143,23 @@ pub const ACTION_GROUPS: &[(&str, &[(&str, &str)])] = &[
             ("security_policy.updated", "Changed the security policies"),
         ],
     ),
+    (
+        "Account settings sections",
+        &[
+            ("chat_team.created", "Created a live chat team"),
+            ("chat_team.updated", "Changed a live chat team"),
+            ("chat_team.deleted", "Deleted a live chat team"),
+            ("contact_field.created", "Added a contact field"),
+            ("contact_field.updated", "Changed a contact field"),
+            ("contact_field.deleted", "Deleted a contact field"),
+            ("crm.connected", "Connected the CRM"),
+            ("crm.updated", "Changed the CRM connection"),
+            ("crm.tested", "Tested the CRM connection"),
+            ("crm.disconnected", "Disconnected the CRM"),
+            ("compliance.updated", "Changed the compliance settings"),
+            ("privacy.updated", "Changed the chatbot and form privacy"),
+        ],
+    ),
 ];
 
 /// What `action` means in plain words; an action not listed above reads as its code does

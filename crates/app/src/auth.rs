@@ -3,7 +3,8 @@
 use crate::audit::{self, Change};
 use crate::{Actor, App, ClientMeta, Error, Result, mfa, queue_email, wake_outbox};
 use tenantry_domain::SessionScope;
-use tenantry_domain::{EmailAddress, LockoutPolicy, Password, SecretToken, SessionId, SessionPolicy, UserStatus};
+use tenantry_domain::limits::LOCKED_ANSWER_FROM;
+use tenantry_domain::{EmailAddress, Password, SecretToken, SessionId, SessionPolicy, UserStatus};
 use tenantry_storage::credentials::{self, Credentials};
 use tenantry_storage::security::{self, SecurityPolicies};
 use tenantry_storage::users::User;
@@ -58,7 +59,7 @@ const MFA_NEEDED: &str = "Enter the code from your authenticator app (or a recov
 /// Per-IP limit on attempts of sign-in, reset and verification endpoints.
 pub fn limit_ip(state: &App, meta: &ClientMeta, now: i64) -> Result<()> {
     match meta.ip {
-        Some(ip) => state.limits.check(&format!("ip:{ip}"), state.config.rate_limit_per_ip, now),
+        Some(ip) => state.limits.check(&crate::rate_limit::ip_key("ip", ip), state.config.rate_limit_per_ip, now),
         None => Ok(()),
     }
 }
@@ -174,19 +175,37 @@ async fn check_password(
         c.password_hash.is_some()
             && matches!(c.user.status, UserStatus::Active | UserStatus::Locked | UserStatus::Deactivated)
     });
-    let Some(creds) = known else {
+    let Some(mut creds) = known else {
         return Err(unknown_failure(state, password, &key, now).await);
     };
     let policies = {
         let mut conn = state.db.conn().await?;
         security::get(&mut conn, &creds.user.account_id).await?
     };
-    if creds.user.status == UserStatus::Locked {
+    if creds.is_locked(now) {
         metrics::counter!("tenantry_sign_ins_total", "result" => "locked").increment(1);
         return Err(Error::Locked(LOCKED));
     }
+    if creds.user.status == UserStatus::Locked {
+        // The lock's time has passed: the user starts again with no failures.
+        let mut conn = state.db.conn().await?;
+        credentials::end_expired_lock(&mut conn, &creds.user.id, now).await?;
+        creds = credentials::by_id(&mut conn, &creds.user.id).await?.ok_or(Error::Unauthorized(WRONG_CREDENTIALS))?;
+        if creds.is_locked(now) {
+            return Err(Error::Locked(LOCKED));
+        }
+    }
     if !state.hasher.verify(password, creds.password_hash.clone()).await? {
-        return Err(known_failure(state, &creds, &policies, meta, Error::Unauthorized(WRONG_CREDENTIALS), now).await);
+        let counted = count_failure(state, &creds, &policies, meta, "password", now).await;
+        metrics::counter!("tenantry_sign_ins_total", "result" => "failure").increment(1);
+        return Err(match counted {
+            // Past LOCKED_ANSWER_FROM failures in a row every wrong password answers 423, as for
+            // unknown emails, whatever the account's own lockout threshold.
+            Ok(Some((failures, _))) if failures > LOCKED_ANSWER_FROM => Error::Locked(LOCKED),
+            Ok(Some(_)) => Error::Unauthorized(WRONG_CREDENTIALS),
+            Ok(None) => Error::Locked(LOCKED),
+            Err(e) => e,
+        });
     }
     if creds.user.status == UserStatus::Deactivated {
         // Only after the password proved who they are: a wrong one is the usual 401 above.
@@ -238,13 +257,14 @@ async fn complete(
     Ok(signed_in)
 }
 
-/// A failure for an email without an active user: one decoy verification, counted like a real one.
+/// A failure for an email without an active user: one decoy verification, counted like a real one
+/// and locked on the same schedule, from [`LOCKED_ANSWER_FROM`] failures in a row.
 async fn unknown_failure(state: &App, password: &Password, key: &str, now: i64) -> Error {
-    let threshold = LockoutPolicy::default().lock_threshold().unwrap_or(0);
+    let threshold = LOCKED_ANSWER_FROM;
     let result: Result<Error> = async {
         let already = {
             let mut conn = state.db.conn().await?;
-            credentials::unknown_failures(&mut conn, key).await?
+            credentials::unknown_failures(&mut conn, key, now).await?
         };
         if already >= threshold {
             return Ok(Error::Locked(LOCKED));
@@ -261,51 +281,63 @@ async fn unknown_failure(state: &App, password: &Password, key: &str, now: i64) 
     result.unwrap_or_else(|e| e)
 }
 
-/// A failure for a real user: counted atomically; the one that reaches the limit locks the user and
-/// queues the lockout email. Answers `answer`, or 423 when the user was locked meanwhile.
+/// A failure for a real user: counted atomically; the one that reaches the limit locks the user
+/// (for a time that doubles with each lock in a row), ends their sessions and queues the lockout
+/// email. Answers `answer`, or 423 when the user was locked meanwhile.
 pub(crate) async fn known_failure(
     state: &App, creds: &Credentials, policies: &SecurityPolicies, meta: &ClientMeta, answer: Error, now: i64,
 ) -> Error {
-    let result: Result<Error> = async {
-        let threshold = policies.lockout.lock_threshold().unwrap_or(0);
-        let mut tx = state.db.begin().await?;
-        let outcome = credentials::record_failure(&mut tx, &creds.user.id, threshold, now).await?;
-        let locked_now = matches!(outcome, Some((_, true)));
-        let actor = Actor::user(&creds.user, meta);
-        let id = creds.user.id.as_str();
-        if let Some((failures, _)) = outcome {
-            let reason = if matches!(answer, Error::MfaRequired(_)) { "totp_code" } else { "password" };
-            let change = Change::new("auth.sign_in_failed", "user", id)
-                .after(serde_json::json!({ "failed_attempts": failures, "reason": reason }));
-            audit::record(&mut tx, &actor, change, now).await?;
-        }
-        if locked_now {
-            audit::record(&mut tx, &actor, Change::new("user.locked", "user", id), now).await?;
-            let data = serde_json::json!({ "id": id, "email": creds.user.email, "status": "locked" });
-            audit::emit(&mut tx, &creds.user.account_id, "user.locked", data, now).await?;
-            let link = format!("{}/password-reset", state.config.public_url);
-            queue_email(
-                &mut tx,
-                Some(creds.user.account_id.as_str()),
-                &crate::mail::locked_out(&creds.user.email, &creds.user.name, &link),
-                now,
-            )
-            .await?;
-        }
-        tenantry_storage::commit(tx).await?;
-        if locked_now {
-            wake_outbox(state);
-            metrics::counter!("tenantry_lockouts_total").increment(1);
-            tracing::info!(user_id = %creds.user.id, "user locked after too many failed sign-ins");
-        }
-        Ok(match outcome {
-            Some(_) => answer,
-            None => Error::Locked(LOCKED),
-        })
-    }
-    .await;
+    let reason = if matches!(answer, Error::MfaRequired(_)) { "totp_code" } else { "password" };
+    let counted = count_failure(state, creds, policies, meta, reason, now).await;
     metrics::counter!("tenantry_sign_ins_total", "result" => "failure").increment(1);
-    result.unwrap_or_else(|e| e)
+    match counted {
+        Ok(Some(_)) => answer,
+        Ok(None) => Error::Locked(LOCKED),
+        Err(e) => e,
+    }
+}
+
+/// Counts one failure of `creds` (a wrong `reason`: password or totp_code) and, when it reaches the
+/// policy's threshold, locks the user: the lock lasts `limits::lock_duration_ms`, ends every
+/// session, and the user is emailed. Answers the new count and whether this failure locked them;
+/// `None` when they were locked already.
+async fn count_failure(
+    state: &App, creds: &Credentials, policies: &SecurityPolicies, meta: &ClientMeta, reason: &str, now: i64,
+) -> Result<Option<(i64, bool)>> {
+    let threshold = policies.lockout.lock_threshold().unwrap_or(0);
+    let mut tx = state.db.begin().await?;
+    let outcome = credentials::record_failure(&mut tx, &creds.user.id, threshold, now).await?;
+    let locked_now = matches!(outcome, Some((_, true)));
+    let actor = Actor::user(&creds.user, meta);
+    let id = creds.user.id.as_str();
+    if let Some((failures, _)) = outcome {
+        let change = Change::new("auth.sign_in_failed", "user", id)
+            .after(serde_json::json!({ "failed_attempts": failures, "reason": reason }));
+        audit::record(&mut tx, &actor, change, now).await?;
+    }
+    if locked_now {
+        let revoked = sessions::delete_for_user(&mut tx, &creds.user.id).await?;
+        let change = Change::new("user.locked", "user", id).after(serde_json::json!({ "sessions_ended": revoked }));
+        audit::record(&mut tx, &actor, change, now).await?;
+        let data = serde_json::json!({ "id": id, "email": creds.user.email, "status": "locked" });
+        audit::emit(&mut tx, &creds.user.account_id, "user.locked", data, now).await?;
+        let link = format!("{}/password-reset", state.config.public_url);
+        queue_email(
+            &mut tx,
+            Some(creds.user.account_id.as_str()),
+            &crate::mail::locked_out(&creds.user.email, &creds.user.name, &link),
+            now,
+        )
+        .await?;
+    }
+    tenantry_storage::commit(tx).await?;
+    if locked_now {
+        state.sessions.forget_user(&creds.user.id);
+        wake_outbox(state);
+        metrics::counter!("tenantry_lockouts_total").increment(1);
+        tracing::info!(user_id = %creds.user.id, "user locked after too many failed sign-ins");
+    }
+    Ok(outcome)
 }
 
 /// Ends one session.

@@ -11,9 +11,15 @@ use tenantry_storage::sessions::{self, SessionUser};
 /// once a minute so busy clients do not write on every request.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn session(app: &App, token: &str) -> Result<Option<Arc<Principal>>> {
+    if token.starts_with(crate::api_keys::PREFIX) {
+        // An API key is never a session (the shared cache below also holds keys).
+        return Ok(None);
+    }
     let hash = TokenHash::of(token);
     let now = app.now();
-    if let Some(principal) = app.sessions.get(hash.as_str(), now) {
+    if let Some(principal) =
+        app.sessions.get(hash.as_str(), now).filter(|p| matches!(p.credential, Credential::Session(_)))
+    {
         return Ok(Some(principal));
     }
     let mut conn = app.db.conn().await?;

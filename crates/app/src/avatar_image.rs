@@ -66,10 +66,17 @@ pub fn process(bytes: &[u8]) -> Result<Processed, AvatarError> {
     })?;
     img.apply_orientation(orientation);
     let side = img.width().min(img.height());
-    let square = img.crop_imm((img.width() - side) / 2, (img.height() - side) / 2, side, side);
+    // A view of the centre square, not a copy: the full-size picture is held once.
+    let square = image::imageops::crop_imm(&img, (img.width() - side) / 2, (img.height() - side) / 2, side, side);
+    let largest = image::imageops::resize(&*square, SIZES[0], SIZES[0], FilterType::Lanczos3);
+    drop(img);
     let mut images = Vec::new();
     for size in SIZES {
-        let resized = square.resize_exact(size, size, FilterType::Lanczos3).to_rgba8();
+        let resized = if size == SIZES[0] {
+            largest.clone()
+        } else {
+            image::imageops::resize(&largest, size, size, FilterType::Lanczos3)
+        };
         let mut out = Cursor::new(Vec::new());
         resized.write_to(&mut out, ImageFormat::Png).map_err(|_| AvatarError::Damaged)?;
         images.push((size, out.into_inner()));

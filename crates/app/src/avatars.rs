@@ -23,10 +23,17 @@ pub fn url(user_id: &str, version: Option<i64>, size: u32) -> Option<String> {
     version.map(|v| format!("/avatars/{user_id}/{v}/{size}.png"))
 }
 
+/// Pictures decoded at once, whatever the number of uploads.
+pub const DECODES: usize = 2;
+
 /// Replaces `me`'s picture with `bytes` (checked and processed off the async runtime).
 #[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn upload(state: &App, me: &Principal, actor: &Actor, bytes: Vec<u8>) -> Result<String> {
-    // Decoding is CPU work: off the async runtime, in the caller's span.
+    // Decoding is CPU and memory work (up to 160 MiB for a 40 MP picture): off the async
+    // runtime, in the caller's span, and at most DECODES at once; others wait their turn.
+    static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECODES);
+    let _permit =
+        DECODING.acquire().await.map_err(|e| Error::Unexpected(anyhow::anyhow!("decode queue closed: {e}")))?;
     let span = tracing::Span::current();
     let processed: Processed = tokio::task::spawn_blocking(move || span.in_scope(|| avatar_image::process(&bytes)))
         .await

@@ -8,7 +8,7 @@ use tenantry_domain::{EmailAddress, FieldError, SecretToken, TokenHash};
 use tenantry_storage::email_changes::{self, OpenEmailChange};
 use tenantry_storage::users;
 
-use tenantry_domain::limits::EMAIL_CHANGE_TTL_MS;
+use tenantry_domain::limits::{EMAIL_CHANGE_TTL_MS, per_account};
 
 fn taken(field: &'static str) -> Error {
     Error::Conflict {
@@ -17,13 +17,22 @@ fn taken(field: &'static str) -> Error {
     }
 }
 
-/// Sends a confirmation link to `new_email`; 409 when another user signs in with it.
+/// Sends a confirmation link to `new_email` once `proof` shows it is the user (current password,
+/// and a code when two-step is on; never with an API key); 409 when another user signs in with it.
+/// Rate-limited per client address and per user, since the 409 tells that an address is in use.
 #[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
-pub async fn request(state: &App, me: &Principal, actor: &Actor, new_email: EmailAddress) -> Result<()> {
+pub async fn request(
+    state: &App, me: &Principal, actor: &Actor, new_email: EmailAddress, proof: &crate::reauth::Proof,
+) -> Result<()> {
+    let now = state.now();
+    if let Some(ip) = actor.ip {
+        state.limits.check(&crate::rate_limit::ip_key("email-change", ip), per_account::EMAIL_CHANGE, now)?;
+    }
+    state.limits.check(&format!("email-change:{}", me.user.id), per_account::EMAIL_CHANGE, now)?;
     if new_email.normalized() == me.user.email.normalized() {
         return Err(Error::invalid("new_email", "is already your email address"));
     }
-    let now = state.now();
+    crate::reauth::check(state, me, actor, proof).await?;
     let token = SecretToken::generate("tec_");
     let expires_at = now + EMAIL_CHANGE_TTL_MS;
     let mut tx = state.db.begin().await?;

@@ -19,6 +19,10 @@ pub enum Error {
     /// Signed in but not allowed.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// A re-authentication answer was wrong (the current password, or a two-step code): not
+    /// allowed, naming the field and why.
+    #[error("{0} {1}")]
+    WrongAnswer(&'static str, &'static str),
     /// Absent, or belongs to another account (the two look the same).
     #[error("not found")]
     NotFound,

@@ -47,9 +47,12 @@ pub async fn export(state: &App, me: &Principal) -> Result<Value> {
         .await?
         .into_iter()
         .map(|e| {
+            // The user's own address only: another person's (an Administrator acting on them) is
+            // that person's data.
+            let ip = if e.actor_id.as_deref() == Some(u.id.as_str()) { e.ip } else { None };
             let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str::<Value>(&s).ok());
             json!({"id": e.id, "actor_id": e.actor_id, "action": e.action, "target_type": e.target_type, "target_id": e.target_id,
-                   "before": parse(e.before_json), "after": parse(e.after_json), "ip": e.ip, "created_at": ts(e.created_at)})
+                   "before": parse(e.before_json), "after": parse(e.after_json), "ip": ip, "created_at": ts(e.created_at)})
         })
         .collect();
     Ok(json!({

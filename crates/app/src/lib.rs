@@ -13,6 +13,10 @@ pub mod avatar_image;
 pub mod avatars;
 pub mod booking_pages;
 pub mod bulk;
+pub mod chat_teams;
+pub mod compliance;
+pub mod contact_fields;
+pub mod crm;
 pub mod cursor;
 pub mod email_change;
 mod error;
@@ -24,10 +28,12 @@ pub mod invitations;
 pub mod licenses;
 pub mod mail;
 pub mod mfa;
+pub mod outbound;
 pub mod passwords;
 pub mod phone;
 pub mod plan;
 mod principal;
+pub mod privacy;
 mod queue;
 pub mod rate_limit;
 pub mod reauth;
@@ -43,7 +49,7 @@ pub mod users;
 
 pub use error::{Error, Result, refused};
 pub use principal::{Actor, Admin, ClientMeta, Credential, Principal};
-pub use queue::{check_password, queue_email, queue_sms, wake_outbox};
+pub use queue::{SmsFor, SmsRefused, check_password, queue_email, queue_sms, sms_allowed, wake_outbox};
 
 use std::sync::Arc;
 use tenantry_storage::Db;
@@ -55,7 +61,6 @@ pub struct Config {
     /// Base of links in emails, without a trailing slash.
     pub public_url: String,
     /// Whether anyone may create an account.
-    pub signup_open: bool,
     /// How long a validated session is trusted without asking the database again (0: always ask).
     pub session_cache_ms: i64,
     /// Sign-in, reset and verification attempts allowed per client IP per minute (0: no limit).
@@ -68,6 +73,25 @@ pub struct Config {
     pub trial_seats: i64,
     /// SHA-256 of the operator API's bearer token; `None` turns the operator API off.
     pub operator_token_hash: Option<tenantry_domain::TokenHash>,
+    /// SMS the whole installation may send in a rolling day (0 = no cap).
+    pub sms_daily_limit: i64,
+    /// Regions (ISO 3166 alpha-2) whose numbers may get SMS; empty = every region.
+    pub sms_regions: Vec<String>,
+    /// How sign-up works: `Open`, `Closed`, or `Verify` (an emailed link creates the account).
+    pub signup: SignupMode,
+}
+
+/// How new accounts are made through `POST /api/v1/signup`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignupMode {
+    /// The account is made at once (and the answer tells whether the email was taken).
+    #[default]
+    Open,
+    /// No sign-up: accounts come from the operator or the command line.
+    Closed,
+    /// Every sign-up answers the same 202; a link sent to the address makes the account, and an
+    /// address that is taken gets a notice instead (nothing tells the two apart).
+    Verify,
 }
 
 /// The time source; tests may replace it to move time forward without sleeping.
@@ -110,6 +134,8 @@ pub struct Inner {
     pub requests: request_counter::RequestCounter,
     /// Where profile pictures are kept.
     pub avatars: Arc<dyn avatars::AvatarFiles>,
+    /// Sends outbound requests (CRM connection tests) under the outbound rules.
+    pub outbound: Arc<dyn outbound::Outbound>,
 }
 
 impl std::ops::Deref for App {
@@ -128,16 +154,29 @@ pub struct Parts {
     pub outbox_wake: Arc<Notify>,
     pub secrets: secrets::SecretBox,
     pub avatars: Arc<dyn avatars::AvatarFiles>,
+    pub outbound: Arc<dyn outbound::Outbound>,
 }
 
 impl App {
     /// Builds the application.
     pub fn new(parts: Parts) -> Self {
-        let Parts { db, config, hasher, clock, outbox_wake, secrets, avatars } = parts;
+        let Parts { db, config, hasher, clock, outbox_wake, secrets, avatars, outbound } = parts;
         let sessions = session_cache::SessionCache::new(config.session_cache_ms);
         let limits = rate_limit::RateLimiter::new();
         let requests = request_counter::RequestCounter::default();
-        Self(Arc::new(Inner { db, config, hasher, clock, outbox_wake, sessions, secrets, limits, requests, avatars }))
+        Self(Arc::new(Inner {
+            db,
+            config,
+            hasher,
+            clock,
+            outbox_wake,
+            sessions,
+            secrets,
+            limits,
+            requests,
+            avatars,
+            outbound,
+        }))
     }
     /// Now, in Unix milliseconds.
     pub fn now(&self) -> i64 {

@@ -79,3 +79,42 @@ pub fn email_changed_notice(to: &EmailAddress, name: &PersonName, new_email: &Em
         ),
     }
 }
+
+/// A notice to the account's address after a change to how it signs in or recovers, so that its
+/// owner learns of a change they did not make. `what` says what changed, in a sentence.
+pub fn security_notice(to: &EmailAddress, name: &PersonName, subject: &str, what: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_string(),
+        subject: subject.to_owned(),
+        text: format!(
+            "Hello {name},\n\n{what}\n\nIf this was you, there is nothing to do. If it was not, reset your \
+             password at once and tell an Administrator of your account: someone else may be signed in as you.\n"
+        ),
+    }
+}
+
+/// The link that makes a signed-up account (`TENANTRY_SIGNUP=verify`).
+pub fn sign_up_link(to: &EmailAddress, name: &PersonName, account_name: &str, link: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_string(),
+        subject: "Confirm your Tenantry sign-up".to_owned(),
+        text: format!(
+            "Hello {name},\n\nTo create the account {account_name} and become its first Administrator, \
+             open this link within 24 hours:\n{link}\n\nIf you did not sign up, ignore this message: nothing is created.\n"
+        ),
+    }
+}
+
+/// Sent instead of a sign-up link when the address already signs in somewhere, so the answer to
+/// the sign-up tells nobody that it does.
+pub fn sign_up_attempt(to: &EmailAddress, sign_in: &str) -> OutgoingEmail {
+    OutgoingEmail {
+        to: to.to_string(),
+        subject: "Someone tried to sign up with your address".to_owned(),
+        text: format!(
+            "Hello,\n\nSomeone tried to create a new Tenantry account with this email address, which already \
+             has one. Nothing was created and nothing changed.\n\nTo use your account, sign in here:\n{sign_in}\n\n\
+             If it was not you, you can ignore this message.\n"
+        ),
+    }
+}

@@ -94,6 +94,17 @@ fn normalize_recovery(code: &str) -> String {
     code.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_lowercase()
 }
 
+/// How a recovery code is stored: `h1:` + its HMAC under the secret key.
+fn recovery_fingerprint(state: &App, code: &str) -> String {
+    format!("h1:{}", state.secrets.fingerprint(normalize_recovery(code).as_bytes()))
+}
+
+/// A new recovery code: 80 random bits as 20 hex digits in four groups (`1a2b3-c4d5e-6f708-192a3`).
+fn new_recovery_code() -> String {
+    let raw = tenantry_domain::token::random_hex(10);
+    format!("{}-{}-{}-{}", &raw[..5], &raw[5..10], &raw[10..15], &raw[15..])
+}
+
 /// Checks a sign-in code of an enrolled user: a TOTP code (once per step) or an unused recovery code.
 #[tracing::instrument(skip_all)]
 pub async fn verify_code(state: &App, creds: &Credentials, code: &str, now: i64) -> Result<bool> {
@@ -104,13 +115,12 @@ pub async fn verify_code(state: &App, creds: &Credentials, code: &str, now: i64)
         return accept_totp(state, creds, seed, code, now).await;
     }
     let mut conn = state.db.conn().await?;
-    Ok(credentials::use_recovery_code(
-        &mut conn,
-        &creds.user.id,
-        TokenHash::of(&normalize_recovery(code)).as_str(),
-        now,
-    )
-    .await?)
+    if credentials::use_recovery_code(&mut conn, &creds.user.id, &recovery_fingerprint(state, code), now).await? {
+        return Ok(true);
+    }
+    // Codes issued before they were keyed were stored as a bare SHA-256; they still work once.
+    let legacy = TokenHash::of(&normalize_recovery(code));
+    Ok(credentials::use_recovery_code(&mut conn, &creds.user.id, legacy.as_str(), now).await?)
 }
 
 async fn my_credentials(state: &App, me: &Principal) -> Result<Credentials> {
@@ -133,13 +143,8 @@ pub async fn confirm(state: &App, me: &Principal, actor: &Actor, code: &str) -> 
     if !accept_totp(state, &creds, seed, code.trim(), now).await? {
         return Err(Error::invalid("code", "is wrong or was already used"));
     }
-    let codes: Vec<String> = (0..RECOVERY_CODES)
-        .map(|_| {
-            let raw = tenantry_domain::token::random_hex(5);
-            format!("{}-{}", &raw[..5], &raw[5..])
-        })
-        .collect();
-    let hashes: Vec<String> = codes.iter().map(|c| TokenHash::of(&normalize_recovery(c)).as_str().to_owned()).collect();
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+    let hashes: Vec<String> = codes.iter().map(|c| recovery_fingerprint(state, c)).collect();
     let mut tx = state.db.begin().await?;
     if !credentials::enable_totp(&mut tx, &me.user.id).await? {
         return Err(Error::conflict("Two-step verification is already on."));
@@ -156,19 +161,26 @@ pub async fn confirm(state: &App, me: &Principal, actor: &Actor, code: &str) -> 
 
 /// Turns TOTP off, proven with a current code or a recovery code.
 #[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
-pub async fn disable(state: &App, me: &Principal, actor: &Actor, code: &str) -> Result<()> {
-    let now = state.now();
+pub async fn disable(state: &App, me: &Principal, actor: &Actor, proof: &crate::reauth::Proof) -> Result<()> {
     let creds = my_credentials(state, me).await?;
     if !creds.totp_enabled {
         return Err(Error::conflict("Two-step verification is not on."));
     }
-    if !verify_code(state, &creds, code, now).await? {
-        return Err(Error::invalid("code", "is wrong or was already used"));
-    }
+    // The current password and a current code (or a recovery code), counted like a sign-in.
+    crate::reauth::check(state, me, actor, proof).await?;
+    let now = state.now();
     let mut tx = state.db.begin().await?;
     credentials::disable_totp(&mut tx, &me.user.id).await?;
     audit::record(&mut tx, actor, Change::new("mfa.totp_disabled", "user", me.user.id.as_str()), now).await?;
+    let notice = crate::mail::security_notice(
+        &me.user.email,
+        &me.user.name,
+        "Two-step verification was turned off",
+        "Two-step verification was turned off for your Tenantry account: signing in now needs only your password.",
+    );
+    crate::queue_email(&mut tx, Some(me.user.account_id.as_str()), &notice, now).await?;
     tenantry_storage::commit(tx).await?;
+    crate::wake_outbox(state);
     Ok(())
 }
 

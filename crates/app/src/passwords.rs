@@ -51,15 +51,19 @@ pub async fn checked_hash(state: &App, user: &User, password: &Password, field: 
 }
 
 /// `POST /me/password`: changes one's own password with the current one; ends every other session
-/// and lifts a "change your password" restriction from this one.
+/// and lifts a "change your password" restriction from this one. A wrong current password is
+/// counted like a failed sign-in (so an open session cannot be used to guess it) and may lock.
 #[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn change_own(state: &App, me: &Principal, actor: &Actor, current: Password, new: Password) -> Result<()> {
-    let stored = {
+    let (creds, policies) = {
         let mut conn = state.db.conn().await?;
-        credentials::by_id(&mut conn, &me.user.id).await?.and_then(|c| c.password_hash)
+        let creds = credentials::by_id(&mut conn, &me.user.id).await?.ok_or(Error::Unauthorized("Sign in again."))?;
+        (creds, security::get(&mut conn, &me.user.account_id).await?)
     };
-    if !state.hasher.verify(&current, stored).await? {
-        return Err(Error::invalid("current_password", "is not your current password"));
+    if !state.hasher.verify(&current, creds.password_hash.clone()).await? {
+        let client = crate::ClientMeta { ip: actor.ip, user_agent: None };
+        let answer = Error::invalid("current_password", "is not your current password");
+        return Err(crate::auth::known_failure(state, &creds, &policies, &client, answer, state.now()).await);
     }
     let hash = checked_hash(state, &me.user, &new, "new_password").await?;
     let now = state.now();
@@ -95,9 +99,10 @@ pub async fn admin_set(
     let now = state.now();
     let mut tx = state.db.begin().await?;
     credentials::set_password(&mut tx, id, &hash, password.profile(), require_change, now).await?;
-    sessions::delete_for_user(&mut tx, id).await?;
-    let change = Change::new("password.set_by_administrator", "user", id.as_str())
-        .after(serde_json::json!({ "require_change": require_change }));
+    let revoked = crate::sessions::revoke_credentials(&mut tx, id).await?;
+    let change = Change::new("password.set_by_administrator", "user", id.as_str()).after(
+        serde_json::json!({ "require_change": require_change, "sessions_revoked": revoked.sessions, "api_key_revoked": revoked.api_key }),
+    );
     audit::record(&mut tx, actor, change, now).await?;
     let user = tenantry_storage::users::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
     let user = detail(&mut tx, user).await?;

@@ -27,12 +27,29 @@ pub fn parse_number(number: &str, country: Option<&str>) -> Result<PhoneNumber> 
 
 /// Sends a code to `number`; the number counts only once verified.
 #[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
-pub async fn request(state: &App, me: &Principal, actor: &Actor, number: PhoneNumber) -> Result<()> {
+pub async fn request(
+    state: &App, me: &Principal, actor: &Actor, number: PhoneNumber, proof: &crate::reauth::Proof,
+) -> Result<()> {
     let now = state.now();
     state.limits.check(&format!("phone-send:{}", me.user.id), per_account::PHONE_CODE_SENT, now)?;
+    crate::reauth::check(state, me, actor, proof).await?;
     let id = format!("phv_{}", tenantry_domain::token::random_hex(12));
     let code = six_digits();
     let hash = sms_code_hash(&id, &code);
+    let who = crate::SmsFor {
+        account_id: me.user.account_id.as_str(),
+        user_id: me.user.id.as_str(),
+        purpose: "phone_verification",
+        ip: actor.ip,
+    };
+    match crate::sms_allowed(state, who, number.as_str(), now).await? {
+        Ok(()) => {}
+        Err(crate::SmsRefused::Region) => {
+            return Err(Error::invalid("number", "is in a country this service does not send SMS to"));
+        }
+        // Daily caps: try again later (in an hour some of the day's messages have aged out).
+        Err(crate::SmsRefused::DailyCap) => return Err(Error::RateLimited(3600)),
+    }
     let mut tx = state.db.begin().await?;
     let v = NewVerification {
         id: &id,
@@ -45,15 +62,7 @@ pub async fn request(state: &App, me: &Principal, actor: &Actor, number: PhoneNu
     };
     phones::insert(&mut tx, &v).await?;
     let body = format!("Your Tenantry verification code is {code}. It expires in 10 minutes.");
-    queue_sms(
-        &mut tx,
-        me.user.account_id.as_str(),
-        me.user.id.as_str(),
-        "phone_verification",
-        &OutgoingSms { to: number.as_str().to_owned(), body },
-        now,
-    )
-    .await?;
+    queue_sms(&mut tx, who, &OutgoingSms { to: number.as_str().to_owned(), body }, now).await?;
     audit::record(
         &mut tx,
         actor,
@@ -98,7 +107,18 @@ pub async fn verify(state: &App, me: &Principal, actor: &Actor, code: &str) -> R
         .before(json!({"number": before}))
         .after(json!({"number": pending.number}));
     audit::record(&mut tx, actor, change, now).await?;
+    let notice = crate::mail::security_notice(
+        &me.user.email,
+        &me.user.name,
+        "Your phone number was changed",
+        &format!(
+            "The cell phone number of your Tenantry account is now {}. Password-reset codes go to this number.",
+            pending.number
+        ),
+    );
+    crate::queue_email(&mut tx, Some(me.user.account_id.as_str()), &notice, now).await?;
     tenantry_storage::commit(tx).await?;
+    crate::wake_outbox(state);
     state.sessions.forget_user(&me.user.id);
     Ok(pending.number)
 }

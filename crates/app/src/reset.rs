@@ -8,7 +8,7 @@ use tenantry_domain::limits::per_account;
 use crate::audit::{self, Change};
 use tenantry_domain::{EmailAddress, OutgoingSms, Password, SecretToken, TokenHash, UserStatus};
 use tenantry_storage::credentials::{self, Reset};
-use tenantry_storage::sessions;
+use tenantry_storage::recovery;
 
 use tenantry_domain::limits::RESET_TTL_MS;
 
@@ -31,27 +31,86 @@ pub(crate) fn six_digits() -> String {
     format!("{:06}", u32::from_le_bytes(b) % 1_000_000)
 }
 
-/// `POST /auth/password-reset`: queues a code or a link when the email belongs to a user who has
-/// a password; does nothing visible otherwise.
+/// The outbox kind of a reset request waiting to be handled (see [`process_request`]).
+pub const REQUEST_KIND: &str = "password_reset_request";
+
+/// A reset request as queued: the email as typed and the client's address.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct QueuedRequest {
+    pub email: String,
+    pub ip: Option<std::net::IpAddr>,
+}
+
+/// `POST /auth/password-reset`: queues the request and answers at once. Every well-formed email,
+/// known or not, costs the same here (one queued message), so neither the answer nor its timing
+/// tells which emails exist; [`process_request`] does the rest off the request.
 #[tracing::instrument(skip_all)]
 pub async fn request(state: &App, email: &str, meta: &ClientMeta) -> Result<()> {
     let now = state.now();
     limit_ip(state, meta, now)?;
     let Ok(email) = EmailAddress::parse(email) else { return Ok(()) };
     state.limits.check(&format!("reset:{}", email.normalized()), per_account::RESET_REQUEST, now)?;
-    let mut tx = state.db.begin().await?;
-    let Some(creds) = credentials::by_email(&mut tx, &email).await? else { return Ok(()) };
-    if creds.password_hash.is_none() || creds.user.status == UserStatus::Invited {
+    let payload = serde_json::to_string(&QueuedRequest { email: email.as_str().to_owned(), ip: meta.ip })
+        .map_err(anyhow::Error::from)?;
+    let mut conn = state.db.conn().await?;
+    tenantry_storage::outbox::enqueue(&mut conn, None, REQUEST_KIND, &payload, now).await?;
+    wake_outbox(state);
+    Ok(())
+}
+
+/// Handles a queued reset request: when the email belongs to a user with a password, and they
+/// made fewer than `per_day::RESET_REQUESTS` requests in a day, sends a 6-digit code by SMS to a
+/// verified cell number (unless a day's `per_day::RESET_CODE_FAILURES` wrong codes or an SMS limit
+/// rule that out), else a link by email. Does nothing for anyone else.
+#[tracing::instrument(skip_all)]
+pub async fn process_request(state: &App, queued: &QueuedRequest) -> Result<()> {
+    use tenantry_domain::limits::per_day;
+    let now = state.now();
+    let Ok(email) = EmailAddress::parse(&queued.email) else { return Ok(()) };
+    let meta = ClientMeta { ip: queued.ip, user_agent: None };
+    let Some(creds) = ({
+        let mut conn = state.db.conn().await?;
+        credentials::by_email(&mut conn, &email).await?
+    }) else {
+        return Ok(());
+    };
+    if creds.password_hash.is_none() || matches!(creds.user.status, UserStatus::Invited | UserStatus::Deactivated) {
+        return Ok(());
+    }
+    let counts = {
+        let mut conn = state.db.conn().await?;
+        recovery::count_request(&mut conn, &creds.user.id, now).await?
+    };
+    if counts.reset_requests > per_day::RESET_REQUESTS {
+        // Counted (so it holds across nodes and restarts), nothing sent.
+        tracing::info!(user_id = %creds.user.id, "password reset request over the daily limit: nothing sent");
         return Ok(());
     }
     let id = new_reset_id();
-    let channel = if creds.phone_verified && creds.phone_number.is_some() { "sms" } else { "email" };
-    let change = Change::new("password.reset_requested", "user", creds.user.id.as_str())
-        .after(serde_json::json!({ "channel": channel }));
-    audit::record(&mut tx, &Actor::user(&creds.user, meta), change, now).await?;
-    match creds.phone_number.as_deref().filter(|_| creds.phone_verified) {
+    let who = crate::SmsFor {
+        account_id: creds.user.account_id.as_str(),
+        user_id: creds.user.id.as_str(),
+        purpose: "password_reset",
+        ip: queued.ip,
+    };
+    // A code by SMS to a verified number, unless a day's wrong codes or an SMS limit rule it out
+    // (checked before the transaction: the refusal is logged on its own).
+    let phone = match creds
+        .phone_number
+        .as_deref()
+        .filter(|_| creds.phone_verified && counts.code_failures < per_day::RESET_CODE_FAILURES)
+    {
+        Some(phone) if crate::sms_allowed(state, who, phone, now).await?.is_ok() => Some(phone),
+        _ => None,
+    };
+    let mut tx = state.db.begin().await?;
+    let channel = match phone {
         Some(phone) => {
             let code = six_digits();
+            let body = format!(
+                "Your Tenantry password reset code is {code}. It expires in 10 minutes. If you did not ask for it, ignore this message."
+            );
+            queue_sms(&mut tx, who, &OutgoingSms { to: phone.to_owned(), body }, now).await?;
             credentials::insert_reset(
                 &mut tx,
                 &id,
@@ -62,21 +121,16 @@ pub async fn request(state: &App, email: &str, meta: &ClientMeta) -> Result<()> 
                 now + RESET_TTL_MS,
             )
             .await?;
-            let body = format!(
-                "Your Tenantry password reset code is {code}. It expires in 10 minutes. If you did not ask for it, ignore this message."
-            );
-            queue_sms(
-                &mut tx,
-                creds.user.account_id.as_str(),
-                creds.user.id.as_str(),
-                "password_reset",
-                &OutgoingSms { to: phone.to_owned(), body },
-                now,
-            )
-            .await?;
+            "sms"
         }
-        None => queue_link(state, &mut tx, &id, &creds.user, now).await?,
-    }
+        None => {
+            queue_link(state, &mut tx, &id, &creds.user, now).await?;
+            "email"
+        }
+    };
+    let change = Change::new("password.reset_requested", "user", creds.user.id.as_str())
+        .after(serde_json::json!({ "channel": channel }));
+    audit::record(&mut tx, &Actor::user(&creds.user, &meta), change, now).await?;
     tenantry_storage::commit(tx).await?;
     wake_outbox(state);
     Ok(())
@@ -127,12 +181,23 @@ pub async fn confirm(state: &App, email: &str, code: &str, new_password: Passwor
         let mut conn = state.db.conn().await?;
         let Some(creds) = credentials::by_email(&mut conn, &email).await? else { return Err(bad()) };
         let Some(reset) = credentials::open_reset(&mut conn, &creds.user.id, now).await? else { return Err(bad()) };
+        if reset.channel == "sms"
+            && recovery::counts(&mut conn, &creds.user.id, now).await?.code_failures
+                >= tenantry_domain::limits::per_day::RESET_CODE_FAILURES
+        {
+            // A day's worth of wrong codes: no SMS code works any more (an emailed link does).
+            return Err(bad());
+        }
         if !credentials::spend_reset_attempt(&mut conn, &reset.id).await? {
             return Err(bad());
         }
         (creds, reset)
     };
     if !matches(&reset, code) {
+        if reset.channel == "sms" {
+            let mut conn = state.db.conn().await?;
+            recovery::count_code_failure(&mut conn, &creds.user.id, now).await?;
+        }
         return Err(bad());
     }
     let hash = passwords::checked_hash(state, &creds.user, &new_password, "new_password").await?;
@@ -141,11 +206,22 @@ pub async fn confirm(state: &App, email: &str, code: &str, new_password: Passwor
         return Err(bad());
     }
     credentials::set_password(&mut tx, &creds.user.id, &hash, new_password.profile(), false, now).await?;
-    sessions::delete_for_user(&mut tx, &creds.user.id).await?;
-    let change = Change::new("password.reset", "user", creds.user.id.as_str())
-        .after(serde_json::json!({ "unlocked": creds.user.status == UserStatus::Locked }));
+    let revoked = crate::sessions::revoke_credentials(&mut tx, &creds.user.id).await?;
+    let change = Change::new("password.reset", "user", creds.user.id.as_str()).after(serde_json::json!({
+        "unlocked": creds.user.status == UserStatus::Locked,
+        "sessions_revoked": revoked.sessions,
+        "api_key_revoked": revoked.api_key,
+    }));
     audit::record(&mut tx, &Actor::user(&creds.user, meta), change, now).await?;
+    let notice = crate::mail::security_notice(
+        &creds.user.email,
+        &creds.user.name,
+        "Your password was reset",
+        "The password of your Tenantry account was reset, and every session and API key of yours was signed out.",
+    );
+    queue_email(&mut tx, Some(creds.user.account_id.as_str()), &notice, now).await?;
     tenantry_storage::commit(tx).await?;
+    wake_outbox(state);
     state.sessions.forget_user(&creds.user.id);
     Ok(())
 }

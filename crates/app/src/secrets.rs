@@ -1,4 +1,6 @@
-//! Secrets at rest (TOTP seeds): AES-256-GCM under a key derived from `TENANTRY_SECRET_KEY`.
+//! Secrets at rest (TOTP seeds, CRM credentials): AES-256-GCM under a key derived from
+//! `TENANTRY_SECRET_KEY`; and keyed fingerprints (HMAC-SHA-256 under another key derived from it)
+//! of short codes that must be found again but not be guessable from a copy of the database.
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
@@ -9,6 +11,7 @@ use sha2::{Digest, Sha256};
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: Aes256Gcm,
+    mac_key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -21,8 +24,19 @@ impl SecretBox {
     /// A box keyed by `key` (any text; SHA-256 makes it 256 bits).
     pub fn new(key: &str) -> Self {
         let digest = Sha256::digest(key.as_bytes());
+        let mac_key = <[u8; 32]>::from(Sha256::digest([b"tenantry-mac:".as_slice(), key.as_bytes()].concat()));
         let key = Key::<Aes256Gcm>::from(<[u8; 32]>::from(digest));
-        Self { cipher: Aes256Gcm::new(&key) }
+        Self { cipher: Aes256Gcm::new(&key), mac_key }
+    }
+
+    /// A keyed fingerprint of `data` (HMAC-SHA-256, hex): without the secret key, a copy of the
+    /// database does not let anyone test guesses against it.
+    pub fn fingerprint(&self, data: &[u8]) -> String {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.mac_key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(data);
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// Encrypts `plain`.
@@ -54,6 +68,15 @@ impl SecretBox {
 mod tests {
     #![allow(clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn fingerprints_are_keyed_and_stable() {
+        let a = SecretBox::new("k1");
+        assert_eq!(a.fingerprint(b"code"), a.fingerprint(b"code"));
+        assert_eq!(a.fingerprint(b"code").len(), 64);
+        assert_ne!(a.fingerprint(b"code"), SecretBox::new("k2").fingerprint(b"code"), "another key, another print");
+        assert_ne!(a.fingerprint(b"code"), hex::encode(Sha256::digest(b"code")), "not a bare SHA-256");
+    }
 
     #[test]
     fn round_trip_and_wrong_key() {

@@ -6,6 +6,22 @@ use crate::{Actor, Admin, App, Error, Principal, Result};
 use tenantry_domain::UserId;
 use tenantry_storage::sessions::{self, SessionInfo};
 
+/// What revoking every credential of a user ended.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Revoked {
+    pub sessions: u64,
+    pub api_key: bool,
+}
+
+/// Ends every session of `id` and revokes their personal API key, in the caller's transaction:
+/// what a password reset, a password set by an Administrator, "sign out everywhere", a lock and a
+/// deactivation all do. The caller forgets the user in the node's cache after committing.
+pub(crate) async fn revoke_credentials(conn: &mut tenantry_storage::Conn, id: &UserId) -> Result<Revoked> {
+    let sessions = sessions::delete_for_user(conn, id).await?;
+    let api_key = tenantry_storage::api_keys::delete(conn, id).await?;
+    Ok(Revoked { sessions, api_key })
+}
+
 /// My unexpired sessions.
 #[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn list_mine(state: &App, me: &Principal) -> Result<Vec<SessionInfo>> {
@@ -38,11 +54,12 @@ pub async fn revoke_others(state: &App, me: &Principal) -> Result<u64> {
 pub async fn revoke_all_of_user(state: &App, admin: &Admin, actor: &Actor, id: &UserId) -> Result<()> {
     let mut tx = state.db.begin().await?;
     tenantry_storage::users::get(&mut tx, &admin.user.account_id, id).await?.ok_or(Error::NotFound)?;
-    let n = sessions::delete_for_user(&mut tx, id).await?;
+    let revoked = revoke_credentials(&mut tx, id).await?;
+    let after = serde_json::json!({ "sessions": revoked.sessions, "api_key_revoked": revoked.api_key });
     audit::record(
         &mut tx,
         actor,
-        Change::new("user.signed_out_everywhere", "user", id.as_str()).after(serde_json::json!({ "sessions": n })),
+        Change::new("user.signed_out_everywhere", "user", id.as_str()).after(after),
         state.now(),
     )
     .await?;

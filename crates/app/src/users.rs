@@ -37,6 +37,34 @@ fn decode_cursor(cursor: &str) -> Result<(String, String)> {
     crate::cursor::decode(cursor)
 }
 
+/// Invitations (each an email, and a 409 for an address in use) are rate-limited per account and
+/// per client address.
+fn limit_invitations(state: &App, admin: &Admin, actor: &Actor, now: i64) -> Result<()> {
+    use tenantry_domain::limits::per_account;
+    state.limits.check(&format!("invite:{}", admin.account_id()), per_account::INVITATIONS, now)?;
+    if let Some(ip) = actor.ip {
+        let limit = state.config.rate_limit_per_ip.min(per_account::INVITATIONS_PER_IP);
+        state.limits.check(&crate::rate_limit::ip_key("invite", ip), limit, now)?;
+    }
+    Ok(())
+}
+
+/// Longest search term.
+const MAX_SEARCH: usize = 200;
+
+/// The search term of a users list: control characters (a NUL byte breaks SQLite's search index)
+/// and overlong terms are refused, naming `q`.
+pub fn search_term(q: Option<String>) -> Result<Option<String>> {
+    let Some(q) = q else { return Ok(None) };
+    if q.chars().any(char::is_control) {
+        return Err(Error::invalid("q", "must not contain control characters"));
+    }
+    if q.chars().count() > MAX_SEARCH {
+        return Err(Error::invalid("q", format!("must be at most {MAX_SEARCH} characters")));
+    }
+    Ok(Some(q))
+}
+
 /// A page of the account's users sorted by name (keyset pagination).
 #[tracing::instrument(skip_all, fields(account_id = %admin.account_id()))]
 pub async fn list(state: &App, admin: &Admin, params: ListParams) -> Result<Page> {
@@ -46,7 +74,8 @@ pub async fn list(state: &App, admin: &Admin, params: ListParams) -> Result<Page
         return Err(Error::invalid("limit", format!("must be between 1 and {MAX_PAGE}")));
     }
     let after = params.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
-    let query = ListQuery { q: params.q, role: params.role, status: params.status, after, limit: limit + 1 };
+    let q = search_term(params.q)?;
+    let query = ListQuery { q, role: params.role, status: params.status, after, limit: limit + 1 };
     let mut conn = state.db.conn().await?;
     let rows = users::list(&mut conn, state.db.backend(), account_id, &query).await?;
     let (rows, next_cursor) = crate::cursor::paginate(rows, limit, |(u, sort)| (sort.clone(), u.id.to_string()));
@@ -68,6 +97,7 @@ pub struct Invite {
 pub async fn invite(state: &App, admin: &Admin, actor: &Actor, input: Invite) -> Result<UserDetail> {
     let now = state.now();
     let account_id = &admin.user.account_id;
+    limit_invitations(state, admin, actor, now)?;
     let mut products: Vec<tenantry_domain::Product> = Vec::new();
     let mut errors = ValidationErrors::new();
     for (i, key) in input.licenses.iter().enumerate() {
@@ -400,8 +430,7 @@ pub async fn deactivate(state: &App, admin: &Admin, actor: &Actor, id: &UserId) 
     ensure_may_deactivate(&mut tx, admin, &user).await?;
     let before = detail(&mut tx, user).await?;
     users::deactivate(&mut tx, account_id, id, now).await?;
-    let sessions = tenantry_storage::sessions::delete_for_user(&mut tx, id).await?;
-    let api_key = tenantry_storage::api_keys::delete(&mut tx, id).await?;
+    let crate::sessions::Revoked { sessions, api_key } = crate::sessions::revoke_credentials(&mut tx, id).await?;
     let user = users::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
     let after = UserDetail { user, ..before.clone() };
     let view = audit_view(&after);
@@ -501,6 +530,7 @@ pub async fn send_password_reset(state: &App, admin: &Admin, actor: &Actor, id: 
 pub async fn resend_invitation(state: &App, admin: &Admin, actor: &Actor, id: &UserId) -> Result<User> {
     let account_id = &admin.user.account_id;
     let now = state.now();
+    limit_invitations(state, admin, actor, now)?;
     let mut tx = state.db.begin().await?;
     let user = users::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
     if user.status == UserStatus::Deactivated {

@@ -77,6 +77,12 @@ prefixed_id!(
 prefixed_id!(
     /// A domain event (what webhooks deliver).
     EventId, "evt_");
+prefixed_id!(
+    /// A custom contact field (the built-in ones have fixed ids, see `contact_field::SYSTEM_FIELDS`).
+    ContactFieldId, "cfd_");
+prefixed_id!(
+    /// A live chat team.
+    ChatTeamId, "cht_");
 
 #[cfg(test)]
 mod tests {

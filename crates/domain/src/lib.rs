@@ -26,6 +26,7 @@ macro_rules! wire_names {
 }
 
 pub mod common_passwords;
+pub mod contact_field;
 pub mod email;
 pub mod error;
 pub mod id;
@@ -36,6 +37,7 @@ pub mod name;
 pub mod password;
 pub mod phone;
 pub mod preferences;
+pub mod privacy;
 pub mod product;
 pub mod product_settings;
 pub mod role;

@@ -45,4 +45,66 @@ pub mod per_account {
     pub const PHONE_CODE_SENT: u32 = 5;
     /// Cell-number verification codes checked for one user.
     pub const PHONE_CODE_CHECKED: u32 = 10;
+    /// Email-change requests for one user, and from one client address.
+    pub const EMAIL_CHANGE: u32 = 5;
+    /// Invitations sent by one account (bulk imports are one request).
+    pub const INVITATIONS: u32 = 120;
+    /// Invitations sent from one client address.
+    pub const INVITATIONS_PER_IP: u32 = 60;
+    /// Sign-ups from one client address.
+    pub const SIGNUPS_PER_IP: u32 = 5;
+}
+
+/// Limits kept in the database over a rolling day (they hold across restarts and nodes).
+pub mod per_day {
+    /// Wrong password-reset codes one user may enter in a day; after that no more SMS codes are
+    /// sent or accepted for them (an emailed link still works).
+    pub const RESET_CODE_FAILURES: i64 = 10;
+    /// Password-reset requests one user may make in a day; later ones are ignored (the answer is
+    /// the same 202).
+    pub const RESET_REQUESTS: i64 = 10;
+    /// SMS one account may have sent in a day.
+    pub const SMS_PER_ACCOUNT: i64 = 200;
+    /// SMS one client address may have caused in a day.
+    pub const SMS_PER_IP: i64 = 20;
+}
+
+/// A rolling day, for [`per_day`].
+pub const ROLLING_DAY_MS: i64 = DAY_MS;
+
+/// How long the first lock lasts (15 minutes); each further lock in a row doubles it.
+pub const LOCK_BASE_MS: i64 = 15 * MINUTE_MS;
+/// The longest a lock lasts (a day).
+pub const LOCK_MAX_MS: i64 = DAY_MS;
+
+/// How long the `lockouts`-th lock in a row lasts (1 = the first): 15 min, 30 min, 1 h, … at most a day.
+pub fn lock_duration_ms(lockouts: i64) -> i64 {
+    let doublings = u32::try_from(lockouts.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
+    LOCK_BASE_MS.saturating_mul(1i64 << doublings).min(LOCK_MAX_MS)
+}
+
+/// Failed sign-ins in a row after which every further wrong attempt answers 423, for every email,
+/// known or not, whatever its account's lockout policy (the policy's own threshold is never lower):
+/// so the attempt that first answers 423 says nothing about which emails exist.
+pub const LOCKED_ANSWER_FROM: i64 = 3;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locks_double_up_to_a_day() {
+        assert_eq!(lock_duration_ms(1), 15 * MINUTE_MS);
+        assert_eq!(lock_duration_ms(2), 30 * MINUTE_MS);
+        assert_eq!(lock_duration_ms(3), 60 * MINUTE_MS);
+        assert_eq!(lock_duration_ms(7), 16 * 60 * MINUTE_MS);
+        assert_eq!(lock_duration_ms(8), DAY_MS);
+        assert_eq!(lock_duration_ms(1000), DAY_MS);
+        assert_eq!(lock_duration_ms(0), 15 * MINUTE_MS);
+    }
+
+    #[test]
+    fn the_locked_answer_never_comes_after_a_policy_lock() {
+        assert!(LOCKED_ANSWER_FROM <= i64::from(crate::lockout::MIN_ATTEMPTS));
+    }
 }

@@ -64,6 +64,23 @@ impl PhoneNumber {
     }
 }
 
+/// Whether `number` (E.164) may get SMS under `allowed` regions (ISO 3166 alpha-2, upper case):
+/// its country calling code is one of theirs (`GB` allows every `+44` number, `US` every `+1`
+/// one, as SMS prices go by calling code). An empty list allows every number.
+pub fn region_allowed(number: &str, allowed: &[String]) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    let Ok(parsed) = phonenumber::parse(None, number) else { return false };
+    let code = parsed.country().code();
+    allowed.iter().any(|r| calling_code(r) == Some(code))
+}
+
+/// The country calling code of a region (ISO 3166 alpha-2), if it is one.
+pub fn calling_code(region: &str) -> Option<u16> {
+    phonenumber::metadata::DATABASE.by_id(region).map(|m| m.country_code())
+}
+
 impl fmt::Display for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -75,6 +92,19 @@ mod tests {
     #![allow(clippy::panic)]
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_allow_list_goes_by_calling_code() {
+        let eu = ["DE".to_owned(), "GB".to_owned()];
+        assert!(region_allowed("+4915123456789", &eu));
+        assert!(region_allowed("+447911123456", &eu));
+        assert!(!region_allowed("+14155552671", &eu));
+        assert!(region_allowed("+14155552671", &["CA".to_owned()]), "+1 is shared by the US and Canada");
+        assert!(region_allowed("+14155552671", &[]), "no list: every number");
+        assert!(!region_allowed("not a number", &eu));
+        assert_eq!(calling_code("GB"), Some(44));
+        assert_eq!(calling_code("ZZ"), None);
+    }
 
     #[test]
     fn common_formats_across_countries() {

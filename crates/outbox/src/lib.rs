@@ -5,6 +5,7 @@
 
 pub mod job;
 pub mod mail;
+pub mod outbound;
 pub mod sms;
 
 use std::sync::Arc;

@@ -17,6 +17,15 @@ pub struct Credentials {
     pub totp_secret: Option<String>,
     pub phone_number: Option<String>,
     pub phone_verified: bool,
+    /// When the current lock ends (`None`: not locked, or locked before locks had an end).
+    pub locked_until: Option<i64>,
+}
+
+impl Credentials {
+    /// Whether the user is locked at `now` (a lock whose time has passed no longer counts).
+    pub fn is_locked(&self, now: i64) -> bool {
+        self.user.status == tenantry_domain::UserStatus::Locked && self.locked_until.is_none_or(|t| t > now)
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -28,6 +37,7 @@ struct CredentialsRow {
     must_change_password: i64,
     totp_enabled: i64,
     totp_secret: Option<String>,
+    locked_until: Option<i64>,
 }
 
 impl TryFrom<CredentialsRow> for Credentials {
@@ -42,6 +52,7 @@ impl TryFrom<CredentialsRow> for Credentials {
             totp_secret: r.totp_secret,
             phone_number: user.phone_number.clone(),
             phone_verified: user.phone_verified,
+            locked_until: r.locked_until,
             user,
         })
     }
@@ -49,7 +60,7 @@ impl TryFrom<CredentialsRow> for Credentials {
 
 macro_rules! credential_columns {
     () => {
-        ", u.password_hash, u.password_changed_at, u.must_change_password, u.totp_enabled, u.totp_secret FROM users u"
+        ", u.password_hash, u.password_changed_at, u.must_change_password, u.totp_enabled, u.totp_secret, u.locked_until FROM users u"
     };
 }
 
@@ -76,13 +87,49 @@ pub async fn by_id(conn: &mut AnyConnection, id: &UserId) -> Result<Option<Crede
 pub async fn record_failure(
     conn: &mut AnyConnection, id: &UserId, threshold: i64, now: i64,
 ) -> Result<Option<(i64, bool)>> {
-    const Q: &str = "UPDATE users SET failed_attempts = failed_attempts + 1, \
+    // The lock's length doubles with each lock in a row (see `limits::lock_duration_ms`), chosen
+    // in the same statement from the `lockouts` it increments.
+    let q = format!(
+        "UPDATE users SET failed_attempts = failed_attempts + 1, \
          status = CASE WHEN $1 > 0 AND failed_attempts + 1 >= $1 THEN 'locked' ELSE status END, \
-         locked_at = CASE WHEN $1 > 0 AND failed_attempts + 1 >= $1 THEN $2 ELSE locked_at END \
-         WHERE id = $3 AND status = 'active' RETURNING failed_attempts, status";
+         locked_at = CASE WHEN $1 > 0 AND failed_attempts + 1 >= $1 THEN $2 ELSE locked_at END, \
+         locked_until = CASE WHEN $1 > 0 AND failed_attempts + 1 >= $1 THEN $2 + {} ELSE locked_until END, \
+         lockouts = CASE WHEN $1 > 0 AND failed_attempts + 1 >= $1 THEN lockouts + 1 ELSE lockouts END \
+         WHERE id = $3 AND status = 'active' RETURNING failed_attempts, status",
+        lock_duration_sql("lockouts")
+    );
+    // Built from constants only (the lock lengths), never from input.
     let row: Option<(i64, String)> =
-        sqlx::query_as(Q).bind(threshold).bind(now).bind(id.as_str()).fetch_optional(conn).await?;
+        sqlx::query_as(sqlx::AssertSqlSafe(q)).bind(threshold).bind(now).bind(id.as_str()).fetch_optional(conn).await?;
     Ok(row.map(|(n, status)| (n, status == "locked")))
+}
+
+/// SQL for the length of the next lock after `column` locks in a row (a CASE, so that the same
+/// text runs on SQLite and PostgreSQL).
+fn lock_duration_sql(column: &str) -> String {
+    use tenantry_domain::limits::{LOCK_MAX_MS, lock_duration_ms};
+    let mut sql = format!("CASE {column}");
+    for before in 0..8 {
+        sql.push_str(&format!(" WHEN {before} THEN {}", lock_duration_ms(before + 1)));
+    }
+    sql.push_str(&format!(" ELSE {LOCK_MAX_MS} END"));
+    sql
+}
+
+/// Ends a lock whose time has passed (the user starts again with no failures); `false` when the
+/// user is not locked, or their lock has not ended yet.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
+pub async fn end_expired_lock(conn: &mut AnyConnection, id: &UserId, now: i64) -> Result<bool> {
+    changed_one(
+        conn,
+        sqlx::query(
+            "UPDATE users SET status = 'active', failed_attempts = 0, locked_at = NULL, locked_until = NULL \
+             WHERE id = $1 AND status = 'locked' AND locked_until IS NOT NULL AND locked_until <= $2",
+        )
+        .bind(id.as_str())
+        .bind(now),
+    )
+    .await
 }
 
 /// Counts a failed sign-in for an email without an active user, never past `threshold`;
@@ -91,15 +138,37 @@ pub async fn record_failure(
 pub async fn record_unknown_failure(
     conn: &mut AnyConnection, email_normalized: &str, threshold: i64, now: i64,
 ) -> Result<Option<i64>> {
-    const Q: &str = "INSERT INTO sign_in_failures (email_normalized, failed_attempts, updated_at) VALUES ($1, 1, $3) \
-         ON CONFLICT (email_normalized) DO UPDATE SET failed_attempts = sign_in_failures.failed_attempts + 1, updated_at = $3 \
-         WHERE sign_in_failures.failed_attempts < $2 RETURNING failed_attempts";
-    Ok(sqlx::query_scalar(Q).bind(email_normalized).bind(threshold).bind(now).fetch_optional(conn).await?)
+    let q = format!(
+        "INSERT INTO sign_in_failures (email_normalized, failed_attempts, updated_at, lockouts, locked_until) \
+         VALUES ($1, 1, $3, CASE WHEN 1 >= $2 THEN 1 ELSE 0 END, CASE WHEN 1 >= $2 THEN $3 + {first} ELSE NULL END) \
+         ON CONFLICT (email_normalized) DO UPDATE SET failed_attempts = sign_in_failures.failed_attempts + 1, updated_at = $3, \
+         locked_until = CASE WHEN sign_in_failures.failed_attempts + 1 >= $2 THEN $3 + {next} ELSE sign_in_failures.locked_until END, \
+         lockouts = CASE WHEN sign_in_failures.failed_attempts + 1 >= $2 THEN sign_in_failures.lockouts + 1 ELSE sign_in_failures.lockouts END \
+         WHERE sign_in_failures.failed_attempts < $2 RETURNING failed_attempts",
+        first = tenantry_domain::limits::lock_duration_ms(1),
+        next = lock_duration_sql("sign_in_failures.lockouts"),
+    );
+    // Built from constants only (the lock lengths), never from input.
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(q))
+        .bind(email_normalized)
+        .bind(threshold)
+        .bind(now)
+        .fetch_optional(conn)
+        .await?)
 }
 
-/// Failed sign-ins counted for an email without an active user.
+/// Failed sign-ins in a row for an email without a user; a lock whose time has passed is ended
+/// first (counting starts again), as for real users.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn unknown_failures(conn: &mut AnyConnection, email_normalized: &str) -> Result<i64> {
+pub async fn unknown_failures(conn: &mut AnyConnection, email_normalized: &str, now: i64) -> Result<i64> {
+    sqlx::query(
+        "UPDATE sign_in_failures SET failed_attempts = 0, locked_until = NULL \
+         WHERE email_normalized = $1 AND locked_until IS NOT NULL AND locked_until <= $2",
+    )
+    .bind(email_normalized)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     let n: Option<i64> = sqlx::query_scalar("SELECT failed_attempts FROM sign_in_failures WHERE email_normalized = $1")
         .bind(email_normalized)
         .fetch_optional(conn)
@@ -122,7 +191,7 @@ pub async fn failures(conn: &mut AnyConnection, id: &UserId) -> Result<i64> {
 pub async fn record_success(conn: &mut AnyConnection, id: &UserId, now: i64) -> Result<bool> {
     changed_one(
         conn,
-        sqlx::query("UPDATE users SET failed_attempts = 0, last_sign_in_at = $1 WHERE id = $2 AND status = 'active'")
+        sqlx::query("UPDATE users SET failed_attempts = 0, lockouts = 0, last_sign_in_at = $1 WHERE id = $2 AND status = 'active'")
             .bind(now)
             .bind(id.as_str()),
     )
@@ -134,7 +203,7 @@ pub async fn record_success(conn: &mut AnyConnection, id: &UserId, now: i64) -> 
 pub async fn unlock(conn: &mut AnyConnection, account_id: &AccountId, id: &UserId, now: i64) -> Result<bool> {
     changed_one(
         conn,
-        sqlx::query("UPDATE users SET status = 'active', failed_attempts = 0, locked_at = NULL, updated_at = $1 WHERE id = $2 AND account_id = $3 AND status = 'locked'")
+        sqlx::query("UPDATE users SET status = 'active', failed_attempts = 0, locked_at = NULL, locked_until = NULL, updated_at = $1 WHERE id = $2 AND account_id = $3 AND status = 'locked'")
             .bind(now)
             .bind(id.as_str())
             .bind(account_id.as_str()),
@@ -167,7 +236,7 @@ pub async fn set_password(
         conn,
         sqlx::query(
             "UPDATE users SET password_hash = $1, password_changed_at = $2, password_length = $3, password_classes = $4, \
-             must_change_password = $5, failed_attempts = 0, locked_at = NULL, \
+             must_change_password = $5, failed_attempts = 0, locked_at = NULL, locked_until = NULL, \
              status = CASE WHEN status = 'locked' THEN 'active' ELSE status END, updated_at = $2 WHERE id = $6",
         )
         .bind(hash)

@@ -49,6 +49,16 @@ mod tests {
             "fc3777a19bb8247695d4f108e06d6fe60d7d9bd2e766e9fb9543f639dfad2798",
         ),
         (
+            "migrations/postgres/0009_account_sections.sql",
+            include_bytes!("../migrations/postgres/0009_account_sections.sql"),
+            "d6df8ee754e1b7e51e93548dd28a81b497dd3e88105f74db7364eecb05e3615b",
+        ),
+        (
+            "migrations/postgres/0010_hardening.sql",
+            include_bytes!("../migrations/postgres/0010_hardening.sql"),
+            "7e39d44a2a4f0dc73ac54fb7d01c4ee382035bc8066e252ecfa80813f2e0f2fc",
+        ),
+        (
             "migrations/sqlite/0001_init.sql",
             include_bytes!("../migrations/sqlite/0001_init.sql"),
             "580dfde18791c0d85aa91161adfd3014979738493d6f1fb2eeec784ebef6b14a",
@@ -87,6 +97,16 @@ mod tests {
             "migrations/sqlite/0008_deactivation.sql",
             include_bytes!("../migrations/sqlite/0008_deactivation.sql"),
             "fc3777a19bb8247695d4f108e06d6fe60d7d9bd2e766e9fb9543f639dfad2798",
+        ),
+        (
+            "migrations/sqlite/0009_account_sections.sql",
+            include_bytes!("../migrations/sqlite/0009_account_sections.sql"),
+            "95c460e5a9b1f389f6902252f91368ef3d22e923cf31ef1e8f49d7821dca020b",
+        ),
+        (
+            "migrations/sqlite/0010_hardening.sql",
+            include_bytes!("../migrations/sqlite/0010_hardening.sql"),
+            "88f14d8def21e99dade3b8b6366bd07a7286a89d21c8a730cc6d08f94dce1db0",
         ),
     ];
 

@@ -96,23 +96,75 @@ pub struct SmsLogEntry {
     pub created_at: i64,
 }
 
-/// Records an SMS sent on the account's behalf.
+/// One line of the SMS log to write.
+#[derive(Debug, Clone, Copy)]
+pub struct SmsLine<'a> {
+    pub account_id: &'a str,
+    pub user_id: Option<&'a str>,
+    pub to: &'a str,
+    pub purpose: &'a str,
+    /// `sent` (queued to go out) or `refused` (a limit stopped it).
+    pub status: &'a str,
+    /// The client address that caused it, when known.
+    pub ip: Option<&'a str>,
+    pub now: i64,
+}
+
+/// Records an SMS sent (or refused) on the account's behalf.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn log_sms(
-    conn: &mut AnyConnection, account_id: &str, user_id: Option<&str>, to: &str, purpose: &str, now: i64,
-) -> Result<()> {
+pub async fn log_sms(conn: &mut AnyConnection, line: SmsLine<'_>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO sms_log (id, account_id, user_id, to_number, purpose, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO sms_log (id, account_id, user_id, to_number, purpose, status, ip, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(format!("sms_{}", tenantry_domain::token::random_hex(12)))
-    .bind(account_id)
-    .bind(user_id)
-    .bind(to)
-    .bind(purpose)
-    .bind(now)
+    .bind(line.account_id)
+    .bind(line.user_id)
+    .bind(line.to)
+    .bind(line.purpose)
+    .bind(line.status)
+    .bind(line.ip)
+    .bind(line.now)
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// SMS sent since `since`: by the account, caused from the client address `ip`, and in the whole
+/// installation (what the daily caps count).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SentCounts {
+    pub account: i64,
+    pub ip: i64,
+    pub installation: i64,
+}
+
+/// Counts the SMS sent since `since` for the daily caps.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn sent_since(
+    conn: &mut AnyConnection, account_id: &str, ip: Option<&str>, since: i64,
+) -> Result<SentCounts> {
+    let count = |q: &'static str| sqlx::query_scalar::<_, i64>(q);
+    let account = count("SELECT COUNT(*) FROM sms_log WHERE account_id = $1 AND status = 'sent' AND created_at >= $2")
+        .bind(account_id)
+        .bind(since)
+        .fetch_one(&mut *conn)
+        .await?;
+    let ip = match ip {
+        Some(ip) => {
+            count("SELECT COUNT(*) FROM sms_log WHERE ip = $1 AND status = 'sent' AND created_at >= $2")
+                .bind(ip)
+                .bind(since)
+                .fetch_one(&mut *conn)
+                .await?
+        }
+        None => 0,
+    };
+    let installation = count("SELECT COUNT(*) FROM sms_log WHERE status = 'sent' AND created_at >= $1")
+        .bind(since)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(SentCounts { account, ip, installation })
 }
 
 /// The account's SMS log, newest first, before the keyset position `before`.

@@ -9,12 +9,17 @@ use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-/// Whether anyone may create an account.
+/// Whether anyone may create an account, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Signup {
+    /// The account is made at once.
     Open,
+    /// No sign-up.
     Closed,
+    /// A link emailed to the address makes the account; every sign-up answers alike (recommended
+    /// for installations open to the public: it tells nobody which emails have an account).
+    Verify,
 }
 
 /// Log output format.
@@ -58,6 +63,32 @@ pub struct Config {
     pub trial_seats: u32,
     /// Where profile pictures go: `s3://bucket/prefix` (credentials from `AWS_*`); unset: `<data>/avatars`.
     pub avatar_store: Option<String>,
+    /// Where My settings › Plan and usage sends "Upgrade" (`http(s)://…`); unset: no link.
+    pub upgrade_url: Option<String>,
+    /// Where My settings › Plan and usage sends "Talk to sales" (`http(s)://…`); unset: no link.
+    pub sales_url: Option<String>,
+    /// Private addresses and CIDR ranges outbound requests (CRM tests, webhooks) may reach,
+    /// comma-separated; `http://` is accepted for them too.
+    pub allow_private_targets: String,
+    /// SMS the whole installation may send in a rolling day (0: no cap).
+    pub sms_daily_limit: u32,
+    /// Regions (ISO 3166 alpha-2, comma-separated, e.g. `US,CA,GB`) whose numbers may get SMS;
+    /// empty: every region.
+    pub sms_countries: String,
+    /// Where `/metrics` is served: empty = on the main address, `off` = nowhere, or an address
+    /// and port of its own (e.g. `127.0.0.1:9100`), away from the public one.
+    pub metrics_listen: String,
+}
+
+/// Where `/metrics` is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsAt {
+    /// On the main address, with everything else.
+    Main,
+    /// Not at all.
+    Off,
+    /// On an address of its own.
+    Own(SocketAddr),
 }
 
 #[derive(Serialize)]
@@ -70,10 +101,14 @@ struct Defaults {
     rate_limit_per_ip: u32,
     rate_limit_sign_in_per_account: u32,
     trusted_proxies: &'static str,
+    allow_private_targets: &'static str,
     log_format: LogFormat,
     session_cache_ms: u32,
     products: &'static str,
     trial_seats: u32,
+    sms_daily_limit: u32,
+    sms_countries: &'static str,
+    metrics_listen: &'static str,
 }
 
 /// Keys that hold secrets: accepted from the environment only, never from a file.
@@ -89,8 +124,20 @@ pub enum ConfigError {
     SecretInFile(String, String),
     #[error("trusted_proxies: {0:?} is not an IP address")]
     Proxy(String),
+    #[error("TENANTRY_ALLOW_PRIVATE_TARGETS: {0}")]
+    AllowPrivateTargets(#[from] tenantry_app::outbound::InvalidCidr),
     #[error("public_url must start with http:// or https://")]
     PublicUrl,
+    #[error(
+        "listen is {0}, which is not a loopback address: set TENANTRY_PUBLIC_URL to the address people use (https://…), so that links and cookies are right"
+    )]
+    PublicUrlNeeded(SocketAddr),
+    #[error("metrics_listen must be empty, `off`, or an address and port such as 127.0.0.1:9100")]
+    MetricsListen,
+    #[error("sms_countries: {0:?} is not a two-letter country code")]
+    SmsCountry(String),
+    #[error("{0} must start with http:// or https://")]
+    LinkUrl(&'static str),
     #[error("products: {0}")]
     Products(#[from] tenantry_domain::product::CatalogError),
 }
@@ -107,10 +154,14 @@ impl Config {
             rate_limit_per_ip: 60,
             rate_limit_sign_in_per_account: 60,
             trusted_proxies: "",
+            allow_private_targets: "",
             log_format: LogFormat::Text,
             session_cache_ms: 2000,
             products: "scheduling:Scheduling,chat:Live chat,voice:Voice",
             trial_seats: 5,
+            sms_daily_limit: 1000,
+            sms_countries: "",
+            metrics_listen: "",
         };
         let mut figment = Figment::from(Serialized::defaults(defaults));
         if let Some(file) = file {
@@ -126,13 +177,60 @@ impl Config {
         figment = figment.merge(Env::prefixed("TENANTRY_").ignore(&["config"]));
         let config: Config = figment.extract().map_err(Box::new)?;
         config.trusted_proxy_ips()?;
+        config.allow_private_targets()?;
         config.catalog()?;
         if let Some(url) = &config.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
             return Err(ConfigError::PublicUrl);
         }
+        if config.public_url.is_none() && !config.listen.ip().is_loopback() {
+            return Err(ConfigError::PublicUrlNeeded(config.listen));
+        }
+        config.metrics_at()?;
+        config.sms_regions()?;
+        for (key, url) in [("upgrade_url", config.upgrade_url()), ("sales_url", config.sales_url())] {
+            if url.is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
+                return Err(ConfigError::LinkUrl(key));
+            }
+        }
         Ok(config)
+    }
+
+    /// The "Upgrade" link of Plan and usage, if set (an empty value counts as unset).
+    pub fn upgrade_url(&self) -> Option<&str> {
+        self.upgrade_url.as_deref().map(str::trim).filter(|u| !u.is_empty())
+    }
+
+    /// The "Talk to sales" link of Plan and usage, if set (an empty value counts as unset).
+    pub fn sales_url(&self) -> Option<&str> {
+        self.sales_url.as_deref().map(str::trim).filter(|u| !u.is_empty())
+    }
+
+    /// Where `/metrics` is served.
+    pub fn metrics_at(&self) -> Result<MetricsAt, ConfigError> {
+        match self.metrics_listen.trim() {
+            "" => Ok(MetricsAt::Main),
+            "off" => Ok(MetricsAt::Off),
+            addr => addr.parse().map(MetricsAt::Own).map_err(|_| ConfigError::MetricsListen),
+        }
+    }
+
+    /// The regions whose numbers may get SMS (empty: all).
+    pub fn sms_regions(&self) -> Result<Vec<String>, ConfigError> {
+        self.sms_countries
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                let upper = s.to_ascii_uppercase();
+                if upper.len() == 2 && tenantry_domain::phone::calling_code(&upper).is_some() {
+                    Ok(upper)
+                } else {
+                    Err(ConfigError::SmsCountry(s.to_owned()))
+                }
+            })
+            .collect()
     }
 
     /// The parsed proxy list.
@@ -143,6 +241,11 @@ impl Config {
             .filter(|s| !s.is_empty())
             .map(|s| s.parse().map_err(|_| ConfigError::Proxy(s.to_owned())))
             .collect()
+    }
+
+    /// The private targets outbound requests may reach.
+    pub fn allow_private_targets(&self) -> Result<tenantry_app::outbound::AllowList, ConfigError> {
+        Ok(tenantry_app::outbound::AllowList::parse(&self.allow_private_targets)?)
     }
 
     /// The product catalog.
@@ -221,6 +324,44 @@ mod tests {
 
     #[test]
     #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
+    fn public_addresses_metrics_and_sms_settings() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            // Serving beyond loopback without saying the public address is refused.
+            jail.set_env("TENANTRY_LISTEN", "0.0.0.0:8080");
+            assert!(matches!(Config::load(None), Err(ConfigError::PublicUrlNeeded(_))));
+            jail.set_env("TENANTRY_PUBLIC_URL", "https://accounts.example.com");
+            assert!(Config::load(None).is_ok());
+            jail.clear_env();
+            jail.set_env("TENANTRY_LISTEN", "[::1]:8080");
+            assert!(Config::load(None).is_ok(), "loopback needs no public address");
+
+            let mut at = |v: &str| {
+                jail.set_env("TENANTRY_METRICS_LISTEN", v);
+                Config::load(None).map(|c| c.metrics_at())
+            };
+            assert!(matches!(at(""), Ok(Ok(MetricsAt::Main))));
+            assert!(matches!(at("off"), Ok(Ok(MetricsAt::Off))));
+            assert!(matches!(at("127.0.0.1:9100"), Ok(Ok(MetricsAt::Own(_)))));
+            assert!(matches!(at("somewhere"), Err(ConfigError::MetricsListen)));
+            jail.set_env("TENANTRY_METRICS_LISTEN", "");
+
+            jail.set_env("TENANTRY_SMS_COUNTRIES", "us, gb");
+            assert_eq!(
+                Config::load(None).map_err(|e| e.to_string())?.sms_regions().map_err(|e| e.to_string())?,
+                ["US", "GB"]
+            );
+            jail.set_env("TENANTRY_SMS_COUNTRIES", "USA");
+            assert!(matches!(Config::load(None), Err(ConfigError::SmsCountry(_))));
+            jail.set_env("TENANTRY_SMS_COUNTRIES", "");
+            jail.set_env("TENANTRY_SIGNUP", "verify");
+            assert_eq!(Config::load(None).map_err(|e| e.to_string())?.signup, Signup::Verify);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
     fn layers_and_refusals() {
         Jail::expect_with(|jail| {
             // The caller's own TENANTRY_* variables must not leak into the layers under test.
@@ -243,6 +384,22 @@ mod tests {
             jail.set_env("TENANTRY_OPERATOR_TOKEN", "very-secret-value");
             let c = Config::load(None).map_err(|e| e.to_string())?;
             assert!(!format!("{c:?}").contains("very-secret-value"), "secrets never print");
+
+            jail.set_env("TENANTRY_UPGRADE_URL", "https://example.com/upgrade");
+            jail.set_env("TENANTRY_SALES_URL", "");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!((c.upgrade_url(), c.sales_url()), (Some("https://example.com/upgrade"), None));
+            jail.set_env("TENANTRY_SALES_URL", "javascript:alert(1)");
+            assert!(matches!(Config::load(None), Err(ConfigError::LinkUrl("sales_url"))));
+            jail.set_env("TENANTRY_SALES_URL", "https://example.com/sales");
+
+            jail.set_env("TENANTRY_ALLOW_PRIVATE_TARGETS", "127.0.0.1, 10.0.0.0/8");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert!(c.allow_private_targets().is_ok_and(|a| a.contains([10, 1, 2, 3].into())));
+            jail.set_env("TENANTRY_ALLOW_PRIVATE_TARGETS", "10.0.0.0/33");
+            let err = Config::load(None).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("TENANTRY_ALLOW_PRIVATE_TARGETS") && err.contains("10.0.0.0/33"), "{err}");
+            jail.set_env("TENANTRY_ALLOW_PRIVATE_TARGETS", "");
 
             jail.set_env("TENANTRY_LISTN", "127.0.0.1:1");
             let err = Config::load(None).err().map(|e| e.to_string()).unwrap_or_default();

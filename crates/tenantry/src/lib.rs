@@ -2,9 +2,10 @@
 
 pub mod avatar_store;
 pub mod config;
+pub mod jobs;
 
 use anyhow::Context as _;
-use config::{Config, Signup};
+use config::{Config, MetricsAt, Signup};
 use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -65,7 +66,13 @@ pub fn sms_sender(config: &Config) -> anyhow::Result<SmsSender> {
 pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Arc<Notify>) -> anyhow::Result<AppState> {
     let app_config = tenantry_app::Config {
         public_url,
-        signup_open: config.signup == Signup::Open,
+        signup: match config.signup {
+            Signup::Open => tenantry_app::SignupMode::Open,
+            Signup::Closed => tenantry_app::SignupMode::Closed,
+            Signup::Verify => tenantry_app::SignupMode::Verify,
+        },
+        sms_daily_limit: i64::from(config.sms_daily_limit),
+        sms_regions: config.sms_regions()?,
         session_cache_ms: i64::from(config.session_cache_ms),
         rate_limit_per_ip: config.rate_limit_per_ip,
         rate_limit_sign_in_per_account: config.rate_limit_sign_in_per_account,
@@ -84,6 +91,11 @@ pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Ar
                     .context("creating the avatars folder")?,
             ),
         };
+    // CRM connection tests: 10 s, to public addresses or those the operator allows.
+    let outbound: Arc<dyn tenantry_app::outbound::Outbound> = Arc::new(tenantry_outbox::outbound::HttpOutbound::new(
+        config.allow_private_targets()?,
+        std::time::Duration::from_secs(10),
+    ));
     let app = App::new(tenantry_app::Parts {
         db,
         config: app_config,
@@ -92,8 +104,14 @@ pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Ar
         outbox_wake: wake,
         secrets,
         avatars,
+        outbound,
     });
-    let web = WebConfig { trusted_proxies: config.trusted_proxy_ips()? };
+    let web = WebConfig {
+        trusted_proxies: config.trusted_proxy_ips()?,
+        upgrade_url: config.upgrade_url().map(str::to_owned),
+        sales_url: config.sales_url().map(str::to_owned),
+        metrics_elsewhere: config.metrics_at()? != MetricsAt::Main,
+    };
     Ok(AppState::new(app, web, metrics_handle()))
 }
 
@@ -163,11 +181,27 @@ pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Run
             tracing::info!(sms = %sms.describe(), "SMS transport");
             let worker = Worker::new(db, worker_config, wake)
                 .with_job(Arc::new(EmailJob::new(Arc::new(mailer))))
-                .with_job(Arc::new(SmsJob::new(Arc::new(sms))));
+                .with_job(Arc::new(SmsJob::new(Arc::new(sms))))
+                .with_job(Arc::new(jobs::ResetRequestJob::new(state.app().clone())));
             Some(tokio::spawn(worker.run(rx.clone())))
         }
         None => None,
     };
+    if let MetricsAt::Own(at) = config.metrics_at()? {
+        let listener =
+            tokio::net::TcpListener::bind(at).await.with_context(|| format!("binding metrics_listen {at}"))?;
+        tracing::info!(address = %at, "metrics served on their own address");
+        let metrics = tenantry_web::metrics_app(state.clone());
+        let mut rx_metrics = rx.clone();
+        tokio::spawn(async move {
+            let stop = async move {
+                let _ = rx_metrics.wait_for(|stop| *stop).await;
+            };
+            if let Err(e) = axum::serve(listener, metrics).with_graceful_shutdown(stop).await {
+                tracing::error!(error = %e, "metrics server failed");
+            }
+        });
+    }
     let flusher = tokio::spawn(tenantry_app::request_counter::run_flusher(state.app().clone(), rx.clone()));
     let app = tenantry_web::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let mut rx_server = rx;

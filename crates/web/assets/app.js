@@ -99,3 +99,81 @@ document.addEventListener("htmx:configRequest", function (event) {
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup); else setup();
 })();
+
+// Account settings › Contact fields: the Options box shows only for the choice types (hidden, it
+// is disabled so nothing is sent); custom fields can be dragged into a new order, which posts the
+// same form as the "Up" and "Down" buttons (those stay for keyboards and for pages without script).
+(function () {
+  "use strict";
+  function setupOptions() {
+    document.querySelectorAll("select[data-options-for]").forEach(function (select) {
+      var box = document.getElementById(select.getAttribute("data-options-for"));
+      if (!box) return;
+      var area = box.querySelector("textarea");
+      function fit() {
+        var chosen = select.options[select.selectedIndex];
+        var show = !!(chosen && chosen.hasAttribute("data-has-options"));
+        box.hidden = !show;
+        if (area) area.disabled = !show;
+      }
+      select.addEventListener("change", fit);
+      fit();
+    });
+  }
+  function post(id, position) {
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = "/account/contact-fields/" + encodeURIComponent(id) + "/move";
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = "position";
+    input.value = String(position);
+    form.appendChild(input);
+    document.body.appendChild(form);
+    form.submit();
+  }
+  function setupDrag() {
+    var list = document.getElementById("custom-fields");
+    if (!list) return;
+    var rows = function () { return Array.prototype.slice.call(list.querySelectorAll("li[data-field-id]")); };
+    var first = Math.min.apply(null, rows().map(function (r) { return Number(r.getAttribute("data-position")); }));
+    var dragged = null, home = null, dropped = false;
+    rows().forEach(function (row) {
+      row.draggable = true;
+      var handle = row.querySelector(".cf-handle");
+      if (handle) handle.hidden = false;
+      row.addEventListener("dragstart", function (event) {
+        dragged = row; home = row.nextSibling; dropped = false;
+        row.classList.add("cf-dragging");
+        if (event.dataTransfer) {
+          event.dataTransfer.effectAllowed = "move";
+          try { event.dataTransfer.setData("text/plain", row.getAttribute("data-field-id")); } catch (e) { /* older browsers */ }
+        }
+      });
+      row.addEventListener("dragend", function () {
+        row.classList.remove("cf-dragging");
+        // Dropped outside the list: put the row back where it was.
+        if (!dropped && dragged) list.insertBefore(dragged, home);
+        dragged = null;
+      });
+    });
+    list.addEventListener("dragover", function (event) {
+      if (!dragged) return;
+      event.preventDefault();
+      var target = event.target.closest ? event.target.closest("li[data-field-id]") : null;
+      if (!target || target === dragged) return;
+      var box = target.getBoundingClientRect();
+      list.insertBefore(dragged, event.clientY > box.top + box.height / 2 ? target.nextSibling : target);
+    });
+    list.addEventListener("drop", function (event) {
+      if (!dragged) return;
+      event.preventDefault();
+      dropped = true;
+      var row = dragged;
+      var position = first + rows().indexOf(row);
+      if (position !== Number(row.getAttribute("data-position"))) post(row.getAttribute("data-field-id"), position);
+    });
+  }
+  function setup() { setupOptions(); setupDrag(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup); else setup();
+})();

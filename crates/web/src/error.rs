@@ -102,7 +102,7 @@ impl HttpAnswer for Error {
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::BadField(..) => StatusCode::BAD_REQUEST,
             Error::Unauthorized(_) | Error::MfaRequired(_) => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Forbidden(_) | Error::WrongAnswer(..) => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::Conflict { .. } | Error::Rule { .. } => StatusCode::CONFLICT,
             Error::Locked(_) => StatusCode::LOCKED,
@@ -118,6 +118,9 @@ impl HttpAnswer for Error {
             Error::BadField(field, msg) => ("bad-request", msg.clone(), vec![FieldError::new(*field, msg.clone())]),
             Error::Conflict { detail, errors } => ("conflict", detail.clone(), errors.clone()),
             Error::Rule { detail, .. } => ("conflict", detail.clone(), Vec::new()),
+            Error::WrongAnswer(field, msg) => {
+                ("forbidden", format!("{field} {msg}"), vec![FieldError::new(*field, *msg)])
+            }
             Error::Unexpected(_) => {
                 ("internal", "Something went wrong on our side. It has been logged.".to_owned(), Vec::new())
             }
@@ -168,7 +171,9 @@ pub struct Problem {
     pub deactivated: Option<bool>,
     /// For a 409 from an account rule: its name (`no_free_seat`, `last_administrator`,
     /// `last_licensed_administrator`, `seats_below_assigned`, `owner_has_no_scheduling_license`,
-    /// `self`: an Administrator may not demote, delete or deactivate themselves through the users API).
+    /// `self`: an Administrator may not demote, delete or deactivate themselves through the users API;
+    /// `system_field`: the built-in contact fields cannot change; `field_limit`: at most 100 custom
+    /// contact fields).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<&'static str>,
 }

@@ -33,28 +33,53 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::router())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(record_metrics));
-    security_headers(routes)
+    let https = state.secure_cookies();
+    security_headers(routes, https)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // The matched route, never the path itself: paths hold invitation, reset and
+            // email-change tokens.
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+            tracing::info_span!("http", method = %req.method(), route = %route, request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
 }
 
-/// Headers every response carries (unless a handler set its own).
-fn security_headers(router: Router<AppState>) -> Router<AppState> {
+/// `/metrics` alone, for an address of its own (`TENANTRY_METRICS_LISTEN`).
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(|axum::extract::State(s): axum::extract::State<AppState>| async move {
+                system::render_metrics(&s)
+            }),
+        )
+        .with_state(state)
+}
+
+/// The Content-Security-Policy of every answer: nothing from elsewhere, no `<base>`, forms post
+/// only here, no framing.
+pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// Headers every response carries (unless a handler set its own); `Strict-Transport-Security`
+/// when the installation is served over HTTPS.
+fn security_headers(router: Router<AppState>, https: bool) -> Router<AppState> {
     use axum::http::header;
     let h = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
-    router.layer(h(header::X_CONTENT_TYPE_OPTIONS, "nosniff")).layer(h(header::X_FRAME_OPTIONS, "DENY")).layer(h(header::REFERRER_POLICY, "same-origin")).layer(
-        h(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
-        ),
-    )
+    let router = router
+        .layer(h(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(h(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(h(header::REFERRER_POLICY, "same-origin"))
+        .layer(h(header::CONTENT_SECURITY_POLICY, CSP));
+    if https {
+        router.layer(h(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"))
+    } else {
+        router
+    }
 }
 
 /// Counts requests by route template and status, and records their latency.

@@ -9,6 +9,13 @@ use tenantry_app::App;
 pub struct WebConfig {
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where Plan and usage's "Upgrade" link goes; `None`: no link.
+    pub upgrade_url: Option<String>,
+    /// Where Plan and usage's "Talk to sales" link goes; `None`: no link.
+    pub sales_url: Option<String>,
+    /// `/metrics` is not served on the main address (it is off, or has an address of its own:
+    /// see [`crate::metrics_app`]).
+    pub metrics_elsewhere: bool,
 }
 
 /// Shared state of the HTTP layer (cheap to clone); it dereferences to the [`App`].

@@ -43,6 +43,14 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 /// Prometheus text format; counters and latencies only, never personal data.
 async fn metrics(State(state): State<AppState>) -> Response {
+    if state.web().metrics_elsewhere {
+        return crate::AppError::NOT_FOUND.into_response();
+    }
+    render_metrics(&state)
+}
+
+/// The metrics text, wherever it is served.
+pub(crate) fn render_metrics(state: &AppState) -> Response {
     match state.metrics() {
         Some(handle) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response(),
         None => (StatusCode::NOT_FOUND, "metrics are off").into_response(),

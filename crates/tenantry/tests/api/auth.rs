@@ -76,7 +76,8 @@ async fn wrong_password_and_unknown_email_answer_alike(b: Backend) {
     app.signup("Acme", "ana@example.com").await;
     let mut known = Vec::new();
     let mut unknown = Vec::new();
-    for _ in 0..5 {
+    // Three tries each: from the fourth failure in a row every email answers 423 (`LOCKED_ANSWER_FROM`).
+    for _ in 0..3 {
         let (s1, b1, t1) = timed_sign_in(&app, "ana@example.com").await;
         let (s2, b2, t2) = timed_sign_in(&app, "nobody@example.com").await;
         assert_eq!(s1, StatusCode::UNAUTHORIZED);
@@ -86,7 +87,7 @@ async fn wrong_password_and_unknown_email_answer_alike(b: Backend) {
     }
     known.sort();
     unknown.sort();
-    let (k, u) = (known[2].as_secs_f64(), unknown[2].as_secs_f64());
+    let (k, u) = (known[1].as_secs_f64(), unknown[1].as_secs_f64());
     // Both run exactly one Argon2id verification; medians must be of the same size.
     assert!((k - u).abs() < 0.5 * k.max(u) + 0.02, "median wrong-password {k:.3}s vs unknown-email {u:.3}s");
 }

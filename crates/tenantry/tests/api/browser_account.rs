@@ -14,7 +14,18 @@ use serde_json::json;
 db_tests!(account_settings_navigation_on_desktop_and_phone_in_a_real_browser, settings_and_audit_log_in_a_real_browser);
 
 /// The Account settings sections an Administrator sees, in order.
-const SECTIONS: [&str; 5] = ["Users", "Security", "Settings", "Booking pages", "Audit log"];
+const SECTIONS: [&str; 10] = [
+    "Users",
+    "Live chat teams",
+    "Contact fields",
+    "CRM",
+    "Security",
+    "Compliance",
+    "Settings",
+    "Chatbot and form privacy",
+    "Booking pages",
+    "Audit log",
+];
 
 async fn account_settings_navigation_on_desktop_and_phone_in_a_real_browser(b: Backend) {
     let app = spawn_app(b).await;

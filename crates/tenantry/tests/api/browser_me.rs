@@ -100,7 +100,8 @@ async fn api_key_scenario(c: Client, url: String, email: String, prefix: &'stati
     assert_eq!(text_of(&c, "no-key").await, "You have no API key.");
     check_page(&c, &format!("{prefix}-me-api-key-none")).await;
 
-    // Create: the key is shown once, with a copy button.
+    // Create (with the current password): the key is shown once, with a copy button.
+    c.find(Locator::Id("current_password")).await.unwrap().send_keys("correct horse battery").await.unwrap();
     c.find(Locator::Id("create-key")).await.unwrap().click().await.unwrap();
     let field = c.wait().for_element(Locator::Id("new-api-key")).await.unwrap();
     let key = field.prop("value").await.unwrap().unwrap_or_default();

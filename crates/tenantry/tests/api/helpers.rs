@@ -87,6 +87,12 @@ pub fn test_config(data_dir: PathBuf, database_url: String) -> Config {
         products: "scheduling:Scheduling,chat:Live chat,voice:Voice".to_owned(),
         trial_seats: 5,
         avatar_store: None,
+        upgrade_url: None,
+        sales_url: None,
+        allow_private_targets: String::new(),
+        sms_daily_limit: 1000,
+        sms_countries: String::new(),
+        metrics_listen: String::new(),
     }
 }
 
@@ -273,6 +279,20 @@ impl TestApp {
     /// Moves the server's clock forward.
     pub fn advance(&self, ms: i64) {
         self.time_offset.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    /// Stops the server and starts a new one on the same database and data folder (what a restart
+    /// keeps is what the database holds), with the configuration adjusted as at the start.
+    pub async fn restart_with(&mut self, adjust: impl FnOnce(&mut Config)) {
+        self.stop().await;
+        let mut config = test_config(self.dir.path().to_path_buf(), self.database_url.clone());
+        adjust(&mut config);
+        let offset = self.time_offset.clone();
+        let clock = Clock::fixed(move || jiff::Timestamp::now().as_millisecond() + offset.load(Ordering::SeqCst));
+        let running =
+            start(&config, StartOptions { worker: Some(test_worker()), clock }).await.expect("server restarts");
+        self.url = format!("http://{}", running.addr);
+        self.running = Some(running);
     }
 
     /// Stops the server.

@@ -24,7 +24,12 @@ async fn email_changes_only_when_the_link_is_followed(b: Backend) {
     let app = spawn_app_with(b, |c| c.smtp_url = Some(smtp.url().into())).await;
     let admin = app.signup("Acme", "ana@example.com").await;
     let (status, _) = app
-        .call(Method::POST, "/api/v1/me/email", Some(&admin.token), Some(json!({"new_email": "Ana.Lima@New.example"})))
+        .call(
+            Method::POST,
+            "/api/v1/me/email",
+            Some(&admin.token),
+            Some(json!({"new_email": "Ana.Lima@New.example", "current_password": "correct horse battery"})),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
 
@@ -72,7 +77,7 @@ async fn email_change_refusals(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
     app.signup("Other", "olga@other.org").await;
-    let change = |email: &str| json!({"new_email": email});
+    let change = |email: &str| json!({"new_email": email, "current_password": "correct horse battery"});
     let (status, body) =
         app.call(Method::POST, "/api/v1/me/email", Some(&admin.token), Some(change("OLGA@other.org"))).await;
     assert_eq!(
@@ -116,7 +121,14 @@ async fn api_key_is_shown_once_works_counts_and_stops_when_revoked(b: Backend) {
     let (status, _) = app.call(Method::GET, "/api/v1/me/api-key", Some(&admin.token), None).await;
     authenticated += 1;
     assert_eq!(status, StatusCode::NOT_FOUND, "no key yet");
-    let (status, created) = app.call(Method::POST, "/api/v1/me/api-key", Some(&admin.token), None).await;
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/api/v1/me/api-key",
+            Some(&admin.token),
+            Some(json!({"current_password": "correct horse battery"})),
+        )
+        .await;
     authenticated += 1;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let key = created["key"].as_str().expect("key").to_owned();
@@ -143,8 +155,26 @@ async fn api_key_is_shown_once_works_counts_and_stops_when_revoked(b: Backend) {
     let (status, _) = app.call(Method::GET, "/api/v1/me", Some("tnt_not-a-real-key"), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
+    // A key cannot make another (that needs the password, in a session): 403, counted.
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/me/api-key",
+            Some(&key),
+            Some(json!({"current_password": "correct horse battery"})),
+        )
+        .await;
+    authenticated += 1;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     // Replacing revokes the old key; revoking stops the new one at once.
-    let (status, replaced) = app.call(Method::POST, "/api/v1/me/api-key", Some(&key), None).await;
+    let (status, replaced) = app
+        .call(
+            Method::POST,
+            "/api/v1/me/api-key",
+            Some(&admin.token),
+            Some(json!({"current_password": "correct horse battery"})),
+        )
+        .await;
     authenticated += 1;
     assert_eq!(status, StatusCode::CREATED);
     let (status, _) = app.call(Method::GET, "/api/v1/me", Some(&key), None).await;
@@ -246,8 +276,14 @@ async fn a_new_cell_number_counts_once_its_sms_code_is_verified(b: Backend) {
     let app = spawn_app(b).await;
     let admin = app.signup("Acme", "ana@example.com").await;
     let t = Some(admin.token.as_str());
-    let (status, pending) =
-        app.call(Method::POST, "/api/v1/me/phone", t, Some(json!({"number": "(415) 555-2671", "country": "US"}))).await;
+    let (status, pending) = app
+        .call(
+            Method::POST,
+            "/api/v1/me/phone",
+            t,
+            Some(json!({"number": "(415) 555-2671", "country": "US", "current_password": "correct horse battery"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{pending}");
     assert_eq!(pending["pending_number"], "+14155552671");
     let (_, me) = app.call(Method::GET, "/api/v1/me", t, None).await;
@@ -265,7 +301,14 @@ async fn a_new_cell_number_counts_once_its_sms_code_is_verified(b: Backend) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "single use");
 
     // A second number: the first stays in force until the new one is verified; 5 tries per code.
-    let (status, _) = app.call(Method::POST, "/api/v1/me/phone", t, Some(json!({"number": "+44 7911 123456"}))).await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/me/phone",
+            t,
+            Some(json!({"number": "+44 7911 123456", "current_password": "correct horse battery"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let code = sms_code(&app.wait_for_sms_to("+447911123456").await);
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -278,7 +321,13 @@ async fn a_new_cell_number_counts_once_its_sms_code_is_verified(b: Backend) {
     let (_, me) = app.call(Method::GET, "/api/v1/me", t, None).await;
     assert_eq!(me["phone"]["number"], "+14155552671", "the old number is still in force");
     // Codes expire after 10 minutes.
-    app.call(Method::POST, "/api/v1/me/phone", t, Some(json!({"number": "+33 6 12 34 56 78"}))).await;
+    app.call(
+        Method::POST,
+        "/api/v1/me/phone",
+        t,
+        Some(json!({"number": "+33 6 12 34 56 78", "current_password": "correct horse battery"})),
+    )
+    .await;
     let code = sms_code(&app.wait_for_sms_to("+33612345678").await);
     app.advance(10 * 60 * 1000 + 1);
     let (status, _) = app.call(Method::POST, "/api/v1/me/phone/verify", t, Some(json!({"code": code}))).await;
@@ -286,10 +335,10 @@ async fn a_new_cell_number_counts_once_its_sms_code_is_verified(b: Backend) {
 
     // Refusals name the field and say why.
     for (body, field) in [
-        (json!({"number": "415 555 2671"}), "number"),
-        (json!({"number": "+1 555"}), "number"),
-        (json!({"number": "12345", "country": "ZZ"}), "country"),
-        (json!({"number": ""}), "number"),
+        (json!({"number": "415 555 2671", "current_password": "correct horse battery"}), "number"),
+        (json!({"number": "+1 555", "current_password": "correct horse battery"}), "number"),
+        (json!({"number": "12345", "country": "ZZ", "current_password": "correct horse battery"}), "country"),
+        (json!({"number": "", "current_password": "correct horse battery"}), "number"),
     ] {
         let (status, answer) = app.call(Method::POST, "/api/v1/me/phone", t, Some(body.clone())).await;
         assert_eq!(
@@ -372,8 +421,16 @@ async fn my_data_export_holds_everything_about_me_and_no_secret(b: Backend) {
         Some(json!({"notifications": {"missed_calls": false, "voicemails": true}})),
     )
     .await;
-    let (_, key) = app.call(Method::POST, "/api/v1/me/api-key", t, None).await;
-    app.call(Method::POST, "/api/v1/me/phone", t, Some(json!({"number": "+44 20 7946 0958"}))).await;
+    let (_, key) = app
+        .call(Method::POST, "/api/v1/me/api-key", t, Some(json!({"current_password": "correct horse battery"})))
+        .await;
+    app.call(
+        Method::POST,
+        "/api/v1/me/phone",
+        t,
+        Some(json!({"number": "+44 20 7946 0958", "current_password": "correct horse battery"})),
+    )
+    .await;
     let other = app.signup("Other", "olga@other.org").await;
     app.call(
         Method::POST,

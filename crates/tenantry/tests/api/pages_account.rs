@@ -184,7 +184,7 @@ async fn deleting_the_account_asks_for_the_password(b: Backend) {
         &[("confirm_name", "Acme"), ("current_password", "not my password")],
     )
     .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "a wrong answer is 403 (API.md), shown under its field");
     let page = res.text().await.unwrap();
     assert!(page.contains("Your password is wrong."), "{page}");
     assert!(!page.contains("not my password"), "a password is never echoed");
@@ -252,7 +252,7 @@ async fn deleting_the_account_asks_for_the_two_step_code_when_it_is_on(b: Backen
         &[("confirm_name", "Acme"), ("current_password", PASSWORD), ("totp_code", "000000")],
     )
     .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let page = res.text().await.unwrap();
     assert!(page.contains("Two-step code is wrong or was already used."), "{page}");
     assert!(page.contains(r#"id="totp_code-error""#));
@@ -270,7 +270,7 @@ async fn deleting_the_account_asks_for_the_two_step_code_when_it_is_on(b: Backen
         &[("confirm_name", "Acme"), ("current_password", "wrong"), ("totp_code", &code)],
     )
     .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         app.call(Method::GET, "/api/v1/account", Some(&admin.token), None).await.0,
         StatusCode::OK,

@@ -265,7 +265,14 @@ async fn api_key_is_shown_once_then_replaced_and_revoked(b: Backend) {
     assert!(page.contains("You have no API key."), "{page}");
     assert!(page.contains(r#"href="/api/docs""#), "explains where to use it");
 
+    // The current password is asked first: without it, an error under its field and no key.
     let res = post_form(&app, "/me/api-key", Some(&cookie), &[]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(page.contains(r#"id="current_password-error""#) && shown_key(&page).is_none(), "{page}");
+    let res = post_form(&app, "/me/api-key", Some(&cookie), &[("current_password", "not it")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = post_form(&app, "/me/api-key", Some(&cookie), &[("current_password", "correct horse battery")]).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(res.headers()["cache-control"], "no-store", "the key is never cached");
     let page = res.text().await.unwrap();
@@ -288,7 +295,7 @@ async fn api_key_is_shown_once_then_replaced_and_revoked(b: Backend) {
     assert!(page.contains("Replace key…") && page.contains("Revoke key…"));
 
     // Replace: a new key, shown once; the old one stops working.
-    let res = post_form(&app, "/me/api-key", Some(&cookie), &[]).await;
+    let res = post_form(&app, "/me/api-key", Some(&cookie), &[("current_password", "correct horse battery")]).await;
     let new_key = shown_key(&res.text().await.unwrap()).expect("the replacement is shown");
     assert_ne!(new_key, key);
     assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&key), None).await.0, StatusCode::UNAUTHORIZED);

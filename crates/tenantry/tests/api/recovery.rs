@@ -257,7 +257,7 @@ async fn totp_matches_rfc6238_and_codes_are_not_replayed(b: Backend) {
     // A recovery code works once.
     assert_eq!(with(recovery[0].clone()).await.0, StatusCode::OK);
     assert_eq!(with(recovery[0].clone()).await.0, StatusCode::UNAUTHORIZED);
-    // Turning it off needs a code.
+    // Turning it off needs the password and a code.
     app.advance(30_000);
     assert_eq!(
         app.call(Method::DELETE, "/api/v1/me/mfa/totp", Some(&admin.token), Some(json!({"code": "123"}))).await.0,
@@ -268,7 +268,19 @@ async fn totp_matches_rfc6238_and_codes_are_not_replayed(b: Backend) {
             Method::DELETE,
             "/api/v1/me/mfa/totp",
             Some(&admin.token),
-            Some(json!({"code": rfc6238(&seed, now(), 6)}))
+            Some(json!({"current_password": PW, "code": "123"}))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN,
+        "a wrong code"
+    );
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            "/api/v1/me/mfa/totp",
+            Some(&admin.token),
+            Some(json!({"current_password": PW, "code": rfc6238(&seed, now(), 6)}))
         )
         .await
         .0,

@@ -7,6 +7,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tenantry_app::{accounts, auth, invitations, reset};
 use tenantry_domain::SessionScope;
@@ -51,22 +52,54 @@ pub struct SignUpResponse {
     pub token: String,
 }
 
-/// Creates an account and its first Administrator, and signs them in.
+/// The answer of a sign-up in `verify` mode, whatever the email.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationSent {
+    pub verification_sent: bool,
+}
+
+/// Creates an account and its first Administrator, and signs them in. With
+/// `TENANTRY_SIGNUP=verify` it answers 202 whatever the email, and a link sent to the address
+/// creates the account (`POST /api/v1/signup/{token}`). Rate-limited per client address.
 #[utoipa::path(post, path = "/api/v1/signup", tag = "auth", request_body = SignUpRequest,
-    responses((status = 201, body = SignUpResponse), (status = 403, description = "sign-up closed", body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "the account, its Administrator and a session (open mode)", body = SignUpResponse),
+        (status = 202, description = "a link is on its way (verify mode; the same for every email)", body = VerificationSent),
+        (status = 403, description = "sign-up closed", body = Problem), (status = 409, description = "the email is in use (open mode)", body = Problem),
+        (status = 422, description = "invalid fields", body = Problem), (status = 429, description = "too many sign-ups from this address", body = Problem)))]
 pub async fn signup(
     State(state): State<AppState>, Client(meta): Client, ApiJson(body): ApiJson<SignUpRequest>,
-) -> AppResult<(StatusCode, Json<SignUpResponse>)> {
+) -> AppResult<Response> {
     let input = accounts::SignUp::try_from(body)?;
-    let (account, signed_in) = accounts::sign_up(&state, input, &meta).await?;
-    Ok((
+    Ok(match accounts::sign_up(&state, input, &meta).await? {
+        accounts::SignUpOutcome::Created(done) => created(*done).into_response(),
+        accounts::SignUpOutcome::VerificationSent => {
+            (StatusCode::ACCEPTED, Json(VerificationSent { verification_sent: true })).into_response()
+        }
+    })
+}
+
+fn created(
+    (account, signed_in): (tenantry_storage::accounts::Account, auth::SignedIn),
+) -> (StatusCode, Json<SignUpResponse>) {
+    (
         StatusCode::CREATED,
         Json(SignUpResponse {
             account: account.into(),
             token: signed_in.token.expose().to_owned(),
             user: signed_in.user.into(),
         }),
-    ))
+    )
+}
+
+/// Follows a sign-up link (verify mode): creates the account, its first Administrator and a
+/// session. The token is the credential (single use, 24 hours).
+#[utoipa::path(post, path = "/api/v1/signup/{token}", tag = "auth", params(("token" = String, Path)),
+    responses((status = 201, description = "the account, its Administrator and a session", body = SignUpResponse),
+        (status = 404, description = "unknown, used or expired link", body = Problem), (status = 409, description = "the email is in use by now", body = Problem)))]
+pub async fn complete_signup(
+    State(state): State<AppState>, Client(meta): Client, Path(token): Path<String>,
+) -> AppResult<(StatusCode, Json<SignUpResponse>)> {
+    Ok(created(accounts::complete_sign_up(&state, &token, &meta).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -2,35 +2,61 @@
 
 use super::views::ts;
 use crate::error::{AppError, AppResult, Problem};
-use crate::extract::{ApiJson, AuthUser, Client};
+use crate::extract::{ApiJson, AuthUser, Client, OptionalJson};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use tenantry_app::reauth::Proof;
 use tenantry_app::{api_keys, email_change, phone, plan};
 use tenantry_domain::usage::Metric;
 use tenantry_domain::{EmailAddress, ValidationErrors};
 use utoipa::ToSchema;
 
+/// The current password (and a two-step code when it is on): what a sensitive change of one's
+/// own needs. Missing → 422 naming the field; wrong → 403 naming it (counted like a failed
+/// sign-in); an API key may never do these (403).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthRequest {
+    #[schema(format = Password)]
+    pub current_password: Option<String>,
+    /// Required when two-step verification is on.
+    pub totp_code: Option<String>,
+}
+
+impl ReauthRequest {
+    pub fn proof(self) -> Proof {
+        Proof::new(self.current_password, self.totp_code)
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailChangeRequest {
     pub new_email: String,
+    /// Required: see [`ReauthRequest`].
+    #[schema(format = Password)]
+    pub current_password: Option<String>,
+    /// Required when two-step verification is on.
+    pub totp_code: Option<String>,
 }
 
 /// Sends a single-use link (valid 24 hours) to the new address; nothing changes until it is followed.
-/// 409 when another user signs in with that address.
+/// Needs the current password (and a two-step code when it is on). 409 when another user signs in
+/// with that address. Rate-limited per user and per client address.
 #[utoipa::path(post, path = "/api/v1/me/email", tag = "me", request_body = EmailChangeRequest, security(("bearer" = [])),
-    responses((status = 202), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 202, description = "the link is on its way"), (status = 403, description = "wrong current password or code, or an API key", body = Problem), (status = 409, description = "the address is in use", body = Problem), (status = 422, description = "invalid address, or the current password is missing", body = Problem), (status = 429, description = "too many requests", body = Problem)))]
 pub async fn change_email(
     State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<EmailChangeRequest>,
 ) -> AppResult<StatusCode> {
     let mut e = ValidationErrors::new();
     let email = e.check("new_email", EmailAddress::parse(&body.new_email));
     let Some(email) = email else { return Err(e.into()) };
-    email_change::request(&state, &me, &me.actor, email).await?;
+    let proof = Proof::new(body.current_password, body.totp_code);
+    email_change::request(&state, &me, &me.actor, email, &proof).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -67,12 +93,14 @@ pub async fn get_api_key(State(state): State<AppState>, me: AuthUser) -> AppResu
     Ok(Json(ApiKeyView { prefix: k.prefix, created_at: ts(k.created_at), last_used_at: k.last_used_at.map(ts) }))
 }
 
-/// Creates my API key, replacing (and revoking) the one I had. The key is shown only here.
-#[utoipa::path(post, path = "/api/v1/me/api-key", tag = "me", security(("bearer" = [])), responses((status = 201, body = NewApiKeyView)))]
+/// Creates my API key, replacing (and revoking) the one I had. The key is shown only here. Needs
+/// the current password (and a two-step code when it is on); never with an API key.
+#[utoipa::path(post, path = "/api/v1/me/api-key", tag = "me", security(("bearer" = [])), request_body = ReauthRequest,
+    responses((status = 201, description = "the new key, shown once", body = NewApiKeyView), (status = 403, description = "wrong current password or code, or an API key", body = Problem), (status = 422, description = "the current password is missing", body = Problem)))]
 pub async fn create_api_key(
-    State(state): State<AppState>, me: AuthUser, Client(_meta): Client,
+    State(state): State<AppState>, me: AuthUser, OptionalJson(body): OptionalJson<ReauthRequest>,
 ) -> AppResult<(StatusCode, Json<NewApiKeyView>)> {
-    let new = api_keys::create(&state, &me, &me.actor).await?;
+    let new = api_keys::create(&state, &me, &me.actor, &body.proof()).await?;
     Ok((
         StatusCode::CREATED,
         Json(NewApiKeyView {
@@ -171,6 +199,11 @@ pub struct PhoneRequest {
     pub number: String,
     /// Two-letter country (ISO 3166) for numbers written without their country code.
     pub country: Option<String>,
+    /// Required: see [`ReauthRequest`].
+    #[schema(format = Password)]
+    pub current_password: Option<String>,
+    /// Required when two-step verification is on.
+    pub totp_code: Option<String>,
 }
 
 /// The number a code was sent to.
@@ -188,7 +221,8 @@ pub async fn request_phone(
     State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<PhoneRequest>,
 ) -> AppResult<(StatusCode, Json<PhonePendingView>)> {
     let number = phone::parse_number(&body.number, body.country.as_deref())?;
-    phone::request(&state, &me, &me.actor, number.clone()).await?;
+    let proof = Proof::new(body.current_password, body.totp_code);
+    phone::request(&state, &me, &me.actor, number.clone(), &proof).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(PhonePendingView {

@@ -129,12 +129,26 @@ pub async fn confirm_totp(
     Ok(Json(RecoveryCodes { recovery_codes: mfa::confirm(&state, &me, &me.actor, &body.code).await? }))
 }
 
-/// Turns two-step verification off (needs a current code or a recovery code).
-#[utoipa::path(delete, path = "/api/v1/me/mfa/totp", tag = "me", security(("bearer" = [])), request_body = TotpCode,
-    responses((status = 204), (status = 409, body = Problem), (status = 422, body = Problem)))]
+/// What turning two-step verification off needs: the current password and a current code or a
+/// recovery code (`totp_code`; `code` is accepted as its older name).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisableTotpRequest {
+    #[schema(format = Password)]
+    pub current_password: Option<String>,
+    pub totp_code: Option<String>,
+    /// The older name of `totp_code`.
+    pub code: Option<String>,
+}
+
+/// Turns two-step verification off: needs the current password and a current code (or a
+/// recovery code); never with an API key. A notice goes to the account's email address.
+#[utoipa::path(delete, path = "/api/v1/me/mfa/totp", tag = "me", security(("bearer" = [])), request_body = DisableTotpRequest,
+    responses((status = 204, description = "two-step verification is off"), (status = 403, description = "wrong current password or code, or an API key", body = Problem), (status = 409, description = "two-step verification is not on", body = Problem), (status = 422, description = "the current password or code is missing", body = Problem)))]
 pub async fn disable_totp(
-    State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<TotpCode>,
+    State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<DisableTotpRequest>,
 ) -> AppResult<StatusCode> {
-    mfa::disable(&state, &me, &me.actor, &body.code).await?;
+    let proof = tenantry_app::reauth::Proof::new(body.current_password, body.totp_code.or(body.code));
+    mfa::disable(&state, &me, &me.actor, &proof).await?;
     Ok(StatusCode::NO_CONTENT)
 }

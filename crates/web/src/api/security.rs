@@ -27,13 +27,38 @@ pub struct PasswordPolicyBody {
     pub history_count: u32,
 }
 
-/// The password policy and how many users' current passwords no longer meet it.
+/// The password policy and how many users' current passwords no longer meet it. Its fields are
+/// spelled out (not a flattened [`PasswordPolicyBody`], whose schema forbids other properties), so
+/// the answer validates against its own schema.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PasswordPolicyView {
-    #[serde(flatten)]
-    pub policy: PasswordPolicyBody,
+    pub min_length: u32,
+    pub require_lowercase: bool,
+    pub require_uppercase: bool,
+    pub require_digit: bool,
+    pub require_symbol: bool,
+    /// Days a password stays valid; 0 = never expires.
+    pub expiration_days: u32,
+    /// How many recent passwords (the current one included) may not be reused; 0 = off.
+    pub history_count: u32,
     /// Users whose current password breaks this policy (too short, a missing character class, or expired).
     pub non_compliant_users: usize,
+}
+
+impl PasswordPolicyView {
+    fn new(p: &PasswordPolicy, non_compliant_users: usize) -> Self {
+        let b = password_body(p);
+        PasswordPolicyView {
+            min_length: b.min_length,
+            require_lowercase: b.require_lowercase,
+            require_uppercase: b.require_uppercase,
+            require_digit: b.require_digit,
+            require_symbol: b.require_symbol,
+            expiration_days: b.expiration_days,
+            history_count: b.history_count,
+            non_compliant_users,
+        }
+    }
 }
 
 fn password_body(p: &PasswordPolicy) -> PasswordPolicyBody {
@@ -105,7 +130,7 @@ fn session_body(p: &SecurityPolicies) -> SessionPolicyBody {
 pub async fn get_password(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<PasswordPolicyView>> {
     let p = security::get(&state, &admin).await?;
     let n = security::non_compliant_count(&state, &admin).await?;
-    Ok(Json(PasswordPolicyView { policy: password_body(&p.password), non_compliant_users: n }))
+    Ok(Json(PasswordPolicyView::new(&p.password, n)))
 }
 
 /// Changes the password policy; answers how many users no longer comply.
@@ -115,7 +140,7 @@ pub async fn put_password(
     State(state): State<AppState>, admin: AdminUser, ApiJson(body): ApiJson<PasswordPolicyBody>,
 ) -> AppResult<Json<PasswordPolicyView>> {
     let (p, n) = security::update(&state, &admin, &admin.actor, vec![PolicyChange::Password(body.into())]).await?;
-    Ok(Json(PasswordPolicyView { policy: password_body(&p.password), non_compliant_users: n }))
+    Ok(Json(PasswordPolicyView::new(&p.password, n)))
 }
 
 /// How many users were asked for a new password.

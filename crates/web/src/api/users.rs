@@ -364,13 +364,23 @@ pub async fn reactivate(
     Ok(Json(users::reactivate(&state, &admin, &admin.actor, &id).await?.into()))
 }
 
-/// Signs a user out everywhere.
+/// Signs a user out everywhere: ends every session and revokes their personal API key.
 #[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204, description = "every session ended and the API key revoked"), (status = 404, description = "no such user in this account", body = Problem)))]
 pub async fn revoke_sessions(
     State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
 ) -> AppResult<StatusCode> {
     tenantry_app::sessions::revoke_all_of_user(&state, &admin, &admin.actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes a user's personal API key.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/api-key", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 204, description = "the key is revoked"), (status = 403, description = "not an Administrator", body = Problem), (status = 404, description = "no such user in this account, or the user has no key", body = Problem)))]
+pub async fn revoke_api_key(
+    State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
+) -> AppResult<StatusCode> {
+    tenantry_app::api_keys::revoke_of_user(&state, &admin, &admin.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -164,5 +164,7 @@ pub async fn export_users(
 ) -> AppResult<Response> {
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let filter = ExportFilter::try_from(query)?;
+    // Checked before the stream starts: a bad term mid-stream could only cut the connection.
+    tenantry_app::users::search_term(filter.q.clone())?;
     Ok(export_response(state, admin, filter).await)
 }

@@ -32,6 +32,9 @@ pub struct UserView {
     /// What the user has connected (reported by products).
     #[schema(example = json!(["google_calendar"]))]
     pub integrations: Vec<String>,
+    /// The live chat teams the user is in.
+    #[schema(example = json!(["cht_5b0e0c1f9d2a4e6b8c3d7f10"]))]
+    pub chat_team_ids: Vec<String>,
     #[schema(example = "Europe/Lisbon")]
     pub timezone: String,
     #[schema(example = "DD/MM/YYYY")]
@@ -123,6 +126,7 @@ impl From<UserDetail> for UserView {
             status: u.status.as_str().to_owned(),
             licenses: d.licenses,
             integrations: d.integrations,
+            chat_team_ids: d.chat_teams.into_iter().map(|t| t.id.to_string()).collect(),
             timezone: u.timezone.to_string(),
             date_format: u.date_format.as_str().to_owned(),
             time_format: u.time_format.as_str().to_owned(),

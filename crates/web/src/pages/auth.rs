@@ -16,9 +16,10 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 use tenantry_app::Error;
 use tenantry_app::auth::SignInStep;
-use tenantry_app::{accounts, auth, invitations};
+use tenantry_app::{SignupMode, accounts, auth, invitations};
 use tenantry_domain::SessionScope;
 use tenantry_domain::{PasswordPolicy, Role};
+use tenantry_storage::accounts::Account;
 use tenantry_storage::invitations::OpenInvitation;
 
 /// What a new password must be, said next to the field.
@@ -126,7 +127,7 @@ pub async fn sign_in_page(
         chrome: None,
         flash,
         form: FormState::with(vec![("email", String::new()), ("password", String::new())]),
-        signup_open: state.config.signup_open,
+        signup_open: state.config.signup != tenantry_app::SignupMode::Closed,
     };
     (jar, render(StatusCode::OK, &page)).into_response()
 }
@@ -147,7 +148,15 @@ pub async fn sign_in(
         }
         Err(e) => {
             let (status, form) = form.fail(e)?;
-            Ok(render(status, &SignInPage { chrome: None, flash: None, form, signup_open: state.config.signup_open }))
+            Ok(render(
+                status,
+                &SignInPage {
+                    chrome: None,
+                    flash: None,
+                    form,
+                    signup_open: state.config.signup != tenantry_app::SignupMode::Closed,
+                },
+            ))
         }
     }
 }
@@ -222,8 +231,25 @@ pub async fn sign_in_code(
 struct SignUpPage {
     chrome: Option<Chrome>,
     open: bool,
+    /// `verify` mode: a link is sent before the account exists (the form says so).
+    verify: bool,
+    /// After a `verify` sign-up: the address the link went to (or would have gone to).
+    sent_to: Option<String>,
     form: FormState,
     password_hint: String,
+}
+
+impl SignUpPage {
+    fn new(state: &AppState, form: FormState) -> Self {
+        SignUpPage {
+            chrome: None,
+            open: state.config.signup != SignupMode::Closed,
+            verify: state.config.signup == SignupMode::Verify,
+            sent_to: None,
+            form,
+            password_hint: password_hint(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -245,36 +271,82 @@ fn sign_up_form(f: &SignUpForm) -> FormState {
 }
 
 pub async fn sign_up_page(State(state): State<AppState>) -> Response {
-    let open = state.config.signup_open;
-    let page =
-        SignUpPage { chrome: None, open, form: sign_up_form(&SignUpForm::default()), password_hint: password_hint() };
-    render(if open { StatusCode::OK } else { StatusCode::FORBIDDEN }, &page)
+    let page = SignUpPage::new(&state, sign_up_form(&SignUpForm::default()));
+    render(if page.open { StatusCode::OK } else { StatusCode::FORBIDDEN }, &page)
 }
 
 pub async fn sign_up(
     State(state): State<AppState>, Client(meta): Client, jar: CookieJar, PageForm(f): PageForm<SignUpForm>,
 ) -> Result<Response, PageError> {
     let form = sign_up_form(&f);
+    let email = f.email.trim().to_owned();
     let request = SignUpRequest { account_name: f.account_name, name: f.name, email: f.email, password: f.password };
     let result = match accounts::SignUp::try_from(request) {
         Ok(input) => accounts::sign_up(&state, input, &meta).await,
         Err(errors) => Err(Error::Validation(errors)),
     };
     match result {
-        Ok((account, signed_in)) => {
-            let jar = set_flash(
-                &state,
-                jar.add(session_cookie(&state, &signed_in)),
-                &format!("Welcome! Your account {} is ready.", account.name),
-            );
-            Ok((jar, see_other("/users")).into_response())
+        Ok(accounts::SignUpOutcome::Created(done)) => Ok(welcome(&state, jar, *done)),
+        // The same page whether the address was new or not: only its owner learns which.
+        Ok(accounts::SignUpOutcome::VerificationSent) => {
+            let page =
+                SignUpPage { sent_to: Some(email), ..SignUpPage::new(&state, sign_up_form(&SignUpForm::default())) };
+            Ok(render(StatusCode::ACCEPTED, &page))
         }
         Err(e) => {
-            let open = !matches!(e, Error::Forbidden(_));
+            let closed = matches!(e, Error::Forbidden(_));
             let (status, form) = form.fail(e)?;
-            Ok(render(status, &SignUpPage { chrome: None, open, form, password_hint: password_hint() }))
+            let page = SignUpPage::new(&state, form);
+            Ok(render(status, &SignUpPage { open: page.open && !closed, ..page }))
         }
     }
+}
+
+/// Signs the new Administrator in and opens their account.
+fn welcome(state: &AppState, jar: CookieJar, (account, signed_in): (Account, auth::SignedIn)) -> Response {
+    let jar = set_flash(
+        state,
+        jar.add(session_cookie(state, &signed_in)),
+        &format!("Welcome! Your account {} is ready.", account.name),
+    );
+    (jar, see_other("/users")).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "auth/signup_link.html")]
+struct SignUpLinkPage {
+    chrome: Option<Chrome>,
+    email: String,
+}
+
+/// `GET /signup/{token}`: the page a sign-up link opens; a button creates the account (mail
+/// scanners that fetch links create nothing).
+pub async fn sign_up_link_page(
+    State(state): State<AppState>, Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    match accounts::sign_up_link_email(&state, &token).await {
+        Ok(email) => Ok(render(StatusCode::OK, &SignUpLinkPage { chrome: None, email })),
+        Err(Error::NotFound) => Err(sign_up_link_gone()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /signup/{token}`: creates the account and signs its Administrator in.
+pub async fn complete_sign_up(
+    State(state): State<AppState>, Client(meta): Client, jar: CookieJar, Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    match accounts::complete_sign_up(&state, &token, &meta).await {
+        Ok(done) => Ok(welcome(&state, jar, done)),
+        Err(Error::NotFound) => Err(sign_up_link_gone()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn sign_up_link_gone() -> PageError {
+    PageError::link_gone(
+        "This sign-up link has expired or was already used",
+        "Sign-up links work once, for 24 hours. Sign up again, or sign in if your account exists.",
+    )
 }
 
 /// Ends the browser's session and forgets the cookie.

@@ -12,6 +12,7 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use tenantry_app::Error;
 use tenantry_app::email_change;
+use tenantry_app::reauth::{self, Proof};
 use tenantry_domain::EmailAddress;
 
 #[derive(Template)]
@@ -19,6 +20,8 @@ use tenantry_domain::EmailAddress;
 struct RequestPage {
     chrome: Option<Chrome>,
     current: String,
+    /// Whether the two-step code is asked too.
+    needs_code: bool,
     form: FormState,
 }
 
@@ -26,24 +29,38 @@ struct RequestPage {
 #[serde(default)]
 pub struct RequestForm {
     new_email: String,
+    current_password: String,
+    totp_code: String,
+}
+
+/// The form with the new address kept (never the password or the code).
+fn request_state(new_email: String) -> FormState {
+    FormState::with(vec![
+        ("new_email", new_email),
+        (reauth::PASSWORD_FIELD, String::new()),
+        (reauth::CODE_FIELD, String::new()),
+    ])
 }
 
 /// `GET /me/email`.
-pub async fn show(PageUser(me): PageUser) -> Response {
+pub async fn show(State(state): State<AppState>, PageUser(me): PageUser) -> Result<Response, PageError> {
+    let needs_code = reauth::needs_code(&state, &me).await.map_err(|e| PageError::for_user(e, &me, Section::Email))?;
     let page = RequestPage {
         chrome: Some(Chrome::new(&me, Section::Email)),
         current: me.user.email.to_string(),
-        form: FormState::with(vec![("new_email", String::new())]),
+        needs_code,
+        form: request_state(String::new()),
     };
-    render(StatusCode::OK, &page)
+    Ok(render(StatusCode::OK, &page))
 }
 
 /// `POST /me/email`: sends the link to the new address.
 pub async fn request(
     State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, PageForm(f): PageForm<RequestForm>,
 ) -> Result<Response, PageError> {
+    let proof = Proof::new(Some(f.current_password), Some(f.totp_code));
     let result = match EmailAddress::parse(&f.new_email) {
-        Ok(email) => email_change::request(&state, &me, &me.actor, email.clone()).await.map(|()| email),
+        Ok(email) => email_change::request(&state, &me, &me.actor, email.clone(), &proof).await.map(|()| email),
         Err(e) => Err(Error::invalid("new_email", e.to_string())),
     };
     match result {
@@ -53,14 +70,16 @@ pub async fn request(
             Ok((set_flash(&state, jar, &message), see_other("/me")).into_response())
         }
         Err(e) => {
-            let (status, form) = FormState::with(vec![("new_email", f.new_email)])
-                .fail(e)
-                .map_err(|e| PageError::for_user(e, &me, Section::Email))?;
+            let (status, form) =
+                request_state(f.new_email).fail(e).map_err(|e| PageError::for_user(e, &me, Section::Email))?;
+            let needs_code =
+                reauth::needs_code(&state, &me).await.map_err(|e| PageError::for_user(e, &me, Section::Email))?;
             Ok(render(
                 status,
                 &RequestPage {
                     chrome: Some(Chrome::new(&me, Section::Email)),
                     current: me.user.email.to_string(),
+                    needs_code,
                     form,
                 },
             ))

@@ -31,6 +31,9 @@ struct UsagePage {
     cycle_start: String,
     next_cycle_start: String,
     metrics: Vec<Metric>,
+    /// "Upgrade" and "Talk to sales", when the installation configured them.
+    upgrade_url: Option<String>,
+    sales_url: Option<String>,
 }
 
 /// Thousands separated by thin commas: `12,345`.
@@ -93,6 +96,8 @@ pub async fn page(State(state): State<AppState>, PageUser(me): PageUser) -> Resu
             },
         ],
         chrome: Some(chrome),
+        upgrade_url: state.web().upgrade_url.clone(),
+        sales_url: state.web().sales_url.clone(),
     };
     Ok(render(StatusCode::OK, &page))
 }

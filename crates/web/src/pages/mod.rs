@@ -5,6 +5,10 @@ mod account;
 mod audit;
 mod auth;
 mod booking_pages;
+mod chat_teams;
+mod compliance;
+mod contact_fields;
+mod crm;
 mod email;
 mod error;
 mod me;
@@ -15,6 +19,7 @@ mod me_sessions;
 mod me_usage;
 mod nav;
 mod phone;
+mod privacy;
 mod security;
 mod session;
 mod two_step;
@@ -65,6 +70,7 @@ pub fn router() -> Router<AppState> {
         .route("/signin", get(auth::sign_in_page).post(auth::sign_in))
         .route("/signin/code", get(auth::sign_in_code_page).post(auth::sign_in_code))
         .route("/signup", get(auth::sign_up_page).post(auth::sign_up))
+        .route("/signup/{token}", get(auth::sign_up_link_page).post(auth::complete_sign_up))
         .route("/invitations/{token}", get(auth::invitation_page).post(auth::accept_invitation))
         .route("/users", get(users::lobby).post(users::invite))
         .route(
@@ -99,7 +105,21 @@ pub fn router() -> Router<AppState> {
         .route("/account/settings", get(account::show).post(account::save))
         .route("/account/delete", post(account::delete))
         .route("/account/audit", get(audit::page))
+        .route("/account/crm", get(crm::show).post(crm::save))
+        .route("/account/crm/test", post(crm::test))
+        .route("/account/crm/disconnect", post(crm::disconnect))
+        .route("/account/chat-teams", get(chat_teams::list).post(chat_teams::create))
+        .route("/account/chat-teams/{id}", get(chat_teams::show).post(chat_teams::save))
+        .route("/account/chat-teams/{id}/members", post(chat_teams::add_member))
+        .route("/account/chat-teams/{id}/members/{user_id}/remove", post(chat_teams::remove_member))
+        .route("/account/chat-teams/{id}/delete", post(chat_teams::delete))
+        .route("/account/compliance", get(compliance::page).post(compliance::save))
+        .route("/account/compliance/records", post(compliance::add_record))
+        .route("/account/compliance/records/{index}/delete", post(compliance::remove_record))
+        .route("/account/compliance/processing-records.csv", get(compliance::csv))
         .route("/account/audit.csv", get(audit::csv))
+        .merge(contact_fields::routes())
+        .merge(privacy::routes())
         .route("/me/email", get(email::show).post(email::request))
         .route("/me/phone", get(phone::show).post(phone::request))
         .route(
@@ -323,6 +343,10 @@ impl FormState {
                 self.alert = Some(CHECK.to_owned());
             }
             AppError::App(Error::BadField(field, message)) => {
+                self.errors = vec![FieldError::new(field, message)];
+                self.alert = Some(CHECK.to_owned());
+            }
+            AppError::App(Error::WrongAnswer(field, message)) => {
                 self.errors = vec![FieldError::new(field, message)];
                 self.alert = Some(CHECK.to_owned());
             }

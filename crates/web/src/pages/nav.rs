@@ -9,8 +9,13 @@
 pub enum Section {
     // Account settings (Administrators)
     Users,
+    ChatTeams,
+    ContactFields,
+    Crm,
     Security,
+    Compliance,
     AccountSettings,
+    Privacy,
     BookingPages,
     AuditLog,
     // My settings (everyone)
@@ -44,7 +49,18 @@ impl Area {
     pub fn sections(self) -> &'static [Section] {
         use Section::*;
         match self {
-            Area::Account => &[Users, Security, AccountSettings, BookingPages, AuditLog],
+            Area::Account => &[
+                Users,
+                ChatTeams,
+                ContactFields,
+                Crm,
+                Security,
+                Compliance,
+                AccountSettings,
+                Privacy,
+                BookingPages,
+                AuditLog,
+            ],
             Area::Me => &[Profile, PasswordTwoStep, Phone, Email, Notifications, ApiKey, Usage, Sessions, MyData],
         }
     }
@@ -54,7 +70,8 @@ impl Section {
     pub fn area(self) -> Area {
         use Section::*;
         match self {
-            Users | Security | AccountSettings | BookingPages | AuditLog => Area::Account,
+            Users | ChatTeams | ContactFields | Crm | Security | Compliance | AccountSettings | Privacy
+            | BookingPages | AuditLog => Area::Account,
             Profile | PasswordTwoStep | Phone | Email | Notifications | ApiKey | Usage | Sessions | MyData => Area::Me,
         }
     }
@@ -62,7 +79,12 @@ impl Section {
     pub fn label(self) -> &'static str {
         match self {
             Section::Users => "Users",
+            Section::ChatTeams => "Live chat teams",
+            Section::ContactFields => "Contact fields",
+            Section::Crm => "CRM",
             Section::Security => "Security",
+            Section::Compliance => "Compliance",
+            Section::Privacy => "Chatbot and form privacy",
             Section::AccountSettings => "Settings",
             Section::BookingPages => "Booking pages",
             Section::AuditLog => "Audit log",
@@ -81,7 +103,12 @@ impl Section {
     pub fn href(self) -> &'static str {
         match self {
             Section::Users => "/users",
+            Section::ChatTeams => "/account/chat-teams",
+            Section::ContactFields => "/account/contact-fields",
+            Section::Crm => "/account/crm",
             Section::Security => "/security",
+            Section::Compliance => "/account/compliance",
+            Section::Privacy => "/account/privacy",
             Section::AccountSettings => "/account/settings",
             Section::BookingPages => "/booking-pages",
             Section::AuditLog => "/account/audit",

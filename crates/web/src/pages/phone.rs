@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use tenantry_app::phone;
+use tenantry_app::reauth::{self, Proof};
 
 #[derive(Template)]
 #[template(path = "me/phone.html")]
@@ -20,6 +21,8 @@ struct PhonePage {
     current: Option<String>,
     /// Which step: enter the number, or enter the code.
     verifying: bool,
+    /// Whether the two-step code is asked with the password.
+    needs_code: bool,
     form: FormState,
 }
 
@@ -29,15 +32,36 @@ fn page(me: &AuthUser, flash: Option<String>, verifying: bool, form: FormState) 
         flash,
         current: me.user.phone_number.clone().filter(|_| me.user.phone_verified),
         verifying,
+        needs_code: false,
         form,
     }
 }
 
+/// The number form with what was typed kept (never the password or the code).
+fn number_state(number: String, country: String) -> FormState {
+    FormState::with(vec![
+        ("number", number),
+        ("country", country),
+        (reauth::PASSWORD_FIELD, String::new()),
+        (reauth::CODE_FIELD, String::new()),
+    ])
+}
+
+/// The first step's page: the number, the password and (when on) the two-step code.
+async fn number_page(
+    state: &AppState, me: &AuthUser, flash: Option<String>, form: FormState,
+) -> Result<PhonePage, PageError> {
+    let needs_code = reauth::needs_code(state, me).await.map_err(|e| PageError::for_user(e, me, Section::Phone))?;
+    Ok(PhonePage { needs_code, ..page(me, flash, false, form) })
+}
+
 /// `GET /me/phone`.
-pub async fn show(PageUser(me): PageUser, jar: CookieJar) -> Response {
+pub async fn show(
+    State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar,
+) -> Result<Response, PageError> {
     let (jar, flash) = take_flash(jar);
-    let form = FormState::with(vec![("number", String::new()), ("country", String::new())]);
-    (jar, render(StatusCode::OK, &page(&me, flash, false, form))).into_response()
+    let page = number_page(&state, &me, flash, number_state(String::new(), String::new())).await?;
+    Ok((jar, render(StatusCode::OK, &page)).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -45,14 +69,17 @@ pub async fn show(PageUser(me): PageUser, jar: CookieJar) -> Response {
 pub struct NumberForm {
     number: String,
     country: String,
+    current_password: String,
+    totp_code: String,
 }
 
 /// `POST /me/phone`: sends the code, then asks for it.
 pub async fn request(
     State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, PageForm(f): PageForm<NumberForm>,
 ) -> Result<Response, PageError> {
+    let proof = Proof::new(Some(f.current_password), Some(f.totp_code));
     let result = match phone::parse_number(&f.number, Some(&f.country)) {
-        Ok(n) => phone::request(&state, &me, &me.actor, n.clone()).await.map(|()| n),
+        Ok(n) => phone::request(&state, &me, &me.actor, n.clone(), &proof).await.map(|()| n),
         Err(e) => Err(e),
     };
     match result {
@@ -62,10 +89,9 @@ pub async fn request(
         )
             .into_response()),
         Err(e) => {
-            let (status, form) = FormState::with(vec![("number", f.number), ("country", f.country)])
-                .fail(e)
-                .map_err(|e| PageError::for_user(e, &me, Section::Phone))?;
-            Ok(render(status, &page(&me, None, false, form)))
+            let (status, form) =
+                number_state(f.number, f.country).fail(e).map_err(|e| PageError::for_user(e, &me, Section::Phone))?;
+            Ok(render(status, &number_page(&state, &me, None, form).await?))
         }
     }
 }

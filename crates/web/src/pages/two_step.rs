@@ -18,6 +18,7 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use tenantry_app::Error;
 use tenantry_app::mfa;
+use tenantry_app::reauth::{self, Proof};
 use tenantry_domain::SessionScope;
 
 /// The key to type in and the QR code (SVG markup we generated) of a setup in progress.
@@ -72,6 +73,7 @@ pub async fn page(
 pub struct TwoStepForm {
     action: String,
     code: String,
+    current_password: String,
 }
 
 /// `POST /me/two-step`: `start`, `confirm` or `disable`.
@@ -97,12 +99,13 @@ pub async fn act(
             // A wrong code: the same key and QR code again, with the error under the field.
             Err(e) => Ok(fail(page_for(&state, &me, None).await.map_err(to_page)?, e, &me, &f.code)),
         },
-        "disable" => match mfa::disable(&state, &me, &actor, &f.code).await {
-            Ok(()) => {
-                Ok((set_flash(&state, jar, "Two-step verification is off."), see_other("/me/two-step")).into_response())
+        "disable" => {
+            match mfa::disable(&state, &me, &actor, &Proof::new(Some(f.current_password), Some(f.code.clone()))).await {
+                Ok(()) => Ok((set_flash(&state, jar, "Two-step verification is off."), see_other("/me/two-step"))
+                    .into_response()),
+                Err(e) => Ok(fail(page_for(&state, &me, None).await.map_err(to_page)?, e, &me, &f.code)),
             }
-            Err(e) => Ok(fail(page_for(&state, &me, None).await.map_err(to_page)?, e, &me, &f.code)),
-        },
+        }
         _ => {
             let page = page_for(&state, &me, None).await.map_err(to_page)?;
             Ok(fail(page, Error::BadField("action", "unknown action".to_owned()), &me, ""))
@@ -113,8 +116,15 @@ pub async fn act(
 /// The page again with the error on its form and the code as typed (or the error page for a
 /// failure on our side).
 fn fail(page: TwoStepPage, e: Error, me: &AuthUser, code: &str) -> Response {
-    match FormState::with(vec![("code", code.trim().to_owned())]).fail(e) {
+    let form = FormState::with(vec![("code", code.trim().to_owned()), (reauth::PASSWORD_FIELD, String::new())]);
+    match form.fail(e) {
         Ok((status, mut form)) => {
+            // Turning off names the code `totp_code` (as the API does); this form calls it `code`.
+            for e in &mut form.errors {
+                if e.field == reauth::CODE_FIELD {
+                    e.field = "code".to_owned();
+                }
+            }
             // A wrong code is said under the field (which takes the focus), not twice.
             if !form.errors_for("code").is_empty() && form.other_errors().is_empty() {
                 form.alert = None;

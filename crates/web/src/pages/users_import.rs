@@ -196,5 +196,6 @@ pub async fn export(
         ),
     };
     let filter = ExportFilter { q: Some(params.q.trim().to_owned()).filter(|q| !q.is_empty()), role: None, status };
+    tenantry_app::users::search_term(filter.q.clone()).map_err(|e| PageError::for_user(e, &admin, Section::Users))?;
     Ok(export_response(state, admin, filter).await)
 }
