@@ -66,7 +66,8 @@ cargo nextest run --workspace --locked --no-fail-fast 2>&1 | tee "$log" || statu
 # The OpenAPI document validates, and a bounded schemathesis run finds no 5xx and no answer that
 # breaks the published schema.
 echo "==> API check (openapi-spec-validator, schemathesis)"
-cargo build -p tenantry --locked --quiet
+# The test build made the binary (integration tests need it); build it only if it is missing.
+[ -x "$CARGO_TARGET_DIR/debug/tenantry" ] || cargo build -p tenantry --locked --quiet
 bash scripts/api-check.sh "$CARGO_TARGET_DIR/debug/tenantry" || status=$?
 sqlite=$(grep -cE '^\s+PASS .*::sqlite$' "$log" || true)
 postgres=$(grep -cE '^\s+PASS .*::postgres$' "$log" || true)

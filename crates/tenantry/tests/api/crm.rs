@@ -53,7 +53,7 @@ pub async fn crm_server(expected: &'static str) -> (String, Hits) {
 /// Every log line of this process, at TRACE level: nextest runs each test in its own process, so
 /// the test may own the global subscriber. `None` when another one was installed first.
 #[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct LogBuffer(pub(crate) Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for LogBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -72,7 +72,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
     }
 }
 
-fn capture_logs() -> Option<LogBuffer> {
+pub(crate) fn capture_logs() -> Option<LogBuffer> {
     let buffer = LogBuffer::default();
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
