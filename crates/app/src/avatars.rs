@@ -29,15 +29,8 @@ pub const DECODES: usize = 2;
 /// Replaces `me`'s picture with `bytes` (checked and processed off the async runtime).
 #[tracing::instrument(skip_all, fields(user_id = %me.user.id))]
 pub async fn upload(state: &App, me: &Principal, actor: &Actor, bytes: Vec<u8>) -> Result<String> {
-    // Decoding is CPU and memory work (up to 160 MiB for a 40 MP picture): off the async
-    // runtime, in the caller's span, and at most DECODES at once; others wait their turn.
-    static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECODES);
-    let _permit =
-        DECODING.acquire().await.map_err(|e| Error::Unexpected(anyhow::anyhow!("decode queue closed: {e}")))?;
-    let span = tracing::Span::current();
-    let processed: Processed = tokio::task::spawn_blocking(move || span.in_scope(|| avatar_image::process(&bytes)))
-        .await
-        .map_err(|e| Error::Unexpected(anyhow::anyhow!("picture processing stopped: {e}")))?
+    let processed: Processed = decoding(move || avatar_image::process(&bytes))
+        .await?
         .map_err(|e: AvatarError| Error::invalid("file", e.to_string()))?;
     let now = state.now();
     let version = now;
@@ -57,6 +50,19 @@ pub async fn upload(state: &App, me: &Principal, actor: &Actor, bytes: Vec<u8>) 
         remove_files(state, me.user.id.as_str(), old).await;
     }
     url(me.user.id.as_str(), Some(version), 256).ok_or_else(|| Error::Unexpected(anyhow::anyhow!("no avatar url")))
+}
+
+/// Runs picture work `f`: decoding is CPU and memory work (up to 160 MiB for a 40 MP picture), so
+/// it runs off the async runtime, in the caller's span, and at most [`DECODES`] at once installation
+/// wide; others wait their turn.
+async fn decoding<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECODES);
+    let _permit =
+        DECODING.acquire().await.map_err(|e| Error::Unexpected(anyhow::anyhow!("decode queue closed: {e}")))?;
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
+        .await
+        .map_err(|e| Error::Unexpected(anyhow::anyhow!("picture processing stopped: {e}")))
 }
 
 /// Removes `me`'s picture: initials are shown again.
@@ -94,4 +100,34 @@ pub async fn file(state: &App, user_id: &UserId, version: &str, size: &str) -> R
         .filter(|s| avatar_image::SIZES.contains(s))
         .ok_or(Error::NotFound)?;
     state.avatars.get(user_id.as_str(), version, size).await.map_err(Error::Unexpected)?.ok_or(Error::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// However many uploads arrive at once, no more than DECODES pictures are decoded together.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn decodes_are_bounded() {
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..4 * DECODES)
+            .map(|_| {
+                let (running, most) = (running.clone(), most.clone());
+                tokio::spawn(decoding(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(30));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                }))
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), DECODES, "decodes ran {} at once", most.load(Ordering::SeqCst));
+    }
 }

@@ -79,12 +79,19 @@ pub async fn change_own(state: &App, me: &Principal, actor: &Actor, current: Pas
     Ok(())
 }
 
-/// An Administrator sets a user's password (optionally asking for a new one at next sign-in);
-/// the user's sessions end.
+/// An Administrator sets another user's password (optionally asking for a new one at next
+/// sign-in); the user's sessions end. Their own is refused (rule "self").
 #[tracing::instrument(skip_all, fields(account_id = %admin.account_id(), user_id = %id))]
 pub async fn admin_set(
     state: &App, admin: &Admin, actor: &Actor, id: &UserId, password: Password, require_change: bool,
 ) -> Result<UserDetail> {
+    if admin.user.id == *id {
+        // This path asks for no current password: one's own goes through `change`, which does.
+        return Err(Error::rule(
+            crate::users::SELF_RULE,
+            "Change your own password under My settings, where your current password is asked.",
+        ));
+    }
     let account_id = &admin.user.account_id;
     let user = {
         let mut conn = state.db.conn().await?;

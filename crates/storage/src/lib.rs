@@ -8,6 +8,7 @@ pub mod booking_pages;
 pub mod chat_teams;
 pub mod compliance;
 pub mod contact_fields;
+pub mod copy;
 pub mod credentials;
 pub mod crm;
 pub mod email_changes;

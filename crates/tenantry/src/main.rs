@@ -37,6 +37,34 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Move an installation between databases.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// Write a consistent copy of the SQLite database to a new file while Tenantry keeps serving
+    /// (for PostgreSQL use pg_dump; see the README).
+    Backup {
+        /// The file to write (must not exist yet).
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Copy every table from one database to another (`sqlite://…` or `postgres://…`) in one
+    /// transaction, checking each table's row count and checksum before committing. The source
+    /// must be migrated to this version; the target is migrated first and must be empty.
+    Copy {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Replace what the target holds.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -162,6 +190,13 @@ async fn main() -> anyhow::Result<()> {
                 println!("  {product}: {} purchased, {} assigned", seats.purchased, seats.assigned);
             }
         }
+        Command::Db { command: DbCommand::Copy { from, to, force } } => db_copy(&from, &to, force).await?,
+        Command::Backup { to } => {
+            let db = tenantry::open_db(&config).await?;
+            tenantry_storage::copy::backup(&db, &to).await?;
+            db.close().await;
+            println!("Backed up to {}.", to.display());
+        }
         Command::Users { command: UsersCommand::Import { account, file, dry_run, no_invitations } } => {
             let data = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let db = tenantry::open_db(&config).await?;
@@ -205,6 +240,43 @@ async fn main() -> anyhow::Result<()> {
             state.db.close().await;
         }
     }
+    Ok(())
+}
+
+/// `tenantry db copy`: a progress bar on a terminal, then a line per table.
+async fn db_copy(from: &str, to: &str, force: bool) -> anyhow::Result<()> {
+    if from == to {
+        anyhow::bail!("--from and --to name the same database");
+    }
+    let source = tenantry_storage::Db::connect(from, 2).await.context("opening --from")?;
+    let target = tenantry_storage::Db::connect(to, 2).await.context("opening --to")?;
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} tables {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = |table: &str, done: usize, of: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(of as u64);
+            bar.set_position(done as u64);
+            bar.set_message(table.to_owned());
+        }
+    };
+    let copied = tenantry_storage::copy::copy(&source, &target, force, &progress).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let copied = copied?;
+    for t in &copied {
+        println!("{:<28} {:>9} rows  sha256 {}", t.table, t.rows, t.checksum);
+    }
+    let rows: u64 = copied.iter().map(|t| t.rows).sum();
+    println!("Copied {} tables, {rows} rows; every table's row count and checksum match the source.", copied.len());
+    source.close().await;
+    target.close().await;
     Ok(())
 }
 

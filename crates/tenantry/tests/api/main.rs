@@ -23,6 +23,7 @@ mod chat_teams;
 mod compliance;
 mod contact_fields;
 mod crm;
+mod db_copy;
 mod deactivation;
 mod hardening;
 mod import;

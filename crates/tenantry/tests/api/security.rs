@@ -67,7 +67,7 @@ async fn password_policy_rules_each_refused_and_all_listed(b: Backend) {
 
     let body = put_password_policy(&app, &admin, strict()).await;
     assert_eq!(body["non_compliant_users"], 1, "the admin's own password has no uppercase, digit or symbol: {body}");
-    let (_, member) =
+    let (member_id, member) =
         app.invite_and_activate_with(&admin, "bruno@example.com", "Bruno", "member", "Strong-enough-pass-1").await;
 
     // Every unmet rule at once, one entry each.
@@ -119,13 +119,26 @@ async fn password_policy_rules_each_refused_and_all_listed(b: Backend) {
     let (status, body) = app
         .call(
             Method::PUT,
-            &format!("/api/v1/users/{}/password", admin.user_id),
+            &format!("/api/v1/users/{member_id}/password"),
             Some(&admin.token),
             Some(json!({"password": "qwerty123"})),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"][0]["field"], "password");
+    // An Administrator's own password is never set without their current one: that path is
+    // refused for themselves (rule "self"), and their session lives on.
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/users/{}/password", admin.user_id),
+            Some(&admin.token),
+            Some(json!({"password": "A-perfectly-good-pass-9"})),
+        )
+        .await;
+    assert_eq!((status, body["rule"].as_str()), (StatusCode::CONFLICT, Some("self")), "{body}");
+    let (status, _) = app.call(Method::GET, "/api/v1/me", Some(&admin.token), None).await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 async fn password_history_refuses_the_last_n_and_accepts_older(b: Backend) {
