@@ -41,6 +41,10 @@ pub enum Error {
     /// The password was right; a two-step verification code is needed (or was wrong).
     #[error("{0}")]
     MfaRequired(&'static str),
+    /// The database cannot be reached just now (stopped, restarting, network cut): answered 503
+    /// with `Retry-After`, logged, never a 500; the pool reconnects once it is back.
+    #[error("The service is briefly unavailable. Try again in a few seconds.")]
+    Unavailable(String),
     /// A failure on our side: logged, never shown.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -53,6 +57,7 @@ impl From<StoreError> for Error {
                 detail: format!("{field} is already taken"),
                 errors: vec![FieldError::new(field, "is already taken")],
             },
+            other if other.is_unavailable() => Error::Unavailable(other.to_string()),
             other => Error::Unexpected(other.into()),
         }
     }

@@ -89,6 +89,27 @@ impl StoreError {
 }
 
 impl StoreError {
+    /// Whether the database could not be reached (as opposed to refusing a statement): a lost or
+    /// refused connection, no connection free in time, or PostgreSQL shutting down or starting.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+                    // Class 08: connection exceptions; 57P01–57P03: shutting down, crashed, starting.
+                    c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+                }),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
     /// A value read back that no longer parses as its type: an error, never a wrong answer.
     pub fn corrupt(what: &str) -> Self {
         StoreError::Database(sqlx::Error::Decode(format!("{what} holds an invalid value").into()))
@@ -106,11 +127,18 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// How long a request waits for a connection while the database is known to be unreachable:
+/// enough to reconnect to one that came back, short enough that clients get their 503 at once.
+const ACQUIRE_WHILE_DOWN: Duration = Duration::from_secs(1);
+
 /// A pool of connections to the installation's database.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// Set when a connection could not be had because the database is unreachable; cleared by
+    /// the next connection that works. While set, waits for a connection are short.
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Db {
@@ -131,7 +159,9 @@ impl Db {
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            // Longer than any wait under load; once the database is known to be unreachable,
+            // `ACQUIRE_WHILE_DOWN` applies instead so clients get their 503 at once.
+            .acquire_timeout(Duration::from_secs(5))
             // A ping per checkout cost ~10 % of GET /me (BENCHMARKS.md); a dead connection fails its query instead.
             .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
@@ -155,7 +185,7 @@ impl Db {
             // WAL is a property of the file: readers never block the writer.
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }
-        Ok(Self { pool, backend })
+        Ok(Self { pool, backend, down: Default::default() })
     }
 
     /// Applies pending forward-only migrations of this backend.
@@ -170,15 +200,42 @@ impl Db {
     /// Starts a transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so
     /// read-then-write transactions queue instead of deadlocking into SQLITE_BUSY.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        match self.backend {
+            Backend::Sqlite => self.acquire(self.pool.begin_with("BEGIN IMMEDIATE")).await,
+            Backend::Postgres => self.acquire(self.pool.begin()).await,
+        }
     }
 
     /// A pooled connection for reads outside a transaction.
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-        Ok(self.pool.acquire().await?)
+        self.acquire(self.pool.acquire()).await
+    }
+
+    /// Waits for a connection (or a transaction on one), briefly while the database is known to
+    /// be unreachable, and keeps that knowledge up to date.
+    async fn acquire<T>(&self, get: impl Future<Output = std::result::Result<T, sqlx::Error>>) -> Result<T> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let got = if self.down.load(Relaxed) {
+            tokio::time::timeout(ACQUIRE_WHILE_DOWN, get).await.unwrap_or(Err(sqlx::Error::PoolTimedOut))
+        } else {
+            get.await
+        };
+        match got {
+            Ok(v) => {
+                if self.down.load(Relaxed) {
+                    self.down.store(false, Relaxed);
+                    tracing::info!("database reachable again");
+                }
+                Ok(v)
+            }
+            Err(e) => {
+                let e = StoreError::Database(e);
+                if e.is_unavailable() && !self.down.swap(true, Relaxed) {
+                    tracing::warn!(error = %e, "database unreachable");
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Which engine this is.
@@ -188,7 +245,8 @@ impl Db {
 
     /// Answers when the database answers a trivial query.
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        let mut conn = self.conn().await?;
+        sqlx::query("SELECT 1").execute(&mut *conn).await?;
         Ok(())
     }
 

@@ -107,6 +107,7 @@ impl HttpAnswer for Error {
             Error::Conflict { .. } | Error::Rule { .. } => StatusCode::CONFLICT,
             Error::Locked(_) => StatusCode::LOCKED,
             Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -125,6 +126,7 @@ impl HttpAnswer for Error {
                 ("internal", "Something went wrong on our side. It has been logged.".to_owned(), Vec::new())
             }
             Error::NotFound => ("not-found", "The resource does not exist.".to_owned(), Vec::new()),
+            Error::Unavailable(_) => ("unavailable", self.to_string(), Vec::new()),
             other => (slug(status), other.to_string(), Vec::new()),
         };
         let mut p = problem(status, kind, detail, errors);
@@ -191,6 +193,9 @@ impl IntoResponse for AppError {
         if let AppError::App(Error::Unexpected(e)) = &self {
             tracing::error!(error = ?e, "request failed");
         }
+        if let AppError::App(Error::Unavailable(e)) = &self {
+            tracing::warn!(error = %e, "request refused: database unavailable");
+        }
         let problem = self.problem();
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut res = (self.status(), body).into_response();
@@ -200,9 +205,15 @@ impl IntoResponse for AppError {
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
         }
+        if let AppError::App(Error::Unavailable(_)) = &self {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_UNAVAILABLE));
+        }
         res
     }
 }
+
+/// Seconds a client waits before trying again while the database is unreachable.
+pub const RETRY_UNAVAILABLE: &str = "5";
 
 /// Result of API handlers.
 pub type AppResult<T> = Result<T, AppError>;

@@ -31,6 +31,7 @@ mod invariants;
 mod isolation;
 mod licenses;
 mod me;
+mod outage;
 mod outbox;
 mod pages;
 mod pages_account;

@@ -78,6 +78,7 @@ fn headline(status: StatusCode) -> &'static str {
         409 => "That change was refused",
         413 => "That is too large",
         422 => "Some input is invalid",
+        503 => "Tenantry is briefly unavailable",
         _ => "Something went wrong",
     }
 }
@@ -100,7 +101,14 @@ impl IntoResponse for PageError {
             None => (headline(status).to_owned(), problem.detail),
         };
         let details = problem.errors.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-        render(status, &ErrorPage { chrome: self.chrome, status: status.as_u16(), heading, message, details })
+        let mut res = render(status, &ErrorPage { chrome: self.chrome, status: status.as_u16(), heading, message, details });
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(crate::error::RETRY_UNAVAILABLE),
+            );
+        }
+        res
     }
 }
 
