@@ -44,4 +44,5 @@ mod product_settings;
 mod recovery;
 mod security;
 mod system;
+mod two_nodes;
 mod users;
