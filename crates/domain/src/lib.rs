@@ -25,6 +25,7 @@ macro_rules! wire_names {
     };
 }
 
+pub mod card_number;
 pub mod common_passwords;
 pub mod contact_field;
 pub mod email;
@@ -46,6 +47,7 @@ pub mod session_policy;
 pub mod session_scope;
 pub mod settings;
 pub mod slug;
+pub mod sms_segments;
 pub mod time;
 pub mod token;
 pub mod usage;
