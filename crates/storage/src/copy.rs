@@ -144,10 +144,11 @@ async fn tables(conn: &mut AnyConnection, backend: Backend) -> Result<Vec<Table>
     let names: BTreeSet<String> = names.into_iter().filter(|n| !derived(n)).collect();
     let mut parents: BTreeMap<&str, BTreeSet<&str>> = names.iter().map(|n| (n.as_str(), BTreeSet::new())).collect();
     for (child, parent) in &edges {
-        if child != parent && names.contains(parent) {
-            if let Some(set) = parents.get_mut(child.as_str()) {
-                set.insert(parent.as_str());
-            }
+        if child != parent
+            && names.contains(parent)
+            && let Some(set) = parents.get_mut(child.as_str())
+        {
+            set.insert(parent.as_str());
         }
     }
     // Parents first; the schema has no cycles, but a table left over would still be copied last.
@@ -309,15 +310,15 @@ pub async fn copy(
     from: &Db, to: &Db, force: bool, progress: &(dyn Fn(&str, usize, usize) + Sync),
 ) -> Result<Vec<TableCopy>, CopyError> {
     let mut src = from.conn().await?;
-    let found = applied_version(&mut *src).await?;
+    let found = applied_version(&mut src).await?;
     let expected = expected_version(from.backend());
     if found != expected {
         return Err(CopyError::SchemaVersion { side: "source", found, expected });
     }
     to.migrate().await?;
-    let source_tables = tables(&mut *src, from.backend()).await?;
+    let source_tables = tables(&mut src, from.backend()).await?;
     let mut tx = to.begin().await?;
-    let target_tables = tables(&mut *tx, to.backend()).await?;
+    let target_tables = tables(&mut tx, to.backend()).await?;
     let source_names: BTreeSet<&str> = source_tables.iter().map(|t| t.name.as_str()).collect();
     if let Some(missing) = target_tables.iter().find(|t| !source_names.contains(t.name.as_str())) {
         return Err(CopyError::Mismatch { table: missing.name.clone(), what: "missing in the source".into() });
@@ -340,9 +341,9 @@ pub async fn copy(
     let mut report = Vec::with_capacity(target_tables.len());
     for (i, table) in target_tables.iter().enumerate() {
         progress(&table.name, i, target_tables.len());
-        let source_rows = rows(&mut *src, table).await?;
-        insert(&mut *tx, table, &source_rows).await?;
-        let copied = rows(&mut *tx, table).await?;
+        let source_rows = rows(&mut src, table).await?;
+        insert(&mut tx, table, &source_rows).await?;
+        let copied = rows(&mut tx, table).await?;
         let (want, got) = (checksum(table, &source_rows), checksum(table, &copied));
         if source_rows.len() != copied.len() {
             let what = format!("{} rows in the source, {} copied", source_rows.len(), copied.len());
@@ -362,8 +363,8 @@ pub async fn copy(
 pub async fn fingerprint(db: &Db) -> Result<Vec<TableCopy>, CopyError> {
     let mut conn = db.conn().await?;
     let mut out = Vec::new();
-    for table in tables(&mut *conn, db.backend()).await? {
-        let rows = rows(&mut *conn, &table).await?;
+    for table in tables(&mut conn, db.backend()).await? {
+        let rows = rows(&mut conn, &table).await?;
         out.push(TableCopy { checksum: checksum(&table, &rows), rows: rows.len() as u64, table: table.name });
     }
     out.sort_by(|a, b| a.table.cmp(&b.table));
