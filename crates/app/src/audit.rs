@@ -94,8 +94,8 @@ pub const ACTION_GROUPS: &[(&str, &[(&str, &str)])] = &[
             ("password.change_required", "Asked for new passwords"),
             ("mfa.totp_enabled", "Turned on two-step verification"),
             ("mfa.totp_disabled", "Turned off two-step verification"),
-            ("api_key.created", "Created a personal API key"),
-            ("api_key.revoked", "Revoked a personal API key"),
+            ("api_key.created", "Created an API key"),
+            ("api_key.revoked", "Revoked an API key"),
         ],
     ),
     (

@@ -1,10 +1,11 @@
-//! Turning a presented token into a [`Principal`]: a session token (cookie or bearer) or a
-//! personal API key (`tnt_…`). Answers are cached briefly per node (see [`crate::session_cache`]).
+//! Turning a presented token into a [`Principal`]: a session token (cookie or bearer), a
+//! personal API key or an account API key (both `tnt_…`). Answers are cached briefly per node (see [`crate::session_cache`]).
 
 use crate::{App, Credential, Principal, Result};
 use std::sync::Arc;
 use tenantry_domain::limits::LAST_SEEN_EVERY_MS;
-use tenantry_domain::{SessionScope, TokenHash, UserStatus};
+use tenantry_domain::{Role, SessionScope, TokenHash, UserStatus};
+use tenantry_storage::account_keys::{self, KeyKind};
 use tenantry_storage::sessions::{self, SessionUser};
 
 /// Resolves a session token into its principal, refreshing the session's last-seen time at most
@@ -43,14 +44,19 @@ pub async fn session(app: &App, token: &str) -> Result<Option<Arc<Principal>>> {
     if now - last_seen_at > LAST_SEEN_EVERY_MS {
         sessions::touch(&mut conn, &session_id, now).await?;
     }
-    let principal =
-        Arc::new(Principal { credential: Credential::Session(session_id), user, scope: SessionScope::parse(&scope) });
+    let principal = Arc::new(Principal {
+        credential: Credential::Session(session_id),
+        user,
+        scope: SessionScope::parse(&scope),
+        scopes: None,
+    });
     app.sessions.put(token_hash, principal.clone(), now);
     Ok(Some(principal))
 }
 
-/// Resolves a bearer token of the API: a personal API key (`tnt_…`) or a session token. A key
-/// works while its user is active; its last use is recorded at most once a minute.
+/// Resolves a bearer token of the API: an API key (`tnt_…`, personal or of the account) or a
+/// session token. A personal key works while its user is active; an account key while it has not
+/// expired and its creator is an active Administrator. Last use is recorded at most once a minute.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn bearer(app: &App, token: &str) -> Result<Option<Arc<Principal>>> {
     if !token.starts_with(crate::api_keys::PREFIX) {
@@ -62,18 +68,27 @@ pub async fn bearer(app: &App, token: &str) -> Result<Option<Arc<Principal>>> {
         return Ok(Some(principal));
     }
     let mut conn = app.db.conn().await?;
-    let Some(found) = tenantry_storage::api_keys::find_by_hash(&mut conn, &hash).await? else { return Ok(None) };
+    let Some(found) = account_keys::find_by_hash(&mut conn, &hash).await? else { return Ok(None) };
     if !hash.matches(&found.key_hash) || found.user.status != UserStatus::Active {
         return Ok(None);
     }
+    let (credential, scopes, expires_at) = match found.kind {
+        KeyKind::Personal => (Credential::ApiKey(found.key_id), None, None),
+        KeyKind::Account { scopes, expires_at } => {
+            if expires_at.is_some_and(|t| now >= t) || found.user.role != Role::Administrator {
+                return Ok(None);
+            }
+            (Credential::AccountKey(found.key_id), Some(scopes), expires_at)
+        }
+    };
     if found.last_used_at.is_none_or(|t| now - t > LAST_SEEN_EVERY_MS) {
-        tenantry_storage::api_keys::touch(&mut conn, &found.key_id, now).await?;
+        match &credential {
+            Credential::AccountKey(id) => account_keys::touch(&mut conn, id, now).await?,
+            _ => tenantry_storage::api_keys::touch(&mut conn, credential.id(), now).await?,
+        }
     }
-    let principal = Arc::new(Principal {
-        credential: Credential::ApiKey(found.key_id),
-        user: found.user,
-        scope: SessionScope::Full,
-    });
-    app.sessions.put(found.key_hash, principal.clone(), now);
+    let principal = Arc::new(Principal { credential, user: found.user, scope: SessionScope::Full, scopes });
+    // Never served from the cache past the key's expiry.
+    app.sessions.put_until(found.key_hash, principal.clone(), now, expires_at);
     Ok(Some(principal))
 }

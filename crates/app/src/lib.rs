@@ -4,6 +4,7 @@
 //! capabilities ([`Principal`], [`Admin`], [`Actor`]) and get [`Error`] back; nothing here knows
 //! about HTTP.
 
+pub mod account_keys;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
@@ -46,6 +47,7 @@ pub mod sessions;
 pub mod subscriptions;
 pub mod user_detail;
 pub mod users;
+pub mod webhooks;
 
 pub use error::{Error, Result, refused};
 pub use principal::{Actor, Admin, ClientMeta, Credential, Principal};

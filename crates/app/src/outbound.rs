@@ -33,6 +33,8 @@ pub enum OutboundError {
 pub struct Reply {
     pub status: u16,
     pub body_prefix: String,
+    /// The `Retry-After` header, when the target sent one: seconds, or an HTTP date.
+    pub retry_after: Option<String>,
 }
 
 /// How much of an answer's body is kept.
@@ -46,6 +48,10 @@ pub trait Outbound: Send + Sync {
     async fn check(&self, url: &str) -> Result<(), OutboundError>;
     /// `GET url`, with `Authorization: Bearer <bearer>` when given.
     async fn get(&self, url: &str, bearer: Option<&str>) -> Result<Reply, OutboundError>;
+    /// `POST url` with `body` and `headers` (webhook deliveries), within `timeout`.
+    async fn post(
+        &self, url: &str, headers: &[(&'static str, String)], body: Vec<u8>, timeout: std::time::Duration,
+    ) -> Result<Reply, OutboundError>;
 }
 
 /// The host of a [`Target`].

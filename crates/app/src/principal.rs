@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use tenantry_domain::{AccountId, Role, SessionScope, UserId};
+use tenantry_domain::{AccountId, Role, ScopeSet, SessionScope, UserId};
 use tenantry_storage::users::User;
 
 /// What the caller presented.
@@ -14,13 +14,15 @@ pub enum Credential {
     Session(String),
     /// A personal API key, by key id.
     ApiKey(String),
+    /// An account API key, by key id: its creator's Administrator capability narrowed to its scopes.
+    AccountKey(String),
 }
 
 impl Credential {
     /// The id of the session or key.
     pub fn id(&self) -> &str {
         match self {
-            Credential::Session(id) | Credential::ApiKey(id) => id,
+            Credential::Session(id) | Credential::ApiKey(id) | Credential::AccountKey(id) => id,
         }
     }
 }
@@ -32,6 +34,8 @@ pub struct Principal {
     pub credential: Credential,
     /// What the session may do (API keys are always [`SessionScope::Full`]).
     pub scope: SessionScope,
+    /// What an account API key may do; `None` for sessions and personal keys (limited by role only).
+    pub scopes: Option<ScopeSet>,
 }
 
 impl Principal {
@@ -44,7 +48,7 @@ impl Principal {
     pub fn session_id(&self) -> Option<&str> {
         match &self.credential {
             Credential::Session(id) => Some(id),
-            Credential::ApiKey(_) => None,
+            Credential::ApiKey(_) | Credential::AccountKey(_) => None,
         }
     }
 

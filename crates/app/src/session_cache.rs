@@ -15,6 +15,8 @@ const MAX_ENTRIES: usize = 100_000;
 struct Entry {
     user: Arc<Principal>,
     checked_at: i64,
+    /// When the credential itself expires (an account key's `expires_at`).
+    valid_until: Option<i64>,
 }
 
 /// Validated sessions by token hash.
@@ -35,11 +37,20 @@ impl SessionCache {
             return None;
         }
         let entries = self.entries.read().ok()?;
-        entries.get(token_hash).filter(|e| (0..self.ttl_ms).contains(&(now - e.checked_at))).map(|e| e.user.clone())
+        entries
+            .get(token_hash)
+            .filter(|e| (0..self.ttl_ms).contains(&(now - e.checked_at)) && e.valid_until.is_none_or(|t| now < t))
+            .map(|e| e.user.clone())
     }
 
     /// Remembers a session just checked against the database.
     pub fn put(&self, token_hash: String, user: Arc<Principal>, now: i64) {
+        self.put_until(token_hash, user, now, None);
+    }
+
+    /// Remembers a credential just checked against the database that stops being valid at
+    /// `valid_until` (never served from here after that).
+    pub fn put_until(&self, token_hash: String, user: Arc<Principal>, now: i64, valid_until: Option<i64>) {
         if self.ttl_ms <= 0 {
             return;
         }
@@ -47,11 +58,11 @@ impl SessionCache {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
-            entries.insert(token_hash, Entry { user, checked_at: now });
+            entries.insert(token_hash, Entry { user, checked_at: now, valid_until });
         }
     }
 
-    /// Forgets one session (signed out).
+    /// Forgets one session (signed out) or API key (revoked), by its id.
     pub fn forget_session(&self, session_id: &str) {
         if let Ok(mut entries) = self.entries.write() {
             entries.retain(|_, e| e.user.credential.id() != session_id);

@@ -83,6 +83,12 @@ prefixed_id!(
 prefixed_id!(
     /// A live chat team.
     ChatTeamId, "cht_");
+prefixed_id!(
+    /// An account API key.
+    AccountKeyId, "key_");
+prefixed_id!(
+    /// A webhook endpoint.
+    WebhookEndpointId, "whk_");
 
 #[cfg(test)]
 mod tests {

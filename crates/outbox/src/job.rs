@@ -7,18 +7,27 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A failed run; transient ones are retried with back-off, permanent ones make the message dead.
+/// A job with a schedule of its own (webhook deliveries) answers [`JobError::RetryAt`]: the
+/// worker queues the message again at that time, whatever its attempts, and the job answers
+/// [`JobError::Permanent`] when it gives up.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error("temporary failure: {0}")]
     Transient(String),
     #[error("permanent failure: {0}")]
     Permanent(String),
+    #[error("failed, next attempt scheduled: {reason}")]
+    RetryAt {
+        /// When to run again, Unix milliseconds.
+        at_ms: i64,
+        reason: String,
+    },
 }
 
 impl JobError {
     /// Whether trying again later may succeed.
     pub fn is_transient(&self) -> bool {
-        matches!(self, JobError::Transient(_))
+        matches!(self, JobError::Transient(_) | JobError::RetryAt { .. })
     }
 }
 

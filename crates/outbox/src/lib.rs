@@ -7,6 +7,7 @@ pub mod job;
 pub mod mail;
 pub mod outbound;
 pub mod sms;
+pub mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use tokio::sync::{Notify, watch};
 pub use job::{Job, JobError, Jobs};
 pub use mail::{EmailJob, Mailer};
 pub use sms::{SmsJob, SmsSender};
+pub use webhook::WebhookJob;
 
 /// How the worker paces itself.
 #[derive(Debug, Clone)]
@@ -30,6 +32,8 @@ pub struct WorkerConfig {
     pub base_backoff: Duration,
     /// Longest delay between retries.
     pub max_backoff: Duration,
+    /// How many messages are sent at once (claim loops; each claim is still exclusive).
+    pub concurrency: usize,
 }
 
 impl Default for WorkerConfig {
@@ -40,6 +44,7 @@ impl Default for WorkerConfig {
             max_attempts: 8,
             base_backoff: Duration::from_secs(5),
             max_backoff: Duration::from_secs(3600),
+            concurrency: 8,
         }
     }
 }
@@ -80,8 +85,21 @@ impl Worker {
         self.jobs.kinds()
     }
 
-    /// Runs until `shutdown` turns true.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    /// Runs [`WorkerConfig::concurrency`] claim loops until `shutdown` turns true. Each message
+    /// is claimed by one loop only (see `outbox::claim`), so running several, here or in other
+    /// processes, never sends one twice.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let n = self.config.concurrency.max(1);
+        let this = Arc::new(self);
+        let mut loops = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            loops.spawn(this.clone().claim_loop(shutdown.clone()));
+        }
+        while loops.join_next().await.is_some() {}
+    }
+
+    /// One claim loop: sends due messages one after the other, waiting for work when none is due.
+    async fn claim_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         loop {
             if *shutdown.borrow() {
                 return;
@@ -117,6 +135,11 @@ impl Worker {
             Ok(()) => {
                 outbox::mark_sent(&self.db, &msg.id, now_ms()).await?;
                 metrics::counter!("tenantry_outbox_sent_total", "kind" => msg.kind.clone()).increment(1);
+            }
+            Err(JobError::RetryAt { at_ms, reason }) => {
+                tracing::debug!(reason = %reason, "outbox: attempt failed, the job scheduled the next one");
+                metrics::counter!("tenantry_outbox_failed_total", "kind" => msg.kind.clone()).increment(1);
+                outbox::mark_failed(&self.db, &msg.id, &reason, Some(at_ms)).await?;
             }
             Err(e) => {
                 let retry_at = (msg.attempts < self.config.max_attempts && e.is_transient()).then(|| {
@@ -244,6 +267,21 @@ mod tests {
         assert!(!worker.run_once().await.expect("run"), "not retried before its back-off");
         assert_eq!(counts(&t.db).await, vec![("queued".to_owned(), 1)]);
         assert_eq!(job.calls().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_job_scheduling_its_own_retry_is_queued_at_that_time_whatever_its_attempts() {
+        let t = temp_db().await;
+        let at = |ms| Err(JobError::RetryAt { at_ms: now_ms() + ms, reason: "HTTP 500".into() });
+        let job = Scripted::new(vec![at(0), at(0), at(3_600_000)]);
+        let worker = worker(&t.db, job.clone(), 1, Duration::from_secs(3600));
+        enqueue(&t.db, "fake", "p").await;
+        for attempt in 1..=3 {
+            assert!(worker.run_once().await.expect("run"), "attempt {attempt}, past max_attempts");
+            assert_eq!(counts(&t.db).await, vec![("queued".to_owned(), 1)]);
+        }
+        assert!(!worker.run_once().await.expect("run"), "not before the time the job chose");
+        assert_eq!(job.calls().len(), 3);
     }
 
     #[tokio::test]

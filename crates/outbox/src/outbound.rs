@@ -4,6 +4,8 @@
 //! redirect, uses no proxy from the environment, and times out.
 
 use reqwest::header::{AUTHORIZATION, HeaderValue};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tenantry_app::outbound::{AllowList, BODY_PREFIX, Host, Outbound, OutboundError, Reply, resolve};
 
@@ -12,12 +14,38 @@ use tenantry_app::outbound::{AllowList, BODY_PREFIX, Host, Outbound, OutboundErr
 pub struct HttpOutbound {
     allow: AllowList,
     timeout: Duration,
+    /// Clients kept for the targets posted to (webhook deliveries), by host and vetted
+    /// addresses, so their connections are reused; a new resolution answering other addresses
+    /// gets a client of its own.
+    clients: Arc<Mutex<HashMap<String, reqwest::Client>>>,
 }
+
+/// Most clients [`HttpOutbound`] keeps before starting over.
+const MAX_POOLED: usize = 256;
 
 impl HttpOutbound {
     /// Requests that may reach `allow`ed private addresses and give up after `timeout`.
     pub fn new(allow: AllowList, timeout: Duration) -> Self {
-        Self { allow, timeout }
+        Self { allow, timeout, clients: Arc::default() }
+    }
+
+    /// A kept client for `target` at `addrs` (see [`HttpOutbound::client`]).
+    fn pooled_client(
+        &self, target: &tenantry_app::outbound::Target, addrs: &[std::net::SocketAddr],
+    ) -> Result<reqwest::Client, OutboundError> {
+        let key = format!("{:?}|{}|{addrs:?}", target.host(), target.port());
+        if let Some(c) =
+            self.clients.lock().map_err(|_| OutboundError::Unreachable("HTTP client pool".to_owned()))?.get(&key)
+        {
+            return Ok(c.clone());
+        }
+        let client = self.client(target, addrs)?;
+        let mut pool = self.clients.lock().map_err(|_| OutboundError::Unreachable("HTTP client pool".to_owned()))?;
+        if pool.len() >= MAX_POOLED {
+            pool.clear();
+        }
+        pool.insert(key, client.clone());
+        Ok(client)
     }
 
     /// A client that connects to `addrs` only, for the host of `target`.
@@ -58,6 +86,11 @@ impl HttpOutbound {
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Reply, OutboundError> {
         let mut res = request.send().await.map_err(|e| self.failure(&e))?;
         let status = res.status().as_u16();
+        let retry_after = res
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(64).collect());
         let mut body = Vec::new();
         while body.len() < BODY_PREFIX {
             match res.chunk().await {
@@ -69,7 +102,7 @@ impl HttpOutbound {
             }
         }
         body.truncate(BODY_PREFIX);
-        Ok(Reply { status, body_prefix: String::from_utf8_lossy(&body).into_owned() })
+        Ok(Reply { status, body_prefix: String::from_utf8_lossy(&body).into_owned(), retry_after })
     }
 }
 
@@ -92,5 +125,23 @@ impl Outbound for HttpOutbound {
         }
         tracing::debug!(host = ?target.host(), port = target.port(), "outbound GET");
         self.send(request).await
+    }
+
+    // Not instrumented with its arguments: the headers carry signatures.
+    async fn post(
+        &self, url: &str, headers: &[(&'static str, String)], body: Vec<u8>, timeout: Duration,
+    ) -> Result<Reply, OutboundError> {
+        let (target, addrs) = resolve(url, &self.allow).await?;
+        let client = self.pooled_client(&target, &addrs)?;
+        let mut request = client.post(target.url()).timeout(timeout).body(body);
+        for (name, value) in headers {
+            let value = HeaderValue::try_from(value.as_str()).map_err(|_| {
+                OutboundError::Refused(format!("the {name} header holds characters a header cannot carry"))
+            })?;
+            request = request.header(*name, value);
+        }
+        tracing::debug!(host = ?target.host(), port = target.port(), "outbound POST");
+        let slow = Self { allow: self.allow.clone(), timeout, clients: self.clients.clone() };
+        slow.send(request).await
     }
 }

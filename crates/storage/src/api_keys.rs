@@ -1,6 +1,5 @@
 //! Personal API keys: one per user, kept as a SHA-256 hash with a readable prefix.
 
-use crate::users::{User, UserRow, user_columns};
 use crate::{Result, StoreError};
 use sqlx::AnyConnection;
 use tenantry_domain::{AccountId, TokenHash, UserId};
@@ -52,40 +51,6 @@ pub async fn delete(conn: &mut AnyConnection, user_id: &UserId) -> Result<bool> 
         .await?
         .rows_affected()
         == 1)
-}
-
-/// A key found by its hash, with its user.
-#[derive(Debug, Clone)]
-pub struct KeyUser {
-    pub key_id: String,
-    pub key_hash: String,
-    pub last_used_at: Option<i64>,
-    pub user: User,
-}
-
-#[derive(sqlx::FromRow)]
-struct KeyUserRow {
-    key_id: String,
-    key_hash: String,
-    last_used_at: Option<i64>,
-    #[sqlx(flatten)]
-    user: UserRow,
-}
-
-const FIND_BY_HASH: &str = concat!(
-    "SELECT k.id AS key_id, k.key_hash, k.last_used_at, ",
-    user_columns!(),
-    " FROM user_api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1"
-);
-
-/// The key whose secret hashes to `hash`.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn find_by_hash(conn: &mut AnyConnection, hash: &TokenHash) -> Result<Option<KeyUser>> {
-    let row: Option<KeyUserRow> = sqlx::query_as(FIND_BY_HASH).bind(hash.as_str()).fetch_optional(conn).await?;
-    row.map(|r| {
-        Ok(KeyUser { key_id: r.key_id, key_hash: r.key_hash, last_used_at: r.last_used_at, user: r.user.try_into()? })
-    })
-    .transpose()
 }
 
 /// Records a use; callers throttle this.

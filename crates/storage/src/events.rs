@@ -1,5 +1,7 @@
 //! Domain events (`user.deleted`, `booking_page.transferred`, …), written in the transaction of the
-//! change they describe; webhook delivery fans them out to subscribed endpoints.
+//! change they describe, each with its webhook deliveries ([`crate::webhooks::fan_out`]): one
+//! per enabled endpoint of the account whose filter takes the event, and the outbox message that
+//! sends it.
 
 use crate::Result;
 use sqlx::AnyConnection;
@@ -17,8 +19,9 @@ pub async fn insert(
         .bind(event_type)
         .bind(data.to_string())
         .bind(now)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    crate::webhooks::fan_out(conn, account_id, id.as_str(), event_type, now).await?;
     Ok(id)
 }
 
@@ -52,7 +55,10 @@ pub async fn insert_many(
     conn: &mut AnyConnection, account_id: &AccountId, event_type: &str, data: &[serde_json::Value], now: i64,
 ) -> Result<()> {
     const CHUNK: usize = 200;
+    // One question for the whole batch: most accounts have no endpoint taking these events.
+    let fan_out = !data.is_empty() && crate::webhooks::any_matching(conn, account_id, event_type).await?;
     for chunk in data.chunks(CHUNK) {
+        let ids: Vec<String> = chunk.iter().map(|_| EventId::generate().as_str().to_owned()).collect();
         let mut sql = String::from("INSERT INTO events (id, account_id, type, data, created_at) VALUES ");
         for i in 0..chunk.len() {
             let p = i * 5;
@@ -62,15 +68,13 @@ pub async fn insert_many(
             sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5));
         }
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for d in chunk {
-            q = q
-                .bind(EventId::generate().as_str().to_owned())
-                .bind(account_id.as_str())
-                .bind(event_type)
-                .bind(d.to_string())
-                .bind(now);
+        for (d, id) in chunk.iter().zip(&ids) {
+            q = q.bind(id.as_str()).bind(account_id.as_str()).bind(event_type).bind(d.to_string()).bind(now);
         }
         q.execute(&mut *conn).await?;
+        if fan_out {
+            crate::webhooks::fan_out_many(conn, account_id, &ids, event_type, now).await?;
+        }
     }
     Ok(())
 }

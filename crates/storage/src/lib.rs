@@ -1,6 +1,7 @@
 //! Tenantry's storage: one set of queries run on SQLite (embedded default) and PostgreSQL (scale-out),
 //! through sqlx's `Any` driver. Times are Unix milliseconds; booleans are 0/1 integers.
 
+pub mod account_keys;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
@@ -30,6 +31,8 @@ pub mod usage;
 mod user_names;
 pub use user_names::UserNames;
 pub mod users;
+pub mod webhook_deliveries;
+pub mod webhooks;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Executor};

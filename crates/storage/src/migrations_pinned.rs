@@ -59,6 +59,16 @@ mod tests {
             "7e39d44a2a4f0dc73ac54fb7d01c4ee382035bc8066e252ecfa80813f2e0f2fc",
         ),
         (
+            "migrations/postgres/0011_account_api_keys.sql",
+            include_bytes!("../migrations/postgres/0011_account_api_keys.sql"),
+            "1b2cefaf92721fae88831312e310ad8d063ce04ce28562747c3bde5a90af9cb4",
+        ),
+        (
+            "migrations/postgres/0012_webhooks.sql",
+            include_bytes!("../migrations/postgres/0012_webhooks.sql"),
+            "1e6e66599420e168560cdf80b0c42cd15e11b673b8b6738b12e87f0c040a5a61",
+        ),
+        (
             "migrations/sqlite/0001_init.sql",
             include_bytes!("../migrations/sqlite/0001_init.sql"),
             "580dfde18791c0d85aa91161adfd3014979738493d6f1fb2eeec784ebef6b14a",
@@ -107,6 +117,16 @@ mod tests {
             "migrations/sqlite/0010_hardening.sql",
             include_bytes!("../migrations/sqlite/0010_hardening.sql"),
             "88f14d8def21e99dade3b8b6366bd07a7286a89d21c8a730cc6d08f94dce1db0",
+        ),
+        (
+            "migrations/sqlite/0011_account_api_keys.sql",
+            include_bytes!("../migrations/sqlite/0011_account_api_keys.sql"),
+            "1b2cefaf92721fae88831312e310ad8d063ce04ce28562747c3bde5a90af9cb4",
+        ),
+        (
+            "migrations/sqlite/0012_webhooks.sql",
+            include_bytes!("../migrations/sqlite/0012_webhooks.sql"),
+            "1e6e66599420e168560cdf80b0c42cd15e11b673b8b6738b12e87f0c040a5a61",
         ),
     ];
 

@@ -31,14 +31,16 @@ pub struct Claimed {
 }
 
 // A due message is either queued and due, or running with a lease that ran out (its worker died).
+// `status IN (…)` matches the partial index `outbox_claim_idx` (migration 0012) so the planner may
+// use it; the webhook benchmark (BENCHMARKS.md) showed no gain from it yet.
 const CLAIM_SQLITE: &str = "UPDATE outbox SET status = 'running', locked_until = $1, attempts = attempts + 1 \
-     WHERE id = (SELECT id FROM outbox WHERE (status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until <= $2) \
+     WHERE id = (SELECT id FROM outbox WHERE status IN ('queued', 'running') AND ((status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until <= $2)) \
                  ORDER BY run_at LIMIT 1) \
      RETURNING id, kind, payload, attempts";
 // PostgreSQL: SKIP LOCKED lets concurrent workers pass over each other's rows; the outer condition is
 // re-checked on the locked row, so a message is never claimed twice.
 const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = 'running', locked_until = $1, attempts = attempts + 1 \
-     WHERE id = (SELECT id FROM outbox WHERE (status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until <= $2) \
+     WHERE id = (SELECT id FROM outbox WHERE status IN ('queued', 'running') AND ((status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until <= $2)) \
                  ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
      AND ((status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until <= $2)) \
      RETURNING id, kind, payload, attempts";

@@ -78,6 +78,8 @@ pub struct Config {
     /// Where `/metrics` is served: empty = on the main address, `off` = nowhere, or an address
     /// and port of its own (e.g. `127.0.0.1:9100`), away from the public one.
     pub metrics_listen: String,
+    /// Delays before each webhook delivery attempt, comma-separated (`0s,5s,5m,30m,2h,5h,10h,10h`).
+    pub webhook_retry_schedule: String,
 }
 
 /// Where `/metrics` is served.
@@ -109,6 +111,7 @@ struct Defaults {
     sms_daily_limit: u32,
     sms_countries: &'static str,
     metrics_listen: &'static str,
+    webhook_retry_schedule: &'static str,
 }
 
 /// Keys that hold secrets: accepted from the environment only, never from a file.
@@ -138,6 +141,8 @@ pub enum ConfigError {
     SmsCountry(String),
     #[error("{0} must start with http:// or https://")]
     LinkUrl(&'static str),
+    #[error("TENANTRY_WEBHOOK_RETRY_SCHEDULE: {0}")]
+    WebhookRetrySchedule(String),
     #[error("products: {0}")]
     Products(#[from] tenantry_domain::product::CatalogError),
 }
@@ -162,6 +167,7 @@ impl Config {
             sms_daily_limit: 1000,
             sms_countries: "",
             metrics_listen: "",
+            webhook_retry_schedule: tenantry_outbox::webhook::DEFAULT_SCHEDULE,
         };
         let mut figment = Figment::from(Serialized::defaults(defaults));
         if let Some(file) = file {
@@ -189,12 +195,19 @@ impl Config {
         }
         config.metrics_at()?;
         config.sms_regions()?;
+        config.webhook_retry_schedule()?;
         for (key, url) in [("upgrade_url", config.upgrade_url()), ("sales_url", config.sales_url())] {
             if url.is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
                 return Err(ConfigError::LinkUrl(key));
             }
         }
         Ok(config)
+    }
+
+    /// The delays before each webhook delivery attempt.
+    pub fn webhook_retry_schedule(&self) -> Result<Vec<std::time::Duration>, ConfigError> {
+        tenantry_outbox::webhook::parse_schedule(&self.webhook_retry_schedule)
+            .map_err(ConfigError::WebhookRetrySchedule)
     }
 
     /// The "Upgrade" link of Plan and usage, if set (an empty value counts as unset).

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tenantry_app::hashing::Hasher;
 use tenantry_app::{App, Clock};
-use tenantry_outbox::{EmailJob, Mailer, SmsJob, SmsSender, Worker, WorkerConfig};
+use tenantry_outbox::{EmailJob, Mailer, SmsJob, SmsSender, WebhookJob, Worker, WorkerConfig};
 use tenantry_storage::Db;
 use tenantry_web::{AppState, WebConfig};
 use tokio::sync::{Notify, watch};
@@ -182,7 +182,15 @@ pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Run
             let worker = Worker::new(db, worker_config, wake)
                 .with_job(Arc::new(EmailJob::new(Arc::new(mailer))))
                 .with_job(Arc::new(SmsJob::new(Arc::new(sms))))
-                .with_job(Arc::new(jobs::ResetRequestJob::new(state.app().clone())));
+                .with_job(Arc::new(jobs::ResetRequestJob::new(state.app().clone())))
+                .with_job(Arc::new(WebhookJob::new(
+                    state.app().clone(),
+                    Arc::new(tenantry_outbox::outbound::HttpOutbound::new(
+                        config.allow_private_targets()?,
+                        tenantry_outbox::webhook::TIMEOUT,
+                    )),
+                    config.webhook_retry_schedule()?,
+                )));
             Some(tokio::spawn(worker.run(rx.clone())))
         }
         None => None,

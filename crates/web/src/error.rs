@@ -20,9 +20,21 @@ pub enum AppError {
     /// 415.
     #[error("expected a JSON body (Content-Type: application/json)")]
     UnsupportedMediaType,
+    /// 403: an account API key may not call this route (see [`crate::api::scopes`]).
+    #[error("{}", scope_detail(.0))]
+    Scope(crate::api::scopes::ScopeRefusal),
     /// What a service answered.
     #[error(transparent)]
     App(#[from] Error),
+}
+
+fn scope_detail(refusal: &crate::api::scopes::ScopeRefusal) -> String {
+    use crate::api::scopes::ScopeRefusal;
+    match refusal {
+        ScopeRefusal::Missing(scope) => format!("This API key lacks the scope this needs: {scope}."),
+        ScopeRefusal::PersonalOnly => "This is a person's own endpoint: account API keys cannot use it.".to_owned(),
+        ScopeRefusal::Unlisted => "Account API keys cannot use this endpoint.".to_owned(),
+    }
 }
 
 impl From<ValidationErrors> for AppError {
@@ -58,6 +70,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Scope(_) => StatusCode::FORBIDDEN,
             AppError::App(e) => e.status(),
         }
     }
@@ -66,6 +79,16 @@ impl AppError {
     pub fn problem(&self) -> Problem {
         match self {
             AppError::App(e) => e.problem(),
+            AppError::Scope(refusal) => {
+                use crate::api::scopes::ScopeRefusal;
+                let mut p = problem(StatusCode::FORBIDDEN, "forbidden", self.to_string(), Vec::new());
+                match refusal {
+                    ScopeRefusal::Missing(scope) => p.required_scope = Some(scope.as_str()),
+                    ScopeRefusal::PersonalOnly => p.rule = Some("personal_only"),
+                    ScopeRefusal::Unlisted => {}
+                }
+                p
+            }
             other => {
                 let status = other.status();
                 problem(status, slug(status), other.to_string(), Vec::new())
@@ -84,6 +107,7 @@ fn problem(status: StatusCode, kind: &str, detail: String, errors: Vec<FieldErro
         mfa_required: None,
         deactivated: None,
         rule: None,
+        required_scope: None,
     }
 }
 
@@ -175,9 +199,13 @@ pub struct Problem {
     /// `last_licensed_administrator`, `seats_below_assigned`, `owner_has_no_scheduling_license`,
     /// `self`: an Administrator may not demote, delete or deactivate themselves through the users API;
     /// `system_field`: the built-in contact fields cannot change; `field_limit`: at most 100 custom
-    /// contact fields).
+    /// contact fields; `key_limit`: at most 100 account API keys). On a 403 to an account API
+    /// key: `personal_only` for a person's own endpoint.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<&'static str>,
+    /// On a 403 to an account API key: the scope the operation needs (e.g. `users:write`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_scope: Option<&'static str>,
 }
 
 /// One invalid field.

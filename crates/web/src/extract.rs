@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Path, Request};
 use axum::http::{header, request::Parts};
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
@@ -210,6 +210,11 @@ impl FromRequestParts<AppState> for AuthUser {
         state.requests.count(&principal.user.account_id, &principal.user.id);
         if !principal.scope.allows(reach(parts)) {
             return Err(Error::Forbidden(principal.scope.refusal()).into());
+        }
+        if let Some(scopes) = principal.scopes {
+            // An account API key: only what the route declares in its OpenAPI security requirement.
+            let template = parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str);
+            state.scopes().check(scopes, &parts.method, template).map_err(AppError::Scope)?;
         }
         let user = AuthUser::new(principal, &client_meta(parts, state));
         parts.extensions.insert(user.clone());

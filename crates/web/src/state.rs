@@ -27,6 +27,8 @@ pub struct Inner {
     pub app: App,
     pub web: WebConfig,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// What each API operation needs from an account API key, read from the OpenAPI document.
+    pub scopes: crate::api::scopes::ScopeTable,
 }
 
 impl std::ops::Deref for AppState {
@@ -39,11 +41,16 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// The state serving `app`.
     pub fn new(app: App, web: WebConfig, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> Self {
-        Self(Arc::new(Inner { app, web, metrics }))
+        let scopes = crate::api::scopes::ScopeTable::from_doc(&crate::api::router().1);
+        Self(Arc::new(Inner { app, web, metrics, scopes }))
     }
     /// The application.
     pub fn app(&self) -> &App {
         &self.0.app
+    }
+    /// What each API operation needs from an account API key.
+    pub fn scopes(&self) -> &crate::api::scopes::ScopeTable {
+        &self.0.scopes
     }
     /// The web layer's settings.
     pub fn web(&self) -> &WebConfig {

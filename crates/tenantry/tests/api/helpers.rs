@@ -93,6 +93,7 @@ pub fn test_config(data_dir: PathBuf, database_url: String) -> Config {
         sms_daily_limit: 1000,
         sms_countries: String::new(),
         metrics_listen: String::new(),
+        webhook_retry_schedule: "0s,1s,1s".to_owned(),
     }
 }
 

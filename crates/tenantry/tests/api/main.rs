@@ -4,11 +4,13 @@
 mod helpers;
 
 mod account;
+mod account_keys;
 mod auth;
 mod avatar;
 mod bad_input;
 mod browser;
 mod browser_account;
+mod browser_api_keys;
 mod browser_auth;
 mod browser_bulk;
 mod browser_chat_teams;
@@ -46,3 +48,5 @@ mod security;
 mod system;
 mod two_nodes;
 mod users;
+mod webhooks;
+mod webhooks_processes;

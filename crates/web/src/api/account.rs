@@ -14,7 +14,7 @@ use tenantry_domain::{AccountName, EmailAddress, ValidationErrors};
 use utoipa::ToSchema;
 
 /// The account.
-#[utoipa::path(get, path = "/api/v1/account", tag = "account", security(("bearer" = [])), responses((status = 200, body = AccountView), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/account", tag = "account", security(("bearer" = ["settings:read"])), responses((status = 200, body = AccountView), (status = 403, body = Problem)))]
 pub async fn get(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<AccountView>> {
     Ok(Json(accounts::get(&state, &admin).await?.into()))
 }
@@ -62,7 +62,7 @@ impl TryFrom<AccountPatchRequest> for AccountPatch {
 }
 
 /// Changes the account's name, compliance BCC address or partner referral code.
-#[utoipa::path(patch, path = "/api/v1/account", tag = "account", request_body = AccountPatchRequest, security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/account", tag = "account", request_body = AccountPatchRequest, security(("bearer" = ["settings:write"])),
     responses((status = 200, body = AccountView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     State(state): State<AppState>, admin: AdminUser, ApiJson(body): ApiJson<AccountPatchRequest>,
@@ -78,7 +78,7 @@ pub struct DeleteAccountRequest {
 }
 
 /// Deletes the whole account and everything in it. Cannot be undone.
-#[utoipa::path(delete, path = "/api/v1/account", tag = "account", request_body = DeleteAccountRequest, security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/account", tag = "account", request_body = DeleteAccountRequest, security(("bearer" = ["admin"])),
     responses((status = 204), (status = 403, body = Problem), (status = 422, description = "the name does not match", body = Problem)))]
 pub async fn delete(
     State(state): State<AppState>, admin: AdminUser, Client(_meta): Client,

@@ -72,7 +72,7 @@ pub struct AuditListQuery {
 }
 
 /// The account's audit log, newest first.
-#[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", params(AuditListQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", params(AuditListQuery), security(("bearer" = ["audit:read"])),
     responses((status = 200, body = AuditEventList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>, admin: AdminUser,

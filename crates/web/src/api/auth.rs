@@ -61,7 +61,7 @@ pub struct VerificationSent {
 /// Creates an account and its first Administrator, and signs them in. With
 /// `TENANTRY_SIGNUP=verify` it answers 202 whatever the email, and a link sent to the address
 /// creates the account (`POST /api/v1/signup/{token}`). Rate-limited per client address.
-#[utoipa::path(post, path = "/api/v1/signup", tag = "auth", request_body = SignUpRequest,
+#[utoipa::path(post, security(()), path = "/api/v1/signup", tag = "auth", request_body = SignUpRequest,
     responses((status = 201, description = "the account, its Administrator and a session (open mode)", body = SignUpResponse),
         (status = 202, description = "a link is on its way (verify mode; the same for every email)", body = VerificationSent),
         (status = 403, description = "sign-up closed", body = Problem), (status = 409, description = "the email is in use (open mode)", body = Problem),
@@ -93,7 +93,7 @@ fn created(
 
 /// Follows a sign-up link (verify mode): creates the account, its first Administrator and a
 /// session. The token is the credential (single use, 24 hours).
-#[utoipa::path(post, path = "/api/v1/signup/{token}", tag = "auth", params(("token" = String, Path)),
+#[utoipa::path(post, security(()), path = "/api/v1/signup/{token}", tag = "auth", params(("token" = String, Path)),
     responses((status = 201, description = "the account, its Administrator and a session", body = SignUpResponse),
         (status = 404, description = "unknown, used or expired link", body = Problem), (status = 409, description = "the email is in use by now", body = Problem)))]
 pub async fn complete_signup(
@@ -141,7 +141,7 @@ impl From<auth::SignedIn> for SignInResponse {
 
 /// Signs in with email and password (and a two-step code when the user has it on). Unknown emails
 /// get the same 401 as wrong passwords, and the same 423 once too many attempts failed.
-#[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "auth", request_body = SignInRequest,
+#[utoipa::path(post, security(()), path = "/api/v1/auth/sign-in", tag = "auth", request_body = SignInRequest,
     responses((status = 200, body = SignInResponse), (status = 401, description = "wrong credentials, or `mfa_required: true`", body = Problem),
         (status = 422, body = Problem), (status = 423, body = Problem), (status = 429, body = Problem)))]
 pub async fn sign_in(
@@ -160,7 +160,7 @@ pub struct PasswordResetRequest {
 }
 
 /// Sends a reset code by SMS to the user's verified cell number, else a link by email. Always 202.
-#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = PasswordResetRequest,
+#[utoipa::path(post, security(()), path = "/api/v1/auth/password-reset", tag = "auth", request_body = PasswordResetRequest,
     responses((status = 202), (status = 429, body = Problem)))]
 pub async fn password_reset(
     State(state): State<AppState>, Client(meta): Client, ApiJson(body): ApiJson<PasswordResetRequest>,
@@ -182,7 +182,7 @@ pub struct PasswordResetConfirm {
 }
 
 /// Sets a new password with a reset code (5 attempts, 10 minutes, once); unlocks the user and ends their sessions.
-#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = PasswordResetConfirm,
+#[utoipa::path(post, security(()), path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = PasswordResetConfirm,
     responses((status = 204), (status = 422, body = Problem), (status = 429, body = Problem)))]
 pub async fn password_reset_confirm(
     State(state): State<AppState>, Client(meta): Client, ApiJson(body): ApiJson<PasswordResetConfirm>,
@@ -212,7 +212,7 @@ pub struct InvitationView {
 }
 
 /// What an invitation link is for; unknown, used and expired links are 404.
-#[utoipa::path(get, path = "/api/v1/invitations/{token}", tag = "auth", params(("token" = String, Path)),
+#[utoipa::path(get, security(()), path = "/api/v1/invitations/{token}", tag = "auth", params(("token" = String, Path)),
     responses((status = 200, body = InvitationView), (status = 404, body = Problem)))]
 pub async fn get_invitation(
     State(state): State<AppState>, Path(token): Path<String>,
@@ -241,7 +241,7 @@ pub struct AcceptInvitationResponse {
 }
 
 /// Sets the invited user's password, activates them and signs them in. The link works once.
-#[utoipa::path(post, path = "/api/v1/invitations/{token}/accept", tag = "auth", params(("token" = String, Path)), request_body = AcceptInvitationRequest,
+#[utoipa::path(post, security(()), path = "/api/v1/invitations/{token}/accept", tag = "auth", params(("token" = String, Path)), request_body = AcceptInvitationRequest,
     responses((status = 200, body = AcceptInvitationResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn accept_invitation(
     State(state): State<AppState>, Client(meta): Client, Path(token): Path<String>,

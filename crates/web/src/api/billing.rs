@@ -50,7 +50,7 @@ impl From<SubscriptionSummary> for SubscriptionView {
 }
 
 /// The account's plan, status, cycle start and seats per product.
-#[utoipa::path(get, path = "/api/v1/billing/subscription", tag = "billing", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/billing/subscription", tag = "billing", security(("bearer" = ["billing:read"])),
     responses((status = 200, body = SubscriptionView), (status = 403, body = Problem)))]
 pub async fn subscription(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<SubscriptionView>> {
     Ok(Json(subscriptions::get(&state, &admin).await?.into()))
@@ -64,7 +64,7 @@ pub struct ProductView {
 }
 
 /// The products this installation sells per seat.
-#[utoipa::path(get, path = "/api/v1/products", tag = "billing", security(("bearer" = [])), responses((status = 200, body = Vec<ProductView>)))]
+#[utoipa::path(get, path = "/api/v1/products", tag = "billing", security(("bearer" = ["billing:read"])), responses((status = 200, body = Vec<ProductView>)))]
 pub async fn products(State(state): State<AppState>, _me: AuthUser) -> Json<Vec<ProductView>> {
     Json(
         state
@@ -116,7 +116,7 @@ pub struct OperatorAccountList {
 use crate::api::PageQuery;
 
 /// Every account with its plan, status and number of users.
-#[utoipa::path(get, path = "/api/v1/operator/accounts", tag = "operator", params(PageQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/operator/accounts", tag = "operator", params(PageQuery), security(("operator" = [])),
     responses((status = 200, body = OperatorAccountList), (status = 401, body = Problem), (status = 404, description = "operator API off", body = Problem)))]
 pub async fn operator_accounts(
     State(state): State<AppState>, _op: Operator,
@@ -161,7 +161,7 @@ impl From<SubscriptionRequest> for SubscriptionInput {
 /// Sets an account's plan, status and seats. Seats below those assigned, or `paid` without a
 /// licensed Administrator, are refused with 409.
 #[utoipa::path(put, path = "/api/v1/operator/accounts/{account_id}/subscription", tag = "operator", params(("account_id" = String, Path)),
-    request_body = SubscriptionRequest, security(("bearer" = [])),
+    request_body = SubscriptionRequest, security(("operator" = [])),
     responses((status = 200, body = SubscriptionView), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_subscription(
     State(state): State<AppState>, _op: Operator, PathId(account_id): PathId<tenantry_domain::AccountId>,
@@ -189,7 +189,7 @@ pub struct SmsLogList {
 }
 
 /// Every SMS sent for the account, newest first.
-#[utoipa::path(get, path = "/api/v1/billing/sms/log", tag = "billing", params(PageQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/billing/sms/log", tag = "billing", params(PageQuery), security(("bearer" = ["billing:read"])),
     responses((status = 200, body = SmsLogList), (status = 403, body = Problem)))]
 pub async fn sms_log(
     State(state): State<AppState>, admin: AdminUser,

@@ -58,7 +58,7 @@ pub struct ListQuery {
 }
 
 /// The pages the caller may see, oldest first.
-#[utoipa::path(get, path = "/api/v1/booking-pages", tag = "booking pages", params(ListQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/booking-pages", tag = "booking pages", params(ListQuery), security(("bearer" = ["settings:read"])),
     responses((status = 200, body = BookingPageList), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>, me: AuthUser,
@@ -98,7 +98,7 @@ impl TryFrom<CreateRequest> for NewPage {
 }
 
 /// Creates a booking page. Enabling one whose owner has no scheduling license is refused (409).
-#[utoipa::path(post, path = "/api/v1/booking-pages", tag = "booking pages", request_body = CreateRequest, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/booking-pages", tag = "booking pages", request_body = CreateRequest, security(("bearer" = ["settings:write"])),
     responses((status = 201, body = BookingPageView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     State(state): State<AppState>, me: AuthUser, ApiJson(body): ApiJson<CreateRequest>,
@@ -108,7 +108,7 @@ pub async fn create(
 }
 
 /// One page (another user's is 404 for a Member).
-#[utoipa::path(get, path = "/api/v1/booking-pages/{id}", tag = "booking pages", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/booking-pages/{id}", tag = "booking pages", params(("id" = String, Path)), security(("bearer" = ["settings:read"])),
     responses((status = 200, body = BookingPageView), (status = 404, body = Problem)))]
 pub async fn get(
     State(state): State<AppState>, me: AuthUser, Path(id): Path<String>,
@@ -139,7 +139,7 @@ impl TryFrom<PatchRequest> for PagePatch {
 
 /// Changes a page. Enabling it needs its owner's scheduling license (409 otherwise).
 #[utoipa::path(patch, path = "/api/v1/booking-pages/{id}", tag = "booking pages", params(("id" = String, Path)), request_body = PatchRequest,
-    security(("bearer" = [])), responses((status = 200, body = BookingPageView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    security(("bearer" = ["settings:write"])), responses((status = 200, body = BookingPageView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     State(state): State<AppState>, me: AuthUser, Path(id): Path<String>, ApiJson(body): ApiJson<PatchRequest>,
 ) -> AppResult<Json<BookingPageView>> {
@@ -147,7 +147,7 @@ pub async fn update(
 }
 
 /// Deletes a page.
-#[utoipa::path(delete, path = "/api/v1/booking-pages/{id}", tag = "booking pages", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/booking-pages/{id}", tag = "booking pages", params(("id" = String, Path)), security(("bearer" = ["settings:write"])),
     responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete(State(state): State<AppState>, me: AuthUser, Path(id): Path<String>) -> AppResult<StatusCode> {
     booking_pages::delete(&state, &me, &me.actor, &id).await?;

@@ -57,7 +57,7 @@ pub struct ChatTeamList {
 }
 
 /// The account's teams, by name (case-insensitively).
-#[utoipa::path(get, path = "/api/v1/chat-teams", tag = "chat teams", params(PageQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/chat-teams", tag = "chat teams", params(PageQuery), security(("bearer" = ["settings:read"])),
     responses((status = 200, description = "a page of teams", body = ChatTeamList),
         (status = 400, description = "a cursor this API did not issue", body = Problem),
         (status = 403, description = "not an Administrator", body = Problem),
@@ -101,7 +101,7 @@ impl TryFrom<CreateChatTeamRequest> for NewTeam {
 }
 
 /// Creates a team, with its members if given.
-#[utoipa::path(post, path = "/api/v1/chat-teams", tag = "chat teams", request_body = CreateChatTeamRequest, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/chat-teams", tag = "chat teams", request_body = CreateChatTeamRequest, security(("bearer" = ["settings:write"])),
     responses((status = 201, description = "the new team", body = ChatTeamView),
         (status = 403, description = "not an Administrator", body = Problem),
         (status = 409, description = "the name is taken (the error names `name`)", body = Problem),
@@ -114,7 +114,7 @@ pub async fn create(
 }
 
 /// One team.
-#[utoipa::path(get, path = "/api/v1/chat-teams/{id}", tag = "chat teams", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/chat-teams/{id}", tag = "chat teams", params(("id" = String, Path)), security(("bearer" = ["settings:read"])),
     responses((status = 200, description = "the team", body = ChatTeamView),
         (status = 403, description = "not an Administrator", body = Problem),
         (status = 404, description = "no such team in the account", body = Problem)))]
@@ -148,7 +148,7 @@ impl TryFrom<UpdateChatTeamRequest> for TeamPatch {
 
 /// Changes a team: what is sent changes, the rest stays; `member_ids` replaces the members.
 #[utoipa::path(patch, path = "/api/v1/chat-teams/{id}", tag = "chat teams", params(("id" = String, Path)), request_body = UpdateChatTeamRequest,
-    security(("bearer" = [])),
+    security(("bearer" = ["settings:write"])),
     responses((status = 200, description = "the team as changed", body = ChatTeamView),
         (status = 403, description = "not an Administrator", body = Problem),
         (status = 404, description = "no such team in the account", body = Problem),
@@ -162,7 +162,7 @@ pub async fn update(
 }
 
 /// Deletes a team; its members stay users of the account.
-#[utoipa::path(delete, path = "/api/v1/chat-teams/{id}", tag = "chat teams", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/chat-teams/{id}", tag = "chat teams", params(("id" = String, Path)), security(("bearer" = ["settings:write"])),
     responses((status = 204, description = "deleted"),
         (status = 403, description = "not an Administrator", body = Problem),
         (status = 404, description = "no such team in the account", body = Problem)))]

@@ -164,7 +164,7 @@ impl From<ComplianceRequest> for ComplianceInput {
 }
 
 /// The compliance document; one never saved has nulls and empty lists.
-#[utoipa::path(get, path = "/api/v1/compliance", tag = "compliance", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/compliance", tag = "compliance", security(("bearer" = ["settings:read"])),
     responses((status = 200, description = "the document", body = ComplianceView),
         (status = 403, description = "not an Administrator", body = Problem)))]
 pub async fn get(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<ComplianceView>> {
@@ -172,7 +172,7 @@ pub async fn get(State(state): State<AppState>, admin: AdminUser) -> AppResult<J
 }
 
 /// Replaces the whole compliance document.
-#[utoipa::path(put, path = "/api/v1/compliance", tag = "compliance", request_body = ComplianceRequest, security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/compliance", tag = "compliance", request_body = ComplianceRequest, security(("bearer" = ["settings:write"])),
     responses((status = 200, description = "the document as saved", body = ComplianceView),
         (status = 403, description = "not an Administrator", body = Problem),
         (status = 422, description = "invalid fields, named like `dpo.email` or `processing_records[0].purpose`", body = Problem)))]
@@ -183,7 +183,7 @@ pub async fn put(
 }
 
 /// The records of processing as CSV: a header, then one row per record.
-#[utoipa::path(get, path = "/api/v1/compliance/processing-records.csv", tag = "compliance", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/compliance/processing-records.csv", tag = "compliance", security(("bearer" = ["settings:read"])),
     responses((status = 200, description = "header `purpose,data_subjects,data_categories,recipients,transfers,retention,safeguards`, one row per record", content_type = "text/csv", body = String),
         (status = 403, description = "not an Administrator", body = Problem)))]
 pub async fn records_csv(State(state): State<AppState>, admin: AdminUser) -> AppResult<Response> {

@@ -53,7 +53,7 @@ pub struct ContactFieldList {
 }
 
 /// The account's contact fields, built-in first, by position.
-#[utoipa::path(get, path = "/api/v1/contact-fields", tag = "contact fields", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/contact-fields", tag = "contact fields", security(("bearer" = ["settings:read"])),
     responses((status = 200, description = "every field, by position", body = ContactFieldList),
         (status = 401, description = "not signed in", body = Problem),
         (status = 403, description = "not an Administrator", body = Problem)))]
@@ -63,7 +63,7 @@ pub async fn list(State(state): State<AppState>, admin: AdminUser) -> AppResult<
 }
 
 /// One contact field.
-#[utoipa::path(get, path = "/api/v1/contact-fields/{id}", tag = "contact fields", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/contact-fields/{id}", tag = "contact fields", params(("id" = String, Path)), security(("bearer" = ["settings:read"])),
     responses((status = 200, description = "the field", body = ContactFieldView),
         (status = 403, description = "not an Administrator", body = Problem),
         (status = 404, description = "no such field in the account", body = Problem)))]
@@ -108,7 +108,7 @@ impl TryFrom<CreateContactField> for NewField {
 }
 
 /// Adds a custom field after the others.
-#[utoipa::path(post, path = "/api/v1/contact-fields", tag = "contact fields", request_body = CreateContactField, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/contact-fields", tag = "contact fields", request_body = CreateContactField, security(("bearer" = ["settings:write"])),
     responses((status = 201, description = "the new field", body = ContactFieldView),
         (status = 403, description = "not an Administrator", body = Problem),
         (status = 409, description = "the key is taken (the error names `key`), or the account has 100 custom fields (`rule: \"field_limit\"`)", body = Problem),
@@ -156,7 +156,7 @@ impl TryFrom<PatchContactField> for FieldPatch {
 
 /// Changes a custom field's label, options, required flag or position.
 #[utoipa::path(patch, path = "/api/v1/contact-fields/{id}", tag = "contact fields", params(("id" = String, Path)),
-    request_body = PatchContactField, security(("bearer" = [])),
+    request_body = PatchContactField, security(("bearer" = ["settings:write"])),
     responses((status = 200, description = "the field as changed", body = ContactFieldView),
         (status = 403, description = "not an Administrator", body = Problem),
         (status = 404, description = "no such field in the account", body = Problem),
@@ -169,7 +169,7 @@ pub async fn update(
 }
 
 /// Deletes a custom field; the ones after it move up.
-#[utoipa::path(delete, path = "/api/v1/contact-fields/{id}", tag = "contact fields", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/contact-fields/{id}", tag = "contact fields", params(("id" = String, Path)), security(("bearer" = ["settings:write"])),
     responses((status = 204, description = "deleted"),
         (status = 403, description = "not an Administrator", body = Problem),
         (status = 404, description = "no such field in the account", body = Problem),

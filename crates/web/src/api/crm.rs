@@ -115,7 +115,7 @@ impl From<TestResult> for CrmTestView {
 }
 
 /// The account's CRM connection.
-#[utoipa::path(get, path = "/api/v1/crm-connection", tag = "account", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/crm-connection", tag = "account", security(("bearer" = ["settings:read"])),
     responses(
         (status = 200, description = "The connection (never its credentials)", body = CrmConnectionView),
         (status = 403, description = "Not an Administrator", body = Problem),
@@ -126,7 +126,7 @@ pub async fn get(State(state): State<AppState>, admin: AdminUser) -> AppResult<J
 
 /// Connects the account's CRM or changes its connection, which becomes `untested`. Leaving
 /// `credentials` out keeps the stored ones.
-#[utoipa::path(put, path = "/api/v1/crm-connection", tag = "account", security(("bearer" = [])), request_body = CrmConnectionRequest,
+#[utoipa::path(put, path = "/api/v1/crm-connection", tag = "account", security(("bearer" = ["settings:write"])), request_body = CrmConnectionRequest,
     responses(
         (status = 200, description = "The saved connection, `untested`", body = CrmConnectionView),
         (status = 403, description = "Not an Administrator", body = Problem),
@@ -138,7 +138,7 @@ pub async fn put(
 }
 
 /// Disconnects the CRM: the connection and its credentials are erased.
-#[utoipa::path(delete, path = "/api/v1/crm-connection", tag = "account", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/crm-connection", tag = "account", security(("bearer" = ["settings:write"])),
     responses(
         (status = 204, description = "Disconnected; the credentials are erased"),
         (status = 403, description = "Not an Administrator", body = Problem),
@@ -151,7 +151,7 @@ pub async fn delete(State(state): State<AppState>, admin: AdminUser) -> AppResul
 /// Tests the connection: `GET base_url` with `Authorization: Bearer <credentials.api_key>`
 /// (10 s, no redirects followed, outbound rules applied); a 2xx makes it `connected`, anything
 /// else `failed`.
-#[utoipa::path(post, path = "/api/v1/crm-connection/test", tag = "account", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/crm-connection/test", tag = "account", security(("bearer" = ["settings:write"])),
     responses(
         (status = 200, description = "What the test found; the connection's status is updated", body = CrmTestView),
         (status = 403, description = "Not an Administrator", body = Problem),

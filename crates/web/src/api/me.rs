@@ -61,7 +61,7 @@ pub async fn change_email(
 }
 
 /// Completes an email change from the emailed link (the token is the credential; single use).
-#[utoipa::path(post, path = "/api/v1/email-verifications/{token}", tag = "auth", params(("token" = String, Path)),
+#[utoipa::path(post, security(()), path = "/api/v1/email-verifications/{token}", tag = "auth", params(("token" = String, Path)),
     responses((status = 204), (status = 404, description = "unknown, used, replaced or expired", body = Problem), (status = 409, body = Problem)))]
 pub async fn verify_email(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<StatusCode> {
     email_change::confirm(&state, &token).await?;
@@ -166,7 +166,7 @@ const MAX_QUANTITY: i64 = 1_000_000;
 /// A product reports a user's usage (Administrators for anyone of the account, users for
 /// themselves). With an `Idempotency-Key` header the same report counts once: a retry answers
 /// 200 with `Idempotent-Replayed: true`; the key reused for another report is 409.
-#[utoipa::path(post, path = "/api/v1/usage", tag = "me", request_body = UsageRequest, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/usage", tag = "me", request_body = UsageRequest, security(("bearer" = ["usage:write"])),
     params(("Idempotency-Key" = Option<String>, Header, description = "up to 255 characters; the same report under the same key counts once")),
     responses((status = 201, body = UsageRequest), (status = 200, description = "replayed", body = UsageRequest), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn report_usage(

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, and its OpenAPI description generated from the handlers.
 
 pub mod account;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod avatar;
@@ -14,10 +15,12 @@ pub mod licenses;
 pub mod me;
 pub mod me_security;
 pub mod privacy;
+pub mod scopes;
 pub mod security;
 pub mod users;
 pub mod users_import;
 pub mod views;
+pub mod webhooks;
 
 use crate::state::AppState;
 use axum::Extension;
@@ -31,7 +34,7 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Tenantry API", version = "1", description = "Accounts, users, roles, invitations and settings for multi-product SaaS. Errors are RFC 9457 problem documents."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "licenses"), (name = "booking pages"), (name = "billing"), (name = "audit"), (name = "security"), (name = "account"), (name = "chat teams"), (name = "contact fields"), (name = "compliance"), (name = "privacy"), (name = "me"), (name = "operator"))
+    tags((name = "auth"), (name = "users"), (name = "licenses"), (name = "booking pages"), (name = "billing"), (name = "audit"), (name = "security"), (name = "account"), (name = "chat teams"), (name = "contact fields"), (name = "compliance"), (name = "privacy"), (name = "me"), (name = "api keys"), (name = "webhooks"), (name = "operator"))
 )]
 struct ApiDoc;
 
@@ -50,9 +53,17 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        // A session token or an API key; an operation's list names the one scope an account API
+        // key needs for it (empty: a person's own endpoint, which account keys cannot use).
         components.add_security_scheme(
-            "bearer",
+            scopes::BEARER,
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            scopes::OPERATOR,
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("TENANTRY_OPERATOR_TOKEN")).build(),
+            ),
         );
     }
 }
@@ -178,6 +189,14 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(me::verify_phone))
         .routes(routes!(me::export))
         .routes(routes!(billing::sms_log))
+        .routes(routes!(api_keys::list, api_keys::create))
+        .routes(routes!(api_keys::get, api_keys::revoke))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::retry))
+        .routes(routes!(webhooks::test))
         .split_for_parts();
     // The picture upload takes up to 5 MiB; every other API body stays under the JSON limit.
     let (avatars, avatar_doc) = OpenApiRouter::new().routes(routes!(avatar::upload, avatar::remove)).split_for_parts();

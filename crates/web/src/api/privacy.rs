@@ -71,7 +71,7 @@ impl TryFrom<PrivacyView> for PrivacyDocument {
 }
 
 /// The account's chatbot and form privacy document (empty when never saved).
-#[utoipa::path(get, path = "/api/v1/privacy", tag = "privacy", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/privacy", tag = "privacy", security(("bearer" = ["settings:read"])),
     responses((status = 200, description = "the document; nulls and `false` when never saved", body = PrivacyView),
         (status = 401, description = "not signed in", body = Problem),
         (status = 403, description = "not an Administrator", body = Problem)))]
@@ -80,7 +80,7 @@ pub async fn get(State(state): State<AppState>, admin: AdminUser) -> AppResult<J
 }
 
 /// Replaces the chatbot and form privacy document.
-#[utoipa::path(put, path = "/api/v1/privacy", tag = "privacy", request_body = PrivacyView, security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/privacy", tag = "privacy", request_body = PrivacyView, security(("bearer" = ["settings:write"])),
     responses((status = 200, description = "the document as saved", body = PrivacyView),
         (status = 403, description = "not an Administrator", body = Problem),
         (status = 422, description = "an invalid member, e.g. `privacy_policy.url` that is not https://", body = Problem)))]
@@ -98,7 +98,7 @@ fn cors(mut res: Response) -> Response {
 
 /// The account's chatbot and form privacy document for anyone: no credentials, readable from any
 /// origin (`Access-Control-Allow-Origin: *`).
-#[utoipa::path(get, path = "/api/v1/public/accounts/{account_id}/privacy", tag = "privacy", params(("account_id" = String, Path)),
+#[utoipa::path(get, security(()), path = "/api/v1/public/accounts/{account_id}/privacy", tag = "privacy", params(("account_id" = String, Path)),
     responses((status = 200, description = "the document; nulls and `false` when never saved", body = PrivacyView),
         (status = 404, description = "no such account", body = Problem)))]
 pub async fn public(State(state): State<AppState>, Path(account_id): Path<String>) -> Response {
@@ -113,7 +113,7 @@ pub async fn public(State(state): State<AppState>, Path(account_id): Path<String
 }
 
 /// The CORS preflight of the public document: any origin may GET it.
-#[utoipa::path(options, path = "/api/v1/public/accounts/{account_id}/privacy", tag = "privacy", params(("account_id" = String, Path)),
+#[utoipa::path(options, security(()), path = "/api/v1/public/accounts/{account_id}/privacy", tag = "privacy", params(("account_id" = String, Path)),
     responses((status = 204, description = "any origin may GET the document")))]
 pub async fn public_preflight() -> Response {
     let mut res = cors(StatusCode::NO_CONTENT.into_response());

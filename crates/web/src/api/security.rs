@@ -125,7 +125,7 @@ fn session_body(p: &SecurityPolicies) -> SessionPolicyBody {
 }
 
 /// The account's password policy.
-#[utoipa::path(get, path = "/api/v1/security/password-policy", tag = "security", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/security/password-policy", tag = "security", security(("bearer" = ["settings:read"])),
     responses((status = 200, body = PasswordPolicyView), (status = 403, body = Problem)))]
 pub async fn get_password(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<PasswordPolicyView>> {
     let p = security::get(&state, &admin).await?;
@@ -134,7 +134,7 @@ pub async fn get_password(State(state): State<AppState>, admin: AdminUser) -> Ap
 }
 
 /// Changes the password policy; answers how many users no longer comply.
-#[utoipa::path(put, path = "/api/v1/security/password-policy", tag = "security", security(("bearer" = [])), request_body = PasswordPolicyBody,
+#[utoipa::path(put, path = "/api/v1/security/password-policy", tag = "security", security(("bearer" = ["settings:write"])), request_body = PasswordPolicyBody,
     responses((status = 200, body = PasswordPolicyView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_password(
     State(state): State<AppState>, admin: AdminUser, ApiJson(body): ApiJson<PasswordPolicyBody>,
@@ -150,7 +150,7 @@ pub struct RequireChangeView {
 }
 
 /// Asks every user whose current password breaks the policy for a new one at their next sign-in.
-#[utoipa::path(post, path = "/api/v1/security/password-policy/require-change", tag = "security", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/security/password-policy/require-change", tag = "security", security(("bearer" = ["settings:write"])),
     responses((status = 200, body = RequireChangeView), (status = 403, body = Problem)))]
 pub async fn require_change(
     State(state): State<AppState>, admin: AdminUser, Client(_meta): Client,
@@ -159,7 +159,7 @@ pub async fn require_change(
 }
 
 /// The account's lockout policy.
-#[utoipa::path(get, path = "/api/v1/security/lockout-policy", tag = "security", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/security/lockout-policy", tag = "security", security(("bearer" = ["settings:read"])),
     responses((status = 200, body = LockoutPolicyBody), (status = 403, body = Problem)))]
 pub async fn get_lockout(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<LockoutPolicyBody>> {
     let p = security::get(&state, &admin).await?.lockout;
@@ -167,7 +167,7 @@ pub async fn get_lockout(State(state): State<AppState>, admin: AdminUser) -> App
 }
 
 /// Changes the lockout policy.
-#[utoipa::path(put, path = "/api/v1/security/lockout-policy", tag = "security", security(("bearer" = [])), request_body = LockoutPolicyBody,
+#[utoipa::path(put, path = "/api/v1/security/lockout-policy", tag = "security", security(("bearer" = ["settings:write"])), request_body = LockoutPolicyBody,
     responses((status = 200, body = LockoutPolicyBody), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_lockout(
     State(state): State<AppState>, admin: AdminUser, ApiJson(body): ApiJson<LockoutPolicyBody>,
@@ -178,14 +178,14 @@ pub async fn put_lockout(
 }
 
 /// The account's session policy (and whether two-step verification is required).
-#[utoipa::path(get, path = "/api/v1/security/session-policy", tag = "security", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/security/session-policy", tag = "security", security(("bearer" = ["settings:read"])),
     responses((status = 200, body = SessionPolicyBody), (status = 403, body = Problem)))]
 pub async fn get_session(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<SessionPolicyBody>> {
     Ok(Json(session_body(&security::get(&state, &admin).await?)))
 }
 
 /// Changes the session policy; existing sessions follow it from their next request.
-#[utoipa::path(put, path = "/api/v1/security/session-policy", tag = "security", security(("bearer" = [])), request_body = SessionPolicyBody,
+#[utoipa::path(put, path = "/api/v1/security/session-policy", tag = "security", security(("bearer" = ["settings:write"])), request_body = SessionPolicyBody,
     responses((status = 200, body = SessionPolicyBody), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn put_session(
     State(state): State<AppState>, admin: AdminUser, ApiJson(body): ApiJson<SessionPolicyBody>,

@@ -44,7 +44,7 @@ impl TryFrom<ListUsersQuery> for ListParams {
 }
 
 /// Lists the account's users by name, filtered, with keyset pagination.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListUsersQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListUsersQuery), security(("bearer" = ["users:read"])),
     responses((status = 200, body = UserList), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>, admin: AdminUser,
@@ -82,7 +82,7 @@ impl TryFrom<InviteRequest> for Invite {
 }
 
 /// Invites a user by email: they appear as `invited` and get a single-use sign-in link.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = InviteRequest, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = InviteRequest, security(("bearer" = ["users:write"])),
     responses((status = 201, body = UserView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn invite(
     State(state): State<AppState>, admin: AdminUser, ApiJson(body): ApiJson<InviteRequest>,
@@ -92,7 +92,7 @@ pub async fn invite(
 }
 
 /// One user of the account.
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), security(("bearer" = ["users:read"])),
     responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get(
     State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
@@ -204,7 +204,7 @@ impl TryFrom<UserPatch> for ProfilePatch {
 
 /// Changes a user's details or role. Demoting the last Administrator is refused with 409, and so
 /// is demoting oneself (`rule: "self"`).
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserPatch, security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserPatch, security(("bearer" = ["users:write"])),
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
     State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>, ApiJson(body): ApiJson<UserPatch>,
@@ -275,7 +275,7 @@ impl From<users::DeletionPlan> for DeletionView {
 /// Administrator (else the oldest one), in the same transaction. Refused with 409 for the last
 /// Administrator, the last licensed one of a paid account, and oneself (`rule: "self"`).
 /// `?dry_run=true` answers 200 with what would happen (or the same 409) and changes nothing.
-#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path), DeleteQuery), security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path), DeleteQuery), security(("bearer" = ["users:write"])),
     responses((status = 204), (status = 200, description = "dry run", body = DeletionView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn delete(
     State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
@@ -298,7 +298,7 @@ pub async fn delete(
 }
 
 /// Sends a new invitation link; the previous one stops working.
-#[utoipa::path(post, path = "/api/v1/users/{id}/invitation", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/users/{id}/invitation", tag = "users", params(("id" = String, Path)), security(("bearer" = ["users:write"])),
     responses((status = 202), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn resend_invitation(
     State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
@@ -309,7 +309,7 @@ pub async fn resend_invitation(
 
 /// Revokes a pending invitation: the link stops working and the invited user is removed (their
 /// licenses become free; booking pages move as on a deletion). 409 once they have accepted.
-#[utoipa::path(delete, path = "/api/v1/users/{id}/invitation", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/users/{id}/invitation", tag = "users", params(("id" = String, Path)), security(("bearer" = ["users:write"])),
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn revoke_invitation(
     State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
@@ -337,7 +337,7 @@ pub async fn update_me(
 }
 
 /// Unlocks a user locked by the lockout policy.
-#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = String, Path)), security(("bearer" = ["users:write"])),
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn unlock(
     State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
@@ -347,7 +347,7 @@ pub async fn unlock(
 
 /// Deactivates a user: their sessions and API key stop working at once and they cannot sign in;
 /// licenses and booking pages stay.
-#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "users", params(("id" = String, Path)), security(("bearer" = ["users:write"])),
     responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn deactivate(
     State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
@@ -356,7 +356,7 @@ pub async fn deactivate(
 }
 
 /// Reactivates a deactivated user (`active`, or `invited` when they never signed in).
-#[utoipa::path(post, path = "/api/v1/users/{id}/reactivate", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/users/{id}/reactivate", tag = "users", params(("id" = String, Path)), security(("bearer" = ["users:write"])),
     responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn reactivate(
     State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
@@ -365,7 +365,7 @@ pub async fn reactivate(
 }
 
 /// Signs a user out everywhere: ends every session and revokes their personal API key.
-#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "users", params(("id" = String, Path)), security(("bearer" = ["users:write"])),
     responses((status = 204, description = "every session ended and the API key revoked"), (status = 404, description = "no such user in this account", body = Problem)))]
 pub async fn revoke_sessions(
     State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
@@ -375,7 +375,7 @@ pub async fn revoke_sessions(
 }
 
 /// Revokes a user's personal API key.
-#[utoipa::path(delete, path = "/api/v1/users/{id}/api-key", tag = "users", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/users/{id}/api-key", tag = "users", params(("id" = String, Path)), security(("bearer" = ["users:write"])),
     responses((status = 204, description = "the key is revoked"), (status = 403, description = "not an Administrator", body = Problem), (status = 404, description = "no such user in this account, or the user has no key", body = Problem)))]
 pub async fn revoke_api_key(
     State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,
@@ -394,7 +394,7 @@ pub struct SetPasswordRequest {
 }
 
 /// Sets a user's password (checked against the policy and history); their sessions end.
-#[utoipa::path(put, path = "/api/v1/users/{id}/password", tag = "users", params(("id" = String, Path)), security(("bearer" = [])), request_body = SetPasswordRequest,
+#[utoipa::path(put, path = "/api/v1/users/{id}/password", tag = "users", params(("id" = String, Path)), security(("bearer" = ["users:write"])), request_body = SetPasswordRequest,
     responses((status = 200, body = UserView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_password(
     State(state): State<AppState>, admin: AdminUser, PathId(id): PathId<UserId>,

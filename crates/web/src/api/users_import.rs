@@ -83,7 +83,7 @@ impl From<Outcome> for ImportResult {
 /// users in one transaction; invalid ones are reported. A file needing more seats than are free
 /// is refused whole (409, `rule: "no_free_seat"`).
 #[utoipa::path(post, path = "/api/v1/users/import", tag = "users", params(ImportQuery),
-    request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    request_body(content = String, content_type = "text/csv"), security(("bearer" = ["users:write"])),
     responses((status = 200, body = ImportResult), (status = 403, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn import_users(
     State(state): State<AppState>, admin: AdminUser,
@@ -156,7 +156,7 @@ pub async fn export_response(state: AppState, admin: AdminUser, filter: ExportFi
 }
 
 /// Every user matching the filters as CSV (no paging).
-#[utoipa::path(get, path = "/api/v1/users/export", tag = "users", params(ExportQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/users/export", tag = "users", params(ExportQuery), security(("bearer" = ["users:read"])),
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn export_users(
     State(state): State<AppState>, admin: AdminUser,

@@ -101,7 +101,8 @@ impl IntoResponse for PageError {
             None => (headline(status).to_owned(), problem.detail),
         };
         let details = problem.errors.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-        let mut res = render(status, &ErrorPage { chrome: self.chrome, status: status.as_u16(), heading, message, details });
+        let mut res =
+            render(status, &ErrorPage { chrome: self.chrome, status: status.as_u16(), heading, message, details });
         if status == StatusCode::SERVICE_UNAVAILABLE {
             res.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,

@@ -2,6 +2,7 @@
 //! CSRF protection on every state-changing request. Handlers call the same services as the API.
 
 mod account;
+mod api_keys;
 mod audit;
 mod auth;
 mod booking_pages;
@@ -106,6 +107,8 @@ pub fn router() -> Router<AppState> {
         .route("/account/delete", post(account::delete))
         .route("/account/audit", get(audit::page))
         .route("/account/crm", get(crm::show).post(crm::save))
+        .route("/account/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/account/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/account/crm/test", post(crm::test))
         .route("/account/crm/disconnect", post(crm::disconnect))
         .route("/account/chat-teams", get(chat_teams::list).post(chat_teams::create))

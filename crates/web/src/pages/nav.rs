@@ -2,7 +2,8 @@
 //!
 //! Account settings follows the product's list (Users, Live chat teams, Contact fields, CRM,
 //! API & Webhooks, Billing, Security, Compliance, Settings, Chatbot and form privacy, then
-//! Booking pages and Audit log); a section that is not built yet is simply not listed.
+//! Booking pages and Audit log); a section that is not built yet (Billing) is simply not listed.
+//! API & Webhooks has two tabs (API keys, Webhooks) under one navigation entry.
 
 /// Where a page belongs: its section is marked in the navigation, whose area it shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +13,7 @@ pub enum Section {
     ChatTeams,
     ContactFields,
     Crm,
+    ApiWebhooks,
     Security,
     Compliance,
     AccountSettings,
@@ -54,6 +56,7 @@ impl Area {
                 ChatTeams,
                 ContactFields,
                 Crm,
+                ApiWebhooks,
                 Security,
                 Compliance,
                 AccountSettings,
@@ -70,8 +73,8 @@ impl Section {
     pub fn area(self) -> Area {
         use Section::*;
         match self {
-            Users | ChatTeams | ContactFields | Crm | Security | Compliance | AccountSettings | Privacy
-            | BookingPages | AuditLog => Area::Account,
+            Users | ChatTeams | ContactFields | Crm | ApiWebhooks | Security | Compliance | AccountSettings
+            | Privacy | BookingPages | AuditLog => Area::Account,
             Profile | PasswordTwoStep | Phone | Email | Notifications | ApiKey | Usage | Sessions | MyData => Area::Me,
         }
     }
@@ -82,6 +85,7 @@ impl Section {
             Section::ChatTeams => "Live chat teams",
             Section::ContactFields => "Contact fields",
             Section::Crm => "CRM",
+            Section::ApiWebhooks => "API & Webhooks",
             Section::Security => "Security",
             Section::Compliance => "Compliance",
             Section::Privacy => "Chatbot and form privacy",
@@ -106,6 +110,7 @@ impl Section {
             Section::ChatTeams => "/account/chat-teams",
             Section::ContactFields => "/account/contact-fields",
             Section::Crm => "/account/crm",
+            Section::ApiWebhooks => "/account/api-keys",
             Section::Security => "/security",
             Section::Compliance => "/account/compliance",
             Section::Privacy => "/account/privacy",
