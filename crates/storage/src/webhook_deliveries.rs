@@ -203,7 +203,9 @@ pub async fn disable_endpoint(conn: &mut AnyConnection, endpoint_id: &str, reaso
     Ok(done.rows_affected() == 1)
 }
 
-/// Queues a new attempt of a delivery now (it becomes `pending` again).
+/// Queues a new attempt of a delivery now (it becomes `pending` again). A delivery still waiting
+/// for its next attempt has that attempt moved to now, and one being attempted right now is left
+/// to it: a delivery never has two attempts under way.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn retry(conn: &mut AnyConnection, account_id: &AccountId, id: &str, now: i64) -> Result<()> {
     sqlx::query(
@@ -214,7 +216,22 @@ pub async fn retry(conn: &mut AnyConnection, account_id: &AccountId, id: &str, n
     .bind(account_id.as_str())
     .execute(&mut *conn)
     .await?;
-    outbox::enqueue(conn, Some(account_id.as_str()), crate::webhooks::KIND, id, now).await?;
+    sqlx::query("UPDATE outbox SET run_at = $1 WHERE kind = $2 AND payload = $3 AND status = 'queued'")
+        .bind(now)
+        .bind(crate::webhooks::KIND)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let under_way: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE kind = $1 AND payload = $2 AND status IN ('queued', 'running')",
+    )
+    .bind(crate::webhooks::KIND)
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if under_way == 0 {
+        outbox::enqueue(conn, Some(account_id.as_str()), crate::webhooks::KIND, id, now).await?;
+    }
     Ok(())
 }
 

@@ -18,6 +18,7 @@ db_tests!(
     outbound_rules_refuse_private_targets_and_redirects_are_not_followed,
     filters_deletion_and_other_accounts,
     the_delivery_log_pages_filters_and_retries,
+    retrying_a_pending_delivery_never_runs_two_attempts_at_once,
 );
 
 /// One request the receiver got.
@@ -417,4 +418,47 @@ async fn the_delivery_log_pages_filters_and_retries(b: Backend) {
     let (status, _) =
         app.call(Method::POST, &format!("/api/v1/webhooks/{id}/deliveries/whd_nope/retry"), Some(t), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn retrying_a_pending_delivery_never_runs_two_attempts_at_once(b: Backend) {
+    let receiver = Receiver::start().await;
+    // Always failing, and 10 s between attempts: the delivery stays pending while it is retried.
+    for _ in 0..20 {
+        receiver.answer(503, vec![]);
+    }
+    let app = spawn_app_with(b, |c| {
+        c.allow_private_targets = "127.0.0.1".to_owned();
+        c.webhook_retry_schedule = "0s,10s,10s,10s".to_owned();
+    })
+    .await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    let t = admin.token.as_str();
+    let (id, _) = create(&app, t, json!({"url": format!("{}/hooks", receiver.url)})).await;
+    app.call(Method::POST, &format!("/api/v1/webhooks/{id}/test"), Some(t), None).await;
+    receiver.wait_for(1).await;
+    let delivery = log(&app, t, &id, "").await["data"][0].clone();
+    assert_eq!(delivery["status"], "pending", "{delivery}");
+    let delivery_id = delivery["id"].as_str().unwrap().to_owned();
+    // Three retries: each moves the waiting attempt to now; none queues a second one beside it.
+    for _ in 0..3 {
+        let (status, _) = app
+            .call(Method::POST, &format!("/api/v1/webhooks/{id}/deliveries/{delivery_id}/retry"), Some(t), None)
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    receiver.wait_for(2).await;
+    let mut db = {
+        sqlx::any::install_default_drivers();
+        <sqlx::AnyConnection as sqlx::Connection>::connect(&app.database_url).await.unwrap()
+    };
+    let queued: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE payload = $1 AND status IN ('queued', 'running')")
+            .bind(&delivery_id)
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+    assert_eq!(queued, 1, "one attempt waiting or under way, never two");
+    // Each retry makes at most one attempt now (one that finds an attempt under way makes none).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!((2..=4).contains(&receiver.hits().len()), "{} attempts", receiver.hits().len());
 }
