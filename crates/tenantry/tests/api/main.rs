@@ -20,6 +20,7 @@ mod browser_deactivation;
 mod browser_import;
 mod browser_me;
 mod browser_users;
+mod browser_webhooks;
 mod bulk;
 mod chat_teams;
 mod compliance;

@@ -30,6 +30,8 @@ mod user_settings;
 mod users;
 mod users_bulk;
 mod users_import;
+mod webhook;
+mod webhooks;
 
 pub use error::PageError;
 pub use nav::{NavLink, Section};
@@ -109,6 +111,13 @@ pub fn router() -> Router<AppState> {
         .route("/account/crm", get(crm::show).post(crm::save))
         .route("/account/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/account/api-keys/{id}/revoke", post(api_keys::revoke))
+        .route("/account/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/account/webhooks/{id}", get(webhook::show).post(webhook::save))
+        .route("/account/webhooks/{id}/enabled", post(webhook::toggle))
+        .route("/account/webhooks/{id}/rotate", post(webhook::rotate))
+        .route("/account/webhooks/{id}/test", post(webhook::send_test))
+        .route("/account/webhooks/{id}/delete", post(webhook::delete))
+        .route("/account/webhooks/{id}/deliveries/{delivery_id}/retry", post(webhook::retry))
         .route("/account/crm/test", post(crm::test))
         .route("/account/crm/disconnect", post(crm::disconnect))
         .route("/account/chat-teams", get(chat_teams::list).post(chat_teams::create))
