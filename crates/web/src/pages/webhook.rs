@@ -72,9 +72,10 @@ fn endpoint_form(e: &Endpoint) -> EndpointForm {
     EndpointForm { url: e.url.clone(), description: e.description.clone(), event_types: e.event_types.clone() }
 }
 
+/// The endpoint's page: `(form, errors)` is the edit form as typed and its errors.
 async fn webhook_page(
     state: &AppState, admin: &AdminUser, endpoint: Endpoint, flash: Option<String>, secret: Option<ShownSecret>,
-    form: &EndpointForm, errors: FormState, status: &str,
+    (form, errors): (&EndpointForm, FormState), status: &str,
 ) -> Result<WebhookPage, PageError> {
     let chrome = Chrome::new(admin, Section::ApiWebhooks);
     let status = if DELIVERY_STATUSES.contains(&status) { status } else { "" };
@@ -124,7 +125,7 @@ pub async fn show(
     let (jar, flash) = take_flash(jar);
     let form = endpoint_form(&endpoint);
     let errors = form.state();
-    let page = webhook_page(&state, &admin, endpoint, flash, None, &form, errors, q.status.trim()).await?;
+    let page = webhook_page(&state, &admin, endpoint, flash, None, (&form, errors), q.status.trim()).await?;
     Ok((jar, render(StatusCode::OK, &page)).into_response())
 }
 
@@ -142,7 +143,7 @@ pub async fn save(
         Err(e) => {
             let (status, errors) = f.state().fail(e).map_err(fail(&admin))?;
             let endpoint = webhooks::get(&state, &admin, &id).await.map_err(fail(&admin))?;
-            Ok(render(status, &webhook_page(&state, &admin, endpoint, None, None, &f, errors, "").await?))
+            Ok(render(status, &webhook_page(&state, &admin, endpoint, None, None, (&f, errors), "").await?))
         }
     }
 }
@@ -180,7 +181,7 @@ pub async fn rotate(
     let form = endpoint_form(&endpoint);
     let errors = form.state();
     let flash = Some("The secret has been rotated. The previous one keeps signing for 24 hours.".to_owned());
-    let page = webhook_page(&state, &admin, endpoint, flash, Some(shown), &form, errors, "").await?;
+    let page = webhook_page(&state, &admin, endpoint, flash, Some(shown), (&form, errors), "").await?;
     Ok(no_store(render(StatusCode::OK, &page)))
 }
 
