@@ -41,8 +41,19 @@ async fn order(c: &Client) -> Vec<String> {
     serde_json::from_value(labels).unwrap()
 }
 
-async fn notice(c: &Client) -> String {
-    c.wait().for_element(Locator::Css(".alert-success")).await.unwrap().text().await.unwrap()
+/// Waits until the page shows a success notice saying `expected`. Read by script on each try, so a
+/// notice of the page being left (or gone stale while the next one loads) is never taken for it.
+async fn notice(c: &Client, expected: &str) {
+    let script = "const a = document.querySelector('.alert-success'); return a ? a.textContent : null";
+    for _ in 0..100 {
+        if let Ok(text) = c.execute(script, vec![]).await
+            && text.as_str().is_some_and(|t| t.contains(expected))
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no success notice saying {expected:?}");
 }
 
 async fn type_into(c: &Client, id: &str, text: &str) {
@@ -71,7 +82,7 @@ async fn scenario(c: Client, url: String, email: String, prefix: &'static str) {
     c.find(Locator::Id("required")).await.unwrap().click().await.unwrap();
     check_page(&c, &format!("{prefix}-contact-fields-2-add-form")).await;
     c.find(Locator::Id("add-field-button")).await.unwrap().click().await.unwrap();
-    assert!(notice(&c).await.contains("The field “Industry” has been added."));
+    notice(&c, "The field “Industry” has been added.").await;
     path_is(&c, "/account/contact-fields").await;
     assert_eq!(order(&c).await, ["Industry"]);
     let facts = c.find(Locator::Css("#custom-fields .cf-facts")).await.unwrap().text().await.unwrap();
@@ -83,7 +94,7 @@ async fn scenario(c: Client, url: String, email: String, prefix: &'static str) {
     c.find(Locator::Css("#type option[value='number']")).await.unwrap().click().await.unwrap();
     eventually("the options box to hide", || async { !options_shown(&c).await }).await;
     c.find(Locator::Id("add-field-button")).await.unwrap().click().await.unwrap();
-    assert!(notice(&c).await.contains("The field “Company size” has been added."));
+    notice(&c, "The field “Company size” has been added.").await;
     assert_eq!(order(&c).await, ["Industry", "Company size"]);
     check_page(&c, &format!("{prefix}-contact-fields-3-two-fields")).await;
 
@@ -150,7 +161,7 @@ async fn scenario(c: Client, url: String, email: String, prefix: &'static str) {
     check_page(&c, &format!("{prefix}-privacy-2-error")).await;
     type_into(&c, "privacy_policy.url", "https://acme.example/privacy").await;
     c.find(Locator::Id("save-privacy")).await.unwrap().click().await.unwrap();
-    assert!(notice(&c).await.contains("The privacy settings have been saved."));
+    notice(&c, "The privacy settings have been saved.").await;
     let consent = c.find(Locator::Id("privacy_policy.require_consent")).await.unwrap();
     assert!(consent.prop("checked").await.unwrap().is_some_and(|v| v == "true"), "the switch stays on");
     check_page(&c, &format!("{prefix}-privacy-3-saved")).await;
