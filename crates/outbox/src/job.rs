@@ -37,8 +37,10 @@ pub trait Job: Send + Sync {
     /// The message kind this job sends, e.g. [`tenantry_domain::OutgoingEmail::KIND`].
     fn kind(&self) -> &'static str;
 
-    /// Sends one message from its stored payload.
-    async fn run(&self, payload: &str) -> Result<(), JobError>;
+    /// Sends one message from its stored payload. `id` is the outbox message's id, the same on
+    /// every attempt: a job passes it on where the receiver can tell a repeat by it (an email's
+    /// `Message-ID`), as a worker that dies between sending and recording sends again.
+    async fn run(&self, id: &str, payload: &str) -> Result<(), JobError>;
 }
 
 /// Reads a JSON payload; one that cannot be read never will be, so the failure is permanent.
@@ -71,9 +73,9 @@ impl Jobs {
     }
 
     /// Runs the job registered for `kind`; a kind without one fails permanently.
-    pub async fn dispatch(&self, kind: &str, payload: &str) -> Result<(), JobError> {
+    pub async fn dispatch(&self, kind: &str, id: &str, payload: &str) -> Result<(), JobError> {
         match self.by_kind.get(kind) {
-            Some(job) => job.run(payload).await,
+            Some(job) => job.run(id, payload).await,
             None => Err(JobError::Permanent(format!("unknown message kind {kind}"))),
         }
     }
@@ -114,7 +116,7 @@ mod tests {
             self.kind
         }
 
-        async fn run(&self, payload: &str) -> Result<(), JobError> {
+        async fn run(&self, _id: &str, payload: &str) -> Result<(), JobError> {
             self.calls.lock().expect("lock").push(payload.to_owned());
             (self.outcome)()
         }
@@ -129,10 +131,10 @@ mod tests {
         jobs.register(sms.clone());
         assert_eq!(jobs.kinds(), vec!["email", "sms"]);
 
-        jobs.dispatch("email", "e1").await.expect("email sent");
-        let err = jobs.dispatch("sms", "s1").await.expect_err("sms fails");
+        jobs.dispatch("email", "msg_1", "e1").await.expect("email sent");
+        let err = jobs.dispatch("sms", "msg_1", "s1").await.expect_err("sms fails");
         assert!(err.is_transient());
-        jobs.dispatch("email", "e2").await.expect("email sent");
+        jobs.dispatch("email", "msg_1", "e2").await.expect("email sent");
 
         assert_eq!(email.calls(), vec!["e1", "e2"]);
         assert_eq!(sms.calls(), vec!["s1"]);
@@ -143,7 +145,7 @@ mod tests {
         let email = Recording::new("email", || Ok(()));
         let mut jobs = Jobs::new();
         jobs.register(email.clone());
-        let err = jobs.dispatch("webhook", "w").await.expect_err("no job");
+        let err = jobs.dispatch("webhook", "msg_1", "w").await.expect_err("no job");
         assert!(!err.is_transient());
         assert_eq!(err.to_string(), "permanent failure: unknown message kind webhook");
         assert!(email.calls().is_empty());
@@ -156,7 +158,7 @@ mod tests {
         let mut jobs = Jobs::new();
         jobs.register(first.clone());
         jobs.register(second.clone());
-        jobs.dispatch("email", "e").await.expect("sent");
+        jobs.dispatch("email", "msg_1", "e").await.expect("sent");
         assert!(first.calls().is_empty());
         assert_eq!(second.calls(), vec!["e"]);
     }

@@ -54,12 +54,16 @@ impl Mailer {
         }
     }
 
-    fn build(&self, email: &OutgoingEmail) -> Result<Message, JobError> {
+    fn build(&self, email: &OutgoingEmail, id: &str) -> Result<Message, JobError> {
         let from = match self {
             Mailer::Files { from, .. } | Mailer::Smtp { from, .. } => from.clone(),
         };
         let to: Mailbox = email.to.parse().map_err(|e| JobError::Permanent(format!("recipient: {e}")))?;
+        // The outbox message's id makes the Message-ID: a message sent again after a crash
+        // carries the same one, so mail systems and people can tell it is a repeat.
+        let message_id = format!("<{id}@{}>", from.email.domain());
         Message::builder()
+            .message_id(Some(message_id))
             .from(from)
             .to(to)
             .subject(email.subject.clone())
@@ -68,9 +72,9 @@ impl Mailer {
             .map_err(|e| JobError::Permanent(e.to_string()))
     }
 
-    /// Sends one email.
-    pub async fn send(&self, email: &OutgoingEmail) -> Result<(), JobError> {
-        let message = self.build(email)?;
+    /// Sends the outbox message `id`, an email, with the Message-ID `<id@sender's domain>`.
+    pub async fn send(&self, email: &OutgoingEmail, id: &str) -> Result<(), JobError> {
+        let message = self.build(email, id)?;
         match self {
             Mailer::Files { dir, .. } => {
                 let name = format!(
@@ -113,9 +117,9 @@ impl Job for EmailJob {
 
     // Neither the recipient nor the body (which may hold a sign-in link) goes into the span.
     #[tracing::instrument(name = "outbox.email", skip_all, fields(kind = OutgoingEmail::KIND, payload_bytes = payload.len()))]
-    async fn run(&self, payload: &str) -> Result<(), JobError> {
+    async fn run(&self, id: &str, payload: &str) -> Result<(), JobError> {
         let email: OutgoingEmail = parse_payload(payload)?;
-        self.mailer.send(&email).await
+        self.mailer.send(&email, id).await
     }
 }
 
@@ -151,8 +155,20 @@ mod tests {
             subject: "Olá".into(),
             text: format!("Olá José,\n{link}\n"),
         };
-        let formatted = String::from_utf8(mailer.build(&email).expect("builds").formatted()).expect("utf-8");
+        let formatted = String::from_utf8(mailer.build(&email, "msg_1").expect("builds").formatted()).expect("utf-8");
         assert!(formatted.contains(&format!("{link}\r\n")), "{formatted}");
         assert!(formatted.contains("Content-Transfer-Encoding: 8bit"));
+    }
+
+    #[test]
+    fn the_message_id_is_the_outbox_message_s_the_same_on_every_attempt() {
+        let mailer =
+            Mailer::Files { dir: PathBuf::from("/nonexistent"), from: parse_from("T <t@example.com>").expect("from") };
+        let email = OutgoingEmail { to: "jo@example.com".into(), subject: "Hi".into(), text: "Hi\n".into() };
+        for _ in 0..2 {
+            let formatted =
+                String::from_utf8(mailer.build(&email, "msg_0a1b").expect("builds").formatted()).expect("utf-8");
+            assert!(formatted.contains("Message-ID: <msg_0a1b@example.com>\r\n"), "{formatted}");
+        }
     }
 }

@@ -108,7 +108,7 @@ impl Job for SmsJob {
 
     // Neither the number nor the body (which may hold a one-time code) goes into the span.
     #[tracing::instrument(name = "outbox.sms", skip_all, fields(kind = OutgoingSms::KIND, payload_bytes = payload.len()))]
-    async fn run(&self, payload: &str) -> Result<(), JobError> {
+    async fn run(&self, _id: &str, payload: &str) -> Result<(), JobError> {
         let sms: OutgoingSms = parse_payload(payload)?;
         self.sender.send(&sms).await
     }

@@ -221,7 +221,7 @@ impl Job for WebhookJob {
     }
 
     #[tracing::instrument(name = "webhook.deliver", skip_all)]
-    async fn run(&self, payload: &str) -> Result<(), JobError> {
+    async fn run(&self, _id: &str, payload: &str) -> Result<(), JobError> {
         let d = {
             let mut conn = self.app.db.conn().await.map_err(transient)?;
             match webhook_deliveries::to_send(&mut conn, payload).await.map_err(transient)? {

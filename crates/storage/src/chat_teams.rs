@@ -195,10 +195,9 @@ async fn members_of_teams<'a>(
     if teams.is_empty() {
         return Ok(map);
     }
-    let placeholders: Vec<String> = (1..=teams.len()).map(|i| format!("${i}")).collect();
     let text = format!(
         "SELECT team_id, user_id FROM chat_team_members WHERE team_id IN ({}) ORDER BY added_at, user_id",
-        placeholders.join(", ")
+        crate::placeholders(1, teams.len())
     );
     let mut q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(text));
     for t in &teams {

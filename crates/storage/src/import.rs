@@ -52,8 +52,10 @@ fn values(rows: usize, width: usize) -> String {
 pub async fn existing_emails(conn: &mut AnyConnection, normalized: &[String]) -> Result<HashSet<String>> {
     let mut found = HashSet::new();
     for chunk in normalized.chunks(CHUNK) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT email_normalized FROM users WHERE email_normalized IN ({})", placeholders.join(", "));
+        let sql = format!(
+            "SELECT email_normalized FROM users WHERE email_normalized IN ({})",
+            crate::placeholders(1, chunk.len())
+        );
         let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
         for e in chunk {
             q = q.bind(e.as_str());

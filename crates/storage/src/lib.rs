@@ -280,6 +280,11 @@ pub async fn commit(tx: Tx) -> Result<()> {
     Ok(())
 }
 
+/// `$first, $first+1, …` for `n` values: the list an `IN (…)` binds them to.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Runs `sql`, whose `{ids}` stands for the list of user ids, with `$1` bound to the account.
 /// Only placeholders are spliced into the text; every value is bound.
 #[tracing::instrument(level = "debug", skip_all)]
@@ -293,8 +298,7 @@ where
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
-    let text = sql.replace("{ids}", &placeholders.join(", "));
+    let text = sql.replace("{ids}", &placeholders(2, ids.len()));
     let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text)).bind(account_id.as_str());
     for id in ids {
         q = q.bind(id.as_str());

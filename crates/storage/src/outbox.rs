@@ -32,28 +32,74 @@ pub struct Claimed {
 
 // A due message is either queued and due, or running with a lease that ran out (its worker died).
 // `status IN (…)` matches the partial index `outbox_claim_idx` (migration 0012) so the planner may
-// use it; the webhook benchmark (BENCHMARKS.md) showed no gain from it yet.
+// use it. SQLite: the statement runs under the database's one write lock, so two workers never
+// take the same row.
 const CLAIM_SQLITE: &str = "UPDATE outbox SET status = 'running', locked_until = $1, attempts = attempts + 1 \
-     WHERE id = (SELECT id FROM outbox WHERE status IN ('queued', 'running') AND ((status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until <= $2)) \
-                 ORDER BY run_at LIMIT 1) \
+     WHERE id IN (SELECT id FROM outbox WHERE status IN ('queued', 'running') AND ((status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until <= $2)) \
+                  ORDER BY run_at LIMIT $3) \
      RETURNING id, kind, payload, attempts";
-// PostgreSQL: SKIP LOCKED lets concurrent workers pass over each other's rows; the outer condition is
-// re-checked on the locked row, so a message is never claimed twice.
-const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = 'running', locked_until = $1, attempts = attempts + 1 \
-     WHERE id = (SELECT id FROM outbox WHERE status IN ('queued', 'running') AND ((status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until <= $2)) \
-                 ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     AND ((status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until <= $2)) \
-     RETURNING id, kind, payload, attempts";
+// PostgreSQL: SKIP LOCKED lets concurrent workers pass over each other's rows; the condition is
+// re-checked on each locked row, so a message is never claimed twice.
+const CLAIM_POSTGRES: &str = "WITH due AS (SELECT id FROM outbox WHERE status IN ('queued', 'running') \
+       AND ((status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until <= $2)) \
+       ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+     UPDATE outbox o SET status = 'running', locked_until = $1, attempts = o.attempts + 1 FROM due \
+     WHERE o.id = due.id AND ((o.status = 'queued' AND o.run_at <= $2) OR (o.status = 'running' AND o.locked_until <= $2)) \
+     RETURNING o.id, o.kind, o.payload, o.attempts";
 
-/// Claims the next due message for `lease_ms`.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn claim(db: &Db, now: i64, lease_ms: i64) -> Result<Option<Claimed>> {
+/// Claims up to `limit` due messages, oldest first, for `lease_ms`, in one statement.
+#[tracing::instrument(level = "debug", skip_all, fields(limit))]
+pub async fn claim(db: &Db, now: i64, lease_ms: i64, limit: usize) -> Result<Vec<Claimed>> {
     let sql = match db.backend() {
         Backend::Sqlite => CLAIM_SQLITE,
         Backend::Postgres => CLAIM_POSTGRES,
     };
     let mut conn = db.conn().await?;
-    Ok(sqlx::query_as(sql).bind(now + lease_ms).bind(now).fetch_optional(&mut *conn).await?)
+    Ok(sqlx::query_as(sql)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// Marks messages delivered in one statement, erasing their payloads (see [`mark_sent`]).
+#[tracing::instrument(level = "debug", skip_all, fields(n = ids.len()))]
+pub async fn mark_sent_many(db: &Db, ids: &[String], now: i64) -> Result<()> {
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "UPDATE outbox SET status = 'sent', sent_at = $1, locked_until = NULL, last_error = NULL, payload = '' WHERE id IN ({})",
+            crate::placeholders(2, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        let mut conn = db.conn().await?;
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Hands claimed messages back untouched (a worker stopping before it could send them): queued
+/// again at once, the claim's attempt not counted.
+#[tracing::instrument(level = "debug", skip_all, fields(n = ids.len()))]
+pub async fn release(db: &Db, ids: &[String]) -> Result<u64> {
+    let mut released = 0;
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "UPDATE outbox SET status = 'queued', locked_until = NULL, attempts = attempts - 1 \
+             WHERE status = 'running' AND id IN ({})",
+            crate::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id);
+        }
+        let mut conn = db.conn().await?;
+        released += q.execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(released)
 }
 
 /// Marks a message delivered and erases its payload: an email body may hold a sign-in link,

@@ -255,7 +255,7 @@ pub async fn fan_out_many(
     if event_ids.is_empty() {
         return Ok(());
     }
-    let list = |first: usize| (0..event_ids.len()).map(|i| format!("${}", first + i)).collect::<Vec<_>>().join(", ");
+    let list = |first: usize| crate::placeholders(first, event_ids.len());
     let sql = format!(
         "INSERT INTO webhook_deliveries (id, account_id, endpoint_id, event_id, status, attempts, next_attempt_at, created_at, updated_at) \
          SELECT 'whd_' || substr(e.id, 5) || substr(w.id, 5), w.account_id, w.id, e.id, 'pending', 0, $3, $3, $3 \

@@ -80,6 +80,9 @@ pub struct Config {
     pub metrics_listen: String,
     /// Delays before each webhook delivery attempt, comma-separated (`0s,5s,5m,30m,2h,5h,10h,10h`).
     pub webhook_retry_schedule: String,
+    /// How long an outbox claim lasts, in seconds: a message claimed by a worker that died is
+    /// sent by another (or after a restart) once this has passed. Longer than any one send.
+    pub outbox_lease_seconds: u64,
 }
 
 /// Where `/metrics` is served.
@@ -112,6 +115,7 @@ struct Defaults {
     sms_countries: &'static str,
     metrics_listen: &'static str,
     webhook_retry_schedule: &'static str,
+    outbox_lease_seconds: u64,
 }
 
 /// Keys that hold secrets: accepted from the environment only, never from a file.
@@ -143,6 +147,8 @@ pub enum ConfigError {
     LinkUrl(&'static str),
     #[error("TENANTRY_WEBHOOK_RETRY_SCHEDULE: {0}")]
     WebhookRetrySchedule(String),
+    #[error("TENANTRY_OUTBOX_LEASE_SECONDS must be from 5 to 86400")]
+    OutboxLease,
     #[error("products: {0}")]
     Products(#[from] tenantry_domain::product::CatalogError),
 }
@@ -168,6 +174,7 @@ impl Config {
             sms_countries: "",
             metrics_listen: "",
             webhook_retry_schedule: tenantry_outbox::webhook::DEFAULT_SCHEDULE,
+            outbox_lease_seconds: 60,
         };
         let mut figment = Figment::from(Serialized::defaults(defaults));
         if let Some(file) = file {
@@ -196,6 +203,9 @@ impl Config {
         config.metrics_at()?;
         config.sms_regions()?;
         config.webhook_retry_schedule()?;
+        if !(5..=86_400).contains(&config.outbox_lease_seconds) {
+            return Err(ConfigError::OutboxLease);
+        }
         for (key, url) in [("upgrade_url", config.upgrade_url()), ("sales_url", config.sales_url())] {
             if url.is_some_and(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
                 return Err(ConfigError::LinkUrl(key));

@@ -22,7 +22,7 @@ impl Job for ResetRequestJob {
         tenantry_app::reset::REQUEST_KIND
     }
 
-    async fn run(&self, payload: &str) -> Result<(), JobError> {
+    async fn run(&self, _id: &str, payload: &str) -> Result<(), JobError> {
         let queued: tenantry_app::reset::QueuedRequest = parse_payload(payload)?;
         tenantry_app::reset::process_request(&self.app, &queued).await.map_err(|e| JobError::Transient(e.to_string()))
     }

@@ -115,6 +115,9 @@ pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Ar
     Ok(AppState::new(app, web, metrics_handle()))
 }
 
+/// How long requests under way may still take once the server is told to stop.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A server started by [`start`].
 pub struct Running {
     pub addr: SocketAddr,
@@ -171,15 +174,17 @@ pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Run
     let addr = listener.local_addr()?;
     let db = open_db(config).await?;
     let wake = Arc::new(Notify::new());
-    let state = state(config, config.public_url_for(addr), db.clone(), options.clock, wake.clone())?;
+    let state = state(config, config.public_url_for(addr), db.clone(), options.clock.clone(), wake.clone())?;
     let (shutdown, rx) = watch::channel(false);
     let worker = match options.worker {
-        Some(worker_config) => {
+        Some(mut worker_config) => {
+            worker_config.lease = std::time::Duration::from_secs(config.outbox_lease_seconds);
             let mailer = mailer(config)?;
             tracing::info!(mail = %mailer.describe(), "outbox worker started");
             let sms = sms_sender(config)?;
             tracing::info!(sms = %sms.describe(), "SMS transport");
             let worker = Worker::new(db, worker_config, wake)
+                .with_clock(options.clock)
                 .with_job(Arc::new(EmailJob::new(Arc::new(mailer))))
                 .with_job(Arc::new(SmsJob::new(Arc::new(sms))))
                 .with_job(Arc::new(jobs::ResetRequestJob::new(state.app().clone())))
@@ -212,13 +217,23 @@ pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Run
     }
     let flusher = tokio::spawn(tenantry_app::request_counter::run_flusher(state.app().clone(), rx.clone()));
     let app = tenantry_web::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let mut rx_server = rx;
+    let (mut rx_server, mut rx_grace) = (rx.clone(), rx);
     let server = tokio::spawn(async move {
         let stop = async move {
             let _ = rx_server.wait_for(|stop| *stop).await;
         };
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
-            tracing::error!(error = %e, "server failed");
+        // Once stopping, no new connection is taken and requests under way may finish, for
+        // SHUTDOWN_GRACE at most: a request still running then is cut.
+        let serving = axum::serve(listener, app).with_graceful_shutdown(stop);
+        let grace = async move {
+            let _ = rx_grace.wait_for(|stop| *stop).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            served = serving => if let Err(e) = served {
+                tracing::error!(error = %e, "server failed");
+            },
+            () = grace => tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still under way when stopping: cut"),
         }
     });
     Ok(Running { addr, state, shutdown, server, worker, flusher })

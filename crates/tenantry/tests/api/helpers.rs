@@ -94,6 +94,7 @@ pub fn test_config(data_dir: PathBuf, database_url: String) -> Config {
         sms_countries: String::new(),
         metrics_listen: String::new(),
         webhook_retry_schedule: "0s,1s,1s".to_owned(),
+        outbox_lease_seconds: 60,
     }
 }
 
@@ -115,6 +116,7 @@ pub fn test_worker() -> WorkerConfig {
     WorkerConfig {
         poll_interval: Duration::from_millis(50),
         base_backoff: Duration::from_millis(100),
+        drain: Duration::from_secs(1),
         ..WorkerConfig::default()
     }
 }

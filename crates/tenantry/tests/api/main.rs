@@ -25,6 +25,7 @@ mod bulk;
 mod chat_teams;
 mod compliance;
 mod contact_fields;
+mod crash;
 mod crm;
 mod db_copy;
 mod deactivation;

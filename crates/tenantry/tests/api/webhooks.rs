@@ -19,6 +19,8 @@ db_tests!(
     filters_deletion_and_other_accounts,
     the_delivery_log_pages_filters_and_retries,
     retrying_a_pending_delivery_never_runs_two_attempts_at_once,
+    five_days_of_failures_disable_the_endpoint_and_email_the_administrators,
+    an_account_has_at_most_fifty_endpoints,
 );
 
 /// One request the receiver got.
@@ -461,4 +463,104 @@ async fn retrying_a_pending_delivery_never_runs_two_attempts_at_once(b: Backend)
     // Each retry makes at most one attempt now (one that finds an attempt under way makes none).
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!((2..=4).contains(&receiver.hits().len()), "{} attempts", receiver.hits().len());
+}
+
+async fn five_days_of_failures_disable_the_endpoint_and_email_the_administrators(b: Backend) {
+    let receiver = Receiver::start().await;
+    for _ in 0..10 {
+        receiver.answer(500, vec![]);
+    }
+    let smtp = SmtpServer::start();
+    let app = spawn_app_with(b, |c| {
+        c.allow_private_targets = "127.0.0.1".to_owned();
+        c.smtp_url = Some(smtp.url().into());
+    })
+    .await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    let t = admin.token.as_str();
+    // A second, active Administrator, and an invited one who has not signed in yet.
+    app.invite(&admin, "carla@example.com", "Carla", "administrator").await;
+    let token = invitation_token(&smtp.wait_for("carla@example.com").await.data.replace("=\r\n", ""));
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/invitations/{token}/accept"),
+            None,
+            Some(json!({"password": "another good passphrase"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.invite(&admin, "dan@example.com", "Dan", "administrator").await;
+    smtp.wait_for("dan@example.com").await;
+    let (id, _) = create(&app, t, json!({"url": receiver.url, "event_types": ["user.deleted"]})).await;
+
+    app.call(Method::POST, &format!("/api/v1/webhooks/{id}/test"), Some(t), None).await;
+    receiver.wait_for(1).await;
+    let (_, endpoint) = app.call(Method::GET, &format!("/api/v1/webhooks/{id}"), Some(t), None).await;
+    assert_eq!(endpoint["enabled"], true, "one failure does not disable: {endpoint}");
+
+    // Five days on, the next attempt fails too: the endpoint is disabled and the Administrators told.
+    app.advance(5 * 24 * 3_600_000 + 60_000);
+    receiver.wait_for(2).await;
+    let log = wait_settled(&app, t, &id, 1).await;
+    assert_eq!(log[0]["status"], "failed", "{log:?}");
+    assert_eq!(log[0]["attempts"], 2, "{log:?}");
+    let (_, endpoint) = app.call(Method::GET, &format!("/api/v1/webhooks/{id}"), Some(t), None).await;
+    assert_eq!(endpoint["enabled"], false, "{endpoint}");
+    assert!(endpoint["disabled_reason"].as_str().unwrap().contains("5 days"), "{endpoint}");
+    let disabled_mail_to = |to: &str| {
+        smtp.received
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|m| m.to.iter().any(|t| t == to) && m.data.contains("Subject: A webhook endpoint was disabled"))
+            .map(|m| m.data.replace("=\r\n", ""))
+    };
+    for to in ["ana@example.com", "carla@example.com"] {
+        let mut mail = None;
+        for _ in 0..200 {
+            mail = disabled_mail_to(to);
+            if mail.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let mail = mail.unwrap_or_else(|| panic!("no email about the disabled endpoint to {to}"));
+        assert!(mail.contains(&receiver.url), "names the endpoint: {mail}");
+        assert!(mail.contains(&format!("/account/webhooks/{id}")), "links its page: {mail}");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let told: Vec<_> = smtp
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m.data.contains("webhook endpoint was disabled"))
+        .flat_map(|m| m.to.clone())
+        .collect();
+    assert_eq!(told.len(), 2, "one email to each active Administrator, none to the one still invited: {told:?}");
+
+    // Disabled, it gets nothing more; its later deliveries end at once.
+    app.call(Method::POST, &format!("/api/v1/webhooks/{id}/test"), Some(t), None).await;
+    let log = wait_settled(&app, t, &id, 2).await;
+    assert_eq!(log[0]["status"], "failed", "{log:?}");
+    assert_eq!(receiver.hits().len(), 2);
+}
+
+async fn an_account_has_at_most_fifty_endpoints(b: Backend) {
+    let app = app_allowing_loopback(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    let t = admin.token.as_str();
+    for i in 0..50 {
+        create(&app, t, json!({"url": format!("http://127.0.0.1:9/hooks/{i}")})).await;
+    }
+    let (status, problem) =
+        app.call(Method::POST, "/api/v1/webhooks", Some(t), Some(json!({"url": "http://127.0.0.1:9/hooks/50"}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["rule"], "webhook_limit");
+    let (_, list) = app.call(Method::GET, "/api/v1/webhooks?limit=200", Some(t), None).await;
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(50), "nothing added: {list}");
+    // Another account has its own fifty.
+    let other = app.signup("Beta", "bea@example.com").await;
+    create(&app, &other.token, json!({"url": "http://127.0.0.1:9/hooks/beta"})).await;
 }

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-struct Child(std::process::Child);
+/// A `tenantry serve` process, killed when dropped.
+pub struct Child(pub std::process::Child);
 
 impl Drop for Child {
     fn drop(&mut self) {
@@ -20,11 +21,16 @@ impl Drop for Child {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 async fn serve(data: &std::path::Path, database_url: &str, port: u16) -> Child {
+    serve_with(data, database_url, port, &[]).await
+}
+
+/// Starts `tenantry serve` on 127.0.0.1:`port` with `env` added, and waits until it is ready.
+pub async fn serve_with(data: &std::path::Path, database_url: &str, port: u16, env: &[(&str, &str)]) -> Child {
     let child = Child(
         Command::new(env!("CARGO_BIN_EXE_tenantry"))
             .env_clear()
@@ -37,6 +43,7 @@ async fn serve(data: &std::path::Path, database_url: &str, port: u16) -> Child {
             .env("TENANTRY_WEBHOOK_RETRY_SCHEDULE", "0s,1s,1s")
             .env("TENANTRY_RATE_LIMIT_PER_IP", "0")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .arg("serve")
             .spawn()
