@@ -332,6 +332,33 @@ pub(crate) async fn sign_in(c: &Client, url: &str, email: &str) {
     .await;
 }
 
+/// Waits until the page shows a success notice saying `expected`. Read by script on each try, so a
+/// notice of the page being left (or gone stale while the next one loads) is never taken for it.
+pub(crate) async fn notice(c: &Client, expected: &str) {
+    let script = "const a = document.querySelector('.alert-success'); return a ? a.textContent : null";
+    for _ in 0..100 {
+        if let Ok(text) = c.execute(script, vec![]).await
+            && text.as_str().is_some_and(|t| t.contains(expected))
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no success notice saying {expected:?}");
+}
+
+/// Clears the field `id` and types `text` into it.
+pub(crate) async fn type_into(c: &Client, id: &str, text: &str) {
+    let field = c.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// What the field `id` holds.
+pub(crate) async fn value_of(c: &Client, id: &str) -> String {
+    c.find(Locator::Id(id)).await.unwrap().prop("value").await.unwrap().unwrap_or_default()
+}
+
 pub(crate) async fn text_of(c: &Client, id: &str) -> String {
     c.find(Locator::Id(id)).await.unwrap().text().await.unwrap()
 }

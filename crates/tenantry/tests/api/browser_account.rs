@@ -4,7 +4,7 @@
 
 use crate::browser::{
     check_page, current_section, eventually, in_browser, menu_open, path_is, phone_menu, screenshot, screenshot_dir,
-    sign_in,
+    sign_in, value_of,
 };
 use crate::db_tests;
 use crate::helpers::*;
@@ -90,10 +90,6 @@ async fn settings_and_audit_log_in_a_real_browser(b: Backend) {
     app.invite(&admin, "bruno@example.com", "Bruno Costa", "member").await;
     let (url, email) = (app.url.clone(), admin.email.clone());
     in_browser(b, |c, prefix| settings_scenario(c, url, email, prefix)).await;
-}
-
-async fn value_of(c: &Client, id: &str) -> String {
-    c.find(Locator::Id(id)).await.unwrap().prop("value").await.unwrap().unwrap_or_default()
 }
 
 /// Renames the account (a mistake in the BCC address first), then finds the change in the audit

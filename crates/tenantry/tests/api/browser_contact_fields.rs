@@ -3,7 +3,7 @@
 //! one up with its button, then back down by drag and drop; and saves the privacy policies (an
 //! http:// link refused first). Every page visited is checked with `check_page`.
 
-use crate::browser::{check_page, eventually, in_browser, path_is, sign_in, text_of};
+use crate::browser::{check_page, eventually, in_browser, notice, path_is, sign_in, text_of, type_into};
 use crate::db_tests;
 use crate::helpers::*;
 use fantoccini::{Client, Locator};
@@ -39,27 +39,6 @@ async fn order(c: &Client) -> Vec<String> {
         .await
         .unwrap();
     serde_json::from_value(labels).unwrap()
-}
-
-/// Waits until the page shows a success notice saying `expected`. Read by script on each try, so a
-/// notice of the page being left (or gone stale while the next one loads) is never taken for it.
-async fn notice(c: &Client, expected: &str) {
-    let script = "const a = document.querySelector('.alert-success'); return a ? a.textContent : null";
-    for _ in 0..100 {
-        if let Ok(text) = c.execute(script, vec![]).await
-            && text.as_str().is_some_and(|t| t.contains(expected))
-        {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("no success notice saying {expected:?}");
-}
-
-async fn type_into(c: &Client, id: &str, text: &str) {
-    let field = c.find(Locator::Id(id)).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
 }
 
 async fn options_shown(c: &Client) -> bool {

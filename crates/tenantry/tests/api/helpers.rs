@@ -476,3 +476,16 @@ pub async fn page_sign_in(app: &TestApp, email: &str, password: &str) -> String 
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "signed in as {email}");
     cookie_value(&res, "tenantry_session").filter(|v| !v.is_empty()).expect("a session cookie")
 }
+
+/// Undoes HTML escaping (askama's and the named forms).
+pub fn unescape(html: &str) -> String {
+    html.replace("&lt;", "<")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#38;", "&")
+        .replace("&gt;", ">")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}

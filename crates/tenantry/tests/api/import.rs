@@ -1,7 +1,7 @@
 //! Importing users from CSV and exporting them (API.md "Additions › Users"), on both databases.
 
 use crate::db_tests;
-use crate::helpers::{Admin, Backend, TestApp, spawn_app};
+use crate::helpers::{Admin, Backend, TestApp, spawn_app, unescape};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -348,19 +348,6 @@ fn carried_csv(html: &str) -> String {
     let open_end = start + html[start..].find('>').expect("textarea opened") + 1;
     let end = open_end + html[open_end..].find("</textarea>").expect("textarea closed");
     unescape(&html[open_end..end])
-}
-
-/// Undoes HTML escaping (askama's and the named forms).
-fn unescape(html: &str) -> String {
-    html.replace("&lt;", "<")
-        .replace("&#60;", "<")
-        .replace("&#62;", ">")
-        .replace("&#38;", "&")
-        .replace("&gt;", ">")
-        .replace("&#34;", "\"")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
 }
 
 async fn the_import_page_previews_then_imports(b: Backend) {

@@ -43,6 +43,7 @@ mod pages_contact_fields;
 mod pages_me;
 mod pages_signin;
 mod pages_users;
+mod pages_webhooks;
 mod privacy;
 mod product_settings;
 mod recovery;

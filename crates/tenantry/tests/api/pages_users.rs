@@ -59,16 +59,6 @@ fn section<'a>(html: &'a str, id: &str) -> &'a str {
     &rest[..rest.find("</section>").unwrap_or(rest.len())]
 }
 
-/// Text as people read it in the HTML (askama escapes a few characters).
-fn unescape(s: &str) -> String {
-    s.replace("&#39;", "'")
-        .replace("&#34;", "\"")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-}
-
 fn rule(body: &Value) -> Option<&str> {
     body["rule"].as_str()
 }

@@ -1,7 +1,7 @@
 //! Account settings › Webhooks › one endpoint (Administrators): edit its URL, description and
 //! events; enable or disable it; rotate its secret (the new one shown once); send a test event;
-//! delete it after a confirmation; and its delivery log, filtered by status, with a Retry on
-//! each delivery. Same services as `/api/v1/webhooks/{id}`.
+//! delete it after a confirmation; and its delivery log, filtered by status, paged by keyset
+//! (newest first), with a Retry on each delivery. Same services as `/api/v1/webhooks/{id}`.
 
 use super::webhooks::{EndpointForm, EventChoice, ShownSecret, choices, fail, no_store};
 use super::{Chrome, FormState, PageAdmin, PageError, PageForm, Section, render, see_other, set_flash, take_flash};
@@ -14,10 +14,11 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use tenantry_app::webhooks::{self, DELIVERY_STATUSES, EndpointInput};
+use tenantry_app::{Error, cursor};
 use tenantry_domain::id::WebhookEndpointId;
 use tenantry_storage::webhooks::Endpoint;
 
-/// Most deliveries the log shows (the newest).
+/// Deliveries on one page of the log.
 const LOG_SIZE: i64 = 50;
 /// How much of a response the log shows, in bytes.
 const RESPONSE_SHOWN: usize = 1024;
@@ -51,12 +52,36 @@ struct WebhookPage {
     status: String,
     statuses: [&'static str; 3],
     deliveries: Vec<DeliveryRow>,
+    /// Whether this is a later page of the log.
+    paged: bool,
+    /// The next (older) page, filter kept.
+    older: Option<String>,
+    /// The first page, filter kept.
+    newest: String,
 }
 
+/// The log's filter and the cursor of a later page, as they arrive in the address.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct LogQuery {
     status: String,
+    cursor: String,
+}
+
+impl LogQuery {
+    /// The endpoint's page at this filter (and `cursor` when given), scrolled to the log.
+    fn href(&self, id: &str, cursor: Option<&str>) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if !self.status.is_empty() {
+            query.append_pair("status", &self.status);
+        }
+        if let Some(c) = cursor {
+            query.append_pair("cursor", c);
+        }
+        let query = query.finish();
+        let query = if query.is_empty() { query } else { format!("?{query}") };
+        format!("/account/webhooks/{id}{query}#deliveries-title")
+    }
 }
 
 /// The first [`RESPONSE_SHOWN`] bytes of `body`, cut on a character boundary.
@@ -72,16 +97,22 @@ fn endpoint_form(e: &Endpoint) -> EndpointForm {
     EndpointForm { url: e.url.clone(), description: e.description.clone(), event_types: e.event_types.clone() }
 }
 
-/// The endpoint's page: `(form, errors)` is the edit form as typed and its errors.
+/// The endpoint's page: `(form, errors)` is the edit form as typed and its errors; `log` the
+/// delivery log's filter and page (an unknown status shows every delivery).
 async fn webhook_page(
     state: &AppState, admin: &AdminUser, endpoint: Endpoint, flash: Option<String>, secret: Option<ShownSecret>,
-    (form, errors): (&EndpointForm, FormState), status: &str,
+    (form, errors): (&EndpointForm, FormState), log: &LogQuery,
 ) -> Result<WebhookPage, PageError> {
     let chrome = Chrome::new(admin, Section::ApiWebhooks);
+    let status = log.status.trim();
     let status = if DELIVERY_STATUSES.contains(&status) { status } else { "" };
+    let log = LogQuery { status: status.to_owned(), cursor: log.cursor.trim().to_owned() };
     let filter = Some(status).filter(|s| !s.is_empty());
-    let (rows, _) =
-        webhooks::deliveries(state, admin, &endpoint.id, filter, None, LOG_SIZE).await.map_err(fail(admin))?;
+    let after =
+        Some(log.cursor.as_str()).filter(|c| !c.is_empty()).map(cursor::decode).transpose().map_err(fail(admin))?;
+    let (rows, next) =
+        webhooks::deliveries(state, admin, &endpoint.id, filter, after, LOG_SIZE).await.map_err(fail(admin))?;
+    let id = endpoint.id.to_string();
     let deliveries = rows
         .into_iter()
         .map(|d| DeliveryRow {
@@ -97,7 +128,10 @@ async fn webhook_page(
         .collect();
     Ok(WebhookPage {
         flash,
-        id: endpoint.id.to_string(),
+        paged: !log.cursor.is_empty(),
+        older: next.map(|c| log.href(&id, Some(&c))),
+        newest: log.href(&id, None),
+        id,
         url: endpoint.url,
         enabled: endpoint.enabled,
         disabled_reason: endpoint.disabled_reason.unwrap_or_default(),
@@ -106,7 +140,7 @@ async fn webhook_page(
         choices: choices(&form.event_types),
         secret,
         form: errors,
-        status: status.to_owned(),
+        status: log.status,
         statuses: DELIVERY_STATUSES,
         deliveries,
     })
@@ -116,7 +150,7 @@ fn back_to(id: &WebhookEndpointId) -> String {
     format!("/account/webhooks/{id}")
 }
 
-/// `GET /account/webhooks/{id}?status=`.
+/// `GET /account/webhooks/{id}?status=&cursor=`.
 pub async fn show(
     State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar, PathId(id): PathId<WebhookEndpointId>,
     Query(q): Query<LogQuery>,
@@ -125,7 +159,7 @@ pub async fn show(
     let (jar, flash) = take_flash(jar);
     let form = endpoint_form(&endpoint);
     let errors = form.state();
-    let page = webhook_page(&state, &admin, endpoint, flash, None, (&form, errors), q.status.trim()).await?;
+    let page = webhook_page(&state, &admin, endpoint, flash, None, (&form, errors), &q).await?;
     Ok((jar, render(StatusCode::OK, &page)).into_response())
 }
 
@@ -143,7 +177,10 @@ pub async fn save(
         Err(e) => {
             let (status, errors) = f.state().fail(e).map_err(fail(&admin))?;
             let endpoint = webhooks::get(&state, &admin, &id).await.map_err(fail(&admin))?;
-            Ok(render(status, &webhook_page(&state, &admin, endpoint, None, None, (&f, errors), "").await?))
+            Ok(render(
+                status,
+                &webhook_page(&state, &admin, endpoint, None, None, (&f, errors), &LogQuery::default()).await?,
+            ))
         }
     }
 }
@@ -154,12 +191,17 @@ pub struct EnabledForm {
     enabled: String,
 }
 
-/// `POST /account/webhooks/{id}/enabled`: turns the endpoint on (`enabled=true`) or off.
+/// `POST /account/webhooks/{id}/enabled`: turns the endpoint on (`enabled=true`) or off
+/// (`enabled=false`); any other value is refused, naming the field.
 pub async fn toggle(
     State(state): State<AppState>, PageAdmin(admin): PageAdmin, jar: CookieJar, PathId(id): PathId<WebhookEndpointId>,
     PageForm(f): PageForm<EnabledForm>,
 ) -> Result<Response, PageError> {
-    let enabled = f.enabled == "true";
+    let enabled = match f.enabled.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(fail(&admin)(Error::invalid("enabled", "must be true or false"))),
+    };
     let input = EndpointInput { enabled: Some(enabled), ..EndpointInput::default() };
     let e = webhooks::update(&state, &admin, &admin.actor, &id, input).await.map_err(fail(&admin))?;
     let message = if enabled {
@@ -181,7 +223,8 @@ pub async fn rotate(
     let form = endpoint_form(&endpoint);
     let errors = form.state();
     let flash = Some("The secret has been rotated. The previous one keeps signing for 24 hours.".to_owned());
-    let page = webhook_page(&state, &admin, endpoint, flash, Some(shown), (&form, errors), "").await?;
+    let page =
+        webhook_page(&state, &admin, endpoint, flash, Some(shown), (&form, errors), &LogQuery::default()).await?;
     Ok(no_store(render(StatusCode::OK, &page)))
 }
 
