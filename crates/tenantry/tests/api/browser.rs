@@ -233,8 +233,7 @@ async fn my_settings_scenario(
     assert!(c.find(Locator::Css(".menu img.avatar")).await.is_err(), "initials before a picture");
     c.find(Locator::Id("file")).await.unwrap().send_keys(&picture.display().to_string()).await.unwrap();
     c.find(Locator::Css("form[action='/me/avatar'] button[type=submit]")).await.unwrap().click().await.unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("Your profile picture has been updated"));
+    notice(&c, "Your profile picture has been updated").await;
     let top = c.find(Locator::Css(".menu img.avatar")).await.expect("the picture in the top bar");
     assert!(top.attr("src").await.unwrap().unwrap_or_default().ends_with("/64.png"));
     let loaded = c.execute("return document.querySelector('.menu img.avatar').naturalWidth", vec![]).await.unwrap();
@@ -253,8 +252,7 @@ async fn my_settings_scenario(
     // A new number needs the current password (never kept in the form after an error).
     c.find(Locator::Id("current_password")).await.unwrap().send_keys("correct horse battery").await.unwrap();
     c.find(Locator::Css("form[action='/me/phone'] button[type=submit]")).await.unwrap().click().await.unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("We sent a 6-digit code to +14155552671"));
+    notice(&c, "We sent a 6-digit code to +14155552671").await;
     screenshot(&c, &shots, &format!("{prefix}-phone-2-code-sent.png")).await;
     let sms = crate::helpers::wait_for_sms_in(&data_dir, "+14155552671").await;
     let code = crate::me::sms_code(&sms);
@@ -262,8 +260,7 @@ async fn my_settings_scenario(
     c.find(Locator::Css("form[action='/me/phone/verify'] button[type=submit]")).await.unwrap().click().await.unwrap();
     // Wait for the profile page itself: the page with the code has a success notice too.
     eventually("the profile page", || async { c.current_url().await.is_ok_and(|u| u.path() == "/me") }).await;
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("Your cell number is now +14155552671 (verified)"));
+    notice(&c, "Your cell number is now +14155552671 (verified)").await;
     assert_eq!(text_of(&c, "cell-number").await, "+14155552671 (verified) · Change");
     check_page(&c, &format!("{prefix}-phone-3-verified")).await;
 }
@@ -374,8 +371,7 @@ async fn licenses_scenario(c: Client, url: String, email: String, ana: String, b
     assert_eq!(c.current_url().await.unwrap().path(), format!("/users/{bruno}"));
     assert_eq!(text_of(&c, "seats-chat").await, "0 of 3 seats assigned · 3 free");
     c.find(Locator::Css("button[aria-label='Assign Live chat']")).await.unwrap().click().await.unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("Live chat license assigned to Bruno Costa"));
+    notice(&c, "Live chat license assigned to Bruno Costa").await;
     assert_eq!(text_of(&c, "seats-chat").await, "1 of 3 seats assigned · 2 free");
     assert!(c.find(Locator::Css("button[aria-label='Unassign Live chat']")).await.is_ok());
     check_page(&c, &format!("{prefix}-licenses-1-assigned")).await;
@@ -463,8 +459,7 @@ async fn lobby_scenario(c: Client, url: String, email: String, prefix: &'static 
     email.clear().await.unwrap();
     email.send_keys("carla@example.com").await.unwrap();
     c.find(Locator::Css("form.inline-form button[type=submit]")).await.unwrap().click().await.unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("Invitation sent to Carla Dias"));
+    notice(&c, "Invitation sent to Carla Dias").await;
     let row =
         c.find(Locator::XPath("//tbody[@id='users-rows']/tr[contains(., 'Carla Dias')]")).await.expect("Carla's row");
     assert!(row.text().await.unwrap().contains("Invited (Pending)"));
@@ -591,8 +586,7 @@ async fn policy_scenario(c: Client, url: String, email: String, prefix: &'static
     .await;
     screenshot(&c, &shots, &format!("{prefix}-security-4-rules-met.png")).await;
     c.find(Locator::Css("form[action='/password-change'] button[type=submit]")).await.unwrap().click().await.unwrap();
-    let flash = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(flash.text().await.unwrap().contains("Your password has been changed"));
+    notice(&c, "Your password has been changed").await;
     assert_eq!(c.current_url().await.unwrap().path(), "/me");
     check_page(&c, &format!("{prefix}-security-5-changed")).await;
 

@@ -3,8 +3,8 @@
 //! field), and the Audit log with a filter applied. Every page visited is checked with `check_page`.
 
 use crate::browser::{
-    check_page, current_section, eventually, in_browser, menu_open, path_is, phone_menu, screenshot, screenshot_dir,
-    sign_in, value_of,
+    check_page, current_section, eventually, in_browser, menu_open, notice, path_is, phone_menu, screenshot,
+    screenshot_dir, sign_in, value_of,
 };
 use crate::db_tests;
 use crate::helpers::*;
@@ -118,8 +118,7 @@ async fn settings_scenario(c: Client, url: String, email: String, prefix: &'stat
     bcc.clear().await.unwrap();
     bcc.send_keys("records@example.com").await.unwrap();
     c.find(save).await.unwrap().click().await.unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("The account settings have been saved."));
+    notice(&c, "The account settings have been saved.").await;
     path_is(&c, "/account/settings").await;
     assert_eq!(value_of(&c, "name").await, "Acme Europe");
     assert_eq!(value_of(&c, "compliance_bcc_email").await, "records@example.com");

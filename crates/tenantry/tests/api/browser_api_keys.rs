@@ -2,7 +2,7 @@
 //! creates a key with two scopes (an error next to its field first), sees it once, and revokes it
 //! after a confirmation. Every page visited is checked with `check_page`.
 
-use crate::browser::{check_page, current_section, in_browser, path_is, screenshot, screenshot_dir, sign_in};
+use crate::browser::{check_page, current_section, in_browser, notice, path_is, screenshot, screenshot_dir, sign_in};
 use crate::db_tests;
 use crate::helpers::*;
 use fantoccini::{Client, Locator};
@@ -82,8 +82,7 @@ async fn keys_scenario(c: Client, url: String, email: String, prefix: &'static s
     c.find(Locator::Css("#key-rows details.confirm > summary")).await.unwrap().click().await.unwrap();
     check_page(&c, &format!("{prefix}-api-keys-revoke-confirm")).await;
     c.find(Locator::Css("#key-rows details.confirm form button[type=submit]")).await.unwrap().click().await.unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("The API key Nightly sync has been revoked."));
+    notice(&c, "The API key Nightly sync has been revoked.").await;
     assert!(text(&c, "#no-keys").await.contains("No API keys yet"));
     check_page(&c, &format!("{prefix}-api-keys-revoked")).await;
     key

@@ -2,7 +2,7 @@
 //! adds a user to it through the pages, and fills in the compliance page (an error next to its
 //! field first). Every page visited is checked with `check_page`.
 
-use crate::browser::{check_page, current_section, eventually, in_browser, path_is, sign_in};
+use crate::browser::{check_page, current_section, eventually, in_browser, notice, path_is, sign_in};
 use crate::db_tests;
 use crate::helpers::*;
 use fantoccini::{Client, Locator};
@@ -58,16 +58,14 @@ async fn teams_scenario(c: Client, url: String, email: String, bruno: String, pr
         async move { c.current_url().await.is_ok_and(|u| u.path().starts_with("/account/chat-teams/cht_")) }
     })
     .await;
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("The team Support has been created."));
+    notice(&c, "The team Support has been created.").await;
     assert!(text(&c, "#no-members").await.contains("Nobody answers this team's chats yet"));
     check_page(&c, &format!("{prefix}-chat-team-new")).await;
 
     // Add Bruno from the list of the account's users.
     c.find(Locator::Id("user_id")).await.unwrap().select_by_value(&bruno).await.unwrap();
     c.find(Locator::Css("form[action$='/members'] button[type=submit]")).await.unwrap().click().await.unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("Bruno Costa has been added to Support."));
+    notice(&c, "Bruno Costa has been added to Support.").await;
     assert!(text(&c, "#member-list").await.contains("Bruno Costa"));
     assert_eq!(text(&c, "#member-count").await, "1 member");
     let offered = text(&c, "#user_id").await;
@@ -144,8 +142,7 @@ async fn compliance_scenario(c: Client, url: String, email: String, prefix: &'st
         .click()
         .await
         .unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("The compliance contacts have been saved."));
+    notice(&c, "The compliance contacts have been saved.").await;
     assert_eq!(value_of(&c, "dpo.phone").await, "+442079460958", "stored as E.164");
 
     type_into(&c, "record.purpose", "Payroll").await;
@@ -157,8 +154,7 @@ async fn compliance_scenario(c: Client, url: String, email: String, prefix: &'st
         .click()
         .await
         .unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("The record “Payroll” has been added."));
+    notice(&c, "The record “Payroll” has been added.").await;
     let records = text(&c, "#record-list").await;
     assert!(records.contains("Payroll") && records.contains("Employees"), "{records}");
     assert!(c.find(Locator::LinkText("Download CSV")).await.is_ok());

@@ -3,7 +3,7 @@
 //! real HTTP server in the test and the status it shows, and disconnecting. Every page visited is
 //! checked with `check_page`.
 
-use crate::browser::{check_page, in_browser, path_is, screenshot, screenshot_dir, sign_in};
+use crate::browser::{check_page, in_browser, notice, path_is, screenshot, screenshot_dir, sign_in};
 use crate::crm::crm_server;
 use crate::db_tests;
 use crate::helpers::*;
@@ -54,8 +54,7 @@ async fn scenario(c: Client, url: String, email: String, crm_url: String, prefix
     c.find(Locator::Id("base_url")).await.unwrap().send_keys(&crm_url).await.unwrap();
     c.find(Locator::Id("api_key")).await.unwrap().send_keys(KEY).await.unwrap();
     c.find(submit).await.unwrap().click().await.unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("The CRM connection has been saved"));
+    notice(&c, "The CRM connection has been saved").await;
     path_is(&c, "/account/crm").await;
     assert_eq!(c.find(Locator::Id("crm-status")).await.unwrap().text().await.unwrap(), "Not tested");
     assert!(c.source().await.unwrap().contains("A key is saved; leave empty to keep it"));
@@ -74,8 +73,7 @@ async fn scenario(c: Client, url: String, email: String, crm_url: String, prefix
     // Disconnect, confirmed.
     c.find(Locator::Css("#crm-disconnect summary")).await.unwrap().click().await.unwrap();
     c.find(Locator::Css("form[action='/account/crm/disconnect'] button")).await.unwrap().click().await.unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("disconnected"));
+    notice(&c, "disconnected").await;
     c.wait().for_element(Locator::Id("crm-empty")).await.unwrap();
     check_page(&c, &format!("{prefix}-crm-disconnected")).await;
 }

@@ -2,7 +2,7 @@
 //! deactivated user page, the lobby's status filter and badge, and the sign-in page a deactivated
 //! user sees. Every page visited is checked with [`check_page`].
 
-use crate::browser::{check_page, eventually, in_browser, sign_in, sign_in_as, text_of};
+use crate::browser::{check_page, eventually, in_browser, notice, sign_in, sign_in_as, text_of};
 use crate::db_tests;
 use crate::helpers::*;
 use fantoccini::{Client, Locator};
@@ -46,8 +46,7 @@ async fn scenario(c: Client, url: String, email: String, bruno: String, prefix: 
         .click()
         .await
         .unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("Deactivated Bruno Costa"));
+    notice(&c, "Deactivated Bruno Costa").await;
     assert_eq!(text_of(&c, "user-status").await, "Deactivated");
     assert!(c.find(Locator::Id("deactivated-banner")).await.is_ok());
     assert!(c.find(Locator::Css("#deactivate")).await.is_err(), "no more Deactivate");
@@ -77,8 +76,7 @@ async fn scenario(c: Client, url: String, email: String, bruno: String, prefix: 
     // Reactivated from the banner on his page.
     c.goto(&format!("{url}/users/{bruno}")).await.unwrap();
     c.find(Locator::Css("#deactivated-banner button")).await.unwrap().click().await.unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("Reactivated Bruno Costa: they can sign in again."));
+    notice(&c, "Reactivated Bruno Costa: they can sign in again.").await;
     assert_eq!(text_of(&c, "user-status").await, "Has signed in");
 
     // Deactivated again, Bruno sees why he cannot sign in (only with his right password).

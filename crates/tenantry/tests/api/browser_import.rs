@@ -2,7 +2,7 @@
 //! rows' errors, confirm, and the new users in the lobby. Every page visited is checked with
 //! [`check_page`] (screenshots at desktop and phone width, axe-core, no sideways scrolling at 390 px).
 
-use crate::browser::{check_page, in_browser, sign_in};
+use crate::browser::{check_page, in_browser, notice, sign_in};
 use crate::db_tests;
 use crate::helpers::*;
 use fantoccini::{Client, Locator};
@@ -49,8 +49,7 @@ async fn scenario(c: Client, url: String, email: String, file: String, prefix: &
     let confirm = c.find(Locator::Css(".import-confirm button[type=submit]")).await.unwrap();
     assert_eq!(confirm.text().await.unwrap(), "Import 2 users");
     confirm.click().await.unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("Imported 2 users."), "{}", notice.text().await.unwrap());
+    notice(&c, "Imported 2 users.").await;
     let table = c.find(Locator::Css("table.users-table")).await.unwrap().text().await.unwrap();
     assert!(table.contains("Bruno Costa") && table.contains("Ferrante, Elena"), "{table}");
     assert!(table.contains("Invited (Pending)"), "{table}");

@@ -3,7 +3,7 @@
 //! code. Every page visited is checked with `check_page` (screenshots, axe-core, no sideways scroll).
 
 use crate::browser::{
-    check_page, current_section, eventually, in_browser, menu_open, path_is, phone_menu, sign_in, text_of,
+    check_page, current_section, eventually, in_browser, menu_open, notice, path_is, phone_menu, sign_in, text_of,
 };
 use crate::db_tests;
 use crate::helpers::*;
@@ -150,8 +150,7 @@ async fn api_key_scenario(c: Client, url: String, email: String, prefix: &'stati
     crate::browser::screenshot(&c, &crate::browser::screenshot_dir(), &format!("{prefix}-me-api-key-confirm.png"))
         .await;
     confirm.click().await.unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("Your API key has been revoked"));
+    notice(&c, "Your API key has been revoked").await;
     assert_eq!(text_of(&c, "no-key").await, "You have no API key.");
     check_page(&c, &format!("{prefix}-me-api-key-revoked")).await;
     assert_eq!(me_with(&url, &key).await, StatusCode::UNAUTHORIZED, "a revoked key stops working");

@@ -3,7 +3,7 @@
 //! checked with [`check_page`] (screenshots at desktop and phone width, axe-core, no sideways
 //! scrolling at 390 px).
 
-use crate::browser::{check_page, eventually, in_browser, sign_in, text_of};
+use crate::browser::{check_page, eventually, in_browser, notice, sign_in, text_of};
 use crate::db_tests;
 use crate::helpers::*;
 use crate::licenses::{set_subscription, spawn_with_operator};
@@ -76,8 +76,7 @@ async fn scenario(c: Client, url: String, email: String, bruno: String, carla: S
     assert_eq!(text_of(&c, "user-status").await, "Locked");
     check_page(&c, &format!("{prefix}-user-locked")).await;
     c.find(Locator::Css(&format!("form[action='/users/{bruno}/unlock'] button"))).await.unwrap().click().await.unwrap();
-    let notice = c.wait().for_element(Locator::Css(".alert-success")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("Unlocked Bruno Costa: they can sign in again."));
+    notice(&c, "Unlocked Bruno Costa: they can sign in again.").await;
     assert_eq!(text_of(&c, "user-status").await, "Has signed in");
     assert!(c.find(Locator::Css(&format!("form[action='/users/{bruno}/unlock']"))).await.is_err(), "no more Unlock");
     check_page(&c, &format!("{prefix}-user-unlocked")).await;

@@ -266,7 +266,11 @@ impl TestApp {
     ) -> (String, String) {
         let id = self.invite(admin, email, name, role).await;
         let mail = self.wait_for_mail_to(email).await;
-        let token = invitation_token(&mail);
+        (id, self.accept_invitation(&invitation_token(&mail), password).await)
+    }
+
+    /// Accepts an invitation with `password`; answers the new session's token.
+    pub async fn accept_invitation(&self, token: &str, password: &str) -> String {
         let (status, body) = self
             .call(
                 Method::POST,
@@ -276,7 +280,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        (id, body["token"].as_str().expect("token").to_owned())
+        body["token"].as_str().expect("token").to_owned()
     }
 
     /// Moves the server's clock forward.
@@ -401,20 +405,25 @@ impl SmtpServer {
 
     /// Waits for a message to `to`.
     pub async fn wait_for(&self, to: &str) -> Received {
+        self.wait_for_one(to, "").await
+    }
+
+    /// Waits for a message to `to` whose text holds `marker`.
+    pub async fn wait_for_one(&self, to: &str, marker: &str) -> Received {
         for _ in 0..400 {
             if let Some(m) = self
                 .received
                 .lock()
                 .expect("lock")
                 .iter()
-                .find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
+                .find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)) && m.data.contains(marker))
                 .cloned()
             {
                 return m;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("no SMTP message to {to} arrived");
+        panic!("no SMTP message to {to} with {marker:?} arrived");
     }
 }
 

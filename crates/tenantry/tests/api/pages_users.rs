@@ -234,22 +234,6 @@ async fn wait_for_second_link(app: &TestApp, to: &str, old: &str) -> String {
 }
 
 /// The body of an SMTP message to `to` holding `marker`.
-async fn smtp_message(smtp: &SmtpServer, to: &str, marker: &str) -> String {
-    for _ in 0..400 {
-        if let Some(m) = smtp
-            .received
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)) && m.data.contains(marker))
-        {
-            return m.data.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("no SMTP message to {to} with {marker}");
-}
-
 async fn password_reset_and_sign_out_everywhere_from_the_user_page(b: Backend) {
     let smtp = SmtpServer::start();
     let app = spawn_app_with(b, |c| c.smtp_url = Some(smtp.url().into())).await;
@@ -263,18 +247,9 @@ async fn password_reset_and_sign_out_everywhere_from_the_user_page(b: Backend) {
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(section(&res.text().await.unwrap(), "access").contains("has not accepted their invitation yet"));
 
-    let invitation = smtp_message(&smtp, "bruno@example.com", "/invitations/").await;
+    let invitation = smtp.wait_for_one("bruno@example.com", "/invitations/").await.data;
     let token = invitation_token(&invitation);
-    let (status, accepted) = app
-        .call(
-            Method::POST,
-            &format!("/api/v1/invitations/{token}/accept"),
-            None,
-            Some(json!({"password": "another good passphrase"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{accepted}");
-    let bruno_token = accepted["token"].as_str().unwrap().to_owned();
+    let bruno_token = app.accept_invitation(&token, "another good passphrase").await;
     assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&bruno_token), None).await.0, StatusCode::OK);
 
     // The page offers both actions once Bruno has signed in.
@@ -294,7 +269,7 @@ async fn password_reset_and_sign_out_everywhere_from_the_user_page(b: Backend) {
     let res = post_form(&app, &format!("{page}/password-reset"), &cookie, &[]).await;
     let html = follow(&app, res, &cookie).await;
     assert!(html.contains("A password reset link is on its way to bruno@example.com."), "{html}");
-    let mail = smtp_message(&smtp, "bruno@example.com", "/password-reset/").await;
+    let mail = smtp.wait_for_one("bruno@example.com", "/password-reset/").await.data;
     assert!(mail.contains("Subject: Reset your Tenantry password"), "{mail}");
     let code = link_token(&mail, "/password-reset/");
     let (status, body) = app

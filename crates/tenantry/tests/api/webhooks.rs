@@ -481,15 +481,7 @@ async fn five_days_of_failures_disable_the_endpoint_and_email_the_administrators
     // A second, active Administrator, and an invited one who has not signed in yet.
     app.invite(&admin, "carla@example.com", "Carla", "administrator").await;
     let token = invitation_token(&smtp.wait_for("carla@example.com").await.data.replace("=\r\n", ""));
-    let (status, body) = app
-        .call(
-            Method::POST,
-            &format!("/api/v1/invitations/{token}/accept"),
-            None,
-            Some(json!({"password": "another good passphrase"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    app.accept_invitation(&token, "another good passphrase").await;
     app.invite(&admin, "dan@example.com", "Dan", "administrator").await;
     smtp.wait_for("dan@example.com").await;
     let (id, _) = create(&app, t, json!({"url": receiver.url, "event_types": ["user.deleted"]})).await;
@@ -508,24 +500,8 @@ async fn five_days_of_failures_disable_the_endpoint_and_email_the_administrators
     let (_, endpoint) = app.call(Method::GET, &format!("/api/v1/webhooks/{id}"), Some(t), None).await;
     assert_eq!(endpoint["enabled"], false, "{endpoint}");
     assert!(endpoint["disabled_reason"].as_str().unwrap().contains("5 days"), "{endpoint}");
-    let disabled_mail_to = |to: &str| {
-        smtp.received
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|m| m.to.iter().any(|t| t == to) && m.data.contains("Subject: A webhook endpoint was disabled"))
-            .map(|m| m.data.replace("=\r\n", ""))
-    };
     for to in ["ana@example.com", "carla@example.com"] {
-        let mut mail = None;
-        for _ in 0..200 {
-            mail = disabled_mail_to(to);
-            if mail.is_some() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        let mail = mail.unwrap_or_else(|| panic!("no email about the disabled endpoint to {to}"));
+        let mail = smtp.wait_for_one(to, "Subject: A webhook endpoint was disabled").await.data.replace("=\r\n", "");
         assert!(mail.contains(&receiver.url), "names the endpoint: {mail}");
         assert!(mail.contains(&format!("/account/webhooks/{id}")), "links its page: {mail}");
     }
