@@ -533,8 +533,8 @@ async fn policy_scenario(c: Client, url: String, email: String, prefix: &'static
     min.send_keys("24").await.unwrap();
     c.find(Locator::Id("require_symbol")).await.unwrap().click().await.unwrap();
     c.find(Locator::Id("save-security")).await.unwrap().click().await.unwrap();
-    let notice = c.wait().for_element(Locator::Id("non-compliant")).await.unwrap();
-    assert!(notice.text().await.unwrap().contains("2 user(s)"), "both passwords are now too weak");
+    let banner = c.wait().for_element(Locator::Id("non-compliant")).await.unwrap();
+    assert!(banner.text().await.unwrap().contains("2 user(s)"), "both passwords are now too weak");
     check_page(&c, &format!("{prefix}-security-1-tightened")).await;
     c.find(Locator::Css("#non-compliant button")).await.unwrap().click().await.unwrap();
     // The page reloads (post/redirect/get): wait for the new notice, not the one already shown.
