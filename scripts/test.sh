@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need (on Debian: PostgreSQL, Chromium and its driver,
-# cargo-nextest), then runs lints and every test. The API and storage tests run on SQLite and
-# on PostgreSQL; the summary at the end counts both.
+# poppler's pdftotext, cargo-nextest), then runs lints and every test. The API and storage tests
+# run on SQLite and on PostgreSQL; the summary at the end counts both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,7 @@ need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 command -v psql >/dev/null || need_apt+=(postgresql postgresql-client)
+command -v pdftotext >/dev/null || need_apt+=(poppler-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing ${need_apt[*]}"
   $SUDO apt-get update -qq

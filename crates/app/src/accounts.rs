@@ -36,6 +36,7 @@ async fn insert_with_administrator(
     let (account_id, user_id) = (AccountId::generate(), UserId::generate());
     accounts::insert(tx, &account_id, name, now).await?;
     subscriptions::start_trial(state, tx, &account_id, now).await?;
+    crate::billing::grant_trial_credits(state, tx, &account_id, now).await?;
     let status = if first.password_hash.is_some() { UserStatus::Active } else { UserStatus::Invited };
     let (email, name, password_hash) = (first.email, first.name, first.password_hash);
     let role = Role::Administrator;

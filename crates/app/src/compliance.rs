@@ -270,7 +270,7 @@ pub async fn put(state: &App, admin: &Admin, actor: &Actor, input: &ComplianceIn
 }
 
 /// A cell a spreadsheet would run as a formula gets a leading apostrophe.
-fn neutralized(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn neutralized(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}").into() } else { cell.into() }
 }
 

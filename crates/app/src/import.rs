@@ -380,8 +380,7 @@ pub async fn export_chunk(
         let u = &d.user;
         let name = u.name.as_str();
         // A name a spreadsheet would run as a formula is written with a leading apostrophe.
-        let name =
-            if name.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{name}") } else { name.to_owned() };
+        let name = crate::compliance::neutralized(name);
         out.write_record([u.email.as_str(), &name, u.role.as_str(), u.status.as_str(), &d.licenses.join(";")])
             .map_err(anyhow::Error::from)?;
     }

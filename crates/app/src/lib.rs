@@ -12,6 +12,7 @@ pub mod auth;
 pub mod authenticate;
 pub mod avatar_image;
 pub mod avatars;
+pub mod billing;
 pub mod booking_pages;
 pub mod bulk;
 pub mod chat_teams;
@@ -26,11 +27,15 @@ pub mod hashing;
 pub mod import;
 pub mod integrations;
 pub mod invitations;
+pub mod invoice_pdf;
+pub mod invoices;
 pub mod licenses;
 pub mod mail;
+pub mod messages;
 pub mod mfa;
 pub mod outbound;
 pub mod passwords;
+pub mod payment_methods;
 pub mod phone;
 pub mod plan;
 mod principal;
@@ -51,7 +56,9 @@ pub mod webhooks;
 
 pub use error::{Error, Result, refused};
 pub use principal::{Actor, Admin, ClientMeta, Credential, Principal};
-pub use queue::{SmsFor, SmsRefused, check_password, queue_email, queue_sms, sms_allowed, wake_outbox};
+pub use queue::{
+    SmsFor, SmsOrigin, SmsQueued, SmsRefused, check_password, queue_email, queue_sms, sms_allowed, wake_outbox,
+};
 
 use std::sync::Arc;
 use tenantry_storage::Db;
@@ -73,6 +80,8 @@ pub struct Config {
     pub catalog: tenantry_domain::Catalog,
     /// Seats of each product a new account's trial includes.
     pub trial_seats: i64,
+    /// SMS credits a new account starts with.
+    pub trial_sms_credits: i64,
     /// SHA-256 of the operator API's bearer token; `None` turns the operator API off.
     pub operator_token_hash: Option<tenantry_domain::TokenHash>,
     /// SMS the whole installation may send in a rolling day (0 = no cap).

@@ -38,9 +38,10 @@ pub async fn request(
     let hash = sms_code_hash(&id, &code);
     let who = crate::SmsFor {
         account_id: me.user.account_id.as_str(),
-        user_id: me.user.id.as_str(),
+        user_id: Some(me.user.id.as_str()),
         purpose: "phone_verification",
         ip: actor.ip,
+        origin: crate::SmsOrigin::Tenantry,
     };
     match crate::sms_allowed(state, who, number.as_str(), now).await? {
         Ok(()) => {}
@@ -51,6 +52,12 @@ pub async fn request(
         Err(crate::SmsRefused::DailyCap) => return Err(Error::RateLimited(3600)),
     }
     let mut tx = state.db.begin().await?;
+    // The code is paid for first: without the credits only the refusal is kept (in the SMS log).
+    let body = format!("Your Tenantry verification code is {code}. It expires in 10 minutes.");
+    if let Err(segments) = queue_sms(&mut tx, who, &OutgoingSms { to: number.as_str().to_owned(), body }, now).await? {
+        tenantry_storage::commit(tx).await?;
+        return Err(crate::billing::no_sms_credits(segments));
+    }
     let v = NewVerification {
         id: &id,
         account_id: &me.user.account_id,
@@ -61,8 +68,6 @@ pub async fn request(
         expires_at: now + PHONE_CODE_TTL_MS,
     };
     phones::insert(&mut tx, &v).await?;
-    let body = format!("Your Tenantry verification code is {code}. It expires in 10 minutes.");
-    queue_sms(&mut tx, who, &OutgoingSms { to: number.as_str().to_owned(), body }, now).await?;
     audit::record(
         &mut tx,
         actor,
@@ -131,4 +136,31 @@ pub async fn sms_log(
     let mut conn = state.db.conn().await?;
     let rows = phones::sms_log(&mut conn, admin.account_id(), before, limit + 1).await?;
     Ok(crate::cursor::paginate(rows, limit, |e| (e.created_at, e.id.clone())))
+}
+
+/// The account's whole SMS log as CSV, newest first: a header, then one row per SMS.
+#[tracing::instrument(skip_all)]
+pub async fn sms_log_csv(state: &App, admin: &crate::Admin) -> Result<String> {
+    use crate::compliance::neutralized;
+    let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    out.write_record(["id", "created_at", "to", "segments", "credits", "status", "purpose"])
+        .map_err(anyhow::Error::from)?;
+    let mut conn = state.db.conn().await?;
+    let mut before = None;
+    loop {
+        let rows = phones::sms_log(&mut conn, admin.account_id(), before, 1000).await?;
+        for e in &rows {
+            let at = jiff::Timestamp::from_millisecond(e.created_at).map(|t| t.to_string()).unwrap_or_default();
+            let (segments, credits) = (e.segments.to_string(), e.credits.to_string());
+            let cells = [e.id.as_str(), &at, &e.to_number, &segments, &credits, &e.status, &e.purpose];
+            let cells: Vec<_> = cells.iter().map(|c| neutralized(c)).collect();
+            out.write_record(cells.iter().map(|c| c.as_bytes())).map_err(anyhow::Error::from)?;
+        }
+        match rows.last() {
+            Some(last) if rows.len() == 1000 => before = Some((last.created_at, last.id.clone())),
+            _ => break,
+        }
+    }
+    let bytes = out.into_inner().map_err(|e| Error::unexpected(e.to_string()))?;
+    Ok(String::from_utf8(bytes).map_err(anyhow::Error::from)?)
 }

@@ -89,9 +89,10 @@ pub async fn process_request(state: &App, queued: &QueuedRequest) -> Result<()> 
     let id = new_reset_id();
     let who = crate::SmsFor {
         account_id: creds.user.account_id.as_str(),
-        user_id: creds.user.id.as_str(),
+        user_id: Some(creds.user.id.as_str()),
         purpose: "password_reset",
         ip: queued.ip,
+        origin: crate::SmsOrigin::Tenantry,
     };
     // A code by SMS to a verified number, unless a day's wrong codes or an SMS limit rule it out
     // (checked before the transaction: the refusal is logged on its own).
@@ -104,30 +105,22 @@ pub async fn process_request(state: &App, queued: &QueuedRequest) -> Result<()> 
         _ => None,
     };
     let mut tx = state.db.begin().await?;
-    let channel = match phone {
-        Some(phone) => {
-            let code = six_digits();
-            let body = format!(
-                "Your Tenantry password reset code is {code}. It expires in 10 minutes. If you did not ask for it, ignore this message."
-            );
-            queue_sms(&mut tx, who, &OutgoingSms { to: phone.to_owned(), body }, now).await?;
-            credentials::insert_reset(
-                &mut tx,
-                &id,
-                &creds.user.id,
-                "sms",
-                &sms_code_hash(&id, &code),
-                now,
-                now + RESET_TTL_MS,
-            )
-            .await?;
-            "sms"
+    // With too few SMS credits the code is refused (and logged) and the link goes by email.
+    let mut channel = "email";
+    if let Some(phone) = phone {
+        let code = six_digits();
+        let body = format!(
+            "Your Tenantry password reset code is {code}. It expires in 10 minutes. If you did not ask for it, ignore this message."
+        );
+        if queue_sms(&mut tx, who, &OutgoingSms { to: phone.to_owned(), body }, now).await?.is_ok() {
+            let hash = sms_code_hash(&id, &code);
+            credentials::insert_reset(&mut tx, &id, &creds.user.id, "sms", &hash, now, now + RESET_TTL_MS).await?;
+            channel = "sms";
         }
-        None => {
-            queue_link(state, &mut tx, &id, &creds.user, now).await?;
-            "email"
-        }
-    };
+    }
+    if channel == "email" {
+        queue_link(state, &mut tx, &id, &creds.user, now).await?;
+    }
     let change = Change::new("password.reset_requested", "user", creds.user.id.as_str())
         .after(serde_json::json!({ "channel": channel }));
     audit::record(&mut tx, &Actor::user(&creds.user, &meta), change, now).await?;

@@ -107,8 +107,34 @@ pub async fn set(state: &App, account_id: &AccountId, change: SubscriptionChange
     let audit_change =
         Change::new("subscription.updated", "account", account_id.as_str()).before(view(&before)).after(view(&after));
     audit::record(&mut tx, &Actor::system(account_id.clone()), audit_change, now).await?;
+    let seats = |s: &Subscription| s.seats.iter().cloned().collect::<BTreeMap<String, i64>>();
+    let (was, is) = (seats(&before), seats(&after));
+    if was != is {
+        let changes: Vec<String> = is
+            .iter()
+            .filter(|(product, n)| was.get(*product) != Some(*n))
+            .map(|(product, n)| {
+                let name = state
+                    .config
+                    .catalog
+                    .products()
+                    .iter()
+                    .find(|p| p.key.as_str() == product)
+                    .map_or(product.as_str(), |p| p.name.as_str());
+                format!("- {name}: {} → {n} licenses", was.get(product).copied().unwrap_or(0))
+            })
+            .collect();
+        let text = format!(
+            "The licenses your account has purchased changed:\n{}\n\nAdministrators assign them under Billing › Licenses.",
+            changes.join("\n")
+        );
+        let notice = tenantry_storage::billing_recipients::Notice::LicenseChanges;
+        crate::billing::notify(&mut tx, account_id.as_str(), notice, "Your Tenantry licenses changed", &text, now)
+            .await?;
+    }
     let summary = summarize(state, &mut tx, account_id, after).await?;
     tenantry_storage::commit(tx).await?;
+    crate::wake_outbox(state);
     Ok(summary)
 }
 

@@ -89,6 +89,12 @@ prefixed_id!(
 prefixed_id!(
     /// A webhook endpoint.
     WebhookEndpointId, "whk_");
+prefixed_id!(
+    /// A payment method (a payment provider's token).
+    PaymentMethodId, "pm_");
+prefixed_id!(
+    /// An invoice.
+    InvoiceId, "inv_");
 
 #[cfg(test)]
 mod tests {

@@ -27,3 +27,22 @@ impl OutgoingSms {
     /// The outbox `kind` of SMS messages.
     pub const KIND: &'static str = "sms";
 }
+
+/// A product's email to one of its customers, sent through Tenantry. When the account has a
+/// compliance address, `bcc` gets a hidden copy: it is added to the SMTP envelope only, never to
+/// a header. Tenantry's own mail ([`OutgoingEmail`]) has no such field: it is never copied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductEmail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bcc: Option<String>,
+}
+
+impl ProductEmail {
+    /// The outbox `kind` of product email messages.
+    pub const KIND: &'static str = "product_email";
+}

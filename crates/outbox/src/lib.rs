@@ -18,7 +18,7 @@ use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 pub use job::{Job, JobError, Jobs};
-pub use mail::{EmailJob, Mailer};
+pub use mail::{EmailJob, Mailer, ProductEmailJob};
 pub use sms::{SmsJob, SmsSender};
 pub use webhook::WebhookJob;
 

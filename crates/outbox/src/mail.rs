@@ -1,13 +1,14 @@
 //! Email transports: a folder of `.eml` files (the embedded default) or SMTP.
 
 use crate::job::{Job, JobError, parse_payload};
+use lettre::address::{Address, Envelope};
 use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Body, Mailbox};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
 use std::sync::Arc;
-use tenantry_domain::OutgoingEmail;
+use tenantry_domain::{OutgoingEmail, ProductEmail};
 
 /// Where email goes.
 pub enum Mailer {
@@ -55,26 +56,48 @@ impl Mailer {
     }
 
     fn build(&self, email: &OutgoingEmail, id: &str) -> Result<Message, JobError> {
+        self.compose(&email.to, &email.subject, &email.text, None, id)
+    }
+
+    /// A message to `to`; with `html`, a multipart/alternative of the text and the HTML.
+    fn compose(&self, to: &str, subject: &str, text: &str, html: Option<&str>, id: &str) -> Result<Message, JobError> {
         let from = match self {
             Mailer::Files { from, .. } | Mailer::Smtp { from, .. } => from.clone(),
         };
-        let to: Mailbox = email.to.parse().map_err(|e| JobError::Permanent(format!("recipient: {e}")))?;
+        let to: Mailbox = to.parse().map_err(|e| JobError::Permanent(format!("recipient: {e}")))?;
         // The outbox message's id makes the Message-ID: a message sent again after a crash
         // carries the same one, so mail systems and people can tell it is a repeat.
         let message_id = format!("<{id}@{}>", from.email.domain());
-        Message::builder()
-            .message_id(Some(message_id))
-            .from(from)
-            .to(to)
-            .subject(email.subject.clone())
-            .header(ContentType::TEXT_PLAIN)
-            .body(readable_body(&email.text))
-            .map_err(|e| JobError::Permanent(e.to_string()))
+        let builder = Message::builder().message_id(Some(message_id)).from(from).to(to).subject(subject);
+        let built = match html {
+            None => builder.header(ContentType::TEXT_PLAIN).body(readable_body(text)),
+            Some(html) => builder.multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(readable_body(text)))
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html.to_owned())),
+            ),
+        };
+        built.map_err(|e| JobError::Permanent(e.to_string()))
     }
 
     /// Sends the outbox message `id`, an email, with the Message-ID `<id@sender's domain>`.
     pub async fn send(&self, email: &OutgoingEmail, id: &str) -> Result<(), JobError> {
         let message = self.build(email, id)?;
+        self.deliver(message, None).await
+    }
+
+    /// Sends the outbox message `id`, a product's email; its `bcc` is added to the envelope only.
+    pub async fn send_product(&self, email: &ProductEmail, id: &str) -> Result<(), JobError> {
+        let message = self.compose(&email.to, &email.subject, &email.text, email.html.as_deref(), id)?;
+        let hidden = match &email.bcc {
+            Some(bcc) => Some(bcc.parse::<Address>().map_err(|e| JobError::Permanent(format!("bcc: {e}")))?),
+            None => None,
+        };
+        self.deliver(message, hidden).await
+    }
+
+    /// Hands `message` over, to its header recipients plus `hidden` (envelope only).
+    async fn deliver(&self, message: Message, hidden: Option<Address>) -> Result<(), JobError> {
         match self {
             Mailer::Files { dir, .. } => {
                 let name = format!(
@@ -83,16 +106,37 @@ impl Mailer {
                     tenantry_domain::token::random_hex(6)
                 );
                 let tmp = dir.join(format!(".{name}.tmp"));
+                let io = |e: std::io::Error| JobError::Transient(e.to_string());
+                if let Some(hidden) = &hidden {
+                    // The envelope beside the message, as an SMTP server would have received it.
+                    let recipients: Vec<String> =
+                        message.envelope().to().iter().chain([hidden]).map(ToString::to_string).collect();
+                    let envelope = dir.join(format!("{name}.envelope"));
+                    tokio::fs::write(&envelope, recipients.join("\n") + "\n").await.map_err(io)?;
+                }
                 // Written aside then renamed, so a reader never sees half a message.
-                tokio::fs::write(&tmp, message.formatted()).await.map_err(|e| JobError::Transient(e.to_string()))?;
-                tokio::fs::rename(&tmp, dir.join(&name)).await.map_err(|e| JobError::Transient(e.to_string()))?;
+                tokio::fs::write(&tmp, message.formatted()).await.map_err(io)?;
+                tokio::fs::rename(&tmp, dir.join(&name)).await.map_err(io)?;
                 Ok(())
             }
-            Mailer::Smtp { transport, .. } => match transport.send(message).await {
-                Ok(_) => Ok(()),
-                Err(e) if e.is_permanent() => Err(JobError::Permanent(e.to_string())),
-                Err(e) => Err(JobError::Transient(e.to_string())),
-            },
+            Mailer::Smtp { transport, .. } => {
+                let sent = match hidden {
+                    None => transport.send(message).await,
+                    Some(hidden) => {
+                        let header = message.envelope();
+                        let mut to = header.to().to_vec();
+                        to.push(hidden);
+                        let envelope = Envelope::new(header.from().cloned(), to)
+                            .map_err(|e| JobError::Permanent(format!("envelope: {e}")))?;
+                        transport.send_raw(&envelope, &message.formatted()).await
+                    }
+                };
+                match sent {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.is_permanent() => Err(JobError::Permanent(e.to_string())),
+                    Err(e) => Err(JobError::Transient(e.to_string())),
+                }
+            }
         }
     }
 }
@@ -120,6 +164,32 @@ impl Job for EmailJob {
     async fn run(&self, id: &str, payload: &str) -> Result<(), JobError> {
         let email: OutgoingEmail = parse_payload(payload)?;
         self.mailer.send(&email, id).await
+    }
+}
+
+/// Sends the outbox's product email messages ([`ProductEmail::KIND`]) with a [`Mailer`].
+pub struct ProductEmailJob {
+    mailer: Arc<Mailer>,
+}
+
+impl ProductEmailJob {
+    /// A job sending with `mailer`.
+    pub fn new(mailer: Arc<Mailer>) -> Self {
+        Self { mailer }
+    }
+}
+
+#[async_trait::async_trait]
+impl Job for ProductEmailJob {
+    fn kind(&self) -> &'static str {
+        ProductEmail::KIND
+    }
+
+    // Neither the recipients nor the body go into the span.
+    #[tracing::instrument(name = "outbox.product_email", skip_all, fields(kind = ProductEmail::KIND, payload_bytes = payload.len()))]
+    async fn run(&self, id: &str, payload: &str) -> Result<(), JobError> {
+        let email: ProductEmail = parse_payload(payload)?;
+        self.mailer.send_product(&email, id).await
     }
 }
 

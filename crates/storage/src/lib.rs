@@ -5,6 +5,7 @@ pub mod account_keys;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod billing_recipients;
 pub mod booking_pages;
 pub mod chat_teams;
 pub mod compliance;
@@ -17,15 +18,18 @@ pub mod events;
 pub mod import;
 pub mod integrations;
 pub mod invitations;
+pub mod invoices;
 pub mod licenses;
 mod migrations_pinned;
 pub mod outbox;
+pub mod payment_methods;
 pub mod phones;
 pub mod privacy;
 pub mod recovery;
 pub mod security;
 pub mod sessions;
 pub mod signups;
+pub mod sms_credits;
 pub mod subscriptions;
 pub mod usage;
 mod user_names;
@@ -70,6 +74,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("users_email_key", "users.email_normalized", "email"),
     ("users_username_key", "users.username", "username"),
     ("booking_pages_slug_key", "booking_pages.slug", "slug"),
+    ("sms_credit_ledger_reference_key", "sms_credit_ledger.account_id", "reference"),
 ];
 
 impl StoreError {

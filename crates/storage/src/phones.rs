@@ -93,12 +93,25 @@ pub struct SmsLogEntry {
     pub user_id: Option<String>,
     pub to_number: String,
     pub purpose: String,
+    /// What the text took (one credit each when sent).
+    pub segments: i64,
+    /// Credits spent: the segments when sent, 0 when refused.
+    pub credits: i64,
+    /// `sent`, `refused` or `failed`.
+    pub status: String,
     pub created_at: i64,
+}
+
+/// A new SMS log id (`sms_…`): made before the row, so the credits ledger can name it.
+pub fn new_log_id() -> String {
+    format!("sms_{}", tenantry_domain::token::random_hex(12))
 }
 
 /// One line of the SMS log to write.
 #[derive(Debug, Clone, Copy)]
 pub struct SmsLine<'a> {
+    /// From [`new_log_id`].
+    pub id: &'a str,
     pub account_id: &'a str,
     pub user_id: Option<&'a str>,
     pub to: &'a str,
@@ -107,6 +120,11 @@ pub struct SmsLine<'a> {
     pub status: &'a str,
     /// The client address that caused it, when known.
     pub ip: Option<&'a str>,
+    pub segments: i64,
+    /// Credits spent (0 when refused).
+    pub credits: i64,
+    /// `tenantry` (Tenantry's own codes, which the daily caps count) or `product`.
+    pub origin: &'a str,
     pub now: i64,
 }
 
@@ -114,16 +132,19 @@ pub struct SmsLine<'a> {
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn log_sms(conn: &mut AnyConnection, line: SmsLine<'_>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO sms_log (id, account_id, user_id, to_number, purpose, status, ip, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO sms_log (id, account_id, user_id, to_number, purpose, status, ip, segments, credits, origin, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(format!("sms_{}", tenantry_domain::token::random_hex(12)))
+    .bind(line.id)
     .bind(line.account_id)
     .bind(line.user_id)
     .bind(line.to)
     .bind(line.purpose)
     .bind(line.status)
     .bind(line.ip)
+    .bind(line.segments)
+    .bind(line.credits)
+    .bind(line.origin)
     .bind(line.now)
     .execute(conn)
     .await?;
@@ -145,14 +166,14 @@ pub async fn sent_since(
     conn: &mut AnyConnection, account_id: &str, ip: Option<&str>, since: i64,
 ) -> Result<SentCounts> {
     let count = |q: &'static str| sqlx::query_scalar::<_, i64>(q);
-    let account = count("SELECT COUNT(*) FROM sms_log WHERE account_id = $1 AND status = 'sent' AND created_at >= $2")
+    let account = count("SELECT COUNT(*) FROM sms_log WHERE account_id = $1 AND status = 'sent' AND origin = 'tenantry' AND created_at >= $2")
         .bind(account_id)
         .bind(since)
         .fetch_one(&mut *conn)
         .await?;
     let ip = match ip {
         Some(ip) => {
-            count("SELECT COUNT(*) FROM sms_log WHERE ip = $1 AND status = 'sent' AND created_at >= $2")
+            count("SELECT COUNT(*) FROM sms_log WHERE ip = $1 AND status = 'sent' AND origin = 'tenantry' AND created_at >= $2")
                 .bind(ip)
                 .bind(since)
                 .fetch_one(&mut *conn)
@@ -160,10 +181,11 @@ pub async fn sent_since(
         }
         None => 0,
     };
-    let installation = count("SELECT COUNT(*) FROM sms_log WHERE status = 'sent' AND created_at >= $1")
-        .bind(since)
-        .fetch_one(&mut *conn)
-        .await?;
+    let installation =
+        count("SELECT COUNT(*) FROM sms_log WHERE status = 'sent' AND origin = 'tenantry' AND created_at >= $1")
+            .bind(since)
+            .fetch_one(&mut *conn)
+            .await?;
     Ok(SentCounts { account, ip, installation })
 }
 
@@ -174,7 +196,7 @@ pub async fn sms_log(
 ) -> Result<Vec<SmsLogEntry>> {
     let (at, id) = before.clone().unwrap_or_default();
     Ok(sqlx::query_as(
-        "SELECT id, user_id, to_number, purpose, created_at FROM sms_log WHERE account_id = $1 \
+        "SELECT id, user_id, to_number, purpose, segments, credits, status, created_at FROM sms_log WHERE account_id = $1 \
          AND ($2 = 0 OR created_at < $3 OR (created_at = $3 AND id < $4)) ORDER BY created_at DESC, id DESC LIMIT $5",
     )
     .bind(account_id.as_str())
@@ -189,7 +211,7 @@ pub async fn sms_log(
 /// The SMS sent to or for a user, newest first.
 #[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
 pub async fn sms_of_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<Vec<SmsLogEntry>> {
-    Ok(sqlx::query_as("SELECT id, user_id, to_number, purpose, created_at FROM sms_log WHERE user_id = $1 ORDER BY created_at DESC, id DESC")
+    Ok(sqlx::query_as("SELECT id, user_id, to_number, purpose, segments, credits, status, created_at FROM sms_log WHERE user_id = $1 ORDER BY created_at DESC, id DESC")
         .bind(user_id.as_str())
         .fetch_all(conn)
         .await?)

@@ -61,6 +61,8 @@ pub struct Config {
     pub products: String,
     /// Seats of every product a new account's trial includes.
     pub trial_seats: u32,
+    /// SMS credits a new account starts with (its trial's), before the operator adds any.
+    pub trial_sms_credits: u32,
     /// Where profile pictures go: `s3://bucket/prefix` (credentials from `AWS_*`); unset: `<data>/avatars`.
     pub avatar_store: Option<String>,
     /// Where My settings › Plan and usage sends "Upgrade" (`http(s)://…`); unset: no link.
@@ -111,6 +113,7 @@ struct Defaults {
     session_cache_ms: u32,
     products: &'static str,
     trial_seats: u32,
+    trial_sms_credits: u32,
     sms_daily_limit: u32,
     sms_countries: &'static str,
     metrics_listen: &'static str,
@@ -170,6 +173,7 @@ impl Config {
             session_cache_ms: 2000,
             products: "scheduling:Scheduling,chat:Live chat,voice:Voice",
             trial_seats: 5,
+            trial_sms_credits: 25,
             sms_daily_limit: 1000,
             sms_countries: "",
             metrics_listen: "",

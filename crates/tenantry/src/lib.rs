@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tenantry_app::hashing::Hasher;
 use tenantry_app::{App, Clock};
-use tenantry_outbox::{EmailJob, Mailer, SmsJob, SmsSender, WebhookJob, Worker, WorkerConfig};
+use tenantry_outbox::{EmailJob, Mailer, ProductEmailJob, SmsJob, SmsSender, WebhookJob, Worker, WorkerConfig};
 use tenantry_storage::Db;
 use tenantry_web::{AppState, WebConfig};
 use tokio::sync::{Notify, watch};
@@ -78,6 +78,7 @@ pub fn state(config: &Config, public_url: String, db: Db, clock: Clock, wake: Ar
         rate_limit_sign_in_per_account: config.rate_limit_sign_in_per_account,
         catalog: config.catalog()?,
         trial_seats: i64::from(config.trial_seats),
+        trial_sms_credits: i64::from(config.trial_sms_credits),
         operator_token_hash: config.operator_token.as_ref().map(|t| tenantry_domain::TokenHash::of(t.expose_secret())),
     };
     let secrets =
@@ -183,9 +184,11 @@ pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Run
             tracing::info!(mail = %mailer.describe(), "outbox worker started");
             let sms = sms_sender(config)?;
             tracing::info!(sms = %sms.describe(), "SMS transport");
+            let mailer = Arc::new(mailer);
             let worker = Worker::new(db, worker_config, wake)
                 .with_clock(options.clock)
-                .with_job(Arc::new(EmailJob::new(Arc::new(mailer))))
+                .with_job(Arc::new(EmailJob::new(mailer.clone())))
+                .with_job(Arc::new(ProductEmailJob::new(mailer)))
                 .with_job(Arc::new(SmsJob::new(Arc::new(sms))))
                 .with_job(Arc::new(jobs::ResetRequestJob::new(state.app().clone())))
                 .with_job(Arc::new(WebhookJob::new(

@@ -27,26 +27,80 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| {
-                let m = m.trim();
-                m.eq_ignore_ascii_case("application/json") || (m.starts_with("application/") && m.ends_with("+json"))
-            });
-        if !is_json {
-            return Err(AppError::UnsupportedMediaType);
+        parse_json(&json_bytes(req, state).await?).map(ApiJson)
+    }
+}
+
+/// The body of a JSON request (415 for another media type, 413 past [`MAX_JSON_BYTES`]).
+async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, AppError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            let m = m.trim();
+            m.eq_ignore_ascii_case("application/json") || (m.starts_with("application/") && m.ends_with("+json"))
+        });
+    if !is_json {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(MAX_JSON_BYTES)
+        } else {
+            AppError::BadRequest(format!("could not read the request body: {e}"))
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::PayloadTooLarge(MAX_JSON_BYTES)
+    })?;
+    Ok(bytes)
+}
+
+/// A JSON body that must hold no payment card number anywhere (in a value, a key, or a bare
+/// number): such a body is 422 naming where it is, checked before the body is parsed into `T`, so
+/// the digits never reach a parser's message, an answer or a log line.
+pub struct CardFreeJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for CardFreeJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let bytes = json_bytes(req, state).await?;
+        if tenantry_domain::card_number::contains_card_number(&String::from_utf8_lossy(&bytes)) {
+            let field = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| card_field(&v, ""))
+                .unwrap_or_else(|| "body".to_owned());
+            return Err(AppError::invalid(
+                &field,
+                "holds what looks like a payment card number: send the payment provider's token, never the card number",
+            ));
+        }
+        parse_json(&bytes).map(CardFreeJson)
+    }
+}
+
+/// The path of the first member of `value` whose key or value looks like a card number.
+fn card_field(value: &serde_json::Value, path: &str) -> Option<String> {
+    use tenantry_domain::card_number::contains_card_number;
+    let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    match value {
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if contains_card_number(k) {
+                Some(if path.is_empty() { "body".to_owned() } else { path.to_owned() })
             } else {
-                AppError::BadRequest(format!("could not read the request body: {e}"))
+                card_field(v, &join(k))
             }
-        })?;
-        parse_json(&bytes).map(ApiJson)
+        }),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, v)| card_field(v, &format!("{path}[{i}]")))
+        }
+        serde_json::Value::String(s) if contains_card_number(s) => Some(path.to_owned()),
+        serde_json::Value::Number(n) if contains_card_number(&n.to_string()) => Some(path.to_owned()),
+        _ => None,
     }
 }
 

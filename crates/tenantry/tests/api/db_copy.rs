@@ -31,22 +31,10 @@ async fn fingerprint_of(url: &str) -> Vec<TableCopy> {
     f
 }
 
-/// An installation with a little of everything: users in two roles, an invitation, a booking
-/// page, a chat team, a custom contact field, audit rows, events and sent mail in the outbox.
+/// An installation with a little of everything (see [`populate_installation`]).
 async fn populated() -> (TestApp, Admin) {
     let app = spawn_app(Backend::Sqlite).await;
-    let admin = app.signup("Acme", "ana@example.com").await;
-    let (bruno, _) = app.invite_and_activate(&admin, "bruno@example.com", "Bruno Díaz", "member").await;
-    app.invite(&admin, "carla@example.com", "Carla", "administrator").await;
-    app.wait_for_mail_to("carla@example.com").await;
-    for (path, body) in [
-        ("/api/v1/booking-pages", json!({"name": "Intro call", "slug": "intro", "owner_id": bruno})),
-        ("/api/v1/chat-teams", json!({"name": "Support", "member_ids": [bruno]})),
-        ("/api/v1/contact-fields", json!({"key": "plan", "label": "Plan", "type": "text"})),
-    ] {
-        let (status, body) = app.call(Method::POST, path, Some(&admin.token), Some(body)).await;
-        assert_eq!(status, StatusCode::CREATED, "{path}: {body}");
-    }
+    let admin = populate_installation(&app, "Acme", "example.com").await;
     (app, admin)
 }
 

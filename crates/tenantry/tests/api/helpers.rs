@@ -86,6 +86,7 @@ pub fn test_config(data_dir: PathBuf, database_url: String) -> Config {
         session_cache_ms: 2000,
         products: "scheduling:Scheduling,chat:Live chat,voice:Voice".to_owned(),
         trial_seats: 5,
+        trial_sms_credits: 100,
         avatar_store: None,
         upgrade_url: None,
         sales_url: None,
@@ -142,7 +143,79 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
     init_tracing();
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = fresh_database(backend, dir.path()).await;
+    let database_url = installation_database(backend, dir.path()).await;
+    spawn_on(backend, dir, database_url, adjust).await
+}
+
+/// The database a test server starts on: a new empty one, or, when `TEST_VIA_DB_COPY` names a
+/// folder, a copied installation. That is another account's users, invitation, booking page,
+/// chat team and contact field, moved SQLite → PostgreSQL → SQLite by `db copy`'s code and then
+/// copied once more onto `backend`, so the whole suite runs against what a moved installation
+/// holds (`scripts/test.sh` runs the API tests this way once more).
+async fn installation_database(backend: Backend, dir: &std::path::Path) -> String {
+    let url = fresh_database(backend, dir).await;
+    if let Some(folder) = std::env::var_os("TEST_VIA_DB_COPY") {
+        let template = copied_installation(std::path::Path::new(&folder)).await;
+        copy_database(&template, &url).await;
+    }
+    url
+}
+
+/// The copied installation in `folder`, made by the first test that needs it (a race only
+/// makes it twice: each is complete before it is renamed into place).
+async fn copied_installation(folder: &std::path::Path) -> String {
+    let path = folder.join("installation.db");
+    let url = format!("sqlite://{}", path.display());
+    if path.exists() {
+        return url;
+    }
+    std::fs::create_dir_all(folder).expect("copy folder");
+    let dir = tempfile::tempdir_in(folder).expect("temp dir");
+    let database_url = fresh_database(Backend::Sqlite, dir.path()).await;
+    let mut app = spawn_on(Backend::Sqlite, tempfile::tempdir_in(folder).expect("dir"), database_url, |_| {}).await;
+    populate_installation(&app, "Moved Installation Ltd", "moved.example.com").await;
+    app.stop().await;
+    let pg = fresh_database(Backend::Postgres, dir.path()).await;
+    copy_database(&app.database_url, &pg).await;
+    let back = dir.path().join("back.db");
+    copy_database(&pg, &format!("sqlite://{}", back.display())).await;
+    std::fs::rename(&back, &path).expect("template in place");
+    url
+}
+
+/// `db copy` from `from` into the empty database `to`.
+pub async fn copy_database(from: &str, to: &str) {
+    let source = tenantry_storage::Db::connect(from, 1).await.expect("open the source");
+    let target = tenantry_storage::Db::connect(to, 1).await.expect("open the target");
+    tenantry_storage::copy::copy(&source, &target, false, &|_, _, _| {}).await.expect("db copy");
+    source.close().await;
+    target.close().await;
+}
+
+/// A little of everything in a new account on `app`: users in two roles (one only invited), a
+/// booking page, a chat team, a custom contact field, audit rows, events and sent mail. Emails
+/// are `ana@`, `bruno@` and `carla@` under `domain`; answers the Administrator.
+pub async fn populate_installation(app: &TestApp, account: &str, domain: &str) -> Admin {
+    let admin = app.signup(account, &format!("ana@{domain}")).await;
+    let (bruno, _) = app.invite_and_activate(&admin, &format!("bruno@{domain}"), "Bruno Díaz", "member").await;
+    app.invite(&admin, &format!("carla@{domain}"), "Carla", "administrator").await;
+    app.wait_for_mail_to(&format!("carla@{domain}")).await;
+    let slug = account.to_lowercase().replace(' ', "-").replace('.', "");
+    for (path, body) in [
+        ("/api/v1/booking-pages", json!({"name": "Intro call", "slug": format!("{slug}-intro"), "owner_id": bruno})),
+        ("/api/v1/chat-teams", json!({"name": "Support", "member_ids": [bruno]})),
+        ("/api/v1/contact-fields", json!({"key": "plan", "label": "Plan", "type": "text"})),
+    ] {
+        let (status, body) = app.call(Method::POST, path, Some(&admin.token), Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{path}: {body}");
+    }
+    admin
+}
+
+/// Starts a server on `database_url` with its data in `dir`.
+async fn spawn_on(
+    backend: Backend, dir: tempfile::TempDir, database_url: String, adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = test_config(dir.path().to_path_buf(), database_url.clone());
     adjust(&mut config);
     let time_offset = Arc::new(AtomicI64::new(0));

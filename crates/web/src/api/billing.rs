@@ -171,42 +171,69 @@ pub async fn set_subscription(
     Ok(Json(subscriptions::set(&state, &account_id, change).await?.into()))
 }
 
-/// One SMS sent on the account's behalf.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SmsLogView {
-    pub id: String,
-    pub user_id: Option<String>,
-    pub to: String,
-    /// `password_reset` or `phone_verification`.
-    pub purpose: String,
-    pub created_at: String,
+/// One Administrator and the billing notices they receive.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecipientView {
+    #[schema(example = "usr_5b0e0c1f9d2a4e6b8c3d7f10")]
+    pub user_id: String,
+    pub invoices: bool,
+    pub payment_failures: bool,
+    pub low_sms_credits: bool,
+    pub license_changes: bool,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SmsLogList {
-    pub data: Vec<SmsLogView>,
-    pub next_cursor: Option<String>,
+/// Who gets which billing notification.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsView {
+    /// Until an Administrator saves this list, every Administrator receives every kind.
+    pub recipients: Vec<RecipientView>,
 }
 
-/// Every SMS sent for the account, newest first.
-#[utoipa::path(get, path = "/api/v1/billing/sms/log", tag = "billing", params(PageQuery), security(("bearer" = ["billing:read"])),
-    responses((status = 200, body = SmsLogList), (status = 403, body = Problem)))]
-pub async fn sms_log(
-    State(state): State<AppState>, admin: AdminUser,
-    query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
-) -> AppResult<Json<SmsLogList>> {
-    let Query(q) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let (limit, before): (i64, Option<(i64, String)>) = cursor::page_request(q.limit.as_deref(), q.cursor.as_deref())?;
-    let (rows, next_cursor) = tenantry_app::phone::sms_log(&state, &admin, before, limit).await?;
-    let data = rows
+impl From<tenantry_app::billing::Recipients> for NotificationsView {
+    fn from(r: tenantry_app::billing::Recipients) -> Self {
+        Self {
+            recipients: r
+                .recipients
+                .into_iter()
+                .map(|r| RecipientView {
+                    user_id: r.user_id,
+                    invoices: r.invoices,
+                    payment_failures: r.payment_failures,
+                    low_sms_credits: r.low_sms_credits,
+                    license_changes: r.license_changes,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Which Administrators receive invoices, payment failures, low SMS credits and license changes.
+#[utoipa::path(get, path = "/api/v1/billing/notifications", tag = "billing", security(("bearer" = ["billing:read"])),
+    responses((status = 200, body = NotificationsView), (status = 403, description = "not an Administrator", body = Problem)))]
+pub async fn get_notifications(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<NotificationsView>> {
+    Ok(Json(tenantry_app::billing::recipients(&state, &admin).await?.into()))
+}
+
+/// Replaces who receives which billing notification.
+#[utoipa::path(put, path = "/api/v1/billing/notifications", tag = "billing", request_body = NotificationsView, security(("bearer" = ["billing:write"])),
+    responses((status = 200, body = NotificationsView), (status = 403, description = "not an Administrator", body = Problem),
+        (status = 409, description = "`payment_failure_recipient`: a paid subscription needs someone who receives payment failures", body = Problem),
+        (status = 422, description = "`recipients[i].user_id` is not an Administrator of the account, or listed twice", body = Problem)))]
+pub async fn put_notifications(
+    State(state): State<AppState>, admin: AdminUser, ApiJson(body): ApiJson<NotificationsView>,
+) -> AppResult<Json<NotificationsView>> {
+    let wanted = body
+        .recipients
         .into_iter()
-        .map(|e| SmsLogView {
-            id: e.id,
-            user_id: e.user_id,
-            to: e.to_number,
-            purpose: e.purpose,
-            created_at: ts(e.created_at),
+        .map(|r| tenantry_storage::billing_recipients::Recipient {
+            user_id: r.user_id,
+            invoices: r.invoices,
+            payment_failures: r.payment_failures,
+            low_sms_credits: r.low_sms_credits,
+            license_changes: r.license_changes,
         })
         .collect();
-    Ok(Json(SmsLogList { data, next_cursor }))
+    Ok(Json(tenantry_app::billing::set_recipients(&state, &admin, &admin.actor, wanted).await?.into()))
 }

@@ -11,12 +11,16 @@ pub mod chat_teams;
 pub mod compliance;
 pub mod contact_fields;
 pub mod crm;
+pub mod invoices;
 pub mod licenses;
 pub mod me;
 pub mod me_security;
+pub mod messages;
+pub mod payment_methods;
 pub mod privacy;
 pub mod scopes;
 pub mod security;
+pub mod sms;
 pub mod users;
 pub mod users_import;
 pub mod views;
@@ -34,7 +38,7 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Tenantry API", version = "1", description = "Accounts, users, roles, invitations and settings for multi-product SaaS. Errors are RFC 9457 problem documents."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "licenses"), (name = "booking pages"), (name = "billing"), (name = "audit"), (name = "security"), (name = "account"), (name = "chat teams"), (name = "contact fields"), (name = "compliance"), (name = "privacy"), (name = "me"), (name = "api keys"), (name = "webhooks"), (name = "operator"))
+    tags((name = "auth"), (name = "users"), (name = "licenses"), (name = "booking pages"), (name = "billing"), (name = "audit"), (name = "security"), (name = "account"), (name = "chat teams"), (name = "contact fields"), (name = "compliance"), (name = "privacy"), (name = "me"), (name = "api keys"), (name = "webhooks"), (name = "messages"), (name = "operator"))
 )]
 struct ApiDoc;
 
@@ -188,7 +192,21 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(me::request_phone))
         .routes(routes!(me::verify_phone))
         .routes(routes!(me::export))
-        .routes(routes!(billing::sms_log))
+        .routes(routes!(sms::sms_log))
+        .routes(routes!(sms::sms_log_csv))
+        .routes(routes!(sms::get_credits, sms::put_credits))
+        .routes(routes!(sms::top_up))
+        .routes(routes!(billing::get_notifications, billing::put_notifications))
+        .routes(routes!(payment_methods::list, payment_methods::create))
+        .routes(routes!(payment_methods::delete))
+        .routes(routes!(payment_methods::make_default))
+        .routes(routes!(invoices::create))
+        .routes(routes!(invoices::set_status))
+        .routes(routes!(invoices::list))
+        .routes(routes!(invoices::get))
+        .routes(routes!(invoices::pdf))
+        .routes(routes!(messages::sms))
+        .routes(routes!(messages::email))
         .routes(routes!(api_keys::list, api_keys::create))
         .routes(routes!(api_keys::get, api_keys::revoke))
         .routes(routes!(webhooks::list, webhooks::create))
