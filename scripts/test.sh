@@ -71,6 +71,15 @@ echo "==> tests"
 log=$(mktemp)
 status=0
 cargo nextest run --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
+# The API tests once more, each on a copied installation: another account's data moved SQLite →
+# PostgreSQL → SQLite by `db copy`'s code, then copied onto the test's own database (see
+# `installation_database` in tests/api/helpers.rs). Browser tests and the tests of copying,
+# crashing and outages themselves run once, above.
+echo "==> API tests on a copied installation"
+copied=$(mktemp -d)
+TEST_VIA_DB_COPY="$copied" cargo nextest run -p tenantry --test api --locked --no-fail-fast \
+  -E 'not test(/^(browser|db_copy|crash|outage|two_nodes|webhooks_processes|outbox)/)' || status=$?
+rm -rf "$copied"
 # The OpenAPI document validates, and a bounded schemathesis run finds no 5xx and no answer that
 # breaks the published schema.
 echo "==> API check (openapi-spec-validator, schemathesis)"

@@ -1,5 +1,5 @@
 //! Invoices, numbered from one installation-wide sequence without gaps: the number is taken by
-//! one guarded update of the sequence row in the invoice's own transaction, so concurrent
+//! one upsert of the sequence row in the invoice's own transaction, so concurrent
 //! creators queue on that row and a rolled-back invoice gives its number back.
 
 use crate::{Result, StoreError};
@@ -66,7 +66,8 @@ const COLUMNS: &str = "id, account_id, number, status, currency, lines, subtotal
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn next_number(conn: &mut AnyConnection) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "UPDATE invoice_sequence SET last_number = last_number + 1 WHERE id = 1 RETURNING last_number",
+        "INSERT INTO invoice_sequence (id, last_number) VALUES (1, 1) \
+         ON CONFLICT (id) DO UPDATE SET last_number = invoice_sequence.last_number + 1 RETURNING last_number",
     )
     .fetch_one(conn)
     .await?)

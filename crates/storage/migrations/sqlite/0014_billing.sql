@@ -59,13 +59,13 @@ CREATE TABLE billing_recipients (
 );
 ALTER TABLE accounts ADD COLUMN billing_recipients_saved INTEGER NOT NULL DEFAULT 0;
 
--- The installation's last invoice number: taken with one guarded update in the invoice's own
--- transaction, so numbers have no gap (a rolled-back invoice gives its number back).
+-- The installation's last invoice number, in one row made by the first invoice: taken with one
+-- upsert in the invoice's own transaction, so numbers have no gap (a rolled-back invoice gives
+-- its number back). No row is written here, so a new database is empty for `db copy`.
 CREATE TABLE invoice_sequence (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     last_number BIGINT NOT NULL
 );
-INSERT INTO invoice_sequence (id, last_number) VALUES (1, 0);
 
 -- Amounts in integer minor units of `currency`; `lines` is a JSON array of
 -- {description, quantity, unit_amount, amount}.

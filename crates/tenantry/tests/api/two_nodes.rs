@@ -1,39 +1,48 @@
-//! Two nodes on one PostgreSQL database, as when scaling out: each has its own connection pool,
-//! session cache, rate limiter and worker; only the database is shared. A sign-out on one is
-//! refused by the other within the documented cache time, wrong passwords split across both
-//! lock at exactly the policy's number, and fifty requests racing for the last seat through both
-//! give exactly one success.
+//! Two `tenantry serve` processes on one PostgreSQL database, as when scaling out: each has its
+//! own connection pool, session cache, rate limiter and worker; only the database (and the secret
+//! key) is shared. A sign-out on one is refused by the other within the documented cache time,
+//! wrong passwords split across both lock at exactly the policy's number, and fifty requests
+//! racing for the last seat through both give exactly one success. (1,000 outbox messages sent
+//! exactly once by two processes: `webhooks_processes.rs`.)
 
 use crate::helpers::*;
 use crate::licenses::{OPERATOR_TOKEN, set_subscription};
 use crate::security::sign_in;
+use crate::webhooks_processes::{Child, free_port, serve_with};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const SECRET: &str = "two nodes share one secret key, as every node of an installation must";
+/// A running `tenantry serve` process on a fresh PostgreSQL database, driven like a [`TestApp`]
+/// (its mail folder is the process's).
+async fn node(dir: tempfile::TempDir, database_url: &str) -> (Arc<TestApp>, Child) {
+    let port = free_port();
+    let child = serve_with(dir.path(), database_url, port, &[("TENANTRY_OPERATOR_TOKEN", OPERATOR_TOKEN)]).await;
+    let app = TestApp {
+        backend: Backend::Postgres,
+        url: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+        database_url: database_url.to_owned(),
+        dir,
+        running: None,
+        time_offset: Arc::new(std::sync::atomic::AtomicI64::new(0)),
+    };
+    (Arc::new(app), child)
+}
 
-/// Node A on a fresh PostgreSQL database and node B on the same one.
-async fn two_nodes() -> (Arc<TestApp>, Arc<TestApp>) {
-    let a = spawn_app_with(Backend::Postgres, |c| {
-        c.secret_key = Some(SECRET.to_owned().into());
-        c.operator_token = Some(OPERATOR_TOKEN.to_owned().into());
-    })
-    .await;
-    let url = a.database_url.clone();
-    let b = spawn_app_with(Backend::Postgres, move |c| {
-        c.database_url = Some(url.into());
-        c.secret_key = Some(SECRET.to_owned().into());
-        c.operator_token = Some(OPERATOR_TOKEN.to_owned().into());
-    })
-    .await;
-    (Arc::new(a), Arc::new(b))
+/// Node A and node B, two processes on one fresh PostgreSQL database.
+async fn two_nodes() -> (Arc<TestApp>, Arc<TestApp>, [Child; 2]) {
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = fresh_database(Backend::Postgres, dir.path()).await;
+    let (a, first) = node(dir, &database_url).await;
+    let (b, second) = node(tempfile::tempdir().expect("dir"), &database_url).await;
+    (a, b, [first, second])
 }
 
 #[tokio::test]
 async fn a_sign_out_on_one_node_is_refused_on_the_other_within_the_cache_time() {
-    let (a, b) = two_nodes().await;
+    let (a, b, _processes) = two_nodes().await;
     let admin = a.signup("Acme", "ana@example.com").await;
     // Node B has checked (and cached) the session.
     let (status, _) = b.call(Method::GET, "/api/v1/me", Some(&admin.token), None).await;
@@ -61,7 +70,7 @@ async fn a_sign_out_on_one_node_is_refused_on_the_other_within_the_cache_time() 
 
 #[tokio::test]
 async fn wrong_passwords_split_across_two_nodes_lock_at_the_policy_number() {
-    let (a, b) = two_nodes().await;
+    let (a, b, _processes) = two_nodes().await;
     let admin = a.signup("Acme", "ana@example.com").await;
     let (status, body) = a
         .call(
@@ -105,7 +114,7 @@ async fn wrong_passwords_split_across_two_nodes_lock_at_the_policy_number() {
 
 #[tokio::test]
 async fn fifty_requests_for_the_last_seat_through_two_nodes_give_one_success() {
-    let (a, b) = two_nodes().await;
+    let (a, b, _processes) = two_nodes().await;
     let admin = a.signup("Acme", "ana@example.com").await;
     // One free chat seat: the Administrator holds the other.
     let (status, sub) = set_subscription(

@@ -174,7 +174,7 @@ pub async fn set_subscription(
 /// One Administrator and the billing notices they receive.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RecipientView {
+pub struct BillingRecipientView {
     #[schema(example = "usr_5b0e0c1f9d2a4e6b8c3d7f10")]
     pub user_id: String,
     pub invoices: bool,
@@ -186,18 +186,18 @@ pub struct RecipientView {
 /// Who gets which billing notification.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NotificationsView {
+pub struct BillingNotificationsView {
     /// Until an Administrator saves this list, every Administrator receives every kind.
-    pub recipients: Vec<RecipientView>,
+    pub recipients: Vec<BillingRecipientView>,
 }
 
-impl From<tenantry_app::billing::Recipients> for NotificationsView {
+impl From<tenantry_app::billing::Recipients> for BillingNotificationsView {
     fn from(r: tenantry_app::billing::Recipients) -> Self {
         Self {
             recipients: r
                 .recipients
                 .into_iter()
-                .map(|r| RecipientView {
+                .map(|r| BillingRecipientView {
                     user_id: r.user_id,
                     invoices: r.invoices,
                     payment_failures: r.payment_failures,
@@ -211,19 +211,21 @@ impl From<tenantry_app::billing::Recipients> for NotificationsView {
 
 /// Which Administrators receive invoices, payment failures, low SMS credits and license changes.
 #[utoipa::path(get, path = "/api/v1/billing/notifications", tag = "billing", security(("bearer" = ["billing:read"])),
-    responses((status = 200, body = NotificationsView), (status = 403, description = "not an Administrator", body = Problem)))]
-pub async fn get_notifications(State(state): State<AppState>, admin: AdminUser) -> AppResult<Json<NotificationsView>> {
+    responses((status = 200, body = BillingNotificationsView), (status = 403, description = "not an Administrator", body = Problem)))]
+pub async fn get_notifications(
+    State(state): State<AppState>, admin: AdminUser,
+) -> AppResult<Json<BillingNotificationsView>> {
     Ok(Json(tenantry_app::billing::recipients(&state, &admin).await?.into()))
 }
 
 /// Replaces who receives which billing notification.
-#[utoipa::path(put, path = "/api/v1/billing/notifications", tag = "billing", request_body = NotificationsView, security(("bearer" = ["billing:write"])),
-    responses((status = 200, body = NotificationsView), (status = 403, description = "not an Administrator", body = Problem),
+#[utoipa::path(put, path = "/api/v1/billing/notifications", tag = "billing", request_body = BillingNotificationsView, security(("bearer" = ["billing:write"])),
+    responses((status = 200, body = BillingNotificationsView), (status = 403, description = "not an Administrator", body = Problem),
         (status = 409, description = "`payment_failure_recipient`: a paid subscription needs someone who receives payment failures", body = Problem),
         (status = 422, description = "`recipients[i].user_id` is not an Administrator of the account, or listed twice", body = Problem)))]
 pub async fn put_notifications(
-    State(state): State<AppState>, admin: AdminUser, ApiJson(body): ApiJson<NotificationsView>,
-) -> AppResult<Json<NotificationsView>> {
+    State(state): State<AppState>, admin: AdminUser, ApiJson(body): ApiJson<BillingNotificationsView>,
+) -> AppResult<Json<BillingNotificationsView>> {
     let wanted = body
         .recipients
         .into_iter()
