@@ -78,7 +78,7 @@ cargo nextest run --workspace --locked --no-fail-fast 2>&1 | tee "$log" || statu
 echo "==> API tests on a copied installation"
 copied=$(mktemp -d)
 TEST_VIA_DB_COPY="$copied" cargo nextest run -p tenantry --test api --locked --no-fail-fast \
-  -E 'not test(/^(browser|db_copy|crash|outage|two_nodes|webhooks_processes|outbox)/)' || status=$?
+  -E 'not test(/^(browser|db_copy|crash|outage|two_nodes|webhooks_processes|outbox)|real_browser/)' || status=$?
 rm -rf "$copied"
 # The OpenAPI document validates, and a bounded schemathesis run finds no 5xx and no answer that
 # breaks the published schema.

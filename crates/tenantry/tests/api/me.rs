@@ -205,11 +205,13 @@ async fn api_key_is_shown_once_works_counts_and_stops_when_revoked(b: Backend) {
     assert!(seen >= 11, "counted requests reached the plan: {seen}");
     // …and after the last flush at shutdown the stored count is exact.
     app.stop().await;
-    let counted: i64 =
-        sqlx::query_scalar("SELECT CAST(SUM(quantity) AS BIGINT) FROM usage_counters WHERE metric = 'api_requests'")
-            .fetch_one(&mut conn)
-            .await
-            .expect("sum");
+    let counted: i64 = sqlx::query_scalar(
+        "SELECT CAST(SUM(quantity) AS BIGINT) FROM usage_counters WHERE metric = 'api_requests' AND account_id = $1",
+    )
+    .bind(&admin.account_id)
+    .fetch_one(&mut conn)
+    .await
+    .expect("sum");
     assert_eq!(counted, authenticated, "every authenticated request counted once, no failed one");
     sqlx::Connection::close(conn).await.ok();
 }
