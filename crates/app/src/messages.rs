@@ -64,7 +64,7 @@ pub async fn send_sms(
         return Err(Error::invalid("to", "is in a country this service does not send SMS to"));
     }
     let mut tx = state.db.begin().await?;
-    let sms = OutgoingSms { to: number.as_str().to_owned(), body: body.to_owned() };
+    let sms = OutgoingSms { to: number.as_str().to_owned(), body: body.to_owned(), log_id: None };
     let queued = queue_sms(&mut tx, who, &sms, now).await?;
     // A refusal is committed too: it belongs in the SMS log.
     tenantry_storage::commit(tx).await?;

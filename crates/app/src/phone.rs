@@ -54,7 +54,9 @@ pub async fn request(
     let mut tx = state.db.begin().await?;
     // The code is paid for first: without the credits only the refusal is kept (in the SMS log).
     let body = format!("Your Tenantry verification code is {code}. It expires in 10 minutes.");
-    if let Err(segments) = queue_sms(&mut tx, who, &OutgoingSms { to: number.as_str().to_owned(), body }, now).await? {
+    if let Err(segments) =
+        queue_sms(&mut tx, who, &OutgoingSms { to: number.as_str().to_owned(), body, log_id: None }, now).await?
+    {
         tenantry_storage::commit(tx).await?;
         return Err(crate::billing::no_sms_credits(segments));
     }

@@ -147,7 +147,8 @@ pub async fn queue_sms(
         metrics::counter!("tenantry_sms_refused_total").increment(1);
         return Ok(Err(segments));
     };
-    let payload = serde_json::to_string(sms).map_err(anyhow::Error::from)?;
+    let queued = OutgoingSms { log_id: Some(id.clone()), ..sms.clone() };
+    let payload = serde_json::to_string(&queued).map_err(anyhow::Error::from)?;
     outbox::enqueue(conn, Some(who.account_id), OutgoingSms::KIND, &payload, now).await?;
     if sms_credits::claim_low_notice(conn, who.account_id).await? {
         crate::billing::notify_low_sms_credits(conn, who.account_id, credits_left, now).await?;

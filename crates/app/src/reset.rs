@@ -112,7 +112,7 @@ pub async fn process_request(state: &App, queued: &QueuedRequest) -> Result<()> 
         let body = format!(
             "Your Tenantry password reset code is {code}. It expires in 10 minutes. If you did not ask for it, ignore this message."
         );
-        if queue_sms(&mut tx, who, &OutgoingSms { to: phone.to_owned(), body }, now).await?.is_ok() {
+        if queue_sms(&mut tx, who, &OutgoingSms { to: phone.to_owned(), body, log_id: None }, now).await?.is_ok() {
             let hash = sms_code_hash(&id, &code);
             credentials::insert_reset(&mut tx, &id, &creds.user.id, "sms", &hash, now, now + RESET_TTL_MS).await?;
             channel = "sms";

@@ -21,6 +21,9 @@ pub struct OutgoingSms {
     /// E.164 number.
     pub to: String,
     pub body: String,
+    /// Its row in the account's SMS log, marked `failed` if the provider refuses it for good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_id: Option<String>,
 }
 
 impl OutgoingSms {

@@ -41,6 +41,9 @@ pub trait Job: Send + Sync {
     /// every attempt: a job passes it on where the receiver can tell a repeat by it (an email's
     /// `Message-ID`), as a worker that dies between sending and recording sends again.
     async fn run(&self, id: &str, payload: &str) -> Result<(), JobError>;
+
+    /// Called once when the message is given up (dead): no attempt follows.
+    async fn gave_up(&self, _id: &str, _payload: &str) {}
 }
 
 /// Reads a JSON payload; one that cannot be read never will be, so the failure is permanent.
@@ -77,6 +80,13 @@ impl Jobs {
         match self.by_kind.get(kind) {
             Some(job) => job.run(id, payload).await,
             None => Err(JobError::Permanent(format!("unknown message kind {kind}"))),
+        }
+    }
+
+    /// Tells the job registered for `kind` that its message `id` was given up.
+    pub async fn gave_up(&self, kind: &str, id: &str, payload: &str) {
+        if let Some(job) = self.by_kind.get(kind) {
+            job.gave_up(id, payload).await;
         }
     }
 }

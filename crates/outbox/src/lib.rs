@@ -243,6 +243,9 @@ impl Worker {
                 tracing::warn!(error = %e, dead = retry_at.is_none(), "outbox: delivery failed");
                 metrics::counter!("tenantry_outbox_failed_total", "kind" => msg.kind.clone()).increment(1);
                 outbox::mark_failed(&self.db, &msg.id, &e.to_string(), retry_at).await?;
+                if retry_at.is_none() {
+                    self.jobs.gave_up(&msg.kind, &msg.id, &msg.payload).await;
+                }
             }
         }
         Ok(Handled::Recorded)

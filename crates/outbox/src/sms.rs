@@ -91,12 +91,20 @@ impl SmsSender {
 /// Sends the outbox's text messages ([`OutgoingSms::KIND`]) with an [`SmsSender`].
 pub struct SmsJob {
     sender: Arc<SmsSender>,
+    /// Where the SMS log is, to mark a message that was given up.
+    log: Option<tenantry_storage::Db>,
 }
 
 impl SmsJob {
     /// A job sending with `sender`.
     pub fn new(sender: Arc<SmsSender>) -> Self {
-        Self { sender }
+        Self { sender, log: None }
+    }
+
+    /// Marks the SMS log row of each message given up as `failed` in `db`.
+    pub fn with_log(mut self, db: tenantry_storage::Db) -> Self {
+        self.log = Some(db);
+        self
     }
 }
 
@@ -111,6 +119,19 @@ impl Job for SmsJob {
     async fn run(&self, _id: &str, payload: &str) -> Result<(), JobError> {
         let sms: OutgoingSms = parse_payload(payload)?;
         self.sender.send(&sms).await
+    }
+
+    /// The SMS log row of a message given up says `failed`.
+    async fn gave_up(&self, _id: &str, payload: &str) {
+        let (Some(db), Ok(sms)) = (&self.log, serde_json::from_str::<OutgoingSms>(payload)) else { return };
+        let Some(log_id) = sms.log_id else { return };
+        let marked = match db.conn().await {
+            Ok(mut conn) => tenantry_storage::phones::mark_failed(&mut conn, &log_id).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = marked {
+            tracing::warn!(error = %e, "the SMS log could not be marked failed");
+        }
     }
 }
 
@@ -129,7 +150,7 @@ mod tests {
 
     #[test]
     fn default_template_is_json() {
-        let sms = OutgoingSms { to: "+15555550100".into(), body: "code \"123\"\n".into() };
+        let sms = OutgoingSms { to: "+15555550100".into(), body: "code \"123\"\n".into(), log_id: None };
         let v: serde_json::Value = serde_json::from_str(&render(DEFAULT_TEMPLATE, &sms)).unwrap_or_default();
         assert_eq!(v["to"], "+15555550100");
         assert_eq!(v["body"], "code \"123\"\n");

@@ -216,3 +216,10 @@ pub async fn sms_of_user(conn: &mut AnyConnection, user_id: &UserId) -> Result<V
         .fetch_all(conn)
         .await?)
 }
+
+/// Marks a sent SMS as failed: the provider refused it for good.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn mark_failed(conn: &mut AnyConnection, id: &str) -> Result<bool> {
+    changed_one(conn, sqlx::query("UPDATE sms_log SET status = 'failed' WHERE id = $1 AND status = 'sent'").bind(id))
+        .await
+}

@@ -185,11 +185,12 @@ pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Run
             let sms = sms_sender(config)?;
             tracing::info!(sms = %sms.describe(), "SMS transport");
             let mailer = Arc::new(mailer);
+            let sms_log = db.clone();
             let worker = Worker::new(db, worker_config, wake)
                 .with_clock(options.clock)
                 .with_job(Arc::new(EmailJob::new(mailer.clone())))
                 .with_job(Arc::new(ProductEmailJob::new(mailer)))
-                .with_job(Arc::new(SmsJob::new(Arc::new(sms))))
+                .with_job(Arc::new(SmsJob::new(Arc::new(sms)).with_log(sms_log)))
                 .with_job(Arc::new(jobs::ResetRequestJob::new(state.app().clone())))
                 .with_job(Arc::new(WebhookJob::new(
                     state.app().clone(),

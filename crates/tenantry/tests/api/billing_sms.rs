@@ -17,6 +17,7 @@ crate::db_tests!(
     the_low_balance_notice_goes_once_per_crossing,
     a_product_email_reaches_the_compliance_bcc_on_the_envelope_only,
     messages_refuse_bad_input_and_keys_without_the_scope,
+    a_message_the_provider_refuses_for_good_is_logged_failed,
 );
 
 async fn spawn(b: Backend, trial_credits: u32) -> TestApp {
@@ -376,4 +377,29 @@ async fn messages_refuse_bad_input_and_keys_without_the_scope(b: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn a_message_the_provider_refuses_for_good_is_logged_failed(b: Backend) {
+    // A real HTTP SMS provider that refuses every message with 400 (a permanent failure).
+    let provider = axum::Router::new()
+        .route("/sms", axum::routing::post(|| async { (axum::http::StatusCode::BAD_REQUEST, "invalid destination") }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/sms", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, provider).await;
+    });
+    let app = spawn_app_with(b, |c| c.sms_url = Some(url.into())).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    let (status, body) = send_one(&app, &admin.token).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let mut last = Vec::new();
+    for _ in 0..200 {
+        last = sms_log(&app, &admin.token).await;
+        if last.first().is_some_and(|r| r["status"] == "failed") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(last.len(), 1);
+    assert_eq!((&last[0]["status"], &last[0]["credits"]), (&json!("failed"), &json!(1)), "{last:?}");
 }
