@@ -11,7 +11,7 @@ use crate::{Actor, Admin, App, Error, Result, licenses, wake_outbox};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use tenantry_domain::{
-    AccountId, AccountName, EmailAddress, InvitationId, OutgoingEmail, PersonName, Product, Role, UserId,
+    AccountId, AccountName, Catalog, EmailAddress, InvitationId, OutgoingEmail, PersonName, Product, Role, UserId,
     ValidationErrors,
 };
 use tenantry_storage::import::{self as store, ImportedInvitation, ImportedUser};
@@ -70,15 +70,19 @@ pub struct Outcome {
 }
 
 /// The file read and checked row by row.
-struct Parsed {
-    candidates: Vec<Candidate>,
-    errors: Vec<RowError>,
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    /// The valid rows, in file order.
+    pub candidates: Vec<Candidate>,
+    /// What is wrong with the other rows, in file order.
+    pub errors: Vec<RowError>,
 }
 
-/// Reads the file: a header naming the four columns in any order, then at most [`MAX_ROWS`] rows.
-/// A file that cannot be read as a whole (no or a wrong header, too many rows) is refused with
-/// 422; a bad row is only reported.
-fn parse(state: &App, data: &[u8]) -> Result<Parsed> {
+/// Reads the file: a header naming the four columns in any order, then at most [`MAX_ROWS`] rows
+/// whose licenses must be products of `catalog`. A file that cannot be read as a whole (no or a
+/// wrong header, too many rows) is refused with 422; a bad row is only reported. Reads nothing
+/// else (no database, no clock), so it can be fuzzed on its own.
+pub fn parse(catalog: &Catalog, data: &[u8]) -> Result<Parsed> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(false).trim(csv::Trim::All).from_reader(data);
@@ -143,7 +147,7 @@ fn parse(state: &App, data: &[u8]) -> Result<Parsed> {
         let role = e.check("role", get(role_at).parse::<Role>());
         let mut products: Vec<Product> = Vec::new();
         for key in get(licenses_at).split(';').map(str::trim).filter(|k| !k.is_empty()) {
-            match state.config.catalog.get(key) {
+            match catalog.get(key) {
                 Some(p) if !products.iter().any(|q| q.key == p.key) => products.push(p.clone()),
                 Some(_) => {}
                 None => e.push("licenses", format!("{key:?} is not a product of this installation")),
@@ -320,7 +324,7 @@ async fn run(
     state: &App, account_id: &AccountId, inviter: Option<&PersonName>, actor: &Actor, data: &[u8], opts: Options,
     progress: Option<&(dyn Fn(usize, usize) + Send + Sync)>,
 ) -> Result<Outcome> {
-    let parsed = parse(state, data)?;
+    let parsed = parse(&state.config.catalog, data)?;
     if opts.dry_run {
         let mut conn = state.db.conn().await?;
         accounts::get(&mut conn, account_id).await?.ok_or(Error::NotFound)?;
@@ -392,7 +396,33 @@ pub async fn export_chunk(
 
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    #![allow(clippy::panic)]
+    use super::{Catalog, parse, thousands};
+
+    /// `(row, field)` of every error or `(row, email)` of every valid row.
+    type Rows = Vec<(u64, String)>;
+
+    /// The errors' and the valid rows' [`Rows`].
+    fn rows(csv: &str) -> (Rows, Rows) {
+        let parsed = parse(&Catalog::default(), csv.as_bytes()).unwrap_or_else(|e| panic!("{csv:?}: {e:?}"));
+        (
+            parsed.errors.into_iter().map(|e| (e.row, e.field)).collect(),
+            parsed.candidates.into_iter().map(|c| (c.row, c.email.as_str().to_owned())).collect(),
+        )
+    }
+
+    fn owned(v: &[(u64, &str)]) -> Rows {
+        v.iter().map(|(r, s)| (*r, (*s).to_owned())).collect()
+    }
+
+    #[test]
+    fn rows_are_named_by_the_line_they_start_on() {
+        let csv = "email,name,role,licenses\nnot-an-email,Ana,member,\nbo@example.com,Bo,member,chat\n\
+                   cy@example.com,Cy,member\ndi@example.com,Di,member,\"chat;\nvoice\"\nev@example.com,Ev,member,warp\n";
+        let (errors, ok) = rows(csv);
+        assert_eq!(errors, owned(&[(2, "email"), (4, "row"), (7, "licenses")]));
+        assert_eq!(ok, owned(&[(3, "bo@example.com"), (5, "di@example.com")]));
+    }
 
     #[test]
     fn thousands_are_grouped() {
