@@ -55,7 +55,8 @@ max_len() {
 }
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# cargo-fuzz makes fuzz/artifacts/<target>/ even when told to save elsewhere: leave no empty ones.
+trap 'rm -rf "$work"; rmdir fuzz/artifacts/* fuzz/artifacts 2>/dev/null || true' EXIT
 failed=()
 for t in "${targets[@]}"; do
   mkdir -p "$work/$t" "$artifacts/$t"
