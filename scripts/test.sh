@@ -86,6 +86,9 @@ echo "==> API check (openapi-spec-validator, schemathesis)"
 # The test build made the binary (integration tests need it); build it only if it is missing.
 [ -x "$CARGO_TARGET_DIR/debug/tenantry" ] || cargo build -p tenantry --locked --quiet
 bash scripts/api-check.sh "$CARGO_TARGET_DIR/debug/tenantry" || status=$?
+# Every fuzz target for a bounded time on a copy of its committed corpus (scripts/fuzz.sh).
+echo "==> fuzzing"
+bash scripts/fuzz.sh || status=$?
 sqlite=$(grep -cE '^\s+PASS .*::sqlite$' "$log" || true)
 postgres=$(grep -cE '^\s+PASS .*::postgres$' "$log" || true)
 echo "==> storage and API tests passed on SQLite: $sqlite, on PostgreSQL: $postgres"

@@ -11,7 +11,7 @@ use crate::{Actor, Admin, App, Error, Result, licenses, wake_outbox};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use tenantry_domain::{
-    AccountId, AccountName, EmailAddress, InvitationId, OutgoingEmail, PersonName, Product, Role, UserId,
+    AccountId, AccountName, Catalog, EmailAddress, InvitationId, OutgoingEmail, PersonName, Product, Role, UserId,
     ValidationErrors,
 };
 use tenantry_storage::import::{self as store, ImportedInvitation, ImportedUser};
@@ -70,15 +70,19 @@ pub struct Outcome {
 }
 
 /// The file read and checked row by row.
-struct Parsed {
-    candidates: Vec<Candidate>,
-    errors: Vec<RowError>,
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    /// The valid rows, in file order.
+    pub candidates: Vec<Candidate>,
+    /// What is wrong with the other rows, in file order.
+    pub errors: Vec<RowError>,
 }
 
-/// Reads the file: a header naming the four columns in any order, then at most [`MAX_ROWS`] rows.
-/// A file that cannot be read as a whole (no or a wrong header, too many rows) is refused with
-/// 422; a bad row is only reported.
-fn parse(state: &App, data: &[u8]) -> Result<Parsed> {
+/// Reads the file: a header naming the four columns in any order, then at most [`MAX_ROWS`] rows
+/// whose licenses must be products of `catalog`. A file that cannot be read as a whole (no or a
+/// wrong header, too many rows) is refused with 422; a bad row is only reported. Reads nothing
+/// else (no database, no clock), so it can be fuzzed on its own.
+pub fn parse(catalog: &Catalog, data: &[u8]) -> Result<Parsed> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(false).trim(csv::Trim::All).from_reader(data);
@@ -111,6 +115,7 @@ fn parse(state: &App, data: &[u8]) -> Result<Parsed> {
     let (email_at, name_at, role_at, licenses_at) =
         (column("email"), column("name"), column("role"), column("licenses"));
     let mut parsed = Parsed { candidates: Vec::new(), errors: Vec::new() };
+    let mut lines = Lines::new(data);
     let mut count = 0usize;
     for record in records {
         count += 1;
@@ -123,7 +128,7 @@ fn parse(state: &App, data: &[u8]) -> Result<Parsed> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let row = e.position().map_or(0, csv::Position::line);
+                let row = e.position().map_or(0, |p| lines.at(p.byte()));
                 let message = match e.kind() {
                     csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
                         format!("has {len} columns; the header has {expected_len}")
@@ -135,7 +140,7 @@ fn parse(state: &App, data: &[u8]) -> Result<Parsed> {
                 continue;
             }
         };
-        let row = record.position().map_or(0, csv::Position::line);
+        let row = record.position().map_or(0, |p| lines.at(p.byte()));
         let get = |i: usize| record.get(i).unwrap_or_default();
         let mut e = ValidationErrors::new();
         let email = e.check("email", EmailAddress::parse(get(email_at)));
@@ -143,7 +148,7 @@ fn parse(state: &App, data: &[u8]) -> Result<Parsed> {
         let role = e.check("role", get(role_at).parse::<Role>());
         let mut products: Vec<Product> = Vec::new();
         for key in get(licenses_at).split(';').map(str::trim).filter(|k| !k.is_empty()) {
-            match state.config.catalog.get(key) {
+            match catalog.get(key) {
                 Some(p) if !products.iter().any(|q| q.key == p.key) => products.push(p.clone()),
                 Some(_) => {}
                 None => e.push("licenses", format!("{key:?} is not a product of this installation")),
@@ -157,6 +162,45 @@ fn parse(state: &App, data: &[u8]) -> Result<Parsed> {
         }
     }
     Ok(parsed)
+}
+
+/// Line numbers of byte offsets in a file, for the rows' error reports. The csv crate's own count
+/// is wrong for files that are not `\n`-separated: it counts only `\n` (every row of a file that
+/// ends lines with a lone `\r` is its line 1), and it notes where a record starts before it skips
+/// the line breaks in front of it (the end of the line before, or the first of several blank
+/// lines). So the breaks at the offset are skipped, and `\r\n`, `\n` and a lone `\r` before it
+/// are each counted as one. Offsets only grow, so counting goes on from the last one.
+struct Lines<'a> {
+    data: &'a [u8],
+    /// Where counting stopped (never just after a `\r`), and the line there.
+    at: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Self { data, at: 0, line: 1 }
+    }
+
+    /// The line (the first is 1) of the first byte at or after `offset` that is not a line break.
+    fn at(&mut self, offset: u64) -> u64 {
+        let mut end = usize::try_from(offset).unwrap_or(usize::MAX).min(self.data.len());
+        while matches!(self.data.get(end), Some(b'\r' | b'\n')) {
+            end += 1;
+        }
+        if end < self.at {
+            (self.at, self.line) = (0, 1);
+        }
+        let mut previous = self.at.checked_sub(1).and_then(|i| self.data.get(i)).copied();
+        for &b in self.data.get(self.at..end).unwrap_or_default() {
+            if b == b'\r' || (b == b'\n' && previous != Some(b'\r')) {
+                self.line += 1;
+            }
+            previous = Some(b);
+        }
+        self.at = end;
+        self.line
+    }
 }
 
 /// `10000` → `10,000`.
@@ -320,7 +364,7 @@ async fn run(
     state: &App, account_id: &AccountId, inviter: Option<&PersonName>, actor: &Actor, data: &[u8], opts: Options,
     progress: Option<&(dyn Fn(usize, usize) + Send + Sync)>,
 ) -> Result<Outcome> {
-    let parsed = parse(state, data)?;
+    let parsed = parse(&state.config.catalog, data)?;
     if opts.dry_run {
         let mut conn = state.db.conn().await?;
         accounts::get(&mut conn, account_id).await?.ok_or(Error::NotFound)?;
@@ -391,7 +435,66 @@ pub async fn export_chunk(
 
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    #![allow(clippy::panic)]
+    use super::{Catalog, parse, thousands};
+
+    /// `(row, field)` of every error or `(row, email)` of every valid row.
+    type Rows = Vec<(u64, String)>;
+
+    /// The errors' and the valid rows' [`Rows`].
+    fn rows(csv: &str) -> (Rows, Rows) {
+        let parsed = parse(&Catalog::default(), csv.as_bytes()).unwrap_or_else(|e| panic!("{csv:?}: {e:?}"));
+        (
+            parsed.errors.into_iter().map(|e| (e.row, e.field)).collect(),
+            parsed.candidates.into_iter().map(|c| (c.row, c.email.as_str().to_owned())).collect(),
+        )
+    }
+
+    fn owned(v: &[(u64, &str)]) -> Rows {
+        v.iter().map(|(r, s)| (*r, (*s).to_owned())).collect()
+    }
+
+    #[test]
+    fn rows_are_named_by_the_line_they_start_on() {
+        let csv = "email,name,role,licenses\nnot-an-email,Ana,member,\nbo@example.com,Bo,member,chat\n\
+                   cy@example.com,Cy,member\ndi@example.com,Di,member,\"chat;\nvoice\"\nev@example.com,Ev,member,warp\n";
+        let (errors, ok) = rows(csv);
+        assert_eq!(errors, owned(&[(2, "email"), (4, "row"), (7, "licenses")]));
+        assert_eq!(ok, owned(&[(3, "bo@example.com"), (5, "di@example.com")]));
+    }
+
+    /// The same file with `\n`, `\r\n` and lone `\r` line endings.
+    fn endings(csv: &str) -> [String; 3] {
+        [csv.to_owned(), csv.replace('\n', "\r\n"), csv.replace('\n', "\r")]
+    }
+
+    #[test]
+    fn rows_are_named_by_their_line_with_crlf_and_lone_cr_endings() {
+        let csv = "email,name,role,licenses\nnot-an-email,Ana,member,\nbo@example.com,Bo,member,chat\n\
+                   cy@example.com,Cy,member\ndi@example.com,Di,member,\"chat;\nvoice\"\nev@example.com,Ev,member,warp\n";
+        for csv in endings(csv) {
+            let (errors, ok) = rows(&csv);
+            assert_eq!(errors, owned(&[(2, "email"), (4, "row"), (7, "licenses")]), "{csv:?}");
+            assert_eq!(ok, owned(&[(3, "bo@example.com"), (5, "di@example.com")]), "{csv:?}");
+        }
+        // With a byte order mark, and without a line break at the end.
+        let (errors, ok) = rows("\u{feff}email,name,role,licenses\r\nbo@example.com,Bo,member,\r\nbad,Cy,member,");
+        assert_eq!((errors, ok), (owned(&[(3, "email")]), owned(&[(2, "bo@example.com")])));
+    }
+
+    #[test]
+    fn rows_after_blank_lines_are_named_by_their_own_line() {
+        let csv = "\nemail,name,role,licenses\n\n\nnot-an-email,Ana,member,\n\nbo@example.com,Bo,member,\n\n\n\
+                   cy@example.com,Cy,member\n\n";
+        for csv in endings(csv) {
+            let (errors, ok) = rows(&csv);
+            assert_eq!(errors, owned(&[(5, "email"), (10, "row")]), "{csv:?}");
+            assert_eq!(ok, owned(&[(7, "bo@example.com")]), "{csv:?}");
+        }
+        // Mixed endings in one file: each kind of break counts once.
+        let (errors, ok) = rows("email,name,role,licenses\r\n\rbad,A,member,\n\r\nbo@example.com,Bo,member,\r");
+        assert_eq!((errors, ok), (owned(&[(3, "email")]), owned(&[(5, "bo@example.com")])));
+    }
 
     #[test]
     fn thousands_are_grouped() {

@@ -192,7 +192,7 @@ impl PasswordPolicy {
     pub fn is_expired(&self, changed_at: Option<i64>, now: i64) -> bool {
         match (self.expiration_days, changed_at) {
             (0, _) | (_, None) => false,
-            (days, Some(at)) => now - at >= i64::from(days) * 86_400_000,
+            (days, Some(at)) => now.saturating_sub(at) >= i64::from(days) * 86_400_000,
         }
     }
 
@@ -265,6 +265,9 @@ mod tests {
         assert!(!p.is_expired(Some(0), 2 * 86_400_000 - 1));
         assert!(p.is_expired(Some(0), 2 * 86_400_000));
         assert!(!PasswordPolicy::default().is_expired(Some(0), i64::MAX));
+        // Times far apart (a damaged stored value) answer instead of overflowing.
+        assert!(p.is_expired(Some(i64::MIN), i64::MAX));
+        assert!(!p.is_expired(Some(i64::MAX), i64::MIN));
         let bad =
             PasswordPolicy { min_length: 7, expiration_days: 4000, history_count: 25, ..PasswordPolicy::default() };
         let fields: Vec<String> =

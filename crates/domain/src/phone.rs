@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+/// Most digits an E.164 number has (country code and national number).
+pub const MAX_DIGITS: usize = 15;
+
 /// A valid phone number in E.164 form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PhoneNumber(String);
@@ -50,7 +53,13 @@ impl PhoneNumber {
         if !phonenumber::is_valid(&number) {
             return Err(PhoneError::Invalid);
         }
-        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+        let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+        // Some countries' metadata allows longer numbers than E.164's 15 digits (country code and
+        // national number together); no network can reach them, and SMS gateways refuse them.
+        if e164.bytes().filter(u8::is_ascii_digit).count() > MAX_DIGITS {
+            return Err(PhoneError::Invalid);
+        }
+        Ok(Self(e164))
     }
 
     /// Wraps a number read back from storage.
@@ -139,6 +148,9 @@ mod tests {
             ("+49 123", None, Err(Invalid)),
             ("12345", Some("ZZ"), Err(UnknownCountry)),
             ("+999 1234 5678", None, Err(NotANumber)),
+            // German metadata allows 17 digits here; E.164 allows at most 15 (code and number).
+            ("+49 9151 3391172 8394", None, Err(Invalid)),
+            ("09151 3391172 8394", Some("DE"), Err(Invalid)),
         ];
         for (input, country, expected) in table {
             let got = PhoneNumber::parse(input, *country);
@@ -157,6 +169,13 @@ mod tests {
                 prop_assert!(n.as_str().starts_with('+') && n.as_str()[1..].bytes().all(|b| b.is_ascii_digit()));
                 prop_assert!(n.as_str().len() <= 16);
                 prop_assert_eq!(PhoneNumber::parse(n.as_str(), None), Ok(n.clone()));
+            }
+        }
+
+        #[test]
+        fn no_accepted_number_has_more_than_fifteen_digits(prefix in "(\\+49|\\+1|\\+44|\\+86|0)", digits in "[0-9]{6,18}", c in prop::option::of("(US|GB|DE|CN)")) {
+            if let Ok(n) = PhoneNumber::parse(&format!("{prefix}{digits}"), c.as_deref()) {
+                prop_assert!(n.as_str().len() <= 16, "{} has more than 15 digits", n);
             }
         }
     }
