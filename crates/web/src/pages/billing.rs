@@ -50,8 +50,8 @@ pub struct PageQuery {
 
 impl PageQuery {
     /// The keyset position of the page asked for (none: the first); a cursor that is not ours is 400.
-    pub(super) fn position<T: serde::de::DeserializeOwned>(&self, admin: &AdminUser) -> Result<Option<T>, PageError> {
-        Some(self.cursor.trim()).filter(|c| !c.is_empty()).map(cursor::decode).transpose().map_err(fail(admin))
+    pub(super) fn position<T: serde::de::DeserializeOwned>(&self) -> tenantry_app::Result<Option<T>> {
+        Some(self.cursor.trim()).filter(|c| !c.is_empty()).map(cursor::decode).transpose()
     }
 }
 
@@ -142,7 +142,7 @@ async fn sms_page(
 ) -> Result<SmsPage, PageError> {
     let chrome = Chrome::new(admin, Section::Billing);
     let balance = billing::sms_balance(state, admin).await.map_err(fail(admin))?;
-    let before = q.position(admin)?;
+    let before = q.position().map_err(fail(admin))?;
     let (rows, next) = tenantry_app::phone::sms_log(state, admin, before, PAGE_SIZE).await.map_err(fail(admin))?;
     let log = rows
         .into_iter()

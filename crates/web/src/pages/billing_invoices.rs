@@ -40,7 +40,7 @@ pub async fn list(
     State(state): State<AppState>, PageAdmin(admin): PageAdmin, Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let chrome = Chrome::new(&admin, Section::Billing);
-    let before = q.position(&admin)?;
+    let before = q.position().map_err(fail(&admin))?;
     let (rows, next) = invoices::list(&state, &admin, before, PAGE_SIZE).await.map_err(fail(&admin))?;
     let invoices = rows
         .into_iter()
