@@ -13,7 +13,7 @@ crate::db_tests!(
 );
 
 /// Everything the process logs at any level from now on (each test runs in its own process).
-fn capture_logs() -> Arc<Mutex<Vec<u8>>> {
+pub(crate) fn capture_logs() -> Arc<Mutex<Vec<u8>>> {
     #[derive(Clone)]
     struct Sink(Arc<Mutex<Vec<u8>>>);
     impl std::io::Write for Sink {

@@ -14,12 +14,13 @@ use serde_json::json;
 db_tests!(account_settings_navigation_on_desktop_and_phone_in_a_real_browser, settings_and_audit_log_in_a_real_browser);
 
 /// The Account settings sections an Administrator sees, in order.
-const SECTIONS: [&str; 11] = [
+const SECTIONS: [&str; 12] = [
     "Users",
     "Live chat teams",
     "Contact fields",
     "CRM",
     "API & Webhooks",
+    "Billing",
     "Security",
     "Compliance",
     "Settings",

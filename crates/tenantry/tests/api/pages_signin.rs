@@ -232,6 +232,11 @@ async fn every_settings_page_has_a_plain_title_and_marks_its_section(b: Backend)
     let (_, member_token) = app.invite_and_activate(&admin, "bruno@example.com", "Bruno Costa", "member").await;
     let pages = [
         ("/users", "Account settings", "Users"),
+        ("/account/billing", "Account settings", "Billing"),
+        ("/account/billing/sms", "Account settings", "Billing"),
+        ("/account/billing/payment-methods", "Account settings", "Billing"),
+        ("/account/billing/notifications", "Account settings", "Billing"),
+        ("/account/billing/invoices", "Account settings", "Billing"),
         ("/security", "Account settings", "Security"),
         ("/account/settings", "Account settings", "Settings"),
         ("/booking-pages", "Account settings", "Booking pages"),

@@ -5,6 +5,10 @@ mod account;
 mod api_keys;
 mod audit;
 mod auth;
+mod billing;
+mod billing_invoices;
+mod billing_notifications;
+mod billing_payments;
 mod booking_pages;
 mod chat_teams;
 mod compliance;
@@ -131,6 +135,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/compliance/processing-records.csv", get(compliance::csv))
         .route("/account/audit.csv", get(audit::csv))
         .merge(contact_fields::routes())
+        .merge(billing::routes())
         .merge(privacy::routes())
         .route("/me/email", get(email::show).post(email::request))
         .route("/me/phone", get(phone::show).post(phone::request))

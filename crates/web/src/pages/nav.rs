@@ -2,8 +2,8 @@
 //!
 //! Account settings follows the product's list (Users, Live chat teams, Contact fields, CRM,
 //! API & Webhooks, Billing, Security, Compliance, Settings, Chatbot and form privacy, then
-//! Booking pages and Audit log); a section that is not built yet (Billing) is simply not listed.
-//! API & Webhooks has two tabs (API keys, Webhooks) under one navigation entry.
+//! Booking pages and Audit log). API & Webhooks has two tabs (API keys, Webhooks) under one
+//! navigation entry; Billing has five (Licenses, SMS, Payment methods, Notifications, Invoices).
 
 /// Where a page belongs: its section is marked in the navigation, whose area it shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +14,7 @@ pub enum Section {
     ContactFields,
     Crm,
     ApiWebhooks,
+    Billing,
     Security,
     Compliance,
     AccountSettings,
@@ -57,6 +58,7 @@ impl Area {
                 ContactFields,
                 Crm,
                 ApiWebhooks,
+                Billing,
                 Security,
                 Compliance,
                 AccountSettings,
@@ -73,8 +75,8 @@ impl Section {
     pub fn area(self) -> Area {
         use Section::*;
         match self {
-            Users | ChatTeams | ContactFields | Crm | ApiWebhooks | Security | Compliance | AccountSettings
-            | Privacy | BookingPages | AuditLog => Area::Account,
+            Users | ChatTeams | ContactFields | Crm | ApiWebhooks | Billing | Security | Compliance
+            | AccountSettings | Privacy | BookingPages | AuditLog => Area::Account,
             Profile | PasswordTwoStep | Phone | Email | Notifications | ApiKey | Usage | Sessions | MyData => Area::Me,
         }
     }
@@ -86,6 +88,7 @@ impl Section {
             Section::ContactFields => "Contact fields",
             Section::Crm => "CRM",
             Section::ApiWebhooks => "API & Webhooks",
+            Section::Billing => "Billing",
             Section::Security => "Security",
             Section::Compliance => "Compliance",
             Section::Privacy => "Chatbot and form privacy",
@@ -111,6 +114,7 @@ impl Section {
             Section::ContactFields => "/account/contact-fields",
             Section::Crm => "/account/crm",
             Section::ApiWebhooks => "/account/api-keys",
+            Section::Billing => "/account/billing",
             Section::Security => "/security",
             Section::Compliance => "/account/compliance",
             Section::Privacy => "/account/privacy",
