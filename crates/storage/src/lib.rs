@@ -19,6 +19,7 @@ pub mod integrations;
 pub mod invitations;
 pub mod licenses;
 mod migrations_pinned;
+pub mod oidc;
 pub mod outbox;
 pub mod phones;
 pub mod privacy;
