@@ -29,6 +29,7 @@ pub mod invitations;
 pub mod licenses;
 pub mod mail;
 pub mod mfa;
+pub mod oidc;
 pub mod outbound;
 pub mod passwords;
 pub mod phone;

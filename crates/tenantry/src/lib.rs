@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tenantry_app::hashing::Hasher;
 use tenantry_app::{App, Clock};
-use tenantry_outbox::{EmailJob, Mailer, SmsJob, SmsSender, WebhookJob, Worker, WorkerConfig};
+use tenantry_outbox::{BackchannelLogoutJob, EmailJob, Mailer, SmsJob, SmsSender, WebhookJob, Worker, WorkerConfig};
 use tenantry_storage::Db;
 use tenantry_web::{AppState, WebConfig};
 use tokio::sync::{Notify, watch};
@@ -188,6 +188,13 @@ pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Run
                 .with_job(Arc::new(EmailJob::new(Arc::new(mailer))))
                 .with_job(Arc::new(SmsJob::new(Arc::new(sms))))
                 .with_job(Arc::new(jobs::ResetRequestJob::new(state.app().clone())))
+                .with_job(Arc::new(BackchannelLogoutJob::new(
+                    state.app().clone(),
+                    Arc::new(tenantry_outbox::outbound::HttpOutbound::new(
+                        config.allow_private_targets()?,
+                        tenantry_outbox::oidc_logout::TIMEOUT,
+                    )),
+                )))
                 .with_job(Arc::new(WebhookJob::new(
                     state.app().clone(),
                     Arc::new(tenantry_outbox::outbound::HttpOutbound::new(

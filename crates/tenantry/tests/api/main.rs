@@ -35,6 +35,7 @@ mod invariants;
 mod isolation;
 mod licenses;
 mod me;
+mod oidc;
 mod outage;
 mod outbox;
 mod pages;
