@@ -31,6 +31,7 @@ db_tests!(
     a_rotated_key_stays_in_the_jwks_and_new_tokens_use_the_new_one,
     prompt_none_and_public_clients_follow_the_rules,
     my_products_lists_sign_ins_and_signs_out_of_one,
+    end_session_signs_out_of_tenantry_and_returns_to_the_product,
 );
 
 const PASSWORD: &str = "another good passphrase";
@@ -708,4 +709,31 @@ async fn my_products_lists_sign_ins_and_signs_out_of_one(b: Backend) {
     let admin_cookies = session_cookie(&p.admin.token);
     let res = post_page(&app, &format!("/me/products/{grant}/sign-out"), &admin_cookies, &[]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+async fn end_session_signs_out_of_tenantry_and_returns_to_the_product(b: Backend) {
+    let app = app(b).await;
+    let p = people(&app, "endsession").await;
+    let chat = product(&app, "chat", "http://127.0.0.1:9/callback", None).await;
+    let br = browser();
+    let (code, verifier) = code_for(&app, &br, &chat, &p.member_email).await;
+    let (_, tokens) = exchange(&app, &chat, &code, &verifier).await;
+    let hint = tokens["id_token"].as_str().unwrap();
+    let q = encode(&[("id_token_hint", hint), ("post_logout_redirect_uri", &chat.redirect), ("state", "bye")]);
+    let res = br.get(format!("{}/oidc/end-session?{q}", app.url)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = url::Url::parse(&location(&res)).unwrap();
+    assert!(to.as_str().starts_with(&chat.redirect));
+    assert_eq!(query(&to, "state").as_deref(), Some("bye"));
+    // The Tenantry session is over, and so is the sign-in of the product through it.
+    let (url, _) = authorize_url(&app, &chat, &[("prompt", "none")]);
+    let to = url::Url::parse(&location(&br.get(&url).send().await.unwrap())).unwrap();
+    assert_eq!(query(&to, "error").as_deref(), Some("login_required"));
+    let (status, _) = refresh(&app, &chat, tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A redirect the client did not register is not followed; a bad hint only asks.
+    let q = encode(&[("id_token_hint", hint), ("post_logout_redirect_uri", "https://evil.example.com/")]);
+    let res = br.get(format!("{}/oidc/end-session?{q}", app.url)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("location").is_none());
 }
