@@ -317,6 +317,7 @@ async fn count_failure(
     }
     if locked_now {
         let revoked = sessions::delete_for_user(&mut tx, &creds.user.id).await?;
+        crate::oidc::end_user_grants(&mut tx, &creds.user.id, now).await?;
         let change = Change::new("user.locked", "user", id).after(serde_json::json!({ "sessions_ended": revoked }));
         audit::record(&mut tx, &actor, change, now).await?;
         let data = serde_json::json!({ "id": id, "email": creds.user.email, "status": "locked" });

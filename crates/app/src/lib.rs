@@ -33,6 +33,7 @@ pub mod licenses;
 pub mod mail;
 pub mod messages;
 pub mod mfa;
+pub mod oidc;
 pub mod outbound;
 pub mod passwords;
 pub mod payment_methods;

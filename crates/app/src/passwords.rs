@@ -106,7 +106,7 @@ pub async fn admin_set(
     let now = state.now();
     let mut tx = state.db.begin().await?;
     credentials::set_password(&mut tx, id, &hash, password.profile(), require_change, now).await?;
-    let revoked = crate::sessions::revoke_credentials(&mut tx, id).await?;
+    let revoked = crate::sessions::revoke_credentials(&mut tx, id, now).await?;
     let change = Change::new("password.set_by_administrator", "user", id.as_str()).after(
         serde_json::json!({ "require_change": require_change, "sessions_revoked": revoked.sessions, "api_key_revoked": revoked.api_key }),
     );

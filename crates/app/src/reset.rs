@@ -199,7 +199,7 @@ pub async fn confirm(state: &App, email: &str, code: &str, new_password: Passwor
         return Err(bad());
     }
     credentials::set_password(&mut tx, &creds.user.id, &hash, new_password.profile(), false, now).await?;
-    let revoked = crate::sessions::revoke_credentials(&mut tx, &creds.user.id).await?;
+    let revoked = crate::sessions::revoke_credentials(&mut tx, &creds.user.id, now).await?;
     let change = Change::new("password.reset", "user", creds.user.id.as_str()).after(serde_json::json!({
         "unlocked": creds.user.status == UserStatus::Locked,
         "sessions_revoked": revoked.sessions,

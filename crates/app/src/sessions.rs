@@ -11,15 +11,20 @@ use tenantry_storage::sessions::{self, SessionInfo};
 pub struct Revoked {
     pub sessions: u64,
     pub api_key: bool,
+    /// Products signed out (grants ended, their back-channel logouts queued).
+    pub products: usize,
 }
 
 /// Ends every session of `id` and revokes their personal API key, in the caller's transaction:
 /// what a password reset, a password set by an Administrator, "sign out everywhere", a lock and a
-/// deactivation all do. The caller forgets the user in the node's cache after committing.
-pub(crate) async fn revoke_credentials(conn: &mut tenantry_storage::Conn, id: &UserId) -> Result<Revoked> {
+/// deactivation all do. The products the user signed in to are signed out too (their grants end
+/// and a back-channel logout is queued for each). The caller forgets the user in the node's
+/// cache after committing, and wakes the outbox.
+pub(crate) async fn revoke_credentials(conn: &mut tenantry_storage::Conn, id: &UserId, now: i64) -> Result<Revoked> {
     let sessions = sessions::delete_for_user(conn, id).await?;
     let api_key = tenantry_storage::api_keys::delete(conn, id).await?;
-    Ok(Revoked { sessions, api_key })
+    let products = crate::oidc::end_user_grants(conn, id, now).await?;
+    Ok(Revoked { sessions, api_key, products })
 }
 
 /// My unexpired sessions.
@@ -54,8 +59,8 @@ pub async fn revoke_others(state: &App, me: &Principal) -> Result<u64> {
 pub async fn revoke_all_of_user(state: &App, admin: &Admin, actor: &Actor, id: &UserId) -> Result<()> {
     let mut tx = state.db.begin().await?;
     tenantry_storage::users::get(&mut tx, &admin.user.account_id, id).await?.ok_or(Error::NotFound)?;
-    let revoked = revoke_credentials(&mut tx, id).await?;
-    let after = serde_json::json!({ "sessions": revoked.sessions, "api_key_revoked": revoked.api_key });
+    let revoked = revoke_credentials(&mut tx, id, state.now()).await?;
+    let after = serde_json::json!({ "sessions": revoked.sessions, "api_key_revoked": revoked.api_key, "products": revoked.products });
     audit::record(
         &mut tx,
         actor,
@@ -65,6 +70,7 @@ pub async fn revoke_all_of_user(state: &App, admin: &Admin, actor: &Actor, id: &
     .await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(id);
+    crate::wake_outbox(state);
     Ok(())
 }
 

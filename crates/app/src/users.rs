@@ -373,6 +373,8 @@ async fn carry_out(conn: &mut Conn, actor: &Actor, plan: &DeletionPlan, now: i64
                 .await?;
         }
     }
+    // The products are told before the grants go with the user.
+    crate::oidc::end_user_grants(conn, id, now).await?;
     users::delete(conn, account_id, id).await?;
     let view = audit_view(&plan.user);
     audit::record(conn, actor, Change::new("user.deleted", "user", id.as_str()).before(view.clone()), now).await?;
@@ -395,6 +397,7 @@ pub async fn delete(
     carry_out(&mut tx, actor, &plan, state.now()).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(id);
+    crate::wake_outbox(state);
     Ok(plan)
 }
 
@@ -430,7 +433,8 @@ pub async fn deactivate(state: &App, admin: &Admin, actor: &Actor, id: &UserId) 
     ensure_may_deactivate(&mut tx, admin, &user).await?;
     let before = detail(&mut tx, user).await?;
     users::deactivate(&mut tx, account_id, id, now).await?;
-    let crate::sessions::Revoked { sessions, api_key } = crate::sessions::revoke_credentials(&mut tx, id).await?;
+    let crate::sessions::Revoked { sessions, api_key, .. } =
+        crate::sessions::revoke_credentials(&mut tx, id, now).await?;
     let user = users::get(&mut tx, account_id, id).await?.ok_or(Error::NotFound)?;
     let after = UserDetail { user, ..before.clone() };
     let view = audit_view(&after);
@@ -441,6 +445,7 @@ pub async fn deactivate(state: &App, admin: &Admin, actor: &Actor, id: &UserId) 
     audit::emit(&mut tx, account_id, "user.deactivated", view, now).await?;
     tenantry_storage::commit(tx).await?;
     state.sessions.forget_user(id);
+    crate::wake_outbox(state);
     Ok(after)
 }
 

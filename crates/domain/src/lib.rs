@@ -36,6 +36,7 @@ pub mod limits;
 pub mod lockout;
 pub mod message;
 pub mod name;
+pub mod oidc;
 pub mod password;
 pub mod phone;
 pub mod preferences;

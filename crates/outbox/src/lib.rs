@@ -5,6 +5,7 @@
 
 pub mod job;
 pub mod mail;
+pub mod oidc_logout;
 pub mod outbound;
 pub mod sms;
 pub mod webhook;
@@ -19,6 +20,7 @@ use tokio::task::JoinSet;
 
 pub use job::{Job, JobError, Jobs};
 pub use mail::{EmailJob, Mailer, ProductEmailJob};
+pub use oidc_logout::BackchannelLogoutJob;
 pub use sms::{SmsJob, SmsSender};
 pub use webhook::WebhookJob;
 

@@ -21,6 +21,7 @@ pub mod invitations;
 pub mod invoices;
 pub mod licenses;
 mod migrations_pinned;
+pub mod oidc;
 pub mod outbox;
 pub mod payment_methods;
 pub mod phones;

@@ -182,3 +182,12 @@ pub async fn delete_for_user(conn: &mut AnyConnection, user_id: &UserId) -> Resu
         .await?
         .rows_affected())
 }
+
+/// When a session was created (its sign-in), if it exists.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn created_at(conn: &mut AnyConnection, session_id: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT created_at FROM sessions WHERE id = $1")
+        .bind(session_id)
+        .fetch_optional(conn)
+        .await?)
+}

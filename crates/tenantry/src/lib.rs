@@ -11,7 +11,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tenantry_app::hashing::Hasher;
 use tenantry_app::{App, Clock};
-use tenantry_outbox::{EmailJob, Mailer, ProductEmailJob, SmsJob, SmsSender, WebhookJob, Worker, WorkerConfig};
+use tenantry_outbox::{
+    BackchannelLogoutJob, EmailJob, Mailer, ProductEmailJob, SmsJob, SmsSender, WebhookJob, Worker, WorkerConfig,
+};
 use tenantry_storage::Db;
 use tenantry_web::{AppState, WebConfig};
 use tokio::sync::{Notify, watch};
@@ -192,6 +194,13 @@ pub async fn start(config: &Config, options: StartOptions) -> anyhow::Result<Run
                 .with_job(Arc::new(ProductEmailJob::new(mailer)))
                 .with_job(Arc::new(SmsJob::new(Arc::new(sms)).with_log(sms_log)))
                 .with_job(Arc::new(jobs::ResetRequestJob::new(state.app().clone())))
+                .with_job(Arc::new(BackchannelLogoutJob::new(
+                    state.app().clone(),
+                    Arc::new(tenantry_outbox::outbound::HttpOutbound::new(
+                        config.allow_private_targets()?,
+                        tenantry_outbox::oidc_logout::TIMEOUT,
+                    )),
+                )))
                 .with_job(Arc::new(WebhookJob::new(
                     state.app().clone(),
                     Arc::new(tenantry_outbox::outbound::HttpOutbound::new(

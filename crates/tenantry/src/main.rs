@@ -42,6 +42,16 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Manage the products' OpenID Connect clients.
+    OidcClient {
+        #[command(subcommand)]
+        command: OidcClientCommand,
+    },
+    /// Manage the OpenID Connect signing keys.
+    OidcKeys {
+        #[command(subcommand)]
+        command: OidcKeysCommand,
+    },
     /// Write a consistent copy of the SQLite database to a new file while Tenantry keeps serving
     /// (for PostgreSQL use pg_dump; see the README).
     Backup {
@@ -49,6 +59,34 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum OidcClientCommand {
+    /// Register a product's client (what `POST /api/v1/operator/oidc-clients` does); prints its
+    /// id and, for a confidential client, its secret (shown this once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The product key the client signs users in to.
+        #[arg(long)]
+        product: String,
+        /// An exact redirect URI; repeat for several.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// A public client (no secret; PKCE required).
+        #[arg(long)]
+        public: bool,
+        /// Where back-channel logout tokens are POSTed.
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum OidcKeysCommand {
+    /// Make a new signing key; the old one stays in the JWKS until the tokens it signed expire.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -189,6 +227,30 @@ async fn main() -> anyhow::Result<()> {
             for (product, seats) in sub.seats {
                 println!("  {product}: {} purchased, {} assigned", seats.purchased, seats.assigned);
             }
+        }
+        Command::OidcClient {
+            command: OidcClientCommand::Create { name, product, redirect_uris, public, backchannel_logout_uri },
+        } => {
+            let db = tenantry::open_db(&config).await?;
+            let state = tenantry::state(&config, config.public_url(), db, Clock::default(), Default::default())?;
+            let input =
+                tenantry_app::oidc::ClientInput { name, product, redirect_uris, public, backchannel_logout_uri };
+            let created = tenantry_app::oidc::register_client(&state, input).await.map_err(refused)?;
+            println!("client_id: {}", created.client_id);
+            match created.client_secret {
+                Some(secret) => println!("client_secret: {} (shown this once)", secret.expose()),
+                None => println!("A public client: no secret; it must use PKCE (S256)."),
+            }
+            state.db.close().await;
+        }
+        Command::OidcKeys { command: OidcKeysCommand::Rotate } => {
+            let db = tenantry::open_db(&config).await?;
+            let state = tenantry::state(&config, config.public_url(), db, Clock::default(), Default::default())?;
+            let kid = tenantry_app::oidc::keys::rotate(&state).await.map_err(refused)?;
+            println!(
+                "New signing key {kid}; the previous one stays published until the tokens it signed have expired."
+            );
+            state.db.close().await;
         }
         Command::Db { command: DbCommand::Copy { from, to, force } } => db_copy(&from, &to, force).await?,
         Command::Backup { to } => {

@@ -39,6 +39,7 @@ mod invariants;
 mod isolation;
 mod licenses;
 mod me;
+mod oidc;
 mod outage;
 mod outbox;
 mod pages;

@@ -17,6 +17,7 @@ pub mod me;
 pub mod me_security;
 pub mod messages;
 pub mod payment_methods;
+pub mod oidc;
 pub mod privacy;
 pub mod scopes;
 pub mod security;
@@ -38,7 +39,7 @@ use utoipa_axum::routes;
 #[openapi(
     info(title = "Tenantry API", version = "1", description = "Accounts, users, roles, invitations and settings for multi-product SaaS. Errors are RFC 9457 problem documents."),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "licenses"), (name = "booking pages"), (name = "billing"), (name = "audit"), (name = "security"), (name = "account"), (name = "chat teams"), (name = "contact fields"), (name = "compliance"), (name = "privacy"), (name = "me"), (name = "api keys"), (name = "webhooks"), (name = "messages"), (name = "operator"))
+    tags((name = "auth"), (name = "users"), (name = "licenses"), (name = "booking pages"), (name = "billing"), (name = "audit"), (name = "security"), (name = "account"), (name = "chat teams"), (name = "contact fields"), (name = "compliance"), (name = "privacy"), (name = "me"), (name = "api keys"), (name = "webhooks"), (name = "messages"), (name = "operator"), (name = "oidc", description = "Sign-in for the products (OpenID Connect)"))
 )]
 struct ApiDoc;
 
@@ -172,6 +173,13 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(billing::products))
         .routes(routes!(billing::operator_accounts))
         .routes(routes!(billing::set_subscription))
+        .routes(routes!(oidc::create_client))
+        .routes(routes!(oidc::discovery))
+        .routes(routes!(oidc::jwks))
+        .routes(routes!(oidc::token))
+        .routes(routes!(oidc::userinfo))
+        .routes(routes!(oidc::revoke))
+        .routes(routes!(oidc::introspect))
         .routes(routes!(audit::list))
         .routes(routes!(account::get, account::update, account::delete))
         .routes(routes!(crm::get, crm::put, crm::delete))

@@ -141,6 +141,9 @@ pub async fn sign_in(
     match auth::begin_sign_in(&state, &f.email, tenantry_domain::Password::new(f.password), &meta).await {
         Ok(SignInStep::Done(signed_in)) => {
             let jar = clear_challenge(jar).add(session_cookie(&state, &signed_in));
+            if let (jar, Some(page)) = super::oidc::resume(jar.clone(), signed_in.scope) {
+                return Ok((jar, page).into_response());
+            }
             Ok((jar, see_other(signed_in_to(&signed_in))).into_response())
         }
         Ok(SignInStep::NeedsCode(token)) => {
@@ -207,6 +210,9 @@ pub async fn sign_in_code(
     match auth::finish_sign_in(&state, &challenge, &f.code, &meta).await {
         Ok(signed_in) => {
             let jar = clear_challenge(jar).add(session_cookie(&state, &signed_in));
+            if let (jar, Some(page)) = super::oidc::resume(jar.clone(), signed_in.scope) {
+                return Ok((jar, page).into_response());
+            }
             Ok((jar, see_other(signed_in_to(&signed_in))).into_response())
         }
         // Too late, already used, or the user was locked or deactivated meanwhile: start again.

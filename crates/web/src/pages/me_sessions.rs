@@ -1,5 +1,6 @@
 //! My settings › Sessions: where I am signed in (this device marked), each one signed out on its
-//! own, or all the others at once. Same services as `/api/v1/me/sessions`.
+//! own, or all the others at once. Same services as `/api/v1/me/sessions`. Below them, the
+//! products I signed in to with Tenantry (from my refresh tokens), each signed out on its own.
 
 use super::Section;
 use super::session::clear_session_cookie;
@@ -23,12 +24,23 @@ struct SessionRow {
     ip: Option<String>,
 }
 
+/// A product I am signed in to, as the page shows it.
+struct ProductRow {
+    grant_id: String,
+    /// The client's name ("ChatOnce").
+    client: String,
+    product: String,
+    signed_in: String,
+    last_used: String,
+}
+
 #[derive(Template)]
 #[template(path = "me/sessions.html")]
 struct SessionsPage {
     chrome: Option<Chrome>,
     flash: Option<String>,
     sessions: Vec<SessionRow>,
+    products: Vec<ProductRow>,
 }
 
 impl SessionsPage {
@@ -57,7 +69,19 @@ pub async fn page(
         .collect();
     // This device first; then the most recently used.
     rows.sort_by_key(|s| !s.current);
-    let page = SessionsPage { chrome: Some(chrome), flash, sessions: rows };
+    let products = tenantry_app::oidc::my_products(&state, &me)
+        .await
+        .map_err(|e| PageError::for_user(e, &me, Section::Sessions))?
+        .into_iter()
+        .map(|p| ProductRow {
+            signed_in: chrome.local.date_time(p.signed_in_at),
+            last_used: chrome.local.date_time(p.last_used_at),
+            grant_id: p.grant_id,
+            client: p.client_name,
+            product: p.product,
+        })
+        .collect();
+    let page = SessionsPage { chrome: Some(chrome), flash, sessions: rows, products };
     Ok((jar, render(StatusCode::OK, &page)).into_response())
 }
 
@@ -84,4 +108,15 @@ pub async fn sign_out_others(
         n => format!("Signed out {n} other sessions."),
     };
     Ok((set_flash(&state, jar, &message), see_other("/me/sessions")).into_response())
+}
+
+/// `POST /me/products/{id}/sign-out`: signs me out of one product (its tokens end, and it is told
+/// by back-channel logout). Another user's sign-in is 404.
+pub async fn sign_out_of_product(
+    State(state): State<AppState>, PageUser(me): PageUser, jar: CookieJar, Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    tenantry_app::oidc::sign_out_of_product(&state, &me, &id)
+        .await
+        .map_err(|e| PageError::for_user(e, &me, Section::Sessions))?;
+    Ok((set_flash(&state, jar, "You have been signed out of that product."), see_other("/me/sessions")).into_response())
 }

@@ -23,6 +23,7 @@ mod me_notifications;
 mod me_sessions;
 mod me_usage;
 mod nav;
+pub mod oidc;
 mod phone;
 mod privacy;
 mod security;
@@ -76,6 +77,8 @@ pub fn router() -> Router<AppState> {
         .route("/", get(auth::home))
         .route("/signin", get(auth::sign_in_page).post(auth::sign_in))
         .route("/signin/code", get(auth::sign_in_code_page).post(auth::sign_in_code))
+        .route("/oidc/authorize", get(oidc::authorize))
+        .route("/oidc/end-session", get(oidc::end_session).post(oidc::confirm_end_session))
         .route("/signup", get(auth::sign_up_page).post(auth::sign_up))
         .route("/signup/{token}", get(auth::sign_up_link_page).post(auth::complete_sign_up))
         .route("/invitations/{token}", get(auth::invitation_page).post(auth::accept_invitation))
@@ -149,6 +152,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/sessions", get(me_sessions::page))
         .route("/me/sessions/sign-out-others", post(me_sessions::sign_out_others))
         .route("/me/sessions/{id}/sign-out", post(me_sessions::sign_out))
+        .route("/me/products/{id}/sign-out", post(me_sessions::sign_out_of_product))
         .route("/me/api-key", get(me_api_key::page).post(me_api_key::create))
         .route("/me/api-key/revoke", post(me_api_key::revoke))
         .route("/me/usage", get(me_usage::page))
