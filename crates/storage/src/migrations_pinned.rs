@@ -69,6 +69,16 @@ mod tests {
             "1e6e66599420e168560cdf80b0c42cd15e11b673b8b6738b12e87f0c040a5a61",
         ),
         (
+            "migrations/postgres/0013_oidc.sql",
+            include_bytes!("../migrations/postgres/0013_oidc.sql"),
+            "3f6d9759eb3575d4ac32a42f250b60a0cb159cc7dd7ac1f0ecceb487f9d1bf7b",
+        ),
+        (
+            "migrations/postgres/0014_billing.sql",
+            include_bytes!("../migrations/postgres/0014_billing.sql"),
+            "781909605dc236fe90b32a319e8fc9c9b2e1a60a7c7c2adcf7e5b5e020314b4d",
+        ),
+        (
             "migrations/sqlite/0001_init.sql",
             include_bytes!("../migrations/sqlite/0001_init.sql"),
             "580dfde18791c0d85aa91161adfd3014979738493d6f1fb2eeec784ebef6b14a",
@@ -127,6 +137,16 @@ mod tests {
             "migrations/sqlite/0012_webhooks.sql",
             include_bytes!("../migrations/sqlite/0012_webhooks.sql"),
             "1e6e66599420e168560cdf80b0c42cd15e11b673b8b6738b12e87f0c040a5a61",
+        ),
+        (
+            "migrations/sqlite/0013_oidc.sql",
+            include_bytes!("../migrations/sqlite/0013_oidc.sql"),
+            "3f6d9759eb3575d4ac32a42f250b60a0cb159cc7dd7ac1f0ecceb487f9d1bf7b",
+        ),
+        (
+            "migrations/sqlite/0014_billing.sql",
+            include_bytes!("../migrations/sqlite/0014_billing.sql"),
+            "781909605dc236fe90b32a319e8fc9c9b2e1a60a7c7c2adcf7e5b5e020314b4d",
         ),
     ];
 
