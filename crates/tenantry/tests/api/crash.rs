@@ -110,9 +110,13 @@ async fn killed_server_loses_nothing(backend: Backend) {
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!((200..400).contains(&acknowledged.len()), "killed while creating: {}", acknowledged.len());
 
+    // What the killed process held a claim on: sends under way, and sends done but not yet
+    // marked (marking goes in batches). Only these can go out a second time.
+    let mut db = connect(&database_url).await;
+    let held: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'running'").fetch_one(&mut db).await.unwrap();
     let port = free_port();
     let _restarted = serve_with(&data, &database_url, port, &env).await;
-    let mut db = connect(&database_url).await;
     let users: HashSet<String> = sqlx::query_scalar::<_, String>("SELECT email FROM users")
         .fetch_all(&mut db)
         .await
@@ -153,10 +157,10 @@ async fn killed_server_loses_nothing(backend: Backend) {
     assert!(missing.is_empty(), "invited but never emailed: {missing:?}");
     let several: Vec<_> = ids.iter().filter(|(_, set)| set.len() != 1).collect();
     assert!(several.is_empty(), "each invitation is one message (one Message-ID): {several:?}");
-    // A copy can only come from a send under way when the process died (at most the worker's
-    // concurrency); the rest went out once.
+    // A copy can only come from a message the killed process held a claim on; the rest went out
+    // once.
     let repeated = copies - ids.len();
-    assert!(repeated <= 64, "{repeated} repeated sends");
+    assert!(i64::try_from(repeated).unwrap() <= held, "{repeated} repeated sends, {held} claims held at the kill");
     eprintln!(
         "{} users acknowledged, {} created, {} emailed, {repeated} repeated",
         acknowledged.len(),

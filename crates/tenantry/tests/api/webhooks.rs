@@ -459,7 +459,8 @@ async fn retrying_a_pending_delivery_never_runs_two_attempts_at_once(b: Backend)
             .fetch_one(&mut db)
             .await
             .unwrap();
-    assert_eq!(queued, 1, "one attempt waiting or under way, never two");
+    // (None at all when the retries used up the schedule in the meantime.)
+    assert!(queued <= 1, "one attempt waiting or under way, never two: {queued}");
     // Each retry makes at most one attempt now (one that finds an attempt under way makes none).
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!((2..=4).contains(&receiver.hits().len()), "{} attempts", receiver.hits().len());
