@@ -153,13 +153,18 @@ tenantry_env() {
     TENANTRY_RATE_LIMIT_SIGN_IN_PER_ACCOUNT=0
   )
   [ "$BACKEND" = postgres ] && env+=(TENANTRY_DATABASE_URL="$DATABASE_URL")
+  if [ "$1" = exec ]; then
+    shift
+    exec env "${unset[@]}" "${env[@]}" "$@"
+  fi
   env "${unset[@]}" "${env[@]}" "$@"
 }
 
 start_tenantry() {
-  tenantry_env "$TENANTRY" serve >>"$WORK/tenantry.log" 2>&1 &
-  SERVER_PID=$!
+  tenantry_env exec "$TENANTRY" serve >>"$WORK/tenantry.log" 2>&1 &
+  SERVER_PID=$! # the server itself: the background subshell execs env, which execs tenantry
   wait_http "$BASE/healthz" "$SERVER_PID" tenantry
+  [ "$(cat "/proc/$SERVER_PID/comm")" = tenantry ] || { echo "pid $SERVER_PID is not tenantry" >&2; exit 1; }
 }
 
 stop_tenantry() { stop_pid "$SERVER_PID"; SERVER_PID=""; }
@@ -216,7 +221,7 @@ log "load average before: $LOAD_BEFORE (nproc $NPROC)"
 # (d) raw Argon2id verification, before any server runs.
 log "argon2-rate (each way: 5 s on 1 thread, 5 s on $NPROC threads)"
 "$ARGON2_RATE" 5 "$NPROC" | tee "$WORK/argon2.txt" >&2
-argon2_field() { sed -n "s/^ARGON2 .*[ ]$1=\([0-9.]*\).*/\1/p" "$WORK/argon2.txt"; }
+argon2_field() { grep '^ARGON2 ' "$WORK/argon2.txt" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 ARGON2_1=$(argon2_field verify1)
 ARGON2_1_MS=$(argon2_field verify1_ms)
 ARGON2_N=$(argon2_field verifyN)

@@ -1,25 +1,29 @@
-//! Argon2id hashing, kept off the async runtime and bounded, so a burst of sign-ins queues
-//! instead of starving every other request of worker threads.
+//! Argon2id hashing on threads of its own, so a burst of sign-ins queues instead of starving
+//! every other request of the runtime's worker threads.
 //!
-//! Verification works in memory the hasher keeps: the crate's own `verify_password` allocates a
-//! fresh zeroed 19 MiB block per call, which the kernel then faults in page by page and takes
-//! back at the end (about a quarter of the server's CPU time under sign-in load was system time).
-//! Here each verification borrows one of at most `parallelism` blocks and gives it back. Argon2
-//! writes every block of its memory before it reads it, so what a block held before does not
-//! matter; the block is never handed out of this module.
+//! `parallelism` hashing threads take jobs from one queue, in order, each starting the next job
+//! the moment it is done with one (no trip through the async runtime in between), and each keeps
+//! its Argon2 working memory from one verification to the next: the crate's own `verify_password`
+//! allocates a fresh zeroed 19 MiB block per call, which the kernel then faults in page by page
+//! and takes back at the end (about a quarter of the server's CPU time under sign-in load was
+//! system time). Argon2 writes every block of its memory before it reads it, so what a block held
+//! before does not matter; the memory never leaves its thread.
 
 use argon2::password_hash::phc::{Output, PasswordHash};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHasher as _, Version};
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use tenantry_domain::Password;
-use tokio::sync::Semaphore;
 
-/// Hashes and verifies passwords on a bounded pool of blocking threads.
+/// A piece of work for a hashing thread, given that thread's kept memory.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// Hashes and verifies passwords on `parallelism` threads of its own; the threads end when the
+/// last clone is dropped.
 #[derive(Clone)]
 pub struct Hasher {
-    permits: Arc<Semaphore>,
-    /// Argon2 working memory between verifications: at most one block per permit.
-    blocks: Arc<Mutex<Vec<Vec<Block>>>>,
+    jobs: mpsc::Sender<Job>,
     /// A hash of a random password, verified against when the user is unknown so the answer takes as long.
     decoy: Arc<String>,
 }
@@ -66,47 +70,60 @@ fn verify_in(memory: &mut Vec<Block>, password: &[u8], phc: &str) -> bool {
     })
 }
 
+/// A hashing thread: runs jobs from the queue until every sender is gone. A job that panics
+/// loses its own answer (its caller gets an error), not the thread.
+fn hashing_thread(queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    let mut memory = Vec::new();
+    loop {
+        let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(job) = job else { return };
+        if std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory))).is_err() {
+            memory = Vec::new();
+        }
+    }
+}
+
 impl Hasher {
     /// A hasher running at most `parallelism` hashes at once.
     pub fn new(parallelism: usize) -> anyhow::Result<Self> {
         let decoy = hash_blocking(&tenantry_domain::token::random_hex(16))?;
-        let parallelism = parallelism.max(1);
-        Ok(Self {
-            permits: Arc::new(Semaphore::new(parallelism)),
-            blocks: Arc::new(Mutex::new(Vec::with_capacity(parallelism))),
-            decoy: Arc::new(decoy),
-        })
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..parallelism.max(1) {
+            let queue = queue.clone();
+            std::thread::Builder::new().name(format!("tenantry-hash-{i}")).spawn(move || hashing_thread(queue))?;
+        }
+        Ok(Self { jobs, decoy: Arc::new(decoy) })
+    }
+
+    /// Runs `work` on a hashing thread, in the caller's tracing span. A caller that stops waiting
+    /// (its request was dropped) takes its job out of the queue: the work is not done.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static) -> anyhow::Result<T> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let span = tracing::Span::current();
+        let job: Job = Box::new(move |memory| {
+            if !answer.is_closed() {
+                let _ = answer.send(span.in_scope(|| work(memory)));
+            }
+        });
+        self.jobs.send(job).map_err(|_| anyhow::anyhow!("the hashing threads have stopped"))?;
+        answered.await.map_err(|_| anyhow::anyhow!("a hashing thread failed during a hash"))
     }
 
     /// The PHC string of `password`.
     pub async fn hash(&self, password: &Password) -> anyhow::Result<String> {
-        let _permit = self.permits.acquire().await?;
         let pw = password.expose().to_owned();
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(|| hash_blocking(&pw))).await?
+        self.run(move |_| hash_blocking(&pw)).await?
     }
 
     /// Whether `password` matches `stored`; with no stored hash it verifies against the decoy and answers false.
     pub async fn verify(&self, password: &Password, stored: Option<String>) -> anyhow::Result<bool> {
-        let _permit = self.permits.acquire().await?;
         let pw = password.expose().to_owned();
         let (phc, real) = match stored {
             Some(h) => (h, true),
             None => (self.decoy.as_str().to_owned(), false),
         };
-        let span = tracing::Span::current();
-        let blocks = self.blocks.clone();
-        let ok = tokio::task::spawn_blocking(move || {
-            span.in_scope(|| {
-                // Holding a permit, so one of at most `parallelism` blocks; none is free only
-                // before the first verifications (or after one panicked holding its block).
-                let mut memory = blocks.lock().unwrap_or_else(PoisonError::into_inner).pop().unwrap_or_default();
-                let ok = verify_in(&mut memory, pw.as_bytes(), &phc);
-                blocks.lock().unwrap_or_else(PoisonError::into_inner).push(memory);
-                ok
-            })
-        })
-        .await?;
+        let ok = self.run(move |memory| verify_in(memory, pw.as_bytes(), &phc)).await?;
         Ok(ok && real)
     }
 }
@@ -160,7 +177,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrent_verifications_keep_at_most_one_block_per_permit() {
+    async fn concurrent_verifications_answer_each_their_own() {
         let hasher = Hasher::new(2).unwrap();
         let password = Password::new("correct horse battery".to_owned());
         let stored = hasher.hash(&password).await.unwrap();
@@ -176,7 +193,44 @@ mod tests {
             assert_eq!(ok, i % 2 == 0);
         }
         assert!(!hasher.verify(&password, None).await.unwrap(), "the decoy never matches");
-        let kept = hasher.blocks.lock().unwrap().len();
-        assert!((1..=2).contains(&kept), "{kept} blocks kept");
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_fails_its_caller_not_the_thread() {
+        let hasher = Hasher::new(1).unwrap();
+        let failed = hasher.run(|_| -> bool { panic!("boom") }).await;
+        assert!(failed.is_err());
+        let password = Password::new("still works".to_owned());
+        let stored = hasher.hash(&password).await.unwrap();
+        assert!(hasher.verify(&password, Some(stored)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_caller_that_stops_waiting_takes_its_job_out_of_the_queue() {
+        let hasher = Hasher::new(1).unwrap();
+        let (started_tx, started) = std::sync::mpsc::channel();
+        let (release, release_rx) = std::sync::mpsc::channel::<()>();
+        // The one thread is busy until released; a second job waits in the queue.
+        let busy = tokio::spawn({
+            let h = hasher.clone();
+            async move { h.run(move |_| { started_tx.send(()).unwrap(); release_rx.recv().unwrap() }).await }
+        });
+        tokio::task::spawn_blocking(move || started.recv().unwrap()).await.unwrap();
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
+            let ran = ran.clone();
+            let mut queued = Box::pin(hasher.run(move |_| ran.store(true, std::sync::atomic::Ordering::SeqCst)));
+            // Polled once, the job is in the queue and the caller waits for its answer; then it gives up.
+            std::future::poll_fn(|cx| {
+                assert!(queued.as_mut().poll(cx).is_pending());
+                std::task::Poll::Ready(())
+            })
+            .await;
+        }
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        // The thread took the dropped job after the busy one and skipped it.
+        hasher.run(|_| ()).await.unwrap();
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 }
