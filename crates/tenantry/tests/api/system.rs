@@ -24,14 +24,29 @@ async fn health_metrics_and_request_ids(b: Backend) {
         .await
         .expect("sent");
     assert_eq!(res.headers()["x-request-id"], "trace-me-42", "a caller's request id is kept");
+    let mut ids = std::collections::HashSet::new();
+    for _ in 0..3 {
+        let res = app.request(Method::GET, "/healthz", None, None).await;
+        let id = res.headers()["x-request-id"].to_str().expect("ascii").to_owned();
+        assert!(id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+        assert!(ids.insert(id), "every generated request id is new");
+    }
 
     let admin = app.signup("Acme", "private-person@example.com").await;
     app.call(Method::GET, "/api/v1/me", Some(&admin.token), None).await;
+    app.call(Method::GET, "/api/v1/me", Some(&admin.token), None).await;
+    let purge = reqwest::Method::from_bytes(b"PURGE").expect("method");
+    app.client.request(purge, format!("{}/api/v1/me", app.url)).send().await.expect("sent");
     let res = app.request(Method::GET, "/metrics", None, None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let text = res.text().await.expect("text");
     assert!(text.contains("tenantry_http_requests_total"), "{text}");
     assert!(text.contains("path=\"/api/v1/me\""), "counted by route template");
+    assert!(
+        text.contains("tenantry_http_requests_total{method=\"GET\",path=\"/api/v1/me\",status=\"200\"} 2"),
+        "each request counted once, also when the counter was made by an earlier one: {text}"
+    );
+    assert!(text.contains("method=\"OTHER\"") && !text.contains("PURGE"), "unusual methods are counted together");
     assert!(!text.contains("private-person"), "no personal data in metrics");
     assert!(!text.contains(&admin.token));
 }
