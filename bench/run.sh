@@ -164,7 +164,7 @@ start_tenantry() {
   tenantry_env exec "$TENANTRY" serve >>"$WORK/tenantry.log" 2>&1 &
   SERVER_PID=$! # the server itself: the background subshell execs env, which execs tenantry
   wait_http "$BASE/healthz" "$SERVER_PID" tenantry
-  [ "$(cat "/proc/$SERVER_PID/comm")" = tenantry ] || { echo "pid $SERVER_PID is not tenantry" >&2; exit 1; }
+  [ "$(readlink "/proc/$SERVER_PID/exe")" = "$(readlink -f "$TENANTRY")" ] || { echo "pid $SERVER_PID is not $TENANTRY" >&2; exit 1; }
 }
 
 stop_tenantry() { stop_pid "$SERVER_PID"; SERVER_PID=""; }

@@ -240,11 +240,8 @@ async fn complete(
         SessionScope::Full
     };
     let mut tx = state.db.begin().await?;
-    if !credentials::record_success(&mut tx, &creds.user.id, now).await? {
+    if !credentials::record_success(&mut tx, &creds.user.id, now, password.map(Password::profile)).await? {
         return Err(Error::Locked(LOCKED));
-    }
-    if let Some(password) = password {
-        credentials::fill_profile(&mut tx, &creds.user.id, password.profile()).await?;
     }
     let change = Change::new("auth.sign_in", "user", creds.user.id.as_str())
         .after(serde_json::json!({ "scope": scope.as_str(), "mfa": creds.totp_enabled }));

@@ -98,7 +98,9 @@ impl Hasher {
 
     /// Runs `work` on a hashing thread, in the caller's tracing span. A caller that stops waiting
     /// (its request was dropped) takes its job out of the queue: the work is not done.
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static) -> anyhow::Result<T> {
+    async fn run<T: Send + 'static>(
+        &self, work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let span = tracing::Span::current();
         let job: Job = Box::new(move |memory| {
@@ -142,9 +144,12 @@ mod tests {
         let stored = hash_blocking("correct horse").unwrap();
         let other = hash_blocking("battery staple").unwrap();
         let mut memory = Vec::new();
-        for (password, phc) in
-            [("correct horse", &stored), ("battery staple", &stored), ("battery staple", &other), ("correct horse", &stored)]
-        {
+        for (password, phc) in [
+            ("correct horse", &stored),
+            ("battery staple", &stored),
+            ("battery staple", &other),
+            ("correct horse", &stored),
+        ] {
             let crate_says = argon2().unwrap().verify_password(password.as_bytes(), phc.as_str()).is_ok();
             assert_eq!(verify_in(&mut memory, password.as_bytes(), phc), crate_says, "{password}");
         }
@@ -156,8 +161,10 @@ mod tests {
         // A smaller and a larger memory cost than today's, and Argon2i / a different length.
         let small = phc("pw-small", Params::new(8 * 1024, 3, 1, None).unwrap());
         let large = phc("pw-large", Params::new(24 * 1024, 1, 1, Some(48)).unwrap());
-        let argon2i =
-            Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::new(4096, 2, 2, None).unwrap()).hash_password(b"pw-i").unwrap().to_string();
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::new(4096, 2, 2, None).unwrap())
+            .hash_password(b"pw-i")
+            .unwrap()
+            .to_string();
         let mut memory = Vec::new();
         assert!(verify_in(&mut memory, b"pw-small", &small));
         assert!(!verify_in(&mut memory, b"pw-smal", &small));
@@ -171,7 +178,9 @@ mod tests {
     #[test]
     fn an_unreadable_stored_hash_matches_nothing() {
         let mut memory = Vec::new();
-        for bad in ["", "plain text", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ", "$scrypt$ln=15,r=8,p=1$c2FsdA$aGFzaA"] {
+        for bad in
+            ["", "plain text", "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ", "$scrypt$ln=15,r=8,p=1$c2FsdA$aGFzaA"]
+        {
             assert!(!verify_in(&mut memory, b"anything", bad), "{bad}");
         }
     }
@@ -213,7 +222,13 @@ mod tests {
         // The one thread is busy until released; a second job waits in the queue.
         let busy = tokio::spawn({
             let h = hasher.clone();
-            async move { h.run(move |_| { started_tx.send(()).unwrap(); release_rx.recv().unwrap() }).await }
+            async move {
+                h.run(move |_| {
+                    started_tx.send(()).unwrap();
+                    release_rx.recv().unwrap()
+                })
+                .await
+            }
         });
         tokio::task::spawn_blocking(move || started.recv().unwrap()).await.unwrap();
         let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));

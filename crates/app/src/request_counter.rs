@@ -14,28 +14,37 @@ use tokio::sync::watch;
 /// How often counted requests reach the database.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
-/// API requests counted since the last flush, by (account, user).
+/// API requests counted since the last flush, by user (with the user's account).
+type Counts = HashMap<UserId, (AccountId, i64)>;
+
+/// API requests counted since the last flush.
 #[derive(Default)]
 pub struct RequestCounter {
-    pending: Mutex<HashMap<(AccountId, UserId), i64>>,
+    pending: Mutex<Counts>,
 }
 
 impl RequestCounter {
     /// Counts one request of `user`.
     pub fn count(&self, account_id: &AccountId, user_id: &UserId) {
         if let Ok(mut pending) = self.pending.lock() {
-            *pending.entry((account_id.clone(), user_id.clone())).or_insert(0) += 1;
+            // Looked up by reference: the ids are copied once per user and flush, not per request.
+            match pending.get_mut(user_id) {
+                Some((_, n)) => *n += 1,
+                None => {
+                    pending.insert(user_id.clone(), (account_id.clone(), 1));
+                }
+            }
         }
     }
 
-    fn take(&self) -> HashMap<(AccountId, UserId), i64> {
+    fn take(&self) -> Counts {
         self.pending.lock().map(|mut p| std::mem::take(&mut *p)).unwrap_or_default()
     }
 
-    fn put_back(&self, counts: HashMap<(AccountId, UserId), i64>) {
+    fn put_back(&self, counts: Counts) {
         if let Ok(mut pending) = self.pending.lock() {
-            for (k, n) in counts {
-                *pending.entry(k).or_insert(0) += n;
+            for (user, (account, n)) in counts {
+                pending.entry(user).or_insert((account, 0)).1 += n;
             }
         }
     }
@@ -55,11 +64,11 @@ pub async fn flush(state: &App) -> Result<()> {
     result
 }
 
-async fn write(state: &App, counts: &HashMap<(AccountId, UserId), i64>) -> Result<()> {
+async fn write(state: &App, counts: &Counts) -> Result<()> {
     let now = state.now();
     let mut cycles: HashMap<&AccountId, i64> = HashMap::new();
     let mut tx = state.db.begin().await?;
-    for ((account, user), n) in counts {
+    for (user, (account, n)) in counts {
         let cycle = match cycles.get(account) {
             Some(c) => *c,
             None => {

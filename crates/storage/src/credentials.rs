@@ -188,12 +188,25 @@ pub async fn failures(conn: &mut AnyConnection, id: &UserId) -> Result<i64> {
 
 /// A successful sign-in: resets the counter; `false` when the user was locked meanwhile.
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
-pub async fn record_success(conn: &mut AnyConnection, id: &UserId, now: i64) -> Result<bool> {
+///
+/// With the `profile` of the password just used, it is kept when the user has none yet (as
+/// [`fill_profile`] does), in the same statement: a sign-in is one write to the user's row.
+pub async fn record_success(
+    conn: &mut AnyConnection, id: &UserId, now: i64, profile: Option<PasswordProfile>,
+) -> Result<bool> {
+    // Every right-hand side reads the row as it was, so both CASEs see the old password_length.
     changed_one(
         conn,
-        sqlx::query("UPDATE users SET failed_attempts = 0, lockouts = 0, last_sign_in_at = $1 WHERE id = $2 AND status = 'active'")
-            .bind(now)
-            .bind(id.as_str()),
+        sqlx::query(
+            "UPDATE users SET failed_attempts = 0, lockouts = 0, last_sign_in_at = $1, \
+             password_length = CASE WHEN password_length IS NULL THEN COALESCE($3, password_length) ELSE password_length END, \
+             password_classes = CASE WHEN password_length IS NULL THEN COALESCE($4, password_classes) ELSE password_classes END \
+             WHERE id = $2 AND status = 'active'",
+        )
+        .bind(now)
+        .bind(id.as_str())
+        .bind(profile.map(|p| i64::try_from(p.length).unwrap_or(i64::MAX)))
+        .bind(profile.map(|p| i64::from(p.classes))),
     )
     .await
 }

@@ -270,7 +270,8 @@ impl FromRequestParts<AppState> for AuthUser {
             let template = parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str);
             state.scopes().check(scopes, &parts.method, template).map_err(AppError::Scope)?;
         }
-        let user = AuthUser::new(principal, &client_meta(parts, state));
+        // The actor needs the address only: the user agent is not copied on every request.
+        let user = AuthUser::new(principal, &ClientMeta { ip: client_ip(parts, state), user_agent: None });
         parts.extensions.insert(user.clone());
         Ok(user)
     }
@@ -286,8 +287,15 @@ impl FromRequestParts<AppState> for AdminUser {
 
 /// The client's address: the socket peer, or the `X-Forwarded-For` entry set by a trusted proxy.
 pub fn client_meta(parts: &Parts, state: &AppState) -> ClientMeta {
+    let user_agent =
+        parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(256).collect());
+    ClientMeta { ip: client_ip(parts, state), user_agent }
+}
+
+/// The client's address alone (see [`client_meta`]).
+pub fn client_ip(parts: &Parts, state: &AppState) -> Option<std::net::IpAddr> {
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let ip = match peer {
+    match peer {
         Some(p) if state.web().trusted_proxies.contains(&p) => parts
             .headers
             .get("x-forwarded-for")
@@ -296,10 +304,7 @@ pub fn client_meta(parts: &Parts, state: &AppState) -> ClientMeta {
             .and_then(|v| v.trim().parse().ok())
             .or(Some(p)),
         other => other,
-    };
-    let user_agent =
-        parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(256).collect());
-    ClientMeta { ip, user_agent }
+    }
 }
 
 /// The client a request came from (for requests with no signed-in caller: sign-in, sign-up, links).

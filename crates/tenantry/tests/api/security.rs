@@ -18,6 +18,7 @@ db_tests!(
     expired_passwords_get_a_token_that_can_only_change_it,
     sign_in_is_rate_limited_per_ip,
     security_changes_are_audited_and_emitted,
+    a_sign_in_records_a_missing_password_profile_and_only_a_missing_one,
 );
 
 pub(crate) const PW: &str = "correct horse battery";
@@ -445,4 +446,41 @@ async fn security_changes_are_audited_and_emitted(b: Backend) {
     }
     drop(conn);
     db.close().await;
+}
+
+/// The profile of a password (length, character classes) is what the compliance count reads; a
+/// user without one (set before profiles were kept) gets it from their next sign-in, in the same
+/// statement that resets the failure counter. A profile already there is left as it is.
+async fn a_sign_in_records_a_missing_password_profile_and_only_a_missing_one(b: Backend) {
+    let app = spawn_app(b).await;
+    let admin = app.signup("Acme", "ana@example.com").await;
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.database_url).await.expect("connect");
+    // "correct horse battery": 21 characters, lower case (1) and spaces, which count as symbols (8).
+    assert_eq!(profile(&mut conn, &admin.user_id).await, (Some(21), Some(9), 0));
+
+    sqlx::query("UPDATE users SET password_length = NULL, password_classes = NULL, failed_attempts = 2 WHERE id = $1")
+        .bind(&admin.user_id)
+        .execute(&mut conn)
+        .await
+        .expect("forget the profile");
+    assert_eq!(sign_in(&app, "ana@example.com", PW).await.0, StatusCode::OK);
+    assert_eq!(profile(&mut conn, &admin.user_id).await, (Some(21), Some(9), 0), "filled, and the failures reset");
+
+    sqlx::query("UPDATE users SET password_length = 30, password_classes = 15 WHERE id = $1")
+        .bind(&admin.user_id)
+        .execute(&mut conn)
+        .await
+        .expect("another profile");
+    assert_eq!(sign_in(&app, "ana@example.com", PW).await.0, StatusCode::OK);
+    assert_eq!(profile(&mut conn, &admin.user_id).await, (Some(30), Some(15), 0), "a profile already there is kept");
+}
+
+/// A user's password profile and failure count, straight from the database.
+async fn profile(conn: &mut sqlx::AnyConnection, id: &str) -> (Option<i64>, Option<i64>, i64) {
+    sqlx::query_as("SELECT password_length, password_classes, failed_attempts FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+        .expect("user row")
 }
