@@ -132,6 +132,7 @@ impl Hasher {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use argon2::PasswordVerifier as _;
 

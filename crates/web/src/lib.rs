@@ -119,8 +119,11 @@ fn security_headers(mut res: Response, https: bool) -> Response {
 /// which per request cost more than the rest of a cached authenticated read.
 #[derive(Default)]
 struct RouteMetrics {
-    handles: RwLock<HashMap<(&'static str, u16), HashMap<Box<str>, (metrics::Counter, metrics::Histogram)>>>,
+    handles: RwLock<HashMap<(&'static str, u16), ByRoute>>,
 }
+
+/// The request counter and latency histogram of each route template (for one method and status).
+type ByRoute = HashMap<Box<str>, (metrics::Counter, metrics::Histogram)>;
 
 impl RouteMetrics {
     /// Runs the request, then counts it by route template and status and records its latency.
