@@ -10,7 +10,7 @@ use tenantry_app::subscriptions::SubscriptionChange;
 use tenantry_domain::{AccountName, EmailAddress, PersonName};
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc instead of the system allocator: under API load a fifth of the server's CPU went to
+/// mimalloc instead of the system allocator: under API load about 12 % of the server's CPU went to
 /// glibc's malloc and free (arena locks contended between the runtime's threads); see
 /// BENCHMARKS.md, issue 12.
 #[global_allocator]
