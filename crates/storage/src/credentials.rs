@@ -187,10 +187,10 @@ pub async fn failures(conn: &mut AnyConnection, id: &UserId) -> Result<i64> {
 }
 
 /// A successful sign-in: resets the counter; `false` when the user was locked meanwhile.
-#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 ///
 /// With the `profile` of the password just used, it is kept when the user has none yet (as
 /// [`fill_profile`] does), in the same statement: a sign-in is one write to the user's row.
+#[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn record_success(
     conn: &mut AnyConnection, id: &UserId, now: i64, profile: Option<PasswordProfile>,
 ) -> Result<bool> {
@@ -205,8 +205,8 @@ pub async fn record_success(
         )
         .bind(now)
         .bind(id.as_str())
-        .bind(profile.map(|p| i64::try_from(p.length).unwrap_or(i64::MAX)))
-        .bind(profile.map(|p| i64::from(p.classes))),
+        .bind(profile.map(|p| profile_columns(p).0))
+        .bind(profile.map(|p| profile_columns(p).1)),
     )
     .await
 }
@@ -254,8 +254,8 @@ pub async fn set_password(
         )
         .bind(hash)
         .bind(now)
-        .bind(i64::try_from(profile.length).unwrap_or(i64::MAX))
-        .bind(i64::from(profile.classes))
+        .bind(profile_columns(profile).0)
+        .bind(profile_columns(profile).1)
         .bind(flag(must_change))
         .bind(id.as_str()),
     )
@@ -279,14 +279,19 @@ pub async fn set_password(
     Ok(changed)
 }
 
+/// The `password_length` and `password_classes` columns of a profile.
+pub(crate) fn profile_columns(profile: PasswordProfile) -> (i64, i64) {
+    (i64::try_from(profile.length).unwrap_or(i64::MAX), i64::from(profile.classes))
+}
+
 /// Records the length and classes of a password that predates profiles (seen at sign-in).
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn fill_profile(conn: &mut AnyConnection, id: &UserId, profile: PasswordProfile) -> Result<()> {
     sqlx::query(
         "UPDATE users SET password_length = $1, password_classes = $2 WHERE id = $3 AND password_length IS NULL",
     )
-    .bind(i64::try_from(profile.length).unwrap_or(i64::MAX))
-    .bind(i64::from(profile.classes))
+    .bind(profile_columns(profile).0)
+    .bind(profile_columns(profile).1)
     .bind(id.as_str())
     .execute(conn)
     .await?;

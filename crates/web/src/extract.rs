@@ -285,14 +285,14 @@ impl FromRequestParts<AppState> for AdminUser {
     }
 }
 
-/// The client's address: the socket peer, or the `X-Forwarded-For` entry set by a trusted proxy.
+/// The client's address (see [`client_ip`]) and user agent (its first 256 characters).
 pub fn client_meta(parts: &Parts, state: &AppState) -> ClientMeta {
     let user_agent =
         parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(256).collect());
     ClientMeta { ip: client_ip(parts, state), user_agent }
 }
 
-/// The client's address alone (see [`client_meta`]).
+/// The client's address: the socket peer, or the `X-Forwarded-For` entry set by a trusted proxy.
 pub fn client_ip(parts: &Parts, state: &AppState) -> Option<std::net::IpAddr> {
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     match peer {
