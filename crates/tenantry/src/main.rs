@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use tenantry::config::{Config, LogFormat};
 use tenantry::{StartOptions, start};
@@ -9,6 +10,9 @@ use tenantry_app::Clock;
 use tenantry_app::subscriptions::SubscriptionChange;
 use tenantry_domain::{AccountName, EmailAddress, PersonName};
 use tracing_subscriber::EnvFilter;
+
+/// What is logged when `RUST_LOG` is not set.
+const DEFAULT_LOG: &str = "info,sqlx=warn,tower_http=info";
 
 /// mimalloc instead of the system allocator: under API load about 12 % of the server's CPU went to
 /// glibc's malloc and free (arena locks contended between the runtime's threads); see
@@ -161,12 +165,15 @@ enum AccountCommand {
     },
 }
 
+/// Log lines on standard output, as text or JSON, filtered by `RUST_LOG` (default
+/// [`DEFAULT_LOG`]).
 fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
         LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
+        // Colours for a person at a terminal only: not escape codes in a log file or journal.
+        LogFormat::Text => builder.with_ansi(std::io::stdout().is_terminal()).init(),
     }
 }
 

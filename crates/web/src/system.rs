@@ -1,11 +1,12 @@
 //! Health, readiness, metrics, the OpenAPI document and its browsable docs, and static assets.
 
+use crate::api::json::Json;
 use crate::state::AppState;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use std::sync::Arc;
 
 #[derive(rust_embed::Embed)]

@@ -2,10 +2,10 @@
 
 use super::users::double_option;
 use super::views::AccountView;
+use crate::api::json::Json;
 use crate::error::{AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson, Client};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;

@@ -1,10 +1,10 @@
 //! Account API keys (Administrators, or keys with `admin`): `/api/v1/api-keys[/{id}]`.
 
 use super::views::ts;
+use crate::api::json::Json;
 use crate::error::{AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson, PathId};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

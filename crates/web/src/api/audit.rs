@@ -1,10 +1,10 @@
 //! The audit log, for Administrators.
 
 use super::views::ts;
+use crate::api::json::Json;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::AdminUser;
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 use tenantry_app::cursor;

@@ -1,10 +1,10 @@
 //! Sign-up, sign-in, sign-out and invitation links.
 
 use super::views::{AccountView, MeView, ts};
+use crate::api::json::Json;
 use crate::error::{AppResult, Problem};
 use crate::extract::{ApiJson, AuthUser, Client};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -1,9 +1,9 @@
 //! The profile picture: upload (multipart, part `file`), remove, and the public picture files.
 
+use crate::api::json::Json;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{AuthUser, Client};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

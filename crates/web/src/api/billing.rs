@@ -2,10 +2,10 @@
 //! changes subscriptions (the company running Tenantry, e.g. its billing system).
 
 use super::views::ts;
+use crate::api::json::Json;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson, AuthUser, PathId};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,9 @@
 //! Booking pages: Members see and change their own (others' are 404); Administrators all of the account's.
 
+use crate::api::json::Json;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -2,10 +2,10 @@
 
 use super::PageQuery;
 use super::views::ts;
+use crate::api::json::Json;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson, PathId};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -1,10 +1,10 @@
 //! The compliance document (Administrators): `GET/PUT /api/v1/compliance` and the records of
 //! processing as CSV.
 
+use crate::api::json::Json;
 use crate::error::{AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

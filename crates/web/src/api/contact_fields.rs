@@ -1,10 +1,10 @@
 //! Account settings › Contact fields (Administrators): `/api/v1/contact-fields[/{id}]`. The four
 //! built-in fields are listed first and refuse every change (409, `rule: "system_field"`).
 
+use crate::api::json::Json;
 use crate::error::{AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

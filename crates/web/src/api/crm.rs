@@ -1,10 +1,10 @@
 //! Account settings › CRM (Administrators): the account's CRM connection and its test.
 
 use super::views::ts;
+use crate::api::json::Json;
 use crate::error::{AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

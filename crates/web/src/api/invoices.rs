@@ -4,10 +4,10 @@
 use super::billing::Operator;
 use super::views::ts;
 use crate::api::PageQuery;
+use crate::api::json::Json;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson, PathId};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,10 +1,10 @@
 //! Licenses and integrations of a user.
 
 use super::views::UserView;
+use crate::api::json::Json;
 use crate::error::{AppResult, Problem};
 use crate::extract::{AdminUser, AuthUser, parse_id};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Path, State};
 use tenantry_app::{integrations, licenses};
 use tenantry_domain::UserId;

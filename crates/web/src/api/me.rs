@@ -1,10 +1,10 @@
 //! My settings beyond the profile: email change, personal API key, plan and usage.
 
 use super::views::ts;
+use crate::api::json::Json;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{ApiJson, AuthUser, Client, OptionalJson};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

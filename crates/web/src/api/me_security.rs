@@ -1,10 +1,10 @@
 //! My sign-in security: password change, sessions, two-step verification.
 
 use super::views::ts;
+use crate::api::json::Json;
 use crate::error::{AppResult, Problem};
 use crate::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

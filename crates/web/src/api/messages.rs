@@ -2,10 +2,10 @@
 //! with `messages:send`, or an Administrator). The account's settings apply: SMS spend its
 //! credits and appear in its SMS log; email gets its compliance BCC on the envelope.
 
+use crate::api::json::Json;
 use crate::error::{AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -12,6 +12,7 @@ pub mod compliance;
 pub mod contact_fields;
 pub mod crm;
 pub mod invoices;
+pub mod json;
 pub mod licenses;
 pub mod me;
 pub mod me_security;

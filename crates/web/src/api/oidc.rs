@@ -3,10 +3,10 @@
 //! (RFC 7009) endpoints. The authorization and end-session pages are in `pages::oidc`.
 
 use super::billing::Operator;
+use crate::api::json::Json;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::ApiJson;
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -2,10 +2,10 @@
 //! payment method is a payment provider's token; a body holding a card number is 422.
 
 use super::views::ts;
+use crate::api::json::Json;
 use crate::error::{AppResult, Problem};
 use crate::extract::{AdminUser, CardFreeJson, PathId};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -2,10 +2,10 @@
 //! the same document for the account's chatbots and forms on any website:
 //! `GET /api/v1/public/accounts/{account_id}/privacy`, no credentials, any origin.
 
+use crate::api::json::Json;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

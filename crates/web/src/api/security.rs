@@ -1,9 +1,9 @@
 //! Account security policies (Administrators): password, lockout and session policies.
 
+use crate::api::json::Json;
 use crate::error::{AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson, Client};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use tenantry_app::security::{self, PolicyChange};

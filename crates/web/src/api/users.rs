@@ -1,10 +1,10 @@
 //! The users of an account (Administrators) and the signed-in user's own record.
 
 use super::views::{MeView, UserList, UserView};
+use crate::api::json::Json;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson, AuthUser, PathId};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

@@ -1,10 +1,10 @@
 //! Importing users from a CSV file and exporting them as one (Administrators).
 
+use crate::api::json::Json;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::AdminUser;
 use crate::state::AppState;
-use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -118,39 +118,19 @@ impl TryFrom<ExportQuery> for ExportFilter {
     }
 }
 
-/// Where the export stream is.
-enum Step {
-    Header,
-    Rows(Option<String>),
-    Done,
-}
-
 /// The account's users matching the list's filters, all of them, as CSV (`email,name,role,status,
 /// licenses`, licenses `;`-separated), sorted by name and streamed a chunk at a time.
 pub async fn export_response(state: AppState, admin: AdminUser, filter: ExportFilter) -> Response {
-    let chunks = futures_util::stream::unfold(Step::Header, move |step| {
+    let body = crate::download::csv("users export", import::EXPORT_HEADER, move |cursor| {
         let (state, admin, filter) = (state.clone(), admin.clone(), filter.clone());
-        async move {
-            match step {
-                Step::Header => Some((Ok(import::EXPORT_HEADER.to_owned()), Step::Rows(None))),
-                Step::Rows(cursor) => match import::export_chunk(&state, &admin, &filter, cursor).await {
-                    Ok((text, next)) => Some((Ok(text), next.map_or(Step::Done, |c| Step::Rows(Some(c))))),
-                    Err(e) => {
-                        // The download is cut short (the client sees an incomplete transfer).
-                        tracing::error!(error = %e, "users export failed");
-                        Some((Err(std::io::Error::other("the export failed")), Step::Done))
-                    }
-                },
-                Step::Done => None,
-            }
-        }
+        async move { import::export_chunk(&state, &admin, &filter, cursor).await }
     });
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (header::CONTENT_DISPOSITION, "attachment; filename=\"users.csv\""),
         ],
-        Body::from_stream(chunks),
+        body,
     )
         .into_response()
 }

@@ -2,10 +2,10 @@
 //! rotation, the delivery log, retrying one delivery and a test event.
 
 use super::views::ts;
+use crate::api::json::Json;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{AdminUser, ApiJson, PathId, parse_id};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -8,7 +8,6 @@ use crate::error::AppError;
 use crate::extract::AdminUser;
 use crate::state::AppState;
 use askama::Template;
-use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -297,14 +296,6 @@ fn csv_rows(entries: &[Entry]) -> String {
     out
 }
 
-/// Where the CSV stream is.
-enum Step {
-    Header,
-    /// The next chunk starts after this keyset position (none: from the newest event).
-    Rows(Option<audit::Position>),
-    Done,
-}
-
 /// `GET /account/audit.csv`: every event matching the filters, newest first, as a download.
 pub async fn csv(
     State(state): State<AppState>, PageAdmin(admin): PageAdmin,
@@ -320,24 +311,11 @@ pub async fn csv(
             |t| t.to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%d").to_string(),
         )
     );
-    let chunks = futures_util::stream::unfold(Step::Header, move |step| {
+    let body = crate::download::csv("audit log export", CSV_HEADER, move |after| {
         let (state, admin, filter) = (state.clone(), admin.clone(), filter.clone());
         async move {
-            match step {
-                Step::Header => Some((Ok(CSV_HEADER.to_owned()), Step::Rows(None))),
-                Step::Rows(after) => match audit::entries(&state, &admin, &filter, after, CSV_CHUNK).await {
-                    Ok(chunk) => {
-                        let step = chunk.next.map_or(Step::Done, |n| Step::Rows(Some(n)));
-                        Some((Ok(csv_rows(&chunk.entries)), step))
-                    }
-                    Err(e) => {
-                        // The download is cut short (the client sees an incomplete transfer).
-                        tracing::error!(error = %e, "audit log export failed");
-                        Some((Err(std::io::Error::other("the export failed")), Step::Done))
-                    }
-                },
-                Step::Done => None,
-            }
+            let chunk = audit::entries(&state, &admin, &filter, after, CSV_CHUNK).await?;
+            Ok((csv_rows(&chunk.entries), chunk.next))
         }
     });
     Ok((
@@ -345,7 +323,7 @@ pub async fn csv(
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
         ],
-        Body::from_stream(chunks),
+        body,
     )
         .into_response())
 }

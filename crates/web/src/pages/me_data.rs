@@ -3,9 +3,9 @@
 
 use super::Section;
 use super::{Chrome, PageError, PageUser, render};
+use crate::api::json::Json;
 use crate::state::AppState;
 use askama::Template;
-use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
