@@ -170,10 +170,17 @@ enum AccountCommand {
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Each line written while a request is served names it (`request_id`, `method`, `route`).
     match format {
-        LogFormat::Json => builder.json().init(),
-        // Colours for a person at a terminal only: not escape codes in a log file or journal.
-        LogFormat::Text => builder.with_ansi(std::io::stdout().is_terminal()).init(),
+        LogFormat::Json => {
+            let (events, fields) = tenantry_web::request_log::json_format();
+            builder.event_format(events).fmt_fields(fields).init()
+        }
+        LogFormat::Text => {
+            // Colours for a person at a terminal only: not escape codes in a log file or journal.
+            let ansi = std::io::stdout().is_terminal();
+            builder.with_ansi(ansi).event_format(tenantry_web::request_log::text_format(ansi)).init()
+        }
     }
 }
 

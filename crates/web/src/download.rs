@@ -14,8 +14,9 @@ enum Step<C> {
 
 /// A CSV body: `header`, then the chunks `next` gives, each from the cursor the one before
 /// handed back, until one hands back none. A failed chunk cuts the download short (the client
-/// sees an incomplete transfer) and is logged as `what` failing, in the request's span: the body
-/// is read after the handler has returned, outside it.
+/// sees an incomplete transfer) and is logged as `what` failing. The body is read after the
+/// handler has returned, outside the request's scope and span: each chunk is made in them again,
+/// so its log lines name the request.
 pub fn csv<C, F, Fut>(what: &'static str, header: &'static str, next: F) -> Body
 where
     C: Send + 'static,
@@ -23,8 +24,9 @@ where
     Fut: Future<Output = tenantry_app::Result<(String, Option<C>)>> + Send + 'static,
 {
     let span = tracing::Span::current();
+    let request = crate::request_log::current();
     let chunks = futures_util::stream::unfold((Step::Header, next), move |(step, next)| {
-        async move {
+        let chunk = async move {
             match step {
                 Step::Header => Some((Ok(header.to_owned()), (Step::Rows(None), next))),
                 Step::Rows(cursor) => match next(cursor).await {
@@ -37,7 +39,14 @@ where
                 Step::Done => None,
             }
         }
-        .instrument(span.clone())
+        .instrument(span.clone());
+        let request = request.clone();
+        async move {
+            match request {
+                Some(request) => crate::request_log::scope(request, chunk).await,
+                None => chunk.await,
+            }
+        }
     });
     Body::from_stream(chunks)
 }

@@ -7,6 +7,7 @@ pub mod download;
 pub mod error;
 pub mod extract;
 pub mod pages;
+pub mod request_log;
 pub mod state;
 pub mod surround;
 pub mod system;

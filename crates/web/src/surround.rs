@@ -1,13 +1,15 @@
 //! What every request passes through, in one layer and one future: its request id (the caller's
-//! `X-Request-Id`, or a new one), the tracing span that carries that id into every log line the
-//! request writes, the security headers and the id on the answer, and the route metrics.
+//! `X-Request-Id`, or a new one), the request's fields for every log line written while it is
+//! served ([`crate::request_log`]), the security headers and the id on the answer, and the route
+//! metrics.
 //!
 //! One hand-written layer rather than five stacked ones (tower-http's request-id and trace
 //! layers, two axum middleware functions): stacked, they cost a boxed service and a boxed future
-//! each, a span entered on every poll of the answer's body as well as of the handler, and timing
-//! and classification nobody read; together they were the largest cost of a cached
-//! authenticated read after the HTTP server itself (BENCHMARKS.md).
+//! each, a tracing span made, formatted and entered on every poll of the answer's body as well as
+//! of the handler, and timing and classification nobody read; together they were the largest
+//! cost of a cached authenticated read after the HTTP server itself (BENCHMARKS.md, issue 12).
 
+use crate::request_log;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
@@ -18,14 +20,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
-use tracing::Span;
+use tokio::task::futures::TaskLocalFuture;
 
 /// The header that carries a request's id, both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The Content-Security-Policy of every answer: nothing from elsewhere, no `<base>`, forms post
-/// only here, no framing.
+/// The Content-Security-Policy of every answer but JSON: nothing from elsewhere, no `<base>`,
+/// forms post only here, no framing.
 pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The Content-Security-Policy of JSON answers (the API's, problem documents included): nothing
+/// at all, never framed (OWASP's advice for REST answers; a third of the length of [`CSP`], on
+/// the API's every answer).
+pub const JSON_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// The layer (see the module's documentation). Made once per application.
 #[derive(Clone)]
@@ -83,39 +90,24 @@ where
                 id
             }
         };
-        let method = method_label(req.method());
-        let route = req.extensions().get::<MatchedPath>().cloned();
-        // The matched route, never the path itself: paths hold invitation, reset and
-        // email-change tokens.
-        let span = tracing::info_span!(
-            "http",
-            method = %req.method(),
-            route = %route.as_ref().map_or("unmatched", MatchedPath::as_str),
-            request_id = %id.to_str().unwrap_or("-"),
-        );
-        let inner = span.in_scope(|| self.inner.call(req));
-        SurroundedFuture { inner, span, done: Some(Done { id, method, route, start, shared: self.shared.clone() }) }
+        let served = request_log::Request {
+            id,
+            method: method_label(req.method()),
+            route: req.extensions().get::<MatchedPath>().cloned(),
+        };
+        SurroundedFuture { inner: request_log::scope(served, self.inner.call(req)), start, shared: self.shared.clone() }
     }
 }
 
 pin_project_lite::pin_project! {
-    /// The answer of a route inside [`Surround`]: the route's future, polled inside the request's
-    /// span, then the answer's headers and metrics.
+    /// The answer of a route inside [`Surround`]: the route's future, polled as serving the
+    /// request (for its log lines), then the answer's headers and metrics.
     pub struct SurroundedFuture<F> {
         #[pin]
-        inner: F,
-        span: Span,
-        done: Option<Done>,
+        inner: TaskLocalFuture<request_log::Request, F>,
+        start: Instant,
+        shared: Arc<Shared>,
     }
-}
-
-/// What is needed once the answer is there.
-struct Done {
-    id: HeaderValue,
-    method: &'static str,
-    route: Option<MatchedPath>,
-    start: Instant,
-    shared: Arc<Shared>,
 }
 
 impl<F, E> Future for SurroundedFuture<F>
@@ -125,18 +117,14 @@ where
     type Output = Result<Response, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let answer = {
-            let _entered = this.span.enter();
-            ready!(this.inner.poll(cx))
-        };
-        let mut res = answer?;
-        if let Some(done) = this.done.take() {
-            let shared = &done.shared;
+        let mut this = self.project();
+        let mut res = ready!(this.inner.as_mut().poll(cx))?;
+        if let Some(served) = this.inner.take_value() {
+            let shared = &this.shared;
             security_headers(&mut res, shared.https);
-            res.headers_mut().entry(REQUEST_ID).or_insert(done.id);
-            let route = done.route.as_ref().map_or("unmatched", MatchedPath::as_str);
-            shared.metrics.record(done.method, route, res.status(), done.start.elapsed().as_secs_f64());
+            let route = served.route.as_ref().map_or("unmatched", MatchedPath::as_str);
+            shared.metrics.record(served.method, route, res.status(), this.start.elapsed().as_secs_f64());
+            res.headers_mut().entry(REQUEST_ID).or_insert(served.id);
         }
         Poll::Ready(Ok(res))
     }
@@ -173,18 +161,23 @@ impl RequestIds {
 /// Headers every response carries (unless a handler set its own), set in one pass;
 /// `Strict-Transport-Security` when the installation is served over HTTPS.
 fn security_headers(res: &mut Response, https: bool) {
-    const ALWAYS: [(HeaderName, &str); 4] = [
+    const ALWAYS: [(HeaderName, &str); 3] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "same-origin"),
-        (header::CONTENT_SECURITY_POLICY, CSP),
     ];
     let headers = res.headers_mut();
+    let json = headers.get(header::CONTENT_TYPE).is_some_and(|t| {
+        let t = t.as_bytes();
+        t.starts_with(b"application/json") || t.starts_with(b"application/problem+json")
+    });
     // Room for these, the request id and what the server adds, in one step rather than several.
     headers.reserve(8);
     for (name, value) in ALWAYS {
         headers.entry(name).or_insert(HeaderValue::from_static(value));
     }
+    let csp = if json { JSON_CSP } else { CSP };
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(csp));
     if https {
         headers
             .entry(header::STRICT_TRANSPORT_SECURITY)
@@ -270,14 +263,16 @@ mod tests {
         }
     }
 
-    fn logging(lines: &Lines) -> tracing::subscriber::DefaultGuard {
+    /// Logging as the binary does it (`tenantry serve`), into `lines`.
+    fn logging(lines: &Lines, json: bool) -> tracing::subscriber::DefaultGuard {
         let lines = lines.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || lines.clone())
-            .with_env_filter("info")
-            .finish();
-        tracing::subscriber::set_default(subscriber)
+        let builder = tracing_subscriber::fmt().with_writer(move || lines.clone()).with_env_filter("info");
+        if json {
+            let (events, fields) = request_log::json_format();
+            tracing::subscriber::set_default(builder.event_format(events).fmt_fields(fields).finish())
+        } else {
+            tracing::subscriber::set_default(builder.event_format(request_log::text_format(false)).finish())
+        }
     }
 
     fn app(https: bool) -> Router {
@@ -297,6 +292,7 @@ mod tests {
                     })
                 }),
             )
+            .route("/json", get(|| async { crate::api::json::Json(serde_json::json!({"ok": true})) }))
             .route("/framed", get(|| async { ([(header::X_FRAME_OPTIONS, "SAMEORIGIN")], "ok") }))
             .layer(Surround::new(https))
     }
@@ -312,7 +308,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn a_log_line_written_for_a_request_names_its_id_and_route_never_its_path() {
         let lines = Lines::default();
-        let _logging = logging(&lines);
+        let _logging = logging(&lines, false);
         let res = send(app(false), "/things/secret-token-123", Some("trace-me-7")).await;
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.headers()[REQUEST_ID], "trace-me-7", "the caller's id is kept");
@@ -326,12 +322,31 @@ mod tests {
         let id = res.headers()[REQUEST_ID].to_str().unwrap().to_owned();
         assert!(id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
         assert!(lines.text().contains(&format!("request_id={id}")), "a made id is logged as sent");
+        tracing::info!("between requests");
+        let text = lines.text();
+        let line = text.lines().find(|l| l.contains("between requests")).expect("logged");
+        assert!(!line.contains("request_id"), "no request is named outside one: {line}");
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn a_download_that_fails_after_the_handler_returned_logs_in_the_requests_span() {
+    async fn a_json_log_line_carries_the_request_as_top_level_fields_and_stays_json() {
         let lines = Lines::default();
-        let _logging = logging(&lines);
+        let _logging = logging(&lines, true);
+        send(app(false), "/things/secret-token-123", Some(r#"quote"and\back"#)).await;
+        let text = lines.text();
+        let line = text.lines().find(|l| l.contains("inside the handler")).expect("the handler's line");
+        let v: serde_json::Value = serde_json::from_str(line).expect(line);
+        assert_eq!(v["request_id"], r#"quote"and\back"#, "{line}");
+        assert_eq!(v["method"], "GET");
+        assert_eq!(v["route"], "/things/{token}");
+        assert_eq!(v["fields"]["message"], "inside the handler");
+        assert!(!text.contains("secret-token-123"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_download_that_fails_after_the_handler_returned_still_names_the_request() {
+        let lines = Lines::default();
+        let _logging = logging(&lines, false);
         let res = send(app(false), "/export", Some("export-9")).await;
         assert_eq!(res.status(), StatusCode::OK, "the header went out before the failure");
         let body = axum::body::to_bytes(res.into_body(), 1 << 20).await;
@@ -348,6 +363,9 @@ mod tests {
         assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert_eq!(res.headers()[header::CONTENT_SECURITY_POLICY], CSP);
         assert!(!res.headers().contains_key(header::STRICT_TRANSPORT_SECURITY), "plain HTTP: no HSTS");
+        let res = send(app(false), "/json", None).await;
+        assert_eq!(res.headers()[header::CONTENT_SECURITY_POLICY], JSON_CSP, "JSON answers may load nothing");
+        assert_eq!(res.headers()[header::X_FRAME_OPTIONS], "DENY");
         let res = send(app(true), "/nowhere", None).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
         assert!(res.headers()[header::STRICT_TRANSPORT_SECURITY].to_str().unwrap().starts_with("max-age="));
