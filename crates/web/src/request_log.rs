@@ -4,7 +4,7 @@
 //! event format [`RequestFields`] that the binary logs with.
 //!
 //! Not a tracing span per request: creating, entering, leaving and closing one, and formatting
-//! its fields for a line that is almost never written, cost GET /me 13–15 % of its rate
+//! its fields for a line that is almost never written, cost GET /me 12–18 % of its rate
 //! (BENCHMARKS.md, issue 12). A task-local costs a swap of a thread-local on each poll, and
 //! the fields are written only with a line. Spans of the application layer nest as before.
 
