@@ -7,6 +7,10 @@
 //! its fields for a line that is almost never written, cost GET /me 12–18 % of its rate
 //! (BENCHMARKS.md, issue 12). A task-local costs a swap of a thread-local on each poll, and
 //! the fields are written only with a line. Spans of the application layer nest as before.
+//!
+//! Lines written off the request's task do not name it: SQLite's statement lines (sqlx runs each
+//! SQLite connection on a thread of its own), and anything spawned by a handler. At DEBUG the
+//! request layer writes an `answered` line per answer (status, elapsed milliseconds).
 
 use axum::extract::MatchedPath;
 use axum::http::HeaderValue;
@@ -44,6 +48,11 @@ impl Request {
 /// Runs `future` as serving `request`.
 pub fn scope<F: Future>(request: Request, future: F) -> TaskLocalFuture<Request, F> {
     REQUEST.scope(request, future)
+}
+
+/// Runs `f` as serving `request` (for a line written outside the request's future).
+pub fn sync_scope<R>(request: Request, f: impl FnOnce() -> R) -> R {
+    REQUEST.sync_scope(request, f)
 }
 
 /// The request being served by the running task, if any.

@@ -123,8 +123,19 @@ where
             let shared = &this.shared;
             security_headers(&mut res, shared.https);
             let route = served.route.as_ref().map_or("unmatched", MatchedPath::as_str);
-            shared.metrics.record(served.method, route, res.status(), this.start.elapsed().as_secs_f64());
-            res.headers_mut().entry(REQUEST_ID).or_insert(served.id);
+            let elapsed = this.start.elapsed();
+            shared.metrics.record(served.method, route, res.status(), elapsed.as_secs_f64());
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                // The access log, at DEBUG: a line per answer, naming its request.
+                let id = served.id.clone();
+                let status = res.status().as_u16();
+                request_log::sync_scope(served, || {
+                    tracing::debug!(status, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "answered");
+                });
+                res.headers_mut().entry(REQUEST_ID).or_insert(id);
+            } else {
+                res.headers_mut().entry(REQUEST_ID).or_insert(served.id);
+            }
         }
         Poll::Ready(Ok(res))
     }
@@ -266,7 +277,7 @@ mod tests {
     /// Logging as the binary does it (`tenantry serve`), into `lines`.
     fn logging(lines: &Lines, json: bool) -> tracing::subscriber::DefaultGuard {
         let lines = lines.clone();
-        let builder = tracing_subscriber::fmt().with_writer(move || lines.clone()).with_env_filter("info");
+        let builder = tracing_subscriber::fmt().with_writer(move || lines.clone()).with_env_filter("debug");
         if json {
             let (events, fields) = request_log::json_format();
             tracing::subscriber::set_default(builder.event_format(events).fmt_fields(fields).finish())
@@ -317,6 +328,8 @@ mod tests {
         assert!(line.contains("request_id=trace-me-7"), "{line}");
         assert!(line.contains("route=/things/{token}") && line.contains("method=GET"), "{line}");
         assert!(!text.contains("secret-token-123"), "the path is never logged: {text}");
+        let line = text.lines().find(|l| l.contains("answered")).expect("the access line, at DEBUG");
+        assert!(line.contains("status=200") && line.contains("request_id=trace-me-7"), "{line}");
 
         let res = send(app(false), "/things/x", None).await;
         let id = res.headers()[REQUEST_ID].to_str().unwrap().to_owned();

@@ -30,6 +30,8 @@ pub(crate) fn capture_logs() -> Arc<Mutex<Vec<u8>>> {
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
         .with_ansi(false)
+        // As the binary logs: lines written while a request is served name it.
+        .event_format(tenantry_web::request_log::text_format(false))
         .with_writer(move || sink.clone())
         .try_init()
         .expect("the only subscriber of this test process");

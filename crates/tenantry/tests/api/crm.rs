@@ -77,6 +77,8 @@ pub(crate) fn capture_logs() -> Option<LogBuffer> {
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
         .with_ansi(false)
+        // As the binary logs: lines written while a request is served name it.
+        .event_format(tenantry_web::request_log::text_format(false))
         .with_writer(buffer.clone())
         .try_init()
         .ok()
