@@ -194,6 +194,7 @@ pub async fn failures(conn: &mut AnyConnection, id: &UserId) -> Result<i64> {
 pub async fn record_success(
     conn: &mut AnyConnection, id: &UserId, now: i64, profile: Option<PasswordProfile>,
 ) -> Result<bool> {
+    let columns = profile.map(profile_columns);
     // Every right-hand side reads the row as it was, so both CASEs see the old password_length.
     changed_one(
         conn,
@@ -205,8 +206,8 @@ pub async fn record_success(
         )
         .bind(now)
         .bind(id.as_str())
-        .bind(profile.map(|p| profile_columns(p).0))
-        .bind(profile.map(|p| profile_columns(p).1)),
+        .bind(columns.map(|(length, _)| length))
+        .bind(columns.map(|(_, classes)| classes)),
     )
     .await
 }
@@ -245,6 +246,7 @@ const HISTORY_KEPT: i64 = tenantry_domain::password::MAX_HISTORY as i64;
 pub async fn set_password(
     conn: &mut AnyConnection, id: &UserId, hash: &str, profile: PasswordProfile, must_change: bool, now: i64,
 ) -> Result<bool> {
+    let (length, classes) = profile_columns(profile);
     let changed = changed_one(
         conn,
         sqlx::query(
@@ -254,8 +256,8 @@ pub async fn set_password(
         )
         .bind(hash)
         .bind(now)
-        .bind(profile_columns(profile).0)
-        .bind(profile_columns(profile).1)
+        .bind(length)
+        .bind(classes)
         .bind(flag(must_change))
         .bind(id.as_str()),
     )
@@ -287,11 +289,12 @@ pub(crate) fn profile_columns(profile: PasswordProfile) -> (i64, i64) {
 /// Records the length and classes of a password that predates profiles (seen at sign-in).
 #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
 pub async fn fill_profile(conn: &mut AnyConnection, id: &UserId, profile: PasswordProfile) -> Result<()> {
+    let (length, classes) = profile_columns(profile);
     sqlx::query(
         "UPDATE users SET password_length = $1, password_classes = $2 WHERE id = $3 AND password_length IS NULL",
     )
-    .bind(profile_columns(profile).0)
-    .bind(profile_columns(profile).1)
+    .bind(length)
+    .bind(classes)
     .bind(id.as_str())
     .execute(conn)
     .await?;

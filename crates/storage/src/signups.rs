@@ -32,6 +32,7 @@ pub struct PendingSignup {
 /// Keeps a sign-up.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert(conn: &mut AnyConnection, s: NewSignup<'_>) -> Result<()> {
+    let (length, classes) = crate::credentials::profile_columns(s.profile);
     sqlx::query(
         "INSERT INTO signup_verifications (token_hash, email, email_normalized, name, account_name, password_hash, \
          password_length, password_classes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -42,8 +43,8 @@ pub async fn insert(conn: &mut AnyConnection, s: NewSignup<'_>) -> Result<()> {
     .bind(s.name)
     .bind(s.account_name)
     .bind(s.password_hash)
-    .bind(crate::credentials::profile_columns(s.profile).0)
-    .bind(crate::credentials::profile_columns(s.profile).1)
+    .bind(length)
+    .bind(classes)
     .bind(s.now)
     .bind(s.expires_at)
     .execute(conn)

@@ -12,7 +12,7 @@ use tenantry_domain::{AccountName, EmailAddress, PersonName};
 use tracing_subscriber::EnvFilter;
 
 /// What is logged when `RUST_LOG` is not set.
-const DEFAULT_LOG: &str = "info,sqlx=warn,tower_http=info";
+const DEFAULT_LOG: &str = "info,sqlx=warn";
 
 /// mimalloc instead of the system allocator: under API load about 12 % of the server's CPU went to
 /// glibc's malloc and free (arena locks contended between the runtime's threads); see

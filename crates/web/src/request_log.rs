@@ -40,7 +40,8 @@ impl Request {
         self.id.to_str().unwrap_or("-")
     }
 
-    fn route(&self) -> &str {
+    /// The route template, `unmatched` when no route matched.
+    pub fn route(&self) -> &str {
         self.route.as_ref().map_or("unmatched", MatchedPath::as_str)
     }
 }

@@ -122,9 +122,8 @@ where
         if let Some(served) = this.inner.take_value() {
             let shared = &this.shared;
             security_headers(&mut res, shared.https);
-            let route = served.route.as_ref().map_or("unmatched", MatchedPath::as_str);
             let elapsed = this.start.elapsed();
-            shared.metrics.record(served.method, route, res.status(), elapsed.as_secs_f64());
+            shared.metrics.record(served.method, served.route(), res.status(), elapsed.as_secs_f64());
             if tracing::enabled!(tracing::Level::DEBUG) {
                 // The access log, at DEBUG: a line per answer, naming its request.
                 let id = served.id.clone();
